@@ -1,0 +1,256 @@
+/**
+ * Slack notifier: posts alerts with chat.postMessage through `@slack/web-api`.
+ *
+ * The SDK's own retries are off (`retries: 0`, `rejectRateLimitedCalls: true`): the outbox owns
+ * retries and backoff, so each `send` is exactly one HTTP request whose result becomes a
+ * DeliveryOutcome (see `classifySlackError`). The SDK takes ~60-100 ms to import, so it is loaded
+ * on the first send, never at startup (`earshot check` must stay fast).
+ */
+import type { WebClient, KnownBlock, Logger as SlackLogger } from '@slack/web-api';
+import { registerSecret } from '../../core/log.js';
+import type { AlertContent, DeliveryOutcome, Notifier, NotifierPlugin, SendOptions } from '../types.js';
+import { renderSlackMessage } from './render.js';
+
+export const DEFAULT_SLACK_API_URL = 'https://slack.com/api/';
+/** One request's time limit; a timeout is retried by the outbox. */
+export const SLACK_TIMEOUT_MS = 15_000;
+
+const CHANNEL_NAME = /^#[a-z0-9][a-z0-9_-]{0,79}$/;
+const CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
+
+export function validateSlackTarget(target: string): string | null {
+  if (CHANNEL_NAME.test(target) || CHANNEL_ID.test(target)) return null;
+  if (/^[a-z0-9][a-z0-9_-]{0,79}$/.test(target)) return `Slack channel "${target}" needs a leading #: write "#${target}"`;
+  return `"${truncateForMessage(target)}" is not a Slack channel: use "#channel-name" (lowercase letters, digits, - and _, at most 80) or a channel id like C0123ABCD`;
+}
+
+function truncateForMessage(text: string): string {
+  return text.length > 60 ? `${text.slice(0, 59)}…` : text;
+}
+
+/** Slack `error` codes that mean "try again later" rather than "fix something". */
+const RETRYABLE_ERRORS = new Set([
+  'ratelimited',
+  'rate_limited',
+  'fatal_error',
+  'internal_error',
+  'service_unavailable',
+  'request_timeout',
+  'timeout',
+  'team_added_to_org',
+]);
+
+const TOKEN_HINT = 'set a valid bot token (xoxb-...) in SLACK_BOT_TOKEN in .env';
+const RULES_HINT = 'notify.slack in rules/*.yaml';
+
+/** What to do about a permanent Slack error, keyed by its `error` code. */
+function hintFor(code: string, channel: string): string {
+  switch (code) {
+    case 'channel_not_found':
+      return `the channel does not exist or the bot cannot see it: invite the bot to ${channel} or fix ${RULES_HINT}`;
+    case 'not_in_channel':
+      return `the bot is not a member: invite the bot to ${channel} (/invite @your-bot) or fix ${RULES_HINT}`;
+    case 'is_archived':
+      return `the channel is archived: unarchive ${channel} or change ${RULES_HINT}`;
+    case 'msg_too_long':
+    case 'invalid_blocks':
+    case 'invalid_blocks_format':
+    case 'no_text':
+      return 'Slack rejected the message itself: this is a bug in earshot, please report it';
+    case 'not_authed':
+    case 'invalid_auth':
+    case 'account_inactive':
+    case 'token_revoked':
+    case 'token_expired':
+    case 'not_allowed_token_type':
+      return `the token was rejected: ${TOKEN_HINT}`;
+    case 'missing_scope':
+      return 'the bot token lacks the chat:write scope: add it in the Slack app settings and reinstall the app';
+    case 'restricted_action':
+    case 'restricted_action_read_only_channel':
+    case 'restricted_action_thread_only_channel':
+    case 'restricted_action_non_threadable_channel':
+    case 'cannot_reply_to_message':
+      return `posting to ${channel} is restricted: ask a workspace admin or change ${RULES_HINT}`;
+    default:
+      return `see https://docs.slack.dev/reference/methods/chat.postMessage for "${code}"`;
+  }
+}
+
+/** An SDK error, seen through the few fields we read (the SDK's classes are loaded lazily). */
+interface SlackSdkError {
+  code?: unknown;
+  message?: unknown;
+  retryAfter?: unknown;
+  statusCode?: unknown;
+  data?: { error?: unknown };
+  original?: { name?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
+}
+
+function scrub(text: string, secrets: string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret) out = out.split(secret).join('[redacted]');
+  }
+  return out;
+}
+
+/**
+ * Maps whatever chat.postMessage threw to a DeliveryOutcome. Exported for tests of mappings the
+ * fake server cannot produce; `secrets` are removed from every message.
+ */
+export function classifySlackError(err: unknown, channel: string, secrets: string[] = []): DeliveryOutcome {
+  const e = (err ?? {}) as SlackSdkError;
+  const clean = (text: string): string => scrub(text, secrets);
+
+  if (e.code === 'slack_webapi_rate_limited_error') {
+    const seconds = typeof e.retryAfter === 'number' && Number.isFinite(e.retryAfter) ? e.retryAfter : undefined;
+    const outcome: DeliveryOutcome = { status: 'retry', error: `Slack: rate limited for ${channel}` };
+    if (seconds !== undefined) outcome.retryAfterMs = Math.max(0, seconds) * 1000;
+    return outcome;
+  }
+
+  if (e.code === 'slack_webapi_platform_error') {
+    const code = typeof e.data?.error === 'string' ? e.data.error : 'unknown_error';
+    // The SDK turns a non-JSON 200 body (an HTML error page from a proxy or Slack's edge) into
+    // `error: <the whole page>`: that is an outage, not a verdict about the message.
+    if (!/^[a-z0-9_.]+$/i.test(code)) {
+      return { status: 'retry', error: `Slack: the API answered with a non-JSON page for ${channel}` };
+    }
+    if (RETRYABLE_ERRORS.has(code)) return { status: 'retry', error: `Slack: ${code} for ${channel}` };
+    return { status: 'failed', error: clean(`Slack: ${code} for ${channel}: ${hintFor(code, channel)}`) };
+  }
+
+  if (e.code === 'slack_webapi_http_error') {
+    const status = typeof e.statusCode === 'number' ? e.statusCode : 0;
+    if (status === 429 || status === 408 || status >= 500) {
+      return { status: 'retry', error: `Slack: HTTP ${status} from the API for ${channel}` };
+    }
+    return {
+      status: 'failed',
+      error: `Slack: HTTP ${status} from the API for ${channel}: check SLACK_API_URL (it should end in /api/)`,
+    };
+  }
+
+  if (e.code === 'slack_webapi_request_error') {
+    return { status: 'retry', error: clean(`Slack: request failed for ${channel}: ${describeRequestError(e)}`) };
+  }
+
+  // Anything else (e.g. a 429 without a usable Retry-After, which the SDK reports as a plain
+  // Error) is treated as transient: the outbox backs off.
+  const message = typeof e.message === 'string' ? e.message : String(err);
+  return { status: 'retry', error: clean(`Slack: request failed for ${channel}: ${message}`) };
+}
+
+function describeRequestError(e: SlackSdkError): string {
+  const original = e.original;
+  if (original?.name === 'TimeoutError' || original?.name === 'AbortError') return 'timed out';
+  const cause = original?.cause;
+  if (cause && typeof cause.code === 'string') return `${cause.code}${typeof cause.message === 'string' ? ` (${cause.message})` : ''}`;
+  if (typeof original?.message === 'string') return original.message;
+  return typeof e.message === 'string' ? e.message : 'network error';
+}
+
+// The SDK logs retries and warnings on its own; earshot reports through outcomes instead.
+const quietLogger: SlackLogger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  setLevel() {},
+  getLevel() {
+    return 'error' as ReturnType<SlackLogger['getLevel']>;
+  },
+  setName() {},
+};
+
+export interface SlackNotifierOptions {
+  /** Per-request time limit in ms; default SLACK_TIMEOUT_MS. */
+  timeoutMs?: number;
+}
+
+function abortOutcome(channel: string): DeliveryOutcome {
+  return { status: 'retry', error: `Slack: sending to ${channel} was aborted` };
+}
+
+/** Resolves with `promise`, or with `onAbort()` as soon as `signal` aborts. */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined, onAbort: () => T): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.resolve(onAbort());
+  return new Promise<T>((resolve, reject) => {
+    const listener = (): void => resolve(onAbort());
+    signal.addEventListener('abort', listener, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', listener);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', listener);
+        reject(error);
+      },
+    );
+  });
+}
+
+export function createSlackNotifier(env: Record<string, string | undefined>, options: SlackNotifierOptions = {}): Notifier {
+  const token = env.SLACK_BOT_TOKEN?.trim() ?? '';
+  const apiUrl = env.SLACK_API_URL?.trim() || DEFAULT_SLACK_API_URL;
+  registerSecret(token);
+  let client: WebClient | undefined;
+
+  async function getClient(): Promise<WebClient> {
+    if (client) return client;
+    const sdk = await import('@slack/web-api');
+    client = new sdk.WebClient(token, {
+      slackApiUrl: apiUrl,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      timeout: options.timeoutMs ?? SLACK_TIMEOUT_MS,
+      logger: quietLogger,
+    });
+    return client;
+  }
+
+  async function post(target: string, alert: AlertContent, sendOptions: SendOptions): Promise<DeliveryOutcome> {
+    const web = await getClient();
+    const message = renderSlackMessage(alert);
+    const result = await web.chat.postMessage({
+      channel: target,
+      text: message.text,
+      blocks: message.blocks as KnownBlock[],
+      mrkdwn: false,
+      unfurl_links: false,
+      unfurl_media: false,
+      link_names: false,
+      parse: 'none',
+      ...(sendOptions.threadRef ? { thread_ts: sendOptions.threadRef } : {}),
+    });
+    return typeof result.ts === 'string' ? { status: 'sent', ref: result.ts } : { status: 'sent' };
+  }
+
+  return {
+    type: 'slack',
+    async send(target: string, alert: AlertContent, sendOptions: SendOptions = {}): Promise<DeliveryOutcome> {
+      const problem = validateSlackTarget(target);
+      if (problem) return { status: 'failed', error: `Slack: ${problem} (${RULES_HINT})` };
+      if (!token) return { status: 'failed', error: `Slack: SLACK_BOT_TOKEN is not set: ${TOKEN_HINT}` };
+      try {
+        return await raceAbort(post(target, alert, sendOptions), sendOptions.signal, () => abortOutcome(target));
+      } catch (err) {
+        return classifySlackError(err, target, [token]);
+      }
+    },
+    async close(): Promise<void> {
+      client = undefined;
+    },
+  };
+}
+
+export const slackNotifier: NotifierPlugin = {
+  type: 'slack',
+  description: 'Slack messages via chat.postMessage (bot token)',
+  requiredEnv: ['SLACK_BOT_TOKEN'],
+  validateTarget: validateSlackTarget,
+  create: (env) => createSlackNotifier(env),
+};

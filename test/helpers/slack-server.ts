@@ -1,0 +1,431 @@
+/**
+ * A fake Slack Web API on 127.0.0.1 for tests: a real HTTP server, no mocks.
+ *
+ *   const slack = await startSlackServer();
+ *   env.SLACK_API_URL = slack.url;          // 'http://127.0.0.1:PORT/api/'
+ *   env.SLACK_BOT_TOKEN = slack.token;
+ *   ... send ...
+ *   const [msg] = await slack.waitForMessages(1, 2000);
+ *   await slack.close();
+ *
+ * Methods:
+ *   POST /api/chat.postMessage  JSON or form-encoded body (form values that hold JSON, like
+ *                               `blocks`, are decoded). Records the message in `messages`.
+ *   POST /api/auth.test         the bot's identity.
+ *   POST /api/<other>           HTTP 200 {ok:false, error:'unknown_method'}, like Slack.
+ *   anything else               HTTP 404 with Slack's HTML "Not Found" page.
+ *
+ * Auth like Slack: the token comes from `Authorization: Bearer …` or a `token` body field; a
+ * missing one answers HTTP 200 {ok:false,error:'not_authed'}, a wrong one 'invalid_auth'.
+ * chat.postMessage without `channel` answers 'channel_not_found'; without text/blocks 'no_text'.
+ *
+ * Response bodies replay the shapes of the captures in ../shared/fixtures/slack/ when that folder
+ * exists (chat_postMessage__200_ok__openapi_example.json with `channel` and a monotonically
+ * increasing `ts` filled in, auth_test__200_ok__recorded.json, ratelimited__429__python_sdk_mock.*,
+ * server_error__html_page__python_sdk_mock.html, not_found__html_404__python_sdk_mock.html);
+ * otherwise small hand-written equivalents. `fixtureSource` says which was used.
+ *
+ * Faults (each consumed by one matching request, by default chat.postMessage only):
+ *   failNext(n, 'ratelimited', { retryAfter: 3 })  HTTP 429 + Retry-After (default 1 s, as in the capture)
+ *   failNext(n, 'server_error')                    HTTP 500 with Slack's HTML error page
+ *   failNext(n, 'drop')                            the socket is destroyed without an answer
+ *   failNext(n, 'hang')                            no answer until close() (for client timeouts)
+ *   failNext(n, { error: 'channel_not_found' })    HTTP 200 {ok:false,error}
+ *   failRandomly(0.3, ['ratelimited', 'drop'], 42) seeded random faults on every matching request;
+ *                                                  failRandomly(0, [], 0) turns them off.
+ * A faulted request is never recorded in `messages`; every request is recorded in `requests`.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type SlackFault = 'ratelimited' | 'server_error' | 'drop' | 'hang' | { error: string };
+
+export interface SlackFaultOptions {
+  /** Retry-After seconds for 'ratelimited'; default 1 (the capture's value). */
+  retryAfter?: number;
+  /** Which API method the fault applies to; default 'chat.postMessage'; '*' for every method. */
+  method?: string;
+}
+
+export interface ReceivedSlackMessage {
+  channel: string;
+  text: string | undefined;
+  /** Decoded blocks (parsed from JSON when sent form-encoded), or undefined. */
+  blocks: unknown[] | undefined;
+  thread_ts: string | undefined;
+  /** Every request parameter as decoded (form values are strings, except JSON-decoded `blocks`/`attachments`). */
+  raw: Record<string, unknown>;
+  /** The `ts` this server answered with. */
+  ts: string;
+  receivedAt: Date;
+}
+
+export interface ReceivedSlackRequest {
+  method: string;
+  /** HTTP status answered, or 'drop' / 'hang'. */
+  status: number | 'drop' | 'hang';
+  /** The Slack `error` code answered, if any. */
+  error?: string;
+  receivedAt: Date;
+}
+
+export interface SlackServerOptions {
+  /** Bot token the server accepts; default 'xoxb-earshot-test-token'. */
+  token?: string;
+  /** Directory of Slack fixtures; default <repo>/../shared/fixtures/slack (used when present). */
+  fixturesDir?: string;
+}
+
+export interface SlackServer {
+  /** Base URL for SLACK_API_URL, ending in '/api/'. */
+  url: string;
+  token: string;
+  /** Successfully posted messages, in arrival order. */
+  messages: ReceivedSlackMessage[];
+  /** Every API request, including faulted ones. */
+  requests: ReceivedSlackRequest[];
+  /** 'fixtures' when ../shared/fixtures/slack was replayed, 'builtin' otherwise. */
+  fixtureSource: 'fixtures' | 'builtin';
+  failNext(n: number, kind: SlackFault, options?: SlackFaultOptions): void;
+  failRandomly(fraction: number, kinds: SlackFault[], seed: number, options?: SlackFaultOptions): void;
+  /** Resolves with `messages` once at least `n` have arrived; rejects after `timeoutMs`. */
+  waitForMessages(n: number, timeoutMs?: number): Promise<ReceivedSlackMessage[]>;
+  close(): Promise<void>;
+}
+
+interface SlackFixtures {
+  postMessageOk: Record<string, unknown>;
+  authTestOk: Record<string, unknown>;
+  ratelimitedBody: string;
+  ratelimitedRetryAfter: number;
+  serverErrorHtml: string;
+  notFoundHtml: string;
+}
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const SLACK_FIXTURES_DIR = path.resolve(repoRoot, '../shared/fixtures/slack');
+
+const BUILTIN_FIXTURES: SlackFixtures = {
+  postMessageOk: {
+    ok: true,
+    channel: 'C0000000000',
+    ts: '0000000000.000000',
+    message: { bot_id: 'B0000000000', type: 'message', subtype: 'bot_message', text: '', ts: '0000000000.000000' },
+  },
+  authTestOk: {
+    ok: true,
+    url: 'https://earshot-test.slack.com/',
+    team: 'earshot-test',
+    user: 'earshot',
+    team_id: 'T0000000000',
+    user_id: 'U0000000000',
+    bot_id: 'B0000000000',
+    is_enterprise_install: false,
+  },
+  ratelimitedBody: '{"ok":false,"error":"ratelimited"}',
+  ratelimitedRetryAfter: 1,
+  serverErrorHtml:
+    '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Server Error | Slack</title></head>' +
+    '<body><h1>Server Error</h1><p>It seems like there is a problem connecting to our servers.</p></body></html>\n',
+  notFoundHtml:
+    '<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head><title>404 Not Found</title></head>' +
+    '<body><h1>Not Found</h1></body></html>\n',
+};
+
+function loadFixtures(dir: string): { fixtures: SlackFixtures; source: 'fixtures' | 'builtin' } {
+  if (!existsSync(dir)) return { fixtures: BUILTIN_FIXTURES, source: 'builtin' };
+  const read = (name: string): string => readFileSync(path.join(dir, name), 'utf8');
+  const meta = JSON.parse(read('ratelimited__429__python_sdk_mock.meta.json')) as {
+    response?: { headers?: Record<string, string[]> };
+  };
+  const retryAfter = Number(meta.response?.headers?.['retry-after']?.[0] ?? 1);
+  return {
+    source: 'fixtures',
+    fixtures: {
+      postMessageOk: JSON.parse(read('chat_postMessage__200_ok__openapi_example.json')) as Record<string, unknown>,
+      authTestOk: JSON.parse(read('auth_test__200_ok__recorded.json')) as Record<string, unknown>,
+      ratelimitedBody: read('ratelimited__429__python_sdk_mock.json'),
+      ratelimitedRetryAfter: Number.isFinite(retryAfter) ? retryAfter : 1,
+      serverErrorHtml: read('server_error__html_page__python_sdk_mock.html'),
+      notFoundHtml: read('not_found__html_404__python_sdk_mock.html'),
+    },
+  };
+}
+
+/** mulberry32: a tiny seeded PRNG, so random fault runs are reproducible. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const JSON_PARAMS = new Set(['blocks', 'attachments', 'metadata']);
+
+function decodeParams(body: string, contentType: string): Record<string, unknown> {
+  if (contentType.includes('application/json')) {
+    if (!body.trim()) return {};
+    const parsed: unknown = JSON.parse(body);
+    return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
+  }
+  const params: Record<string, unknown> = {};
+  for (const [key, value] of new URLSearchParams(body)) {
+    params[key] = JSON_PARAMS.has(key) ? JSON.parse(value) : value;
+  }
+  return params;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(text);
+}
+
+function sendHtml(res: ServerResponse, status: number, html: string): void {
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8' });
+  res.end(html);
+}
+
+function asString(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
+  return undefined;
+}
+
+interface PendingFault {
+  kind: SlackFault;
+  retryAfter?: number;
+  method: string;
+}
+
+export async function startSlackServer(options: SlackServerOptions = {}): Promise<SlackServer> {
+  const token = options.token ?? 'xoxb-earshot-test-token';
+  const { fixtures, source } = loadFixtures(options.fixturesDir ?? SLACK_FIXTURES_DIR);
+  const messages: ReceivedSlackMessage[] = [];
+  const requests: ReceivedSlackRequest[] = [];
+  const queued: PendingFault[] = [];
+  let random: { fraction: number; kinds: SlackFault[]; next: () => number; retryAfter?: number; method: string } | null = null;
+  const waiters = new Set<() => void>();
+  const sockets = new Set<Socket>();
+  const hanging = new Set<ServerResponse>();
+  let lastTsMicros = 0;
+
+  function nextTs(): string {
+    const micros = Math.max(Date.now() * 1000, lastTsMicros + 1);
+    lastTsMicros = micros;
+    return `${Math.floor(micros / 1e6)}.${String(micros % 1e6).padStart(6, '0')}`;
+  }
+
+  function takeFault(method: string): PendingFault | null {
+    const index = queued.findIndex((fault) => fault.method === '*' || fault.method === method);
+    if (index >= 0) return queued.splice(index, 1)[0] ?? null;
+    if (random && (random.method === '*' || random.method === method) && random.kinds.length > 0) {
+      if (random.next() < random.fraction) {
+        const kind = random.kinds[Math.floor(random.next() * random.kinds.length)] ?? random.kinds[0]!;
+        return { kind, method, ...(random.retryAfter !== undefined ? { retryAfter: random.retryAfter } : {}) };
+      }
+    }
+    return null;
+  }
+
+  function record(method: string, status: ReceivedSlackRequest['status'], error?: string): void {
+    requests.push({ method, status, ...(error ? { error } : {}), receivedAt: new Date() });
+  }
+
+  function applyFault(fault: PendingFault, method: string, req: IncomingMessage, res: ServerResponse): void {
+    const { kind } = fault;
+    if (kind === 'ratelimited') {
+      const retryAfter = fault.retryAfter ?? fixtures.ratelimitedRetryAfter;
+      record(method, 429, 'ratelimited');
+      sendJson(res, 429, fixtures.ratelimitedBody, { 'retry-after': String(retryAfter) });
+      return;
+    }
+    if (kind === 'server_error') {
+      record(method, 500);
+      sendHtml(res, 500, fixtures.serverErrorHtml);
+      return;
+    }
+    if (kind === 'drop') {
+      record(method, 'drop');
+      req.socket.destroy();
+      return;
+    }
+    if (kind === 'hang') {
+      record(method, 'hang');
+      hanging.add(res);
+      return;
+    }
+    record(method, 200, kind.error);
+    sendJson(res, 200, { ok: false, error: kind.error });
+  }
+
+  function authError(req: IncomingMessage, params: Record<string, unknown>): string | null {
+    const header = req.headers.authorization;
+    const given = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : asString(params.token);
+    if (!given) return 'not_authed';
+    return given === token ? null : 'invalid_auth';
+  }
+
+  function postMessage(params: Record<string, unknown>, res: ServerResponse): void {
+    const channel = asString(params.channel);
+    if (!channel) {
+      record('chat.postMessage', 200, 'channel_not_found');
+      sendJson(res, 200, { ok: false, error: 'channel_not_found' });
+      return;
+    }
+    const text = asString(params.text);
+    const blocks = Array.isArray(params.blocks) ? (params.blocks as unknown[]) : undefined;
+    if (!text && !blocks?.length) {
+      record('chat.postMessage', 200, 'no_text');
+      sendJson(res, 200, { ok: false, error: 'no_text' });
+      return;
+    }
+    const ts = nextTs();
+    const threadTs = asString(params.thread_ts);
+    messages.push({ channel, text, blocks, thread_ts: threadTs, raw: params, ts, receivedAt: new Date() });
+    const template = fixtures.postMessageOk;
+    const templateMessage = (template.message ?? {}) as Record<string, unknown>;
+    const { attachments: _attachments, ...messageShape } = templateMessage;
+    record('chat.postMessage', 200);
+    sendJson(res, 200, {
+      ...template,
+      ok: true,
+      channel,
+      ts,
+      message: {
+        ...messageShape,
+        text: text ?? '',
+        ts,
+        ...(blocks ? { blocks } : {}),
+        ...(threadTs ? { thread_ts: threadTs } : {}),
+      },
+    });
+    for (const wake of waiters) wake();
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const match = /^\/api\/([A-Za-z0-9_.]+)$/.exec(url.pathname);
+    if (!match || req.method !== 'POST') {
+      sendHtml(res, 404, fixtures.notFoundHtml);
+      return;
+    }
+    const method = match[1]!;
+    const body = await readBody(req);
+    let params: Record<string, unknown>;
+    try {
+      params = decodeParams(body, req.headers['content-type'] ?? '');
+    } catch {
+      record(method, 200, 'invalid_json');
+      sendJson(res, 200, { ok: false, error: 'invalid_json' });
+      return;
+    }
+    const fault = takeFault(method);
+    if (fault) {
+      applyFault(fault, method, req, res);
+      return;
+    }
+    const denied = authError(req, params);
+    if (denied) {
+      record(method, 200, denied);
+      sendJson(res, 200, { ok: false, error: denied });
+      return;
+    }
+    if (method === 'chat.postMessage') {
+      postMessage(params, res);
+      return;
+    }
+    if (method === 'auth.test') {
+      record(method, 200);
+      sendJson(res, 200, { ...fixtures.authTestOk, ok: true });
+      return;
+    }
+    record(method, 200, 'unknown_method');
+    sendJson(res, 200, { ok: false, error: 'unknown_method' });
+  }
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { ok: false, error: 'fake_server_error', detail: String(err) });
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('slack-server: no TCP address');
+
+  return {
+    url: `http://127.0.0.1:${address.port}/api/`,
+    token,
+    messages,
+    requests,
+    fixtureSource: source,
+    failNext(n, kind, faultOptions = {}) {
+      for (let i = 0; i < n; i += 1) {
+        queued.push({
+          kind,
+          method: faultOptions.method ?? 'chat.postMessage',
+          ...(faultOptions.retryAfter !== undefined ? { retryAfter: faultOptions.retryAfter } : {}),
+        });
+      }
+    },
+    failRandomly(fraction, kinds, seed, faultOptions = {}) {
+      random =
+        fraction > 0 && kinds.length > 0
+          ? {
+              fraction,
+              kinds: [...kinds],
+              next: seededRandom(seed),
+              method: faultOptions.method ?? 'chat.postMessage',
+              ...(faultOptions.retryAfter !== undefined ? { retryAfter: faultOptions.retryAfter } : {}),
+            }
+          : null;
+    },
+    waitForMessages(n, timeoutMs = 5_000) {
+      if (messages.length >= n) return Promise.resolve(messages);
+      return new Promise((resolve, reject) => {
+        const wake = (): void => {
+          if (messages.length < n) return;
+          clearTimeout(timer);
+          waiters.delete(wake);
+          resolve(messages);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(wake);
+          reject(new Error(`slack-server: expected ${n} message(s) within ${timeoutMs} ms, got ${messages.length}`));
+        }, timeoutMs);
+        waiters.add(wake);
+      });
+    },
+    async close() {
+      for (const res of hanging) res.socket?.destroy();
+      hanging.clear();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      });
+    },
+  };
+}
