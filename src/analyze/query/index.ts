@@ -49,7 +49,7 @@ export function compileQuery(query: string): CompiledQuery {
     const culprit = alternativeMatchingNothing(root);
     const what = culprit === root ? 'the query' : 'this OR alternative';
     throw new QuerySyntaxError(
-      `${what} only excludes terms, so the query would match almost every text: add a word or phrase that must appear`,
+      `${what} can match by exclusions alone, so the query would match almost every text: add a word or phrase that must appear`,
       culprit.offset,
       culprit.length,
     );
@@ -108,9 +108,9 @@ function evaluate(node: QueryNode, text: PreparedTextImpl, matched: string[] | n
   }
 }
 
-/** The part of the query to blame when it matches an empty text: the offending alternative of an OR. */
+/** The part of the query to blame when it matches an empty text: the offending alternative of a written OR. */
 function alternativeMatchingNothing(node: QueryNode): QueryNode {
-  if (node.type !== 'or') return node;
+  if (node.type !== 'or' || node.fromNegation) return node;
   const child = node.children.find((c) => evaluate(c, EMPTY_TEXT, null));
   return child === undefined ? node : alternativeMatchingNothing(child);
 }

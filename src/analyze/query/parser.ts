@@ -34,10 +34,14 @@ export interface NotNode extends Span {
 export interface AndNode extends Span {
   type: 'and';
   children: QueryNode[];
+  /** Made by De Morgan from a negated OR, not written as AND. */
+  fromNegation?: boolean;
 }
 export interface OrNode extends Span {
   type: 'or';
   children: QueryNode[];
+  /** Made by De Morgan from a negated AND, not written as OR. */
+  fromNegation?: boolean;
 }
 export type QueryNode = TermNode | NotNode | AndNode | OrNode;
 
@@ -152,7 +156,7 @@ function combine(type: 'and' | 'or', children: QueryNode[]): QueryNode | null {
   if (children.length === 1) return first;
   const flat: QueryNode[] = [];
   for (const child of children) {
-    if (child.type === type) flat.push(...child.children);
+    if (child.type === type && !child.fromNegation) flat.push(...child.children);
     else flat.push(child);
   }
   return { type, children: flat, offset: first.offset, length: last.offset + last.length - first.offset };
@@ -166,8 +170,8 @@ function negate(node: QueryNode): QueryNode {
     case 'not':
       return { ...node, type: 'term' };
     case 'and':
-      return { ...node, type: 'or', children: node.children.map(negate) };
+      return { ...node, type: 'or', children: node.children.map(negate), fromNegation: !node.fromNegation };
     case 'or':
-      return { ...node, type: 'and', children: node.children.map(negate) };
+      return { ...node, type: 'and', children: node.children.map(negate), fromNegation: !node.fromNegation };
   }
 }
