@@ -31,6 +31,7 @@
  *   failNext(n, 'drop')                            the socket is destroyed without an answer
  *   failNext(n, 'hang')                            no answer until close() (for client timeouts)
  *   failNext(n, { error: 'channel_not_found' })    HTTP 200 {ok:false,error}
+ *   failNext(n, { status: 502 })                   that HTTP status with the HTML error page as body
  *   failRandomly(0.3, ['ratelimited', 'drop'], 42) seeded random faults on every matching request;
  *                                                  failRandomly(0, [], 0) turns them off.
  * A faulted request is never recorded in `messages`; every request is recorded in `requests`.
@@ -41,7 +42,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type SlackFault = 'ratelimited' | 'server_error' | 'drop' | 'hang' | { error: string };
+export type SlackFault =
+  | 'ratelimited'
+  | 'server_error'
+  | 'drop'
+  | 'hang'
+  | { error: string }
+  /** Any HTTP status with Slack's HTML error page as the body (a 502 from a proxy, a 200 HTML page...). */
+  | { status: number };
 
 export interface SlackFaultOptions {
   /** Retry-After seconds for 'ratelimited'; default 1 (the capture's value). */
@@ -269,6 +277,11 @@ export async function startSlackServer(options: SlackServerOptions = {}): Promis
     if (kind === 'hang') {
       record(method, 'hang');
       hanging.add(res);
+      return;
+    }
+    if ('status' in kind) {
+      record(method, kind.status);
+      sendHtml(res, kind.status, fixtures.serverErrorHtml);
       return;
     }
     record(method, 200, kind.error);
