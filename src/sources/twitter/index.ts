@@ -1,0 +1,282 @@
+/**
+ * Twitter/X source: X API v2 recent search (`GET /2/tweets/search/recent`) through
+ * `twitter-api-v2`, with the author expansion (followers count = reach) and public metrics.
+ *
+ * Incremental: the cursor is the newest tweet id seen (`since_id`). A first poll (no cursor)
+ * takes the newest page only; later polls page with `next_token` down to the cursor, at most
+ * `maxPages` pages; when the cap (or the rate-limit budget) stops paging early, the skipped
+ * older tweets are reported in `gaps`. The X API allows a `since_id` only within its 7-day
+ * recent-search window: a cursor older than that is dropped, the newest page is fetched, and
+ * the gap is reported.
+ *
+ * Rate limits: `x-rate-limit-*` are reported on every poll; when few requests are left in the
+ * window the poll asks for `minDelayMs` until the reset; a 429 becomes
+ * SourceError('rate_limit') with `retryAfterMs` until `x-rate-limit-reset`. 401/403 are
+ * SourceError('auth'): the scheduler pauses the source until the token or config changes.
+ */
+import { registerSecret } from '../../core/log.js';
+import type { FetchedItem } from '../../core/types.js';
+import { SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin } from '../types.js';
+import { parseApiUrl, twitterGet, type TwitterResponse } from './client.js';
+import {
+  mapTweet,
+  problemSchema,
+  searchResponseSchema,
+  tweetSchema,
+  twitterConfigSchema,
+  twitterUserSchema,
+  type Tweet,
+  type TwitterConfig,
+  type TwitterUser,
+} from './schema.js';
+
+export { twitterConfigSchema, type TwitterConfig } from './schema.js';
+
+export const SEARCH_ENDPOINT = 'tweets/search/recent';
+export const TWEET_FIELDS = 'created_at,public_metrics,lang,entities,conversation_id,author_id,referenced_tweets';
+export const USER_FIELDS = 'public_metrics,username,name';
+/** X's recent-search window is 15 minutes; used when a 429 carries no reset header. */
+const WINDOW_MS = 15 * 60_000;
+const PAUSED = 'the source is paused until TWITTER_BEARER_TOKEN or the config changes';
+
+export interface TwitterSourceOptions {
+  /** Whole-request deadline; default 30 s. */
+  timeoutMs?: number;
+  /** Pages per poll after the first; default 5 (500 tweets). */
+  maxPages?: number;
+  /** `max_results` per request, 10..100; default 100. */
+  pageSize?: number;
+  /** Response size cap; default 5 MiB. */
+  maxBytes?: number;
+}
+
+export function createTwitterSource(options: TwitterSourceOptions = {}): SourcePlugin<TwitterConfig> {
+  const settings = {
+    timeoutMs: options.timeoutMs ?? 30_000,
+    maxPages: Math.max(1, options.maxPages ?? 5),
+    pageSize: Math.min(100, Math.max(10, options.pageSize ?? 100)),
+    maxBytes: options.maxBytes ?? 5 * 1024 * 1024,
+  };
+  return {
+    type: 'twitter',
+    description: 'Twitter/X recent search (X API v2, app bearer token)',
+    schema: twitterConfigSchema,
+    defaultEveryMs: 2 * 60_000,
+    requiredEnv: () => ['TWITTER_BEARER_TOKEN'],
+    poll: (ctx) => pollTwitter(ctx, settings),
+  };
+}
+
+export const twitterSource = createTwitterSource();
+
+interface Settings {
+  timeoutMs: number;
+  maxPages: number;
+  pageSize: number;
+  maxBytes: number;
+}
+
+interface Page {
+  tweets: Tweet[];
+  users: TwitterUser[];
+  nextToken: string | undefined;
+  skipped: number;
+}
+
+async function pollTwitter(ctx: SourceContext<TwitterConfig>, settings: Settings): Promise<PollResult> {
+  const token = ctx.env.TWITTER_BEARER_TOKEN?.trim();
+  if (!token) {
+    throw new SourceError('config', 'Twitter/X: TWITTER_BEARER_TOKEN is not set; add your X app\'s bearer token (developer.x.com → Projects & Apps → your app → Keys and tokens) to .env');
+  }
+  registerSecret(token);
+  const client = {
+    token,
+    baseUrl: parseApiUrl(ctx.env.TWITTER_API_URL),
+    timeoutMs: settings.timeoutMs,
+    maxBytes: settings.maxBytes,
+    signal: ctx.signal,
+  };
+  let since = validCursor(ctx.cursor.cursor);
+  if (ctx.cursor.cursor && !since) {
+    ctx.log.warn({ source: ctx.key }, 'twitter cursor is not a tweet id; starting from the newest page');
+  }
+  const gaps: string[] = [];
+  const items: FetchedItem[] = [];
+  const seen = new Set<string>();
+  let newest = since;
+  let rateLimit: RateLimit | undefined;
+  let minDelayMs: number | undefined;
+  let nextToken: string | undefined;
+  const pageLimit = since === null ? 1 : settings.maxPages;
+
+  for (let pages = 1; ; pages++) {
+    const query: Record<string, string> = {
+      query: ctx.config.query,
+      max_results: String(settings.pageSize),
+      expansions: 'author_id',
+      'tweet.fields': TWEET_FIELDS,
+      'user.fields': USER_FIELDS,
+    };
+    if (since) query.since_id = since;
+    if (nextToken) query.next_token = nextToken;
+    const res = await twitterGet(client, SEARCH_ENDPOINT, query);
+    rateLimit = rateLimitFrom(res.headers) ?? rateLimit;
+
+    if (res.status === 400 && since && pages === 1 && mentionsSinceId(res.data)) {
+      // The cursor fell out of the 7-day window (the daemon was off for a while).
+      gaps.push(`Twitter/X: the saved position (tweet ${since}) is older than X's 7-day recent-search window; polled the newest page only, so mentions in between may be missing`);
+      since = null;
+      pages = 0;
+      continue;
+    }
+    if (res.status === 429 && pages > 1) {
+      // Keep what the earlier pages brought; the rest of the backlog is skipped, and said so.
+      const wait = retryAfter(res.headers, ctx.now());
+      minDelayMs = wait;
+      gaps.push(`Twitter/X: rate limit reached after ${pages - 1} page(s); older tweets since the last poll were skipped`);
+      break;
+    }
+    if (res.status >= 400) throw statusError(res, client.baseUrl, ctx.now());
+
+    const page = parsePage(res, ctx);
+    const users = new Map(page.users.map((u) => [u.id, u]));
+    for (const tweet of page.tweets) {
+      if (seen.has(tweet.id)) continue;
+      seen.add(tweet.id);
+      items.push(mapTweet(tweet, users));
+      if (newest === null || BigInt(tweet.id) > BigInt(newest)) newest = tweet.id;
+    }
+    nextToken = page.nextToken;
+    if (!nextToken) break;
+    if (pages >= pageLimit) {
+      if (since !== null) {
+        gaps.push(`Twitter/X: page cap of ${settings.maxPages} page(s) (${settings.maxPages * settings.pageSize} tweets) reached; older tweets since the last poll were skipped`);
+      }
+      break;
+    }
+    if (rateLimit && rateLimit.remaining === 0) {
+      gaps.push(`Twitter/X: rate-limit budget used up after ${pages} page(s); older tweets since the last poll were skipped`);
+      break;
+    }
+  }
+
+  const result: PollResult = { items, cursor: newest && newest !== ctx.cursor.cursor ? { cursor: newest } : {} };
+  if (rateLimit) result.rateLimit = rateLimit;
+  const budgetDelay = lowBudgetDelay(rateLimit, settings.maxPages, ctx.now());
+  const delay = Math.max(minDelayMs ?? 0, budgetDelay ?? 0);
+  if (delay > 0) result.minDelayMs = delay;
+  if (gaps.length) result.gaps = gaps;
+  ctx.log.debug({ source: ctx.key, items: items.length, remaining: rateLimit?.remaining }, 'twitter poll done');
+  return result;
+}
+
+function validCursor(cursor: string | null): string | null {
+  return cursor && /^\d{1,20}$/.test(cursor) ? cursor : null;
+}
+
+function header(headers: TwitterResponse['headers'], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function numberHeader(headers: TwitterResponse['headers'], name: string): number | null {
+  const value = header(headers, name);
+  if (value === undefined || !/^\d+$/.test(value.trim())) return null;
+  return Number(value);
+}
+
+export function rateLimitFrom(headers: TwitterResponse['headers']): RateLimit | undefined {
+  const remaining = numberHeader(headers, 'x-rate-limit-remaining');
+  const limit = numberHeader(headers, 'x-rate-limit-limit');
+  const reset = numberHeader(headers, 'x-rate-limit-reset');
+  if (remaining === null && limit === null && reset === null) return undefined;
+  return { remaining, limit, resetAt: reset === null ? null : new Date(reset * 1000).toISOString() };
+}
+
+/**
+ * When the window has fewer requests left than one full poll may use (or under 5% of it), wait
+ * for the reset instead of running dry mid-poll.
+ */
+function lowBudgetDelay(rate: RateLimit | undefined, maxPages: number, now: Date): number | undefined {
+  if (!rate || rate.remaining === null || !rate.resetAt) return undefined;
+  const threshold = Math.max(maxPages, Math.ceil((rate.limit ?? 0) * 0.05));
+  if (rate.remaining > threshold) return undefined;
+  const wait = Date.parse(rate.resetAt) - now.getTime();
+  return wait > 0 ? wait : undefined;
+}
+
+function retryAfter(headers: TwitterResponse['headers'], now: Date): number {
+  const reset = numberHeader(headers, 'x-rate-limit-reset');
+  if (reset !== null) return Math.max(1000, reset * 1000 - now.getTime());
+  const seconds = numberHeader(headers, 'retry-after');
+  return seconds !== null ? seconds * 1000 : WINDOW_MS;
+}
+
+function parsePage(res: TwitterResponse, ctx: SourceContext<TwitterConfig>): Page {
+  if (typeof res.data === 'string' || res.data === undefined) {
+    const what = typeof res.data === 'string' && /<html|<!doctype/i.test(res.data) ? 'an HTML page' : 'a body that is not JSON';
+    throw new SourceError('parse', `Twitter/X: search/recent answered HTTP ${res.status} with ${what} instead of JSON; check TWITTER_API_URL (a proxy or captive portal may be in the way)`);
+  }
+  const envelope = searchResponseSchema.safeParse(res.data);
+  if (!envelope.success) {
+    throw new SourceError('parse', `Twitter/X: search/recent returned JSON of an unexpected shape (${envelope.error.issues[0]?.message ?? 'invalid'}); check TWITTER_API_URL points at the X API v2`);
+  }
+  const tweets: Tweet[] = [];
+  const users: TwitterUser[] = [];
+  let skipped = 0;
+  for (const raw of envelope.data.data ?? []) {
+    const tweet = tweetSchema.safeParse(raw);
+    if (tweet.success) tweets.push(tweet.data);
+    else skipped++;
+  }
+  for (const raw of envelope.data.includes?.users ?? []) {
+    const user = twitterUserSchema.safeParse(raw);
+    if (user.success) users.push(user.data);
+  }
+  if (skipped) ctx.log.warn({ source: ctx.key, skipped }, 'twitter tweets with an unexpected shape were skipped');
+  return { tweets, users, nextToken: envelope.data.meta?.next_token, skipped };
+}
+
+function mentionsSinceId(data: unknown): boolean {
+  return JSON.stringify(data ?? '').includes('since_id');
+}
+
+/** X's own words about a failure, when it sent any (v2 problem or v1 errors), kept short. */
+function xSays(data: unknown): string | null {
+  if (typeof data === 'string') return /<html|<!doctype/i.test(data) ? 'an HTML error page' : null;
+  const parsed = problemSchema.safeParse(data);
+  if (!parsed.success) return null;
+  const p = parsed.data;
+  const parts = [p.title, p.detail ?? p.errors?.map((e) => e.message).filter(Boolean).join('; '), p.reason ? `(${p.reason})` : undefined]
+    .filter((s): s is string => Boolean(s && s.trim()));
+  if (!parts.length) return null;
+  const text = parts.join(': ').replace(/\s+/g, ' ');
+  return text.length > 300 ? `${text.slice(0, 297)}...` : text;
+}
+
+export function statusError(res: TwitterResponse, baseUrl: URL, now: Date): SourceError {
+  const says = xSays(res.data);
+  const quoted = says ? ` (X says: ${says})` : '';
+  const head = `Twitter/X: HTTP ${res.status} on search/recent`;
+  if (res.status === 401) {
+    return new SourceError('auth', `${head} — TWITTER_BEARER_TOKEN was rejected (invalid, revoked, or not an app-only bearer token)${quoted}; ${PAUSED}`);
+  }
+  if (res.status === 403) {
+    return new SourceError('auth', `${head} — your API plan has no search access or the token is invalid${quoted}; ${PAUSED}`);
+  }
+  if (res.status === 404) {
+    return new SourceError('not_found', `${head} — no such endpoint at ${baseUrl.origin}; check TWITTER_API_URL (default https://api.twitter.com)`);
+  }
+  if (res.status === 429) {
+    const wait = retryAfter(res.headers, now);
+    const until = new Date(now.getTime() + wait).toISOString();
+    return new SourceError('rate_limit', `${head} — rate limit used up; waiting until ${until} (x-rate-limit-reset) before polling again`, { retryAfterMs: wait });
+  }
+  if (res.status >= 500) {
+    return new SourceError('server', `${head} — X is having trouble${quoted}; the next poll retries with back-off`);
+  }
+  if (res.status >= 400) {
+    return new SourceError('config', `${head} — X rejected the request${quoted}; check \`query\` (X API v2 search syntax) in the source's YAML`);
+  }
+  return new SourceError('server', `${head} — unexpected status${quoted}`);
+}
