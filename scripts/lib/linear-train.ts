@@ -1,0 +1,94 @@
+/**
+ * Multinomial logistic regression over hashed binary features, trained with AdaGrad SGD and L2
+ * on the touched weights. Deterministic: the example order comes from a seeded PRNG.
+ */
+
+export interface TrainExample {
+  /** Bucket ids of the example's features (duplicates allowed). */
+  ids: Int32Array;
+  label: number;
+  /** Loss weight (class balancing). */
+  weight: number;
+}
+
+export interface LinearTrainOptions {
+  bits: number;
+  classes: number;
+  epochs: number;
+  /** AdaGrad base learning rate. */
+  lr: number;
+  /** L2 strength per update on touched weights. */
+  l2: number;
+  seed: number;
+}
+
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function shuffleInPlace<T>(items: T[], random: () => number): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const tmp = items[i]!;
+    items[i] = items[j]!;
+    items[j] = tmp;
+  }
+}
+
+export function trainLinear(examples: readonly TrainExample[], opts: LinearTrainOptions): Float32Array {
+  const C = opts.classes;
+  const size = (1 << opts.bits) * C;
+  const w = new Float32Array(size);
+  const g2 = new Float32Array(size).fill(1e-6);
+  const order = examples.map((_e, i) => i);
+  const random = mulberry32(opts.seed);
+  const logits = new Float64Array(C);
+  for (let epoch = 0; epoch < opts.epochs; epoch++) {
+    shuffleInPlace(order, random);
+    for (const index of order) {
+      const ex = examples[index]!;
+      const n = ex.ids.length;
+      const v = 1 / Math.sqrt(n);
+      logits.fill(0);
+      for (let f = 0; f < n; f++) {
+        const base = ex.ids[f]! * C;
+        for (let c = 0; c < C; c++) logits[c] = logits[c]! + w[base + c]! * v;
+      }
+      let max = -Infinity;
+      for (let c = 0; c < C; c++) max = Math.max(max, logits[c]!);
+      let sum = 0;
+      for (let c = 0; c < C; c++) {
+        logits[c] = Math.exp(logits[c]! - max);
+        sum += logits[c]!;
+      }
+      for (let c = 0; c < C; c++) logits[c] = ((logits[c]! / sum - (c === ex.label ? 1 : 0)) * ex.weight) * v;
+      for (let f = 0; f < n; f++) {
+        const base = ex.ids[f]! * C;
+        for (let c = 0; c < C; c++) {
+          const k = base + c;
+          const grad = logits[c]! + opts.l2 * w[k]!;
+          g2[k] = g2[k]! + grad * grad;
+          w[k] = w[k]! - (opts.lr * grad) / Math.sqrt(g2[k]!);
+        }
+      }
+    }
+  }
+  return w;
+}
+
+/** Logits of one example under float weights (training-time evaluation). */
+export function predictLogits(w: Float32Array, ids: Int32Array, classes: number, out: Float64Array): void {
+  out.fill(0);
+  const v = 1 / Math.sqrt(ids.length);
+  for (const id of ids) {
+    const base = id * classes;
+    for (let c = 0; c < classes; c++) out[c] = out[c]! + w[base + c]! * v;
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * Language detection tuned for short social-media texts.
+ *
+ * Trigram detectors (franc) are unreliable on tweets ("I love my new phone" comes out Serbian)
+ * and cost ~70 µs a call, so English is decided first from words: the share of words found in
+ * the English word list learned from the training tweets (models/english-words.txt), and
+ * function words that are distinctive for other Latin-script languages ("und", "est", "muy",
+ * "não"...). franc is consulted only for texts that are not clearly English, and always for
+ * texts written mostly in another script. A text with fewer than three words and no other
+ * script is "unclear" (null) and analysed as English.
+ */
+import { readFileSync } from 'node:fs';
+import { franc } from 'franc-min';
+import type { Token } from '../features/tokenize.js';
+
+export interface LanguageGuess {
+  /** ISO 639-1 code where one exists ('en', 'de'), else franc's ISO 639-3 code; null when unclear. */
+  code: string | null;
+  /** True when the sentiment model may score the text (English, or too short to tell). */
+  supported: boolean;
+}
+
+/** Distinctive, frequent words of other languages that are not English words. */
+const FOREIGN_WORDS: Record<string, string[]> = {
+  de: 'und ist nicht ich das der ein eine einen sehr mit auf für sich auch wir bin aber noch schon kein keine wie dem den mir mich dass oder wird gibt heute danke bitte leider schlecht immer nur vom im ganz habe hat sind wieder warum jetzt mein meine kann'.split(' '),
+  es: 'el los las del que por para con una muy pero como más está esta es yo gracias nunca porque cuando todo hoy también tengo hay lo mal peor servicio nada siempre ya su sus'.split(' '),
+  fr: 'le les des est je suis pas une et avec pour dans mais très cest nous vous merci ce qui sur du au aux été jai il elle mon ma mes ne rien toujours jamais sont ça cette'.split(' '),
+  pt: 'não nao é muito com uma para obrigado obrigada você voce isso está mas meu minha eu os da em ao que nunca sempre pra ruim'.split(' '),
+  it: 'il non che è sono molto della per una questo grazie ma anche mi ho sempre mai gli del'.split(' '),
+  nl: 'het een niet ik van dat zijn met voor maar ook heel dank wij jullie bij naar geen nog wel'.split(' '),
+  id: 'yang dan tidak ini itu saya aku dengan untuk ada sudah belum tapi bisa kamu dari'.split(' '),
+  tr: 've bir bu çok için ile değil ama ben sen gibi'.split(' '),
+};
+
+const FOREIGN = new Map<string, string[]>();
+for (const [lang, words] of Object.entries(FOREIGN_WORDS)) {
+  for (const w of words) FOREIGN.set(w, [...(FOREIGN.get(w) ?? []), lang]);
+}
+
+const ISO3_TO_1: Record<string, string> = {
+  cmn: 'zh', spa: 'es', eng: 'en', rus: 'ru', arb: 'ar', ben: 'bn', hin: 'hi', por: 'pt', ind: 'id', jpn: 'ja',
+  fra: 'fr', deu: 'de', jav: 'jv', kor: 'ko', tel: 'te', vie: 'vi', mar: 'mr', ita: 'it', tam: 'ta', tur: 'tr',
+  urd: 'ur', guj: 'gu', pol: 'pl', ukr: 'uk', kan: 'kn', mal: 'ml', pes: 'fa', mya: 'my', swh: 'sw', sun: 'su',
+  ron: 'ro', pan: 'pa', hau: 'ha', bos: 'bs', hrv: 'hr', nld: 'nl', srp: 'sr', tha: 'th', ckb: 'ku', yor: 'yo',
+  uzn: 'uz', zlm: 'ms', ibo: 'ig', npi: 'ne', ceb: 'ceb', tgl: 'tl', hun: 'hu', azj: 'az', sin: 'si', koi: 'ru',
+  ell: 'el', ces: 'cs', bel: 'be', bul: 'bg', kaz: 'kk', amh: 'am', swe: 'sv', som: 'so', zul: 'zu', kin: 'rw',
+  heb: 'he', aka: 'ak', nya: 'ny', run: 'rn', kat: 'ka', hye: 'hy', khm: 'km', lao: 'lo',
+};
+
+function iso1(code: string): string {
+  return ISO3_TO_1[code] ?? code;
+}
+
+/** Letters outside Latin script (Latin, Latin-1 and Latin Extended count as Latin). */
+function scriptCounts(text: string): { latin: number; other: number; han: number; kana: number; hangul: number } {
+  let latin = 0;
+  let other = 0;
+  let han = 0;
+  let kana = 0;
+  let hangul = 0;
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 0xc0 && c <= 0x24f)) latin++;
+    else if (c >= 0x3040 && c <= 0x30ff) kana++;
+    else if (c >= 0x4e00 && c <= 0x9fff) han++;
+    else if (c >= 0xac00 && c <= 0xd7af) hangul++;
+    else if (c >= 0x370 && /\p{L}/u.test(ch)) other++;
+  }
+  return { latin, other: other + han + kana + hangul, han, kana, hangul };
+}
+
+export class LanguageDetector {
+  private readonly english: Set<string>;
+
+  constructor(english: Set<string>) {
+    this.english = english;
+  }
+
+  static fromFile(file: string): LanguageDetector {
+    const words = new Set<string>();
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (line && !line.startsWith('#')) words.add(line);
+    }
+    return new LanguageDetector(words);
+  }
+
+  detect(text: string, tokens: readonly Token[]): LanguageGuess {
+    const script = scriptCounts(text);
+    if (script.other > script.latin) return this.otherScript(text, script);
+    let words = 0;
+    let known = 0;
+    const votes = new Map<string, number>();
+    for (const t of tokens) {
+      if (t.kind !== 'word') continue;
+      words++;
+      if (this.english.has(t.norm)) known++;
+      const langs = FOREIGN.get(t.norm);
+      if (langs) for (const l of langs) votes.set(l, (votes.get(l) ?? 0) + 1);
+    }
+    let bestLang: string | null = null;
+    let bestVotes = 0;
+    for (const [lang, n] of votes) {
+      if (n > bestVotes) {
+        bestLang = lang;
+        bestVotes = n;
+      }
+    }
+    const share = words > 0 ? known / words : 0;
+    if (bestLang !== null && bestVotes >= 2 && bestVotes / Math.max(1, words) >= 0.2 && share < 0.9) {
+      return { code: bestLang, supported: false };
+    }
+    if (words < 3) return { code: null, supported: true };
+    if (share >= 0.6) return { code: 'en', supported: true };
+    // Not clearly English: ask the trigram model, and believe it only when the words agree.
+    const guess = franc(text, { minLength: 10 });
+    if (guess === 'eng' || guess === 'und') return { code: share >= 0.4 ? 'en' : null, supported: true };
+    if (share < 0.4 && words >= 4) return { code: iso1(guess), supported: false };
+    return { code: null, supported: true };
+  }
+
+  private otherScript(text: string, script: { han: number; kana: number; hangul: number; other: number }): LanguageGuess {
+    if (script.kana > 0) return { code: 'ja', supported: false };
+    if (script.hangul > script.other / 2) return { code: 'ko', supported: false };
+    if (script.han > script.other / 2) return { code: 'zh', supported: false };
+    const guess = franc(text, { minLength: 3 });
+    return { code: guess === 'und' ? null : iso1(guess), supported: false };
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * Sentiment from the trained hashed linear model (models/sentiment.bin): label, score and the
+ * words behind them.
+ *
+ * score = P(positive) - P(negative) after the model's class offsets, so it lies in [-1, 1] and
+ * its sign agrees with the label. Reasons: each feature's weight is shared among the words it
+ * spans (a word, its character n-grams, the bigrams and trigrams it is part of); runs of adjacent
+ * words pulling the same way become one phrase, e.g. `"never using you again" (-0.81)`, where the
+ * number is tanh of the phrase's pull in logits (positive minus negative).
+ *
+ * A brand's vocabulary replaces what the model learned about a word: every feature touching
+ * that word is left out and the word adds `|weight| * VOCABULARY_LOGITS` to the positive (weight > 0)
+ * or negative (weight < 0) logit instead; weight 0 makes it neutral.
+ */
+import type { Sentiment, SentimentLabel } from '../../core/types.js';
+import { createFeatureBuffer, extractFeatures, type FeatureBuffer } from '../features/extract.js';
+import { isNegator, type Token } from '../features/tokenize.js';
+import { createScratch, scoreFeatures, softmax, type LinearModel, type ScoreScratch } from './linear-model.js';
+
+/** Logit pull of a vocabulary word with weight 1 (about what the model gives "love" or "worst"). */
+export const VOCABULARY_LOGITS = 3;
+/** A phrase must pull at least this much (logits) to be named as a reason. */
+const REASON_MIN = 0.15;
+/** Words pulling less than this do not extend a phrase. */
+const WORD_MIN = 0.04;
+const MAX_REASONS = 4;
+
+const NEG = 0;
+const NEU = 1;
+const POS = 2;
+const LABELS: readonly SentimentLabel[] = ['negative', 'neutral', 'positive'];
+
+export interface VocabularyEntry {
+  /** Lower-cased words of the entry ("sick", or "dead pixel" as two words). */
+  words: string[];
+  weight: number;
+}
+
+/** Normalises a brand vocabulary into matchable entries. */
+export function compileVocabulary(vocabulary: Record<string, number> | undefined): VocabularyEntry[] {
+  if (!vocabulary) return [];
+  const entries: VocabularyEntry[] = [];
+  for (const [phrase, weight] of Object.entries(vocabulary)) {
+    const words = phrase
+      .toLowerCase()
+      .replace(/['’]/g, '')
+      .split(/\s+/)
+      .filter((w) => w.length > 0);
+    if (words.length === 0 || !Number.isFinite(weight)) continue;
+    entries.push({ words, weight: Math.max(-1, Math.min(1, weight)) });
+  }
+  return entries;
+}
+
+export class SentimentModel {
+  private readonly model: LinearModel;
+  private readonly buf: FeatureBuffer = createFeatureBuffer();
+  private scratch: ScoreScratch;
+  private skip = new Uint8Array(256);
+  private vocabPull = new Float64Array(256);
+
+  constructor(model: LinearModel) {
+    if (model.classes !== 3) throw new Error(`sentiment model must have 3 classes, has ${model.classes}`);
+    this.model = model;
+    this.scratch = createScratch(3);
+  }
+
+  get header(): LinearModel['header'] {
+    return this.model.header;
+  }
+
+  score(tokens: readonly Token[], vocabulary: readonly VocabularyEntry[]): Sentiment {
+    extractFeatures(tokens, this.model.header.features, this.buf);
+    const n = tokens.length;
+    const hasVocabulary = vocabulary.length > 0 && this.markVocabulary(tokens, vocabulary);
+    scoreFeatures(this.model, this.buf, n, this.scratch, hasVocabulary ? this.skip : null);
+    const { logits, contrib } = this.scratch;
+    if (hasVocabulary) {
+      for (let t = 0; t < n; t++) {
+        const pull = this.vocabPull[t]!;
+        if (pull === 0) continue;
+        // Praise raises the positive logit, criticism the negative one; 0 adds nothing.
+        const cls = pull > 0 ? POS : NEG;
+        logits[cls] = logits[cls]! + Math.abs(pull);
+        contrib[t * 3 + cls] = contrib[t * 3 + cls]! + Math.abs(pull);
+      }
+    }
+    const best = softmax(logits);
+    const label = LABELS[best]!;
+    const score = clamp(logits[POS]! - logits[NEG]!);
+    const reasons = label === 'neutral' ? [] : this.reasons(tokens, label === 'positive' ? 1 : -1, hasVocabulary);
+    return { label, score: round3(score), reasons };
+  }
+
+  /** Marks tokens covered by vocabulary entries; returns whether any matched. */
+  private markVocabulary(tokens: readonly Token[], vocabulary: readonly VocabularyEntry[]): boolean {
+    const n = tokens.length;
+    if (this.skip.length < n) {
+      this.skip = new Uint8Array(n * 2);
+      this.vocabPull = new Float64Array(n * 2);
+    }
+    this.skip.fill(0, 0, n);
+    this.vocabPull.fill(0, 0, n);
+    let any = false;
+    for (const entry of vocabulary) {
+      const len = entry.words.length;
+      for (let i = 0; i + len <= n; i++) {
+        let match = true;
+        for (let k = 0; k < len && match; k++) match = tokens[i + k]!.norm === entry.words[k];
+        if (!match) continue;
+        any = true;
+        for (let k = 0; k < len; k++) this.skip[i + k] = 1;
+        // A negated vocabulary word flips ("not sick").
+        const sign = tokens[i]!.negated ? -1 : 1;
+        this.vocabPull[i] = sign * entry.weight * VOCABULARY_LOGITS;
+      }
+    }
+    return any;
+  }
+
+  private reasons(tokens: readonly Token[], sign: 1 | -1, hasVocabulary: boolean): string[] {
+    const { contrib } = this.scratch;
+    const units = negationUnits(tokens);
+    const phrases: { text: string; pull: number; vocabulary: boolean; negation: boolean }[] = [];
+    let current: { from: number; to: number; pull: number } | null = null;
+    const flush = (): void => {
+      if (current === null) return;
+      const { from, to, pull } = current;
+      current = null;
+      if (Math.abs(pull) < REASON_MIN) return;
+      const text = tokens
+        .slice(from, to)
+        .map((t) => t.raw)
+        .join(' ');
+      let vocabulary = false;
+      let negation = false;
+      for (let t = from; t < to; t++) {
+        if (hasVocabulary && this.skip[t] === 1) vocabulary = true;
+        if (tokens[t]!.negated) negation = true;
+      }
+      phrases.push({ text, pull, vocabulary, negation });
+    };
+    for (const [from, to] of units) {
+      let pull = 0;
+      for (let t = from; t < to; t++) pull += contrib[t * 3 + POS]! - contrib[t * 3 + NEG]!;
+      const kind = tokens[from]!.kind;
+      const pulls = pull * sign >= WORD_MIN && kind !== 'punct' && kind !== 'mention';
+      if (!pulls) {
+        flush();
+        continue;
+      }
+      if (current === null) current = { from, to, pull };
+      else {
+        current.to = to;
+        current.pull += pull;
+      }
+    }
+    flush();
+    phrases.sort((a, b) => Math.abs(b.pull) - Math.abs(a.pull));
+    const out = phrases.slice(0, MAX_REASONS).map((p) => {
+      const value = Math.tanh(p.pull);
+      const shown = `(${value >= 0 ? '+' : ''}${value.toFixed(2)})`;
+      if (p.vocabulary) return `brand vocabulary: "${p.text}" ${shown}`;
+      return p.negation ? `negation: "${p.text}" ${shown}` : `"${p.text}" ${shown}`;
+    });
+    if (out.length === 0) out.push('overall tone: no single word stands out');
+    return out;
+  }
+}
+
+/**
+ * Token ranges [from, to) explained as one: a negator with the words it negates ("never using
+ * you again"), or a single token.
+ */
+function negationUnits(tokens: readonly Token[]): [number, number][] {
+  const units: [number, number][] = [];
+  let t = 0;
+  while (t < tokens.length) {
+    let end = t + 1;
+    if (tokens[t]!.kind === 'word' && isNegator(tokens[t]!.norm)) {
+      while (end < tokens.length && tokens[end]!.negated) end++;
+    }
+    units.push([t, end]);
+    t = end;
+  }
+  return units;
+}
+
+function clamp(x: number): number {
+  return Math.max(-1, Math.min(1, x));
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

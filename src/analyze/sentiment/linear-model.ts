@@ -1,0 +1,152 @@
+/**
+ * A hashed linear (multinomial logistic) model and its compact file format.
+ *
+ * File layout: the 4 bytes `ESLM`, a little-endian uint32 header length, the header as UTF-8
+ * JSON, zero padding to a multiple of 4, then `buckets x classes` int8 weights (class-interleaved,
+ * so one bucket's weights share a cache line). A weight is `int8 * header.scale`. Feature values
+ * are 1/sqrt(number of features) (L2-normalised binary features), as in training.
+ */
+import { readFileSync } from 'node:fs';
+import type { FeatureBuffer, FeatureConfig } from '../features/extract.js';
+
+export interface LinearModelHeader {
+  format: 'earshot-linear';
+  version: 1;
+  name: string;
+  classes: string[];
+  features: FeatureConfig;
+  /** Multiply an int8 weight by this to get the real weight. */
+  scale: number;
+  /** Per-class offsets added to the logits (class prior correction tuned on validation data). */
+  bias: number[];
+  /** Training files and settings, for the record. */
+  trainedOn: string[];
+  settings?: Record<string, unknown>;
+  /** Figures measured at training time (validation), for the record. */
+  metrics?: Record<string, number>;
+  /** Model-specific data (e.g. the language detector's vocabulary settings). */
+  extra?: Record<string, unknown>;
+}
+
+export interface LinearModel {
+  header: LinearModelHeader;
+  weights: Int8Array;
+  classes: number;
+}
+
+const MAGIC = 'ESLM';
+
+export function encodeLinearModel(header: LinearModelHeader, weights: Int8Array): Buffer {
+  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  const headerEnd = 8 + json.length;
+  const pad = (4 - (headerEnd % 4)) % 4;
+  const out = Buffer.alloc(headerEnd + pad + weights.length);
+  out.write(MAGIC, 0, 'latin1');
+  out.writeUInt32LE(json.length, 4);
+  json.copy(out, 8);
+  Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength).copy(out, headerEnd + pad);
+  return out;
+}
+
+export function decodeLinearModel(data: Buffer, file: string): LinearModel {
+  if (data.length < 8 || data.toString('latin1', 0, 4) !== MAGIC) {
+    throw new Error(`${file}: not an earshot model file (bad magic); run \`npm run train\` to rebuild models/`);
+  }
+  const length = data.readUInt32LE(4);
+  const header = JSON.parse(data.toString('utf8', 8, 8 + length)) as LinearModelHeader;
+  if (header.format !== 'earshot-linear' || header.version !== 1) {
+    throw new Error(`${file}: unsupported model format ${String(header.format)} v${String(header.version)}`);
+  }
+  const start = 8 + length + ((4 - ((8 + length) % 4)) % 4);
+  const classes = header.classes.length;
+  const expected = (1 << header.features.bits) * classes;
+  if (data.length - start !== expected) {
+    throw new Error(`${file}: expected ${expected} weights, found ${data.length - start}; the file is truncated or corrupt`);
+  }
+  // Copy into an aligned array of its own so the file buffer can be collected.
+  const weights = new Int8Array(expected);
+  weights.set(new Int8Array(data.buffer, data.byteOffset + start, expected));
+  return { header, weights, classes };
+}
+
+export function loadLinearModel(file: string): LinearModel {
+  return decodeLinearModel(readFileSync(file), file);
+}
+
+/** Quantises float weights to int8 with one scale (clipping the rare extreme weights). */
+export function quantizeWeights(weights: Float32Array | Float64Array): { weights: Int8Array; scale: number } {
+  let maxAbs = 0;
+  for (const w of weights) maxAbs = Math.max(maxAbs, Math.abs(w));
+  const scale = maxAbs > 0 ? maxAbs / 127 : 1;
+  const out = new Int8Array(weights.length);
+  for (let i = 0; i < weights.length; i++) {
+    out[i] = Math.max(-127, Math.min(127, Math.round(weights[i]! / scale)));
+  }
+  return { weights: out, scale };
+}
+
+export interface ScoreScratch {
+  logits: Float64Array;
+  /** Per token and class: the share of the logit its features contributed. */
+  contrib: Float64Array;
+}
+
+export function createScratch(classes: number, tokens = 256): ScoreScratch {
+  return { logits: new Float64Array(classes), contrib: new Float64Array(tokens * classes) };
+}
+
+/**
+ * Adds the model's logits for the features in `buf` into `scratch.logits` and, per token, into
+ * `scratch.contrib`. Features touching a token with `skip[token] = 1` are left out (a brand's
+ * vocabulary replaces what the model learned about that word).
+ */
+export function scoreFeatures(
+  model: LinearModel,
+  buf: FeatureBuffer,
+  tokenCount: number,
+  scratch: ScoreScratch,
+  skip: Uint8Array | null,
+): void {
+  const C = model.classes;
+  const w = model.weights;
+  if (scratch.contrib.length < tokenCount * C) scratch.contrib = new Float64Array(tokenCount * C * 2);
+  const logits = scratch.logits;
+  const contrib = scratch.contrib;
+  logits.fill(0);
+  contrib.fill(0, 0, tokenCount * C);
+  const value = model.header.scale / Math.sqrt(buf.n);
+  for (let f = 0; f < buf.n; f++) {
+    const owner = buf.owner[f]!;
+    const span = buf.span[f]!;
+    if (skip !== null && owner >= 0) {
+      let skipped = false;
+      for (let t = owner; t < owner + span; t++) if (skip[t] === 1) skipped = true;
+      if (skipped) continue;
+    }
+    const base = buf.ids[f]! * C;
+    for (let c = 0; c < C; c++) {
+      const x = w[base + c]! * value;
+      logits[c] = logits[c]! + x;
+      if (owner < 0) continue;
+      const share = x / span;
+      for (let t = owner; t < owner + span; t++) contrib[t * C + c] = contrib[t * C + c]! + share;
+    }
+  }
+  const bias = model.header.bias;
+  for (let c = 0; c < C; c++) logits[c] = logits[c]! + (bias[c] ?? 0);
+}
+
+/** In-place softmax; returns the index of the largest logit. */
+export function softmax(logits: Float64Array): number {
+  let best = 0;
+  for (let c = 1; c < logits.length; c++) if (logits[c]! > logits[best]!) best = c;
+  const max = logits[best]!;
+  let sum = 0;
+  for (let c = 0; c < logits.length; c++) {
+    const e = Math.exp(logits[c]! - max);
+    logits[c] = e;
+    sum += e;
+  }
+  for (let c = 0; c < logits.length; c++) logits[c] = logits[c]! / sum;
+  return best;
+}

@@ -1,0 +1,179 @@
+/**
+ * Urgency: does this mention need a human now?
+ *
+ * Signals, each in [0, 1], combined as a logistic score:
+ *
+ *   z = -3.5
+ *       + 2.2 * complaint      probability from the complaint model (models/complaint.bin)
+ *       + 1.2 * negativity     max(0, -sentiment score) when the label is negative
+ *       + crisis               1.9 for the first severe crisis term, +0.6 per further term (max 2.9);
+ *                              a moderate term (refund, broken, cancel...) counts 1.0
+ *       + addressed            a question (2.2) or a complaint (1.0) addressed to one of the brand's handles
+ *       + 1.6 * reach * gate   reach = log10(1 + followers) / 6 (1M followers = 1)
+ *       + 0.8 * engagement * gate   log10(1 + engagement) / 4, or velocity when given
+ *   score = 1 / (1 + e^-z)
+ *
+ * `gate` = max(complaint, negativity, crisis > 0): a famous account saying something nice is
+ * not urgent. Levels (see `urgencyLevel`): low < 0.35 <= medium < 0.6 <= high < 0.85 <= critical.
+ */
+import type { UrgencyLevel, Urgency } from '../../core/types.js';
+
+export const URGENCY_THRESHOLDS = { medium: 0.35, high: 0.6, critical: 0.85 } as const;
+
+export function urgencyLevel(score: number): UrgencyLevel {
+  if (score >= URGENCY_THRESHOLDS.critical) return 'critical';
+  if (score >= URGENCY_THRESHOLDS.high) return 'high';
+  if (score >= URGENCY_THRESHOLDS.medium) return 'medium';
+  return 'low';
+}
+
+interface CrisisTerm {
+  name: string;
+  re: RegExp;
+  severe: boolean;
+}
+
+const term = (name: string, pattern: string, severe: boolean): CrisisTerm => ({
+  name,
+  re: new RegExp(`(?:^|[^\\p{L}\\p{N}])(?:${pattern})(?![\\p{L}\\p{N}])`, 'iu'),
+  severe,
+});
+
+/** Crisis vocabulary: words and phrases that mean trouble for a brand whatever the tone. */
+export const CRISIS_TERMS: readonly CrisisTerm[] = [
+  term('outage', 'outages?', true),
+  term('down', "(?:is|are|was|were|been|be|went|goes|going|still|it's|its|site|app|api|service|server|servers|website)\\s+(?:\\w+\\s+)?down(?!\\s+(?:to|with|the|on|for\\s+(?:it|that|this)))|down\\s+again|down\\s+for\\s+(?:hours|days|everyone|me|us)", true),
+  term('data loss', 'data\\s+loss|lost\\s+(?:all\\s+)?(?:my|our)\\s+(?:data|files|photos|work)|deleted\\s+(?:all\\s+)?(?:my|our)', true),
+  term('breach', '(?:data\\s+)?breach(?:ed|es)?', true),
+  term('hacked', 'hack(?:ed|s)?|compromised', true),
+  term('leak', 'leak(?:ed|s)?', true),
+  term('security issue', 'vulnerabilit(?:y|ies)|exploit(?:ed)?|security\\s+(?:hole|issue|flaw)', true),
+  term('lawsuit', 'lawsuits?|su(?:e|ing)\\s+(?:you|them)|class[\\s-]action|legal\\s+action', true),
+  term('recall', 'recall(?:ed|s)?', true),
+  term('scam', 'scam(?:med|mers?|s)?|fraud(?:ulent)?|ripped\\s+off|rip-?off', true),
+  term('injury', 'injur(?:y|ies|ed)|hospitali[sz]ed|food\\s+poisoning|burn(?:ed|t)\\s+(?:me|my)|caught\\s+fire|explod(?:ed|ing)', true),
+  term('losing money', '(?:losing|lost|lose)\\s+(?:\\w+\\s+)?(?:money|revenue|customers|sales)', true),
+  term('stolen', 'stolen|theft', true),
+  term('boycott', 'boycott(?:ing)?', false),
+  term('refund', 'refunds?|chargeback|money\\s+back|charged\\s+twice|double\\s+charged', false),
+  term('not working', "not\\s+working|doesn't\\s+work|doesnt\\s+work|stopped\\s+working|broken|crash(?:es|ed|ing)", false),
+  term('cancel', 'cancel(?:l?ing|l?ed)?\\s+(?:my|our)\\s+(?:account|subscription|order|contract|plan)', false),
+  term('unsafe', 'unsafe|dangerous|toxic', false),
+];
+
+export interface UrgencySignals {
+  complaint: number;
+  /** Sentiment score in [-1, 1] and its label. */
+  sentimentScore: number;
+  negative: boolean;
+  reach: number | null | undefined;
+  metrics: Record<string, number> | undefined;
+  handles: readonly string[];
+  /** Vocabulary words with weight 0 for the brand (e.g. a product called "Crash") are not crisis terms. */
+  neutralWords: ReadonlySet<string>;
+}
+
+const ENGAGEMENT_KEYS = ['likes', 'like_count', 'retweets', 'retweet_count', 'reposts', 'quotes', 'quote_count', 'replies', 'reply_count', 'comments', 'num_comments', 'points', 'score', 'shares', 'favourites', 'reblogs'];
+
+export function scoreUrgency(text: string, s: UrgencySignals): Urgency {
+  const parts: { reason: string; z: number }[] = [];
+  const complaint = s.complaint;
+  const negativity = s.negative ? Math.max(0, -s.sentimentScore) : 0;
+
+  const crisis = findCrisisTerms(text, s.neutralWords);
+  let crisisZ = 0;
+  let severeSeen = false;
+  for (const c of crisis) {
+    const z = c.severe ? (severeSeen ? 0.6 : 1.9) : crisisZ === 0 ? 1.0 : 0.4;
+    if (c.severe) severeSeen = true;
+    const add = Math.min(z, 2.9 - crisisZ);
+    if (add <= 0) break;
+    crisisZ += add;
+    parts.push({ reason: `crisis word: ${c.name}`, z: add });
+  }
+  if (complaint >= 0.5) parts.push({ reason: `complaint (${complaint.toFixed(2)})`, z: 2.2 * complaint });
+  if (negativity > 0) parts.push({ reason: `negative sentiment (${(-negativity).toFixed(2)})`, z: 1.2 * negativity });
+
+  const addressed = addressedHandle(text, s.handles);
+  if (addressed !== null) {
+    const isQuestion = /\?/.test(text);
+    if (isQuestion || complaint >= 0.5 || s.negative) {
+      parts.push({ reason: `${isQuestion ? 'question' : 'complaint'} to @${addressed}`, z: isQuestion ? 2.2 : 1.0 });
+    }
+  }
+
+  const gate = Math.max(complaint, negativity, crisisZ > 0 ? 1 : 0);
+  const reach = s.reach ?? 0;
+  if (reach > 0) {
+    const r = Math.min(1, Math.log10(1 + reach) / 6);
+    const z = 1.6 * r * gate;
+    // Small accounts add a little weight but are not worth naming.
+    parts.push({ reason: reach >= 1000 ? `reach: ${formatCount(reach)} followers` : '', z });
+  }
+  const engagement = engagementOf(s.metrics);
+  if (engagement.value > 0) {
+    const e = Math.min(1, Math.log10(1 + engagement.value) / 4);
+    const z = 0.8 * e * gate;
+    parts.push({ reason: engagement.value >= 10 ? `${engagement.kind}: ${formatCount(engagement.value)}` : '', z });
+  }
+
+  // Complaint probability below 0.5 still counts, just not as a named reason.
+  let z = -3.5 + (complaint < 0.5 ? 2.2 * complaint : 0);
+  for (const p of parts) z += p.z;
+  const score = 1 / (1 + Math.exp(-z));
+  parts.sort((a, b) => b.z - a.z);
+  const level = urgencyLevel(score);
+  return { level, score: Math.round(score * 1000) / 1000, reasons: parts.filter((p) => p.reason !== '' && p.z > 0).map((p) => p.reason) };
+}
+
+export function findCrisisTerms(text: string, neutralWords: ReadonlySet<string>): CrisisTerm[] {
+  const found: CrisisTerm[] = [];
+  for (const t of CRISIS_TERMS) {
+    const m = t.re.exec(text);
+    if (m === null) continue;
+    const words = m[0].toLowerCase().match(/\p{L}+/gu) ?? [];
+    if (words.some((w) => neutralWords.has(w))) continue;
+    found.push(t);
+  }
+  // Severe first, so the strongest signal gets the largest weight.
+  return found.sort((a, b) => Number(b.severe) - Number(a.severe));
+}
+
+function addressedHandle(text: string, handles: readonly string[]): string | null {
+  if (handles.length === 0 || !text.includes('@')) return null;
+  const lower = text.toLowerCase();
+  for (const handle of handles) {
+    const h = handle.replace(/^@/, '').toLowerCase();
+    if (h.length === 0) continue;
+    const at = lower.indexOf(`@${h}`);
+    if (at < 0) continue;
+    const next = lower[at + h.length + 1];
+    if (next === undefined || !/[a-z0-9_]/.test(next)) return handle.replace(/^@/, '');
+  }
+  return null;
+}
+
+function engagementOf(metrics: Record<string, number> | undefined): { value: number; kind: string } {
+  if (!metrics) return { value: 0, kind: 'engagement' };
+  const velocity = metrics.velocity ?? metrics.engagementPerHour;
+  if (velocity !== undefined && Number.isFinite(velocity) && velocity > 0) {
+    // An hour at this pace, counted like total engagement.
+    return { value: velocity, kind: 'engagement per hour' };
+  }
+  let sum = 0;
+  for (const key of ENGAGEMENT_KEYS) {
+    const v = metrics[key];
+    if (v !== undefined && Number.isFinite(v) && v > 0) sum += v;
+  }
+  return { value: sum, kind: 'engagement' };
+}
+
+export function formatCount(n: number): string {
+  if (n >= 1e6) return `${trim(n / 1e6)}M`;
+  if (n >= 1e3) return `${trim(n / 1e3)}k`;
+  return String(Math.round(n));
+}
+
+function trim(x: number): string {
+  return x >= 100 ? String(Math.round(x)) : x.toFixed(1).replace(/\.0$/, '');
+}
