@@ -1,0 +1,63 @@
+/**
+ * `earshot analyze [TEXT...] [--input FILE]`: scores text. `--input` takes CSV (with `id,text`
+ * columns) or JSON lines; output is one JSON object per line:
+ * {"id", "sentiment": {"label", "score", "reasons"}, "urgency": {"level", "score", "reasons"}, "language"}
+ */
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { parse } from 'csv-parse/sync';
+import { createAnalyzer } from '../analyze/index.js';
+import type { Analyzer } from '../core/types.js';
+import { UserError, type Context } from './context.js';
+
+export interface AnalyzeOptions {
+  input?: string;
+}
+
+function score(analyzer: Analyzer, id: string | number, text: string) {
+  const a = analyzer.analyze({ text });
+  const round = (n: number) => Math.round(n * 1000) / 1000;
+  return {
+    id,
+    sentiment: { label: a.sentiment.label, score: round(a.sentiment.score), reasons: a.sentiment.reasons },
+    urgency: { level: a.urgency.level, score: round(a.urgency.score), reasons: a.urgency.reasons },
+    language: a.language,
+  };
+}
+
+export async function analyzeCommand(ctx: Context, texts: string[], options: AnalyzeOptions): Promise<number> {
+  if (!options.input && texts.length === 0) throw new UserError('give TEXT to score, or --input FILE (CSV with id,text columns, or JSON lines)');
+  const analyzer = createAnalyzer();
+  texts.forEach((text, i) => ctx.io.out(JSON.stringify(score(analyzer, i + 1, text))));
+  if (!options.input) return 0;
+  const file = options.input;
+  if (!existsSync(file)) throw new UserError(`--input ${file}: no such file`);
+  const head = readFileSync(file, 'utf8').slice(0, 1).trim();
+  let bad = 0;
+  if (head === '{') {
+    let lineNo = 0;
+    const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+    for await (const raw of lines) {
+      lineNo++;
+      if (!raw.trim()) continue;
+      try {
+        const obj = JSON.parse(raw) as { id?: unknown; text?: unknown };
+        if (typeof obj.text !== 'string') throw new Error('no "text" string');
+        ctx.io.out(JSON.stringify(score(analyzer, (obj.id as string | number | undefined) ?? lineNo, obj.text)));
+      } catch (err) {
+        bad++;
+        ctx.io.err(`${file}:${lineNo}: ${(err as Error).message}; line skipped`);
+      }
+    }
+    return bad ? 1 : 0;
+  }
+  let rows: Array<Record<string, string>>;
+  try {
+    rows = parse(readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true, bom: true, relax_column_count: true });
+  } catch (err) {
+    throw new UserError(`--input ${file}: not valid CSV: ${(err as Error).message}`);
+  }
+  if (rows.length > 0 && !('text' in rows[0]!)) throw new UserError(`--input ${file}: the CSV needs a "text" column (and usually "id")`);
+  rows.forEach((row, i) => ctx.io.out(JSON.stringify(score(analyzer, row.id ?? i + 1, row.text ?? ''))));
+  return 0;
+}

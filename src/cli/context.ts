@@ -1,0 +1,90 @@
+/** What every command needs: where the config and database are, the environment, a logger. */
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { LevelWithSilent } from 'pino';
+import { loadConfig, loadEnv, type Config, type Env } from '../config/load.js';
+import { formatProblem, hasErrors, type ConfigProblem } from '../config/problems.js';
+import { createLogger, registerSecret, type Logger } from '../core/log.js';
+import { openDatabase, type Db } from '../store/db.js';
+
+/** A problem the user can fix (bad arguments, invalid config): exit code 1, no stack trace. */
+export class UserError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
+
+export interface GlobalOptions {
+  configDir?: string;
+  db?: string;
+  logLevel?: string;
+}
+
+export interface Io {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+export const processIo: Io = {
+  out: (line) => process.stdout.write(line + '\n'),
+  err: (line) => process.stderr.write(line + '\n'),
+};
+
+/** Environment variable names whose values are secrets: registered so logs redact them. */
+const SECRET_NAMES = /TOKEN|SECRET|PASSWORD|PASS$|_KEY$|APP_PASSWORD/;
+
+export interface Context {
+  dir: string;
+  dbPath: string;
+  env: Env;
+  log: Logger;
+  io: Io;
+}
+
+export function createContext(opts: GlobalOptions, io: Io = processIo): Context {
+  const dir = resolve(opts.configDir ?? process.env.EARSHOT_HOME ?? process.cwd());
+  if (opts.configDir && !existsSync(dir)) throw new UserError(`--config-dir ${opts.configDir}: no such directory`);
+  const env = loadEnv(dir);
+  for (const [name, value] of Object.entries(env)) if (SECRET_NAMES.test(name)) registerSecret(value);
+  if (env.SMTP_URL) {
+    try {
+      const url = new URL(env.SMTP_URL);
+      registerSecret(decodeURIComponent(url.password));
+      registerSecret(url.password);
+    } catch {
+      // an invalid SMTP_URL is reported by the email notifier
+    }
+  }
+  const dbOption = opts.db ?? env.EARSHOT_DB;
+  const dbPath = dbOption ? (isAbsolute(dbOption) ? dbOption : resolve(dbOption)) : join(dir, 'data', 'earshot.db');
+  const level = (opts.logLevel ?? env.EARSHOT_LOG_LEVEL ?? 'info') as LevelWithSilent;
+  return { dir, dbPath, env, log: createLogger({ level }), io };
+}
+
+/** Loads the config or throws a UserError listing every error (warnings are logged). */
+export function requireConfig(ctx: Context): { config: Config; problems: ConfigProblem[] } {
+  const { config, problems } = loadConfig(ctx.dir, ctx.env);
+  if (hasErrors(problems)) {
+    const lines = problems.map(formatProblem).join('\n');
+    throw new UserError(`${lines}\nthe config in ${ctx.dir} has errors: fix them (run \`earshot check\`)`);
+  }
+  for (const p of problems) ctx.log.warn({ file: p.file, line: p.line }, formatProblem(p));
+  return { config, problems };
+}
+
+export function openDb(ctx: Context, options: { readonly?: boolean } = {}): Db {
+  if (options.readonly && !existsSync(ctx.dbPath)) {
+    throw new UserError(`no database at ${ctx.dbPath}: run \`earshot poll --once\` or \`earshot run\` first, or pass --db`);
+  }
+  return openDatabase(ctx.dbPath, options);
+}
+
+/** Parses `--since 24h` / `--since 2026-11-01` into an ISO time. */
+export function parseSince(text: string, now: Date, parseDuration: (t: string) => number | null): string {
+  const ms = parseDuration(text);
+  if (ms !== null) return new Date(now.getTime() - ms).toISOString();
+  const t = Date.parse(text);
+  if (Number.isNaN(t)) throw new UserError(`--since ${text}: expected a duration like 24h or 7d, or a date like 2026-11-01`);
+  return new Date(t).toISOString();
+}

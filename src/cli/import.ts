@@ -1,0 +1,127 @@
+/**
+ * `earshot import FILE [--no-alerts]`: ingests mentions from JSON lines through the same pipeline
+ * as the pollers (query match, dedup, analysis, storage, rules, delivery). A bad line is reported
+ * with its line number and skipped; the rest is imported.
+ */
+import { createReadStream, existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { z } from 'zod';
+import { createAnalyzer } from '../analyze/index.js';
+import { SOURCE_TYPES, type FetchedItem, type SourceType } from '../core/types.js';
+import { Deliverer } from '../pipeline/deliver.js';
+import { deliverPatiently, runRules } from '../pipeline/cycle.js';
+import { ingestItems } from '../pipeline/ingest.js';
+import { openDb, requireConfig, UserError, type Context } from './context.js';
+
+const lineSchema = z.object({
+  brand: z.string().min(1),
+  source: z.enum(SOURCE_TYPES),
+  id: z.union([z.string().min(1), z.number()]).transform(String),
+  url: z.string().nullable().optional(),
+  author: z.string().nullable().optional(),
+  title: z.string().nullable().optional(),
+  text: z.string().nullable().optional(),
+  published: z
+    .string()
+    .refine((s) => !Number.isNaN(Date.parse(s)), 'published must be an ISO 8601 time like 2026-11-23T08:00:00Z')
+    .optional(),
+  reach: z.number().int().min(0).nullable().optional(),
+  language: z.string().nullable().optional(),
+});
+
+export interface ImportOptions {
+  alerts?: boolean;
+}
+
+const BATCH = 1000;
+
+export async function importCommand(ctx: Context, file: string, options: ImportOptions): Promise<number> {
+  if (!existsSync(file)) throw new UserError(`${file}: no such file`);
+  const { config } = requireConfig(ctx);
+  const db = openDb(ctx);
+  const now = () => new Date();
+  const deliverer = new Deliverer(db, config, ctx.log, now);
+  const analyzer = createAnalyzer();
+  const quiet = options.alerts === false;
+  let lineNo = 0;
+  let bad = 0;
+  const totals = { lines: 0, matched: 0, stored: 0, duplicates: 0 };
+  const batches = new Map<string, FetchedItem[]>();
+
+  const flush = () => {
+    for (const [key, items] of batches) {
+      const [brandId, source] = key.split('\u0000') as [string, SourceType];
+      const brand = config.brands.get(brandId)!;
+      const r = ingestItems({ db, analyzer, brand, source, sourceKey: `${brandId}/import`, now: now(), alertFrom: null, quiet }, items);
+      totals.matched += r.matched;
+      totals.stored += r.stored;
+      totals.duplicates += r.duplicates;
+    }
+    batches.clear();
+  };
+
+  try {
+    const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+    let pending = 0;
+    for await (const raw of lines) {
+      lineNo++;
+      const line = raw.trim();
+      if (!line) continue;
+      totals.lines++;
+      let json: unknown;
+      try {
+        json = JSON.parse(line);
+      } catch (err) {
+        bad++;
+        ctx.io.err(`${file}:${lineNo}: not valid JSON (${(err as Error).message}); line skipped`);
+        continue;
+      }
+      const parsed = lineSchema.safeParse(json);
+      if (!parsed.success) {
+        bad++;
+        const issue = parsed.error.issues[0]!;
+        ctx.io.err(`${file}:${lineNo}: ${issue.path.join('.') || 'line'}: ${issue.message}; line skipped`);
+        continue;
+      }
+      const d = parsed.data;
+      if (!config.brands.has(d.brand)) {
+        bad++;
+        ctx.io.err(`${file}:${lineNo}: brand: unknown brand "${d.brand}" (brands are ${[...config.brands.keys()].join(', ')}); line skipped`);
+        continue;
+      }
+      const key = `${d.brand}\u0000${d.source}`;
+      let batch = batches.get(key);
+      if (!batch) batches.set(key, (batch = []));
+      batch.push({
+        sourceId: d.id,
+        url: d.url ?? null,
+        author: d.author ?? null,
+        reach: d.reach ?? null,
+        title: d.title ?? '',
+        text: d.text ?? '',
+        published: d.published ? new Date(d.published).toISOString() : null,
+        language: d.language ?? null,
+      });
+      if (++pending >= BATCH) {
+        flush();
+        pending = 0;
+      }
+    }
+    flush();
+    let alerts = 0;
+    let failed = false;
+    if (!quiet) {
+      const deps = { db, config, log: ctx.log, now, deliverer };
+      alerts = runRules(deps, true).length;
+      const delivered = await deliverPatiently(deps, 30_000);
+      failed = delivered.failed > 0;
+    }
+    ctx.io.out(
+      `${totals.lines} lines: ${totals.stored} stored (${totals.duplicates} duplicates), ${totals.lines - bad - totals.matched} did not match the brand query, ${bad} skipped as invalid${quiet ? '; alerts off' : `; ${alerts} alerts`}`,
+    );
+    return bad > 0 || failed ? 1 : 0;
+  } finally {
+    await deliverer.close();
+    db.close();
+  }
+}

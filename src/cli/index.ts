@@ -1,0 +1,127 @@
+/**
+ * The earshot CLI (commander). Each command lives in its own file; this file only wires them.
+ * Exit codes: 0 success, 1 a user-facing problem (invalid config, bad arguments, failed delivery
+ * in --once), 2 an internal error.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { createRequire } from 'node:module';
+import { redact } from '../core/log.js';
+import { createContext, processIo, UserError, type GlobalOptions, type Io } from './context.js';
+
+const require = createRequire(import.meta.url);
+const { version } = require('../../package.json') as { version: string };
+
+export function buildProgram(io: Io, setCode: (code: number) => void): Command {
+  const program = new Command();
+  program
+    .name('earshot')
+    .description('Brand-mention listening and alerting: polls feeds, Reddit, Twitter/X and Hacker News, scores sentiment and urgency, and alerts Slack and email by YAML rules.')
+    .version(version)
+    .option('--config-dir <dir>', 'config directory with sources/ and rules/ (default: $EARSHOT_HOME or the current directory)')
+    .option('--db <file>', 'SQLite database (default: $EARSHOT_DB or data/earshot.db in the config directory)')
+    .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']))
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .exitOverride();
+
+  const ctx = () => createContext(program.opts<GlobalOptions>(), io);
+
+  program
+    .command('run')
+    .description('run the daemon: poll every source on its schedule, evaluate rules, send alerts; reload config on change')
+    .option('--no-watch', 'do not reload sources/ and rules/ when they change')
+    .action(async (opts) => setCode(await (await import('./run.js')).runCommand(ctx(), opts)));
+
+  program
+    .command('poll')
+    .description('poll sources, run rules and deliver alerts (with --once: one pass, then exit; for cron and tests)')
+    .option('--once', 'one poll of every source, then rules and delivery, then exit')
+    .option('--source <brand/type>', 'poll only this source (e.g. acme/rss, or a brand id)')
+    .action(async (opts) => setCode(await (await import('./poll.js')).pollCommand(ctx(), opts)));
+
+  program
+    .command('check')
+    .description('validate sources/, rules/ and the environment; print each problem as file:line:col: message')
+    .option('--strict', 'treat warnings (e.g. missing credentials) as errors')
+    .action(async (opts) => setCode((await import('./check.js')).checkCommand(ctx(), opts)));
+
+  program
+    .command('status')
+    .description('show sources (last success, errors, mentions in 24h, rate-limit budget, next poll), the outbox and config reloads')
+    .option('--json', 'one JSON object')
+    .action(async (opts) => setCode((await import('./status.js')).statusCommand(ctx(), opts)));
+
+  program
+    .command('mentions')
+    .description('list stored mentions, newest first')
+    .option('--brand <brand>', 'only this brand')
+    .option('--source <type>', 'only this source type (rss, reddit, twitter, hackernews, bluesky, mastodon)')
+    .option('--since <when>', 'a duration (24h, 7d) or a date', '24h')
+    .option('--sentiment <label>', 'negative, neutral, positive or unknown')
+    .option('--search <query>', 'full-text search (SQLite FTS5 syntax)')
+    .option('--limit <n>', 'at most this many', '100')
+    .option('--duplicates', 'include mentions recognised as duplicates')
+    .option('--json', 'one JSON object per line')
+    .action(async (opts) => setCode((await import('./mentions.js')).mentionsCommand(ctx(), opts)));
+
+  const rules = program.command('rules').description('work with alert rules');
+  rules
+    .command('test')
+    .description('replay stored mentions through the rules and print the alerts they would have sent; sends nothing')
+    .option('--since <when>', 'a duration (7d) or a date', '7d')
+    .option('--rule <name>', 'only this rule')
+    .option('--show <n>', 'alerts to show per rule', '3')
+    .option('--json', 'one JSON object per would-be alert')
+    .action(async (opts) => setCode((await import('./rules-test.js')).rulesTestCommand(ctx(), opts)));
+
+  program
+    .command('import')
+    .description('ingest mentions from a JSON-lines file through the same pipeline as the pollers')
+    .argument('<file>', 'one JSON object per line: brand, source, id, url, author, title, text, published, optional reach')
+    .option('--no-alerts', 'store without running rules or sending alerts')
+    .action(async (file: string, opts) => setCode(await (await import('./import.js')).importCommand(ctx(), file, opts)));
+
+  program
+    .command('analyze')
+    .description('score text for sentiment and urgency; prints one JSON object per text')
+    .argument('[text...]', 'texts to score')
+    .option('--input <file>', 'CSV with id,text columns, or JSON lines with id and text')
+    .action(async (texts: string[], opts) => setCode(await (await import('./analyze.js')).analyzeCommand(ctx(), texts, opts)));
+
+  program
+    .command('init')
+    .description('write a starter sources/, rules/ and .env.example that pass `earshot check`')
+    .argument('[dir]', 'where to write (default: the current directory)', '.')
+    .option('--force', 'overwrite existing files')
+    .action(async (dir: string, opts) => setCode((await import('./init.js')).initCommand(io, dir, opts)));
+
+  return program;
+}
+
+/** Runs the CLI; returns the exit code. */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  let code = 0;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit 0; a bad argument exits 1.
+      return err.exitCode === 0 ? 0 : 1;
+    }
+    if (err instanceof UserError) {
+      io.err(`earshot: ${redact(err.message)}`);
+      return 1;
+    }
+    const e = err as Error;
+    if (e?.name === 'DatabaseVersionError' || (e as NodeJS.ErrnoException)?.code === 'SQLITE_CANTOPEN') {
+      io.err(`earshot: ${redact(e.message)}`);
+      return 1;
+    }
+    io.err(`earshot: internal error: ${redact(e?.stack ?? String(err))}`);
+    return 2;
+  }
+}

@@ -1,0 +1,67 @@
+/** `earshot mentions`: lists stored mentions, newest first; `--json` prints one object per line. */
+import { parseDuration } from '../core/duration.js';
+import { SENTIMENT_LABELS, SOURCE_TYPES, type Mention } from '../core/types.js';
+import { listMentions } from '../store/mentions.js';
+import { openDb, parseSince, UserError, type Context } from './context.js';
+
+export interface MentionsOptions {
+  brand?: string;
+  source?: string;
+  since?: string;
+  sentiment?: string;
+  search?: string;
+  limit?: string;
+  duplicates?: boolean;
+  json?: boolean;
+}
+
+/** Strips control characters so a mention can never rewrite the user's terminal. */
+export function terminalSafe(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '');
+}
+
+export function mentionsCommand(ctx: Context, options: MentionsOptions): number {
+  if (options.sentiment && ![...SENTIMENT_LABELS, 'unknown'].includes(options.sentiment)) {
+    throw new UserError(`--sentiment ${options.sentiment}: expected negative, neutral, positive or unknown`);
+  }
+  if (options.source && !(SOURCE_TYPES as readonly string[]).includes(options.source)) {
+    throw new UserError(`--source ${options.source}: expected one of ${SOURCE_TYPES.join(', ')}`);
+  }
+  const limit = options.limit ? Number(options.limit) : 100;
+  if (!Number.isInteger(limit) || limit <= 0) throw new UserError(`--limit ${options.limit}: expected a positive whole number`);
+  const db = openDb(ctx, { readonly: true });
+  try {
+    const since = parseSince(options.since ?? '24h', new Date(), parseDuration);
+    let mentions: Mention[];
+    try {
+      mentions = listMentions(db, {
+        ...(options.brand ? { brand: options.brand } : {}),
+        ...(options.source ? { source: options.source } : {}),
+        ...(options.sentiment ? { sentiment: options.sentiment } : {}),
+        ...(options.search ? { search: options.search } : {}),
+        since,
+        limit,
+        includeDuplicates: options.duplicates ?? false,
+      });
+    } catch (err) {
+      if (options.search && /fts5|syntax/i.test((err as Error).message)) {
+        throw new UserError(`--search ${options.search}: not a valid full-text query (${(err as Error).message})`);
+      }
+      throw err;
+    }
+    for (const m of mentions) {
+      if (options.json) {
+        ctx.io.out(JSON.stringify(m));
+        continue;
+      }
+      const head = `${m.publishedAt.slice(0, 16).replace('T', ' ')}  ${m.brand}  ${m.source}  ${m.sentiment.label}(${m.sentiment.score.toFixed(2)})  ${m.urgency.level}`;
+      const body = terminalSafe(`${m.title ? m.title + ' — ' : ''}${m.text}`).replace(/\s+/g, ' ').slice(0, 160);
+      ctx.io.out(`${head}  ${terminalSafe(m.author ?? '-')}\n    ${body}\n    ${terminalSafe(m.url ?? '')}`);
+    }
+    if (!options.json) ctx.io.out(`${mentions.length} mention${mentions.length === 1 ? '' : 's'}`);
+    return 0;
+  } finally {
+    db.close();
+  }
+}

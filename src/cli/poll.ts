@@ -1,0 +1,75 @@
+/**
+ * `earshot poll --once [--source BRAND/TYPE]`: one poll of every source, then rules and alert
+ * delivery, then exit. Exit 1 when a source failed or an alert could not be delivered.
+ */
+import { createAnalyzer } from '../analyze/index.js';
+import { Deliverer } from '../pipeline/deliver.js';
+import { deliverPatiently, runRules } from '../pipeline/cycle.js';
+import { pollSource, type PollOutcome } from '../pipeline/poll.js';
+import { outboxSummary } from '../store/outbox.js';
+import { openDb, requireConfig, UserError, type Context } from './context.js';
+
+export interface PollOptions {
+  once?: boolean;
+  source?: string;
+  /** How long to keep retrying deliveries before giving up for this run (ms). */
+  patienceMs?: number;
+}
+
+export async function pollCommand(ctx: Context, options: PollOptions): Promise<number> {
+  if (!options.once) throw new UserError('earshot poll needs --once (the daemon is `earshot run`)');
+  const { config } = requireConfig(ctx);
+  let sources = config.sources;
+  if (options.source) {
+    const wanted = options.source;
+    sources = sources.filter((s) => s.key === wanted || `${s.brand}/${s.type}` === wanted || s.brand === wanted);
+    if (sources.length === 0) {
+      throw new UserError(`--source ${wanted}: no such source; sources are ${config.sources.map((s) => s.key).join(', ')}`);
+    }
+  }
+  const db = openDb(ctx);
+  const now = () => new Date();
+  const deliverer = new Deliverer(db, config, ctx.log, now);
+  try {
+    const analyzer = createAnalyzer();
+    const outcomes: PollOutcome[] = [];
+    // Sources are independent: poll a few at a time, never one source twice.
+    const queue = [...sources];
+    const workers = Array.from({ length: Math.min(4, queue.length) }, async () => {
+      for (let s = queue.shift(); s; s = queue.shift()) {
+        outcomes.push(await pollSource({ db, config, analyzer, log: ctx.log, now }, s));
+      }
+    });
+    await Promise.all(workers);
+    const alertIds = runRules({ db, config, log: ctx.log, now, deliverer }, true);
+    const delivered = await deliverPatiently({ db, config, log: ctx.log, now, deliverer }, options.patienceMs ?? 30_000);
+
+    let failed = false;
+    outcomes.sort((a, b) => a.sourceKey.localeCompare(b.sourceKey));
+    for (const o of outcomes) {
+      if (o.status === 'ok') {
+        const i = o.ingest;
+        const extra = [i.duplicates ? `${i.duplicates} duplicate` : '', o.notModified ? 'not modified' : '', ...o.gaps].filter(Boolean);
+        ctx.io.out(`${o.sourceKey}: ${i.fetched} fetched, ${i.matched} matched, ${i.stored} new${extra.length ? ` (${extra.join('; ')})` : ''}`);
+      } else if (o.status === 'error') {
+        failed = true;
+        ctx.io.out(`${o.sourceKey}: FAILED: ${o.error}`);
+      } else {
+        ctx.io.out(`${o.sourceKey}: skipped (${o.reason})`);
+      }
+    }
+    const outbox = outboxSummary(db, new Date(Date.now() - 86_400_000).toISOString());
+    ctx.io.out(
+      `alerts: ${alertIds.length} new; deliveries: ${delivered.sent} sent, ${delivered.failed} failed, ${outbox.pending} pending`,
+    );
+    if (delivered.failed > 0 || outbox.pending > 0) {
+      failed = true;
+      for (const f of outbox.recentFailures) ctx.io.out(`delivery ${f.notifier} ${f.target}: ${f.error ?? 'failed'}`);
+      if (outbox.pending > 0) ctx.io.out(`${outbox.pending} deliveries are pending a retry; the next run sends them`);
+    }
+    return failed ? 1 : 0;
+  } finally {
+    await deliverer.close();
+    db.close();
+  }
+}

@@ -1,0 +1,478 @@
+/**
+ * Loads a deployment's config: sources/*.yaml (brands), rules/*.yaml (rules and digests) and the
+ * environment (.env under the config dir, overridden by the process environment).
+ *
+ * Every problem is collected with its file:line:col and field path; the loader never stops at
+ * the first one. It always returns what it could build, and the caller decides: `earshot check`
+ * prints the problems, the daemon keeps its last good config when there is any error.
+ * Missing credentials are warnings: the affected source or notifier is skipped at run time and
+ * everything else works, so a fresh checkout without secrets still passes `earshot check`.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parseEnv } from 'node:util';
+import type { z } from 'zod';
+import { compileQuery, QuerySyntaxError, type CompiledQuery } from '../analyze/query/index.js';
+import type { BrandContext, SourceType, UrgencyLevel } from '../core/types.js';
+import { notifierPlugin } from '../notifiers/registry.js';
+import type { NotifierType } from '../notifiers/types.js';
+import { sourcePlugin } from '../sources/registry.js';
+import { formatPath, type ConfigProblem } from './problems.js';
+import {
+  brandFileSchema,
+  COMMON_SOURCE_KEYS,
+  commonSourceSchema,
+  rulesFileSchema,
+  type GroupField,
+} from './schema.js';
+import { positionOf, readYamlFile, scalarTextStart, type YamlFile } from './yaml-file.js';
+
+export type Env = Record<string, string | undefined>;
+
+export interface BrandConfig {
+  id: string;
+  name: string;
+  query: string;
+  matcher: CompiledQuery;
+  languages: string[] | null;
+  context: BrandContext;
+  file: string;
+}
+
+export interface SourceConfig {
+  /** Stable key for state: '<brand>/<type>', '<brand>/<type>#2', or '<brand>/<id>' when `id` is set. */
+  key: string;
+  brand: string;
+  type: SourceType;
+  everyMs: number;
+  alertBackfillMs: number;
+  enabled: boolean;
+  /** The type-specific fields, as validated by the source type's schema. */
+  settings: Record<string, unknown>;
+  /** Hash of type + settings: when it changes, the source's cursor is reset (the edit applies). */
+  settingsHash: string;
+  /** Environment variables this source needs but that are not set: it is skipped at run time. */
+  missingEnv: string[];
+  file: string;
+  line: number;
+}
+
+export interface NotifyTarget {
+  type: NotifierType;
+  target: string;
+}
+
+export interface CompiledMatch {
+  brands: string[] | null;
+  sources: SourceType[] | null;
+  sentimentLabels: string[] | null;
+  sentimentBelow: number | null;
+  sentimentAbove: number | null;
+  urgencyAtLeast: UrgencyLevel | null;
+  text: CompiledQuery | null;
+  authors: string[] | null;
+  reachAtLeast: number | null;
+  languages: string[] | null;
+}
+
+export interface RuleConfig {
+  name: string;
+  type: 'mention';
+  description: string | null;
+  enabled: boolean;
+  match: CompiledMatch;
+  throttleMs: number;
+  groupBy: GroupField[];
+  groupWaitMs: number;
+  notify: NotifyTarget[];
+  /** Checksum of the rule's definition: editing a rule resets its state. */
+  hash: string;
+  file: string;
+  line: number;
+}
+
+export interface DigestConfig {
+  name: string;
+  brands: string[] | null;
+  schedule: string;
+  timezone: string;
+  to: string[];
+  file: string;
+  line: number;
+}
+
+export interface Config {
+  dir: string;
+  brands: Map<string, BrandConfig>;
+  sources: SourceConfig[];
+  rules: RuleConfig[];
+  digests: DigestConfig[];
+  env: Env;
+  /** The files read, relative to dir. */
+  files: string[];
+}
+
+export interface LoadResult {
+  config: Config;
+  problems: ConfigProblem[];
+}
+
+/** Reads `.env` from the config dir (if any) under the process environment, which wins. */
+export function loadEnv(dir: string, processEnv: Env = process.env): Env {
+  const path = join(dir, '.env');
+  let fileEnv: Record<string, string> = {};
+  if (existsSync(path)) {
+    try {
+      fileEnv = parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
+    } catch {
+      fileEnv = {};
+    }
+  }
+  const env: Env = { ...fileEnv };
+  for (const [key, value] of Object.entries(processEnv)) if (value !== undefined && value !== '') env[key] = value;
+  return env;
+}
+
+function listYaml(dir: string, exclude: RegExp | null = null): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => /\.ya?ml$/.test(name) && !name.startsWith('.') && !(exclude && exclude.test(name)))
+    .sort()
+    .map((name) => join(dir, name));
+}
+
+export function loadConfig(dir: string, env: Env = loadEnv(dir)): LoadResult {
+  const problems: ConfigProblem[] = [];
+  const config: Config = { dir, brands: new Map(), sources: [], rules: [], digests: [], env, files: [] };
+  const display = (path: string) => relative(dir, path) || path;
+
+  const sourceFiles = listYaml(join(dir, 'sources'));
+  const ruleFiles = listYaml(join(dir, 'rules'), /\.test\.ya?ml$/);
+  if (sourceFiles.length === 0) {
+    problems.push({
+      file: display(join(dir, 'sources')),
+      line: 0,
+      col: 0,
+      path: '',
+      message: 'no sources/*.yaml found: add one file per brand (see `earshot init`)',
+      severity: 'error',
+    });
+  }
+
+  const brandFiles = new Map<string, string>();
+  for (const path of sourceFiles) {
+    const file = display(path);
+    config.files.push(file);
+    const yaml = readYamlFile(path, file, problems);
+    if (!yaml) continue;
+    loadBrandFile(yaml, config, brandFiles, problems);
+  }
+
+  const ruleNames = new Map<string, string>();
+  const digestNames = new Map<string, string>();
+  for (const path of ruleFiles) {
+    const file = display(path);
+    config.files.push(file);
+    const yaml = readYamlFile(path, file, problems);
+    if (!yaml) continue;
+    loadRulesFile(yaml, config, ruleNames, digestNames, problems);
+  }
+
+  // Notifier credentials: a warning per notifier type in use, at the first rule that uses it.
+  const warned = new Set<string>();
+  for (const rule of config.rules) {
+    for (const n of rule.notify) {
+      const plugin = notifierPlugin(n.type);
+      if (!plugin || warned.has(n.type)) continue;
+      const missing = plugin.requiredEnv.filter((name) => !env[name]);
+      if (missing.length === 0) continue;
+      warned.add(n.type);
+      problems.push({
+        file: rule.file,
+        line: rule.line,
+        col: 1,
+        path: `rules.${rule.name}.notify`,
+        message: `${n.type} is not configured: set ${missing.join(', ')} in .env or the environment; ${n.type} alerts are skipped until then`,
+        severity: 'warning',
+      });
+    }
+  }
+  if (config.digests.length > 0 && !warned.has('email')) {
+    const missing = (notifierPlugin('email')?.requiredEnv ?? []).filter((name) => !env[name]);
+    const digest = config.digests[0]!;
+    if (missing.length > 0) {
+      problems.push({
+        file: digest.file,
+        line: digest.line,
+        col: 1,
+        path: `digests.${digest.name}`,
+        message: `email is not configured: set ${missing.join(', ')}; digests are not sent until then`,
+        severity: 'warning',
+      });
+    }
+  }
+  return { config, problems };
+}
+
+function issueProblems(yaml: YamlFile, base: PropertyKey[], error: z.ZodError, problems: ConfigProblem[]): void {
+  for (const issue of error.issues) {
+    const path = [...base, ...issue.path];
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const pos = positionOf(yaml, path, key);
+        problems.push({
+          file: yaml.file,
+          line: pos.line,
+          col: pos.col,
+          path: formatPath([...path, key]),
+          message: `unknown key "${key}"`,
+          severity: 'error',
+        });
+      }
+      continue;
+    }
+    const pos = positionOf(yaml, path);
+    problems.push({ file: yaml.file, line: pos.line, col: pos.col, path: formatPath(path), message: issue.message, severity: 'error' });
+  }
+}
+
+function compileAt(yaml: YamlFile, path: PropertyKey[], query: string, problems: ConfigProblem[]): CompiledQuery | null {
+  try {
+    return compileQuery(query);
+  } catch (err) {
+    if (!(err instanceof QuerySyntaxError)) throw err;
+    const start = scalarTextStart(yaml, path);
+    const pos = start === null ? positionOf(yaml, path) : yaml.lines.linePos(start + err.offset);
+    problems.push({
+      file: yaml.file,
+      line: pos.line,
+      col: pos.col,
+      path: formatPath(path),
+      message: `query: ${err.message}`,
+      severity: 'error',
+    });
+    return null;
+  }
+}
+
+function hashOf(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
+}
+
+function loadBrandFile(yaml: YamlFile, config: Config, brandFiles: Map<string, string>, problems: ConfigProblem[]): void {
+  const parsed = brandFileSchema.safeParse(yaml.value ?? {});
+  if (!parsed.success) {
+    issueProblems(yaml, [], parsed.error, problems);
+    return;
+  }
+  const data = parsed.data;
+  const previous = brandFiles.get(data.brand);
+  if (previous) {
+    const pos = positionOf(yaml, ['brand']);
+    problems.push({
+      file: yaml.file,
+      line: pos.line,
+      col: pos.col,
+      path: 'brand',
+      message: `brand "${data.brand}" is already defined in ${previous}: brand ids are unique across files`,
+      severity: 'error',
+    });
+    return;
+  }
+  brandFiles.set(data.brand, yaml.file);
+  const matcher = compileAt(yaml, ['query'], data.query, problems);
+  if (!matcher) return;
+
+  const handles = (data.handles ?? []).map((h) => h.replace(/^@/, '').toLowerCase());
+  config.brands.set(data.brand, {
+    id: data.brand,
+    name: data.name,
+    query: data.query,
+    matcher,
+    languages: data.language ?? null,
+    context: { name: data.name, handles, ...(data.vocabulary ? { vocabulary: data.vocabulary } : {}) },
+    file: yaml.file,
+  });
+
+  const typeCounts = new Map<string, number>();
+  const keys = new Set<string>();
+  data.sources.forEach((entry, index) => {
+    const path = ['sources', index];
+    const common: Record<string, unknown> = {};
+    const rest: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(entry)) (COMMON_SOURCE_KEYS.includes(k) ? common : rest)[k] = v;
+    const commonParsed = commonSourceSchema.safeParse(common);
+    if (!commonParsed.success) {
+      issueProblems(yaml, path, commonParsed.error, problems);
+      return;
+    }
+    const c = commonParsed.data;
+    const plugin = sourcePlugin(c.type);
+    const pos = positionOf(yaml, path);
+    if (!plugin) {
+      problems.push({
+        file: yaml.file,
+        line: pos.line,
+        col: pos.col,
+        path: formatPath([...path, 'type']),
+        message: `source type "${c.type}" is not available in this version of earshot`,
+        severity: 'error',
+      });
+      return;
+    }
+    const settingsParsed = (plugin.schema as z.ZodType<Record<string, unknown>>).safeParse(rest);
+    if (!settingsParsed.success) {
+      issueProblems(yaml, path, settingsParsed.error, problems);
+      return;
+    }
+    const settings = settingsParsed.data;
+    const n = (typeCounts.get(c.type) ?? 0) + 1;
+    typeCounts.set(c.type, n);
+    const key = c.id ? `${data.brand}/${c.id}` : n === 1 ? `${data.brand}/${c.type}` : `${data.brand}/${c.type}#${n}`;
+    if (keys.has(key)) {
+      problems.push({
+        file: yaml.file,
+        line: pos.line,
+        col: pos.col,
+        path: formatPath([...path, 'id']),
+        message: `two sources of brand ${data.brand} have the id ${key}; give each an \`id:\``,
+        severity: 'error',
+      });
+      return;
+    }
+    keys.add(key);
+    const missingEnv = plugin.requiredEnv(settings).filter((name) => !config.env[name]);
+    if (missingEnv.length > 0) {
+      problems.push({
+        file: yaml.file,
+        line: pos.line,
+        col: pos.col,
+        path: formatPath(path),
+        message: `${c.type} source ${key} needs ${missingEnv.join(', ')} (set in .env or the environment); it is skipped until then`,
+        severity: 'warning',
+      });
+    }
+    config.sources.push({
+      key,
+      brand: data.brand,
+      type: c.type,
+      everyMs: c.every ?? plugin.defaultEveryMs,
+      alertBackfillMs: c.alert_backfill ?? 0,
+      enabled: c.enabled ?? true,
+      settings,
+      settingsHash: hashOf({ type: c.type, settings }),
+      missingEnv,
+      file: yaml.file,
+      line: pos.line,
+    });
+  });
+}
+
+function loadRulesFile(
+  yaml: YamlFile,
+  config: Config,
+  ruleNames: Map<string, string>,
+  digestNames: Map<string, string>,
+  problems: ConfigProblem[],
+): void {
+  const parsed = rulesFileSchema.safeParse(yaml.value ?? {});
+  if (!parsed.success) {
+    issueProblems(yaml, [], parsed.error, problems);
+    return;
+  }
+  const rawRules = ((yaml.value as { rules?: unknown[] } | null)?.rules ?? []) as unknown[];
+  (parsed.data.rules ?? []).forEach((rule, index) => {
+    const path: PropertyKey[] = ['rules', index];
+    const pos = positionOf(yaml, path);
+    const at = (sub: PropertyKey[], message: string, severity: 'error' | 'warning' = 'error') => {
+      const p = positionOf(yaml, [...path, ...sub]);
+      problems.push({ file: yaml.file, line: p.line, col: p.col, path: formatPath([...path, ...sub]), message, severity });
+    };
+    const previous = ruleNames.get(rule.name);
+    if (previous) {
+      at(['name'], `rule name "${rule.name}" is already used in ${previous}: rule names are unique (state is keyed on them)`);
+      return;
+    }
+    ruleNames.set(rule.name, yaml.file);
+    let ok = true;
+    for (const brand of rule.match.brand ?? []) {
+      if (config.brands.size > 0 && !config.brands.has(brand)) {
+        at(['match', 'brand'], `unknown brand "${brand}": brands are ${[...config.brands.keys()].join(', ') || '(none)'}`);
+        ok = false;
+      }
+    }
+    const text = rule.match.text ? compileAt(yaml, [...path, 'match', 'text'], rule.match.text, problems) : null;
+    if (rule.match.text && !text) ok = false;
+    const notify: NotifyTarget[] = [];
+    rule.notify.forEach((entry, i) => {
+      const targets: Array<[NotifierType, string]> = entry.slack !== undefined ? [['slack', entry.slack]] : (entry.email ?? []).map((e) => ['email', e]);
+      for (const [type, target] of targets) {
+        const plugin = notifierPlugin(type);
+        const problem = plugin ? plugin.validateTarget(target) : `notifier ${type} is not available`;
+        if (problem) {
+          at(['notify', i, type], problem);
+          ok = false;
+          continue;
+        }
+        notify.push({ type, target });
+      }
+    });
+    if (!ok) return;
+    const sentiment = rule.match.sentiment;
+    config.rules.push({
+      name: rule.name,
+      type: rule.type,
+      description: rule.description ?? null,
+      enabled: rule.enabled,
+      match: {
+        brands: rule.match.brand ?? null,
+        sources: rule.match.source ?? null,
+        sentimentLabels: sentiment && 'labels' in sentiment ? sentiment.labels : null,
+        sentimentBelow: sentiment && 'below' in sentiment ? (sentiment.below ?? null) : null,
+        sentimentAbove: sentiment && 'above' in sentiment ? (sentiment.above ?? null) : null,
+        urgencyAtLeast: rule.match.urgency?.atLeast ?? null,
+        text,
+        authors: rule.match.author?.map((a) => a.replace(/^@/, '').toLowerCase()) ?? null,
+        reachAtLeast: rule.match.reach?.atLeast ?? null,
+        languages: rule.match.language ?? null,
+      },
+      throttleMs: rule.throttle ?? 0,
+      groupBy: rule.group_by ?? [],
+      groupWaitMs: rule.group_wait ?? 0,
+      notify,
+      hash: hashOf(rawRules[index] ?? rule),
+      file: yaml.file,
+      line: pos.line,
+    });
+  });
+
+  (parsed.data.digests ?? []).forEach((digest, index) => {
+    const path: PropertyKey[] = ['digests', index];
+    const pos = positionOf(yaml, path);
+    const previous = digestNames.get(digest.name);
+    if (previous) {
+      const p = positionOf(yaml, [...path, 'name']);
+      problems.push({ file: yaml.file, line: p.line, col: p.col, path: formatPath([...path, 'name']), message: `digest name "${digest.name}" is already used in ${previous}`, severity: 'error' });
+      return;
+    }
+    digestNames.set(digest.name, yaml.file);
+    for (const brand of digest.brands ?? []) {
+      if (config.brands.size > 0 && !config.brands.has(brand)) {
+        const p = positionOf(yaml, [...path, 'brands']);
+        problems.push({ file: yaml.file, line: p.line, col: p.col, path: formatPath([...path, 'brands']), message: `unknown brand "${brand}"`, severity: 'error' });
+        return;
+      }
+    }
+    const email = notifierPlugin('email');
+    for (const [i, to] of digest.to.entries()) {
+      const problem = email?.validateTarget(to);
+      if (problem) {
+        const p = positionOf(yaml, [...path, 'to', i]);
+        problems.push({ file: yaml.file, line: p.line, col: p.col, path: formatPath([...path, 'to', i]), message: problem, severity: 'error' });
+        return;
+      }
+    }
+    config.digests.push({ ...digest, brands: digest.brands ?? null, file: yaml.file, line: pos.line });
+  });
+}

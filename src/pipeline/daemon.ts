@@ -1,0 +1,243 @@
+/**
+ * The daemon (`earshot run`). One timer loop wakes at the earliest thing due:
+ *   - a source whose next poll time has come (its own `every`, or later after failures or when
+ *     a rate limit asks for it); at most `maxConcurrentPolls` polls at once, never two of one source;
+ *   - after every poll: rules on the new mentions, then delivery;
+ *   - a waiting alert group whose group_wait/throttle ends;
+ *   - a delivery whose retry time has come.
+ * Next poll times live in the database, so a restart neither hammers a source nor forgets it.
+ *
+ * Reload: sources/, rules/ and .env are watched; a change is loaded after a short debounce. A
+ * valid config replaces the old one at once (new sources are polled, removed ones stop, rule
+ * edits apply to the next evaluation). An invalid one is logged with every problem, recorded for
+ * `earshot status`, and the last good config stays in force.
+ *
+ * Stop (SIGINT/SIGTERM): no new work starts; in-flight polls are aborted (their state is only
+ * written on success, so the next start simply polls again) and deliveries in flight finish or
+ * stay pending in the outbox, to be sent on the next start.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig, loadEnv, type Config, type SourceConfig } from '../config/load.js';
+import { formatProblem, hasErrors } from '../config/problems.js';
+import type { Logger } from '../core/log.js';
+import type { Analyzer } from '../core/types.js';
+import { nextReleaseAt } from '../rules/engine.js';
+import { setMeta, type Db } from '../store/db.js';
+import { nextDeliveryAt } from '../store/outbox.js';
+import { ensureSourceState, getSourceState } from '../store/source-state.js';
+import { Deliverer } from './deliver.js';
+import { runRules } from './cycle.js';
+import { pollSource } from './poll.js';
+
+export interface DaemonOptions {
+  db: Db;
+  config: Config;
+  analyzer: Analyzer;
+  log: Logger;
+  now?: () => Date;
+  /** Watch the config dir and reload on change; default true. */
+  watch?: boolean;
+  maxConcurrentPolls?: number;
+  slackChannelIntervalMs?: number;
+  /** Called after each loop pass (tests use it to observe progress). */
+  onTick?: () => void;
+}
+
+const MAX_SLEEP_MS = 30_000;
+const RELOAD_DEBOUNCE_MS = 250;
+
+export class Daemon {
+  private config: Config;
+  private readonly db: Db;
+  private readonly log: Logger;
+  private readonly now: () => Date;
+  private readonly deliverer: Deliverer;
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly abort = new AbortController();
+  private timer: NodeJS.Timeout | null = null;
+  private watchers: FSWatcher[] = [];
+  private reloadTimer: NodeJS.Timeout | null = null;
+  private delivering: Promise<void> | null = null;
+  private stopped = false;
+  private passRunning = false;
+  private passRequested = false;
+
+  constructor(private readonly options: DaemonOptions) {
+    this.config = options.config;
+    this.db = options.db;
+    this.log = options.log;
+    this.now = options.now ?? (() => new Date());
+    this.deliverer = new Deliverer(this.db, this.config, this.log, this.now, {
+      ...(options.slackChannelIntervalMs !== undefined ? { slackChannelIntervalMs: options.slackChannelIntervalMs } : {}),
+    });
+  }
+
+  get currentConfig(): Config {
+    return this.config;
+  }
+
+  start(): void {
+    this.log.info(
+      { dir: this.config.dir, brands: this.config.brands.size, sources: this.config.sources.length, rules: this.config.rules.length },
+      'earshot started',
+    );
+    setMeta(this.db, 'config.last_reload_at', this.now().toISOString());
+    setMeta(this.db, 'config.last_reload_error', null);
+    if (this.options.watch !== false) this.watchConfig();
+    this.wake();
+  }
+
+  /** Asks the loop to run a pass now (coalesced when one is already running). */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.passRunning) {
+      this.passRequested = true;
+      return;
+    }
+    this.passRunning = true;
+    void this.pass().finally(() => {
+      this.passRunning = false;
+      if (this.passRequested) {
+        this.passRequested = false;
+        this.wake();
+      }
+    });
+  }
+
+  private async pass(): Promise<void> {
+    try {
+      setMeta(this.db, 'daemon.heartbeat_at', this.now().toISOString());
+      this.startDuePolls();
+      this.afterNewMentions();
+    } catch (err) {
+      this.log.error({ err }, 'daemon loop failed; retrying shortly');
+    }
+    this.schedule();
+    this.options.onTick?.();
+  }
+
+  private sourceDueAt(source: SourceConfig): number {
+    const state = getSourceState(this.db, source.key);
+    if (!state || state.settingsHash !== source.settingsHash || !state.nextPollAt) return 0;
+    return Date.parse(state.nextPollAt);
+  }
+
+  private activeSources(): SourceConfig[] {
+    return this.config.sources.filter((s) => s.enabled && s.missingEnv.length === 0);
+  }
+
+  private startDuePolls(): void {
+    const now = this.now().getTime();
+    const limit = this.options.maxConcurrentPolls ?? 4;
+    const due = this.activeSources()
+      .filter((s) => !this.inFlight.has(s.key))
+      .map((s) => ({ s, at: this.sourceDueAt(s) }))
+      .filter((x) => x.at <= now)
+      .sort((a, b) => a.at - b.at);
+    for (const { s } of due) {
+      if (this.inFlight.size >= limit || this.stopped) break;
+      ensureSourceState(this.db, s.key, s.brand, s.type, s.settingsHash);
+      const run = pollSource(
+        { db: this.db, config: this.config, analyzer: this.options.analyzer, log: this.log, now: this.now, signal: this.abort.signal },
+        s,
+      )
+        .then(() => undefined)
+        .catch((err: unknown) => this.log.error({ err, source: s.key }, 'poll crashed'))
+        .finally(() => {
+          this.inFlight.delete(s.key);
+          this.wake();
+        });
+      this.inFlight.set(s.key, run);
+    }
+  }
+
+  /** Rules, then delivery in the background (one delivery run at a time). */
+  private afterNewMentions(): void {
+    runRules({ db: this.db, config: this.config, log: this.log, now: this.now, deliverer: this.deliverer });
+    if (this.delivering) return;
+    this.delivering = this.deliverer
+      .deliverDue(this.abort.signal)
+      .then(() => undefined)
+      .catch((err: unknown) => this.log.error({ err }, 'delivery run failed'))
+      .finally(() => {
+        this.delivering = null;
+        if (!this.stopped && nextDeliveryAt(this.db) !== null) this.schedule();
+      });
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    const now = this.now().getTime();
+    let next = now + MAX_SLEEP_MS;
+    for (const s of this.activeSources()) if (!this.inFlight.has(s.key)) next = Math.min(next, this.sourceDueAt(s));
+    const release = nextReleaseAt({ db: this.db, config: this.config, log: this.log, now: this.now });
+    if (release) next = Math.min(next, release.getTime());
+    const delivery = nextDeliveryAt(this.db);
+    if (delivery) next = Math.min(next, Date.parse(delivery));
+    const delay = Math.max(10, next - now);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.wake(), delay);
+  }
+
+  private watchConfig(): void {
+    const onChange = () => {
+      if (this.reloadTimer) clearTimeout(this.reloadTimer);
+      this.reloadTimer = setTimeout(() => this.reload(), RELOAD_DEBOUNCE_MS);
+    };
+    for (const sub of ['sources', 'rules']) {
+      try {
+        this.watchers.push(watch(join(this.config.dir, sub), onChange));
+      } catch (err) {
+        this.log.warn({ dir: sub, err: (err as Error).message }, 'cannot watch config folder; edits need a restart');
+      }
+    }
+    try {
+      this.watchers.push(
+        watch(this.config.dir, (_event, name) => {
+          if (name === '.env') onChange();
+        }),
+      );
+    } catch {
+      // the config dir itself is always watchable when sources/ is
+    }
+  }
+
+  /** Loads the config again; keeps the last good one when the new one has errors. */
+  reload(): boolean {
+    if (this.stopped) return false;
+    const env = loadEnv(this.config.dir);
+    const { config, problems } = loadConfig(this.config.dir, env);
+    const at = this.now().toISOString();
+    if (hasErrors(problems)) {
+      const lines = problems.filter((p) => p.severity === 'error').map(formatProblem);
+      for (const line of lines) this.log.error({ problem: line }, 'config reload rejected');
+      this.log.error({ errors: lines.length }, 'config has errors; the last good config stays in force');
+      setMeta(this.db, 'config.last_reload_error', `${at}: ${lines.join(' | ')}`);
+      return false;
+    }
+    for (const p of problems) this.log.warn({ problem: formatProblem(p) }, 'config warning');
+    this.config = config;
+    void this.deliverer.setConfig(config);
+    setMeta(this.db, 'config.last_reload_at', at);
+    setMeta(this.db, 'config.last_reload_error', null);
+    this.log.info({ brands: config.brands.size, sources: config.sources.length, rules: config.rules.length }, 'config reloaded');
+    this.wake();
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    for (const w of this.watchers) w.close();
+    this.abort.abort();
+    await Promise.allSettled([...this.inFlight.values()]);
+    if (this.delivering) await this.delivering;
+    await this.deliverer.close();
+    this.log.info('earshot stopped');
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * Sends what the outbox holds. Each delivery is marked sent only after the service accepted it.
+ *   sent    -> done
+ *   retry   -> tried again after max(Retry-After, back-off): 5s, 10s, 20s ... capped at 15 min;
+ *              after 24 h of failing it is given up and marked failed (visible in status)
+ *   failed  -> not retried (e.g. channel_not_found); reported in the log and `earshot status`
+ * Per destination, deliveries go out in order (a delivery waiting out a Retry-After holds back
+ * the ones behind it), and at most about one message per second per Slack channel.
+ */
+import type { Config } from '../config/load.js';
+import type { Logger } from '../core/log.js';
+import { notifierPlugin } from '../notifiers/registry.js';
+import type { AlertContent, Notifier } from '../notifiers/types.js';
+import type { Db } from '../store/db.js';
+import { getMentions } from '../store/mentions.js';
+import { dueDeliveries, getAlert, markFailed, markRetry, markSent, type DeliveryRow } from '../store/outbox.js';
+
+const BASE_BACKOFF_MS = 5_000;
+const MAX_BACKOFF_MS = 15 * 60_000;
+const GIVE_UP_AFTER_MS = 24 * 3_600_000;
+/** Mentions shown in one alert message; the total count is always given. */
+const MAX_MENTIONS_SHOWN = 10;
+
+export function retryDelayMs(attempts: number, retryAfterMs?: number): number {
+  const backoff = Math.min(BASE_BACKOFF_MS * 2 ** Math.max(0, attempts - 1), MAX_BACKOFF_MS);
+  return Math.max(backoff, retryAfterMs ?? 0);
+}
+
+export interface DeliverResult {
+  sent: number;
+  retried: number;
+  failed: number;
+}
+
+export interface DelivererOptions {
+  /** Minimum spacing of messages to one Slack channel; default 1000 ms (Slack's documented limit). */
+  slackChannelIntervalMs?: number;
+}
+
+export class Deliverer {
+  private readonly notifiers = new Map<string, Notifier>();
+  private readonly lastSent = new Map<string, number>();
+  private readonly slackIntervalMs: number;
+
+  constructor(
+    private readonly db: Db,
+    private config: Config,
+    private readonly log: Logger,
+    private readonly now: () => Date,
+    options: DelivererOptions = {},
+  ) {
+    this.slackIntervalMs = options.slackChannelIntervalMs ?? 1000;
+  }
+
+  /** A reload may change credentials or endpoints: notifiers are rebuilt lazily. */
+  async setConfig(config: Config): Promise<void> {
+    this.config = config;
+    await this.close();
+  }
+
+  private notifier(type: string): Notifier | null {
+    const existing = this.notifiers.get(type);
+    if (existing) return existing;
+    const plugin = notifierPlugin(type);
+    if (!plugin) return null;
+    const created = plugin.create(this.config.env);
+    this.notifiers.set(type, created);
+    return created;
+  }
+
+  private content(delivery: DeliveryRow): AlertContent | null {
+    const alert = getAlert(this.db, delivery.alertId);
+    if (!alert) return null;
+    const mentions = getMentions(this.db, alert.mentionIds.slice(0, MAX_MENTIONS_SHOWN));
+    return {
+      alertId: alert.id,
+      rule: alert.rule,
+      ruleType: alert.ruleType,
+      brand: alert.brand,
+      brandName: this.config.brands.get(alert.brand)?.name ?? alert.brand,
+      summary: alert.summary,
+      mentions,
+      totalMentions: alert.totalMentions,
+      details: alert.details,
+      createdAt: alert.createdAt,
+    };
+  }
+
+  /**
+   * Attempts every delivery that is due now, each at most once. Returns counts; the caller
+   * calls again later (the daemon at the next due time, `poll --once` until nothing is due).
+   */
+  async deliverDue(signal?: AbortSignal): Promise<DeliverResult> {
+    const result: DeliverResult = { sent: 0, retried: 0, failed: 0 };
+    const due = dueDeliveries(this.db, this.now().toISOString());
+    for (const delivery of due) {
+      if (signal?.aborted) break;
+      const destination = `${delivery.notifier}:${delivery.target}`;
+      if (delivery.notifier === 'slack') {
+        const last = this.lastSent.get(destination);
+        const wait = last === undefined ? 0 : last + this.slackIntervalMs - this.now().getTime();
+        if (wait > 0) await sleep(wait, signal);
+      }
+      const outcome = await this.attempt(delivery, signal);
+      this.lastSent.set(destination, this.now().getTime());
+      result[outcome]++;
+    }
+    return result;
+  }
+
+  private async attempt(delivery: DeliveryRow, signal?: AbortSignal): Promise<'sent' | 'retried' | 'failed'> {
+    const at = this.now();
+    const log = this.log.child({ delivery: delivery.id, alert: delivery.alertId, notifier: delivery.notifier, target: delivery.target });
+    const content = this.content(delivery);
+    const notifier = this.notifier(delivery.notifier);
+    if (!content || !notifier) {
+      markFailed(this.db, delivery.id, at.toISOString(), content ? `notifier ${delivery.notifier} is not available` : 'alert not found');
+      return 'failed';
+    }
+    let outcome;
+    try {
+      outcome = await notifier.send(delivery.target, content, signal ? { signal } : {});
+    } catch (err) {
+      // A notifier should return outcomes, not throw; an exception is treated as transient.
+      outcome = { status: 'retry' as const, error: `unexpected error: ${(err as Error).message}` };
+    }
+    const done = this.now().toISOString();
+    if (outcome.status === 'sent') {
+      markSent(this.db, delivery.id, done, outcome.ref ?? null);
+      log.info({ ref: outcome.ref }, 'alert delivered');
+      return 'sent';
+    }
+    if (outcome.status === 'failed') {
+      markFailed(this.db, delivery.id, done, outcome.error);
+      log.error({ error: outcome.error }, 'alert delivery failed; not retried');
+      return 'failed';
+    }
+    const age = at.getTime() - Date.parse(content.createdAt);
+    if (age > GIVE_UP_AFTER_MS) {
+      markFailed(this.db, delivery.id, done, `gave up after 24 h of retries; last error: ${outcome.error}`);
+      log.error({ error: outcome.error }, 'alert delivery given up after 24 h');
+      return 'failed';
+    }
+    const delay = retryDelayMs(delivery.attempts + 1, outcome.retryAfterMs);
+    markRetry(this.db, delivery.id, done, new Date(at.getTime() + delay).toISOString(), outcome.error);
+    log.warn({ error: outcome.error, retryInMs: delay, attempt: delivery.attempts + 1 }, 'alert delivery failed; will retry');
+    return 'retried';
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.notifiers.values()];
+    this.notifiers.clear();
+    await Promise.all(all.map((n) => n.close?.().catch(() => undefined)));
+  }
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

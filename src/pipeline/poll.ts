@@ -1,0 +1,153 @@
+/**
+ * One poll of one configured source: load its state, call the source, ingest what it returns,
+ * record the outcome. A failing source records its error and backs off; it never throws to the
+ * caller, so one broken feed never stops the others.
+ *
+ * Back-off after failures: every * 2^(failures-1), capped at 1 hour (or the source's `every` if
+ * longer), and never sooner than a Retry-After / rate-limit reset the service asked for.
+ * Authentication failures (401/403) pause the source until its config or environment changes:
+ * retrying a revoked key every minute helps nobody (it is re-checked once an hour).
+ */
+import type { BrandConfig, Config, SourceConfig } from '../config/load.js';
+import { formatDuration } from '../core/duration.js';
+import type { Logger } from '../core/log.js';
+import type { Analyzer } from '../core/types.js';
+import { sourcePlugin } from '../sources/registry.js';
+import { SourceError, type PollResult } from '../sources/types.js';
+import type { Db } from '../store/db.js';
+import { ensureSourceState, logPoll, recordFailure, recordSuccess } from '../store/source-state.js';
+import { ingestItems, type IngestResult } from './ingest.js';
+
+export interface PollDeps {
+  db: Db;
+  config: Config;
+  analyzer: Analyzer;
+  log: Logger;
+  now: () => Date;
+  signal?: AbortSignal;
+  /** Upper bound for one poll, default 2 minutes. */
+  pollTimeoutMs?: number;
+}
+
+export type PollOutcome =
+  | { status: 'ok'; sourceKey: string; ingest: IngestResult; notModified: boolean; gaps: string[]; nextPollAt: Date }
+  | { status: 'error'; sourceKey: string; error: string; kind: string; nextPollAt: Date }
+  | { status: 'skipped'; sourceKey: string; reason: string };
+
+const MAX_BACKOFF_MS = 3_600_000;
+const AUTH_PAUSE_MS = 3_600_000;
+
+export function backoffMs(everyMs: number, failures: number): number {
+  const grown = everyMs * 2 ** Math.max(0, failures - 1);
+  return Math.min(grown, Math.max(MAX_BACKOFF_MS, everyMs));
+}
+
+export async function pollSource(deps: PollDeps, source: SourceConfig): Promise<PollOutcome> {
+  const { db, config, log } = deps;
+  const plugin = sourcePlugin(source.type);
+  const brand = config.brands.get(source.brand);
+  if (!plugin || !brand) return { status: 'skipped', sourceKey: source.key, reason: 'not configured' };
+  if (!source.enabled) return { status: 'skipped', sourceKey: source.key, reason: 'disabled in config' };
+  if (source.missingEnv.length > 0) {
+    return { status: 'skipped', sourceKey: source.key, reason: `missing ${source.missingEnv.join(', ')}` };
+  }
+  const state = ensureSourceState(db, source.key, source.brand, source.type, source.settingsHash);
+  const startedAt = deps.now();
+  const timeout = AbortSignal.timeout(deps.pollTimeoutMs ?? 120_000);
+  const signal = deps.signal ? AbortSignal.any([deps.signal, timeout]) : timeout;
+  const sourceLog = log.child({ source: source.key });
+
+  let result: PollResult;
+  try {
+    result = await plugin.poll({
+      key: source.key,
+      brand: source.brand,
+      config: source.settings,
+      cursor: { etag: state.etag, lastModified: state.lastModified, cursor: state.cursor },
+      env: config.env,
+      log: sourceLog,
+      signal,
+      now: deps.now,
+    });
+  } catch (err) {
+    return recordPollFailure(deps, source, err, startedAt, state.consecutiveFailures + 1);
+  }
+
+  const finishedAt = deps.now();
+  // First successful poll of this source (or of its current settings): alert only within alert_backfill.
+  const alertFrom = state.firstSuccessAt ? null : new Date(finishedAt.getTime() - source.alertBackfillMs);
+  const ingest = ingestItems(
+    { db, analyzer: deps.analyzer, brand: brand as BrandConfig, source: source.type, sourceKey: source.key, now: finishedAt, alertFrom },
+    result.items,
+  );
+  const gaps = result.gaps ?? [];
+  const nextPollAt = new Date(finishedAt.getTime() + Math.max(source.everyMs, result.minDelayMs ?? 0));
+  db.transaction(() => {
+    recordSuccess(db, source.key, {
+      at: finishedAt.toISOString(),
+      cursor: result.cursor,
+      rateLimit: result.rateLimit,
+      nextPollAt: nextPollAt.toISOString(),
+      gap: gaps.length ? gaps.join('; ') : null,
+    });
+    logPoll(db, {
+      sourceKey: source.key,
+      startedAt: startedAt.toISOString(),
+      durationMs: finishedAt.getTime() - startedAt.getTime(),
+      outcome: result.notModified ? 'not_modified' : 'ok',
+      fetched: ingest.fetched,
+      stored: ingest.stored,
+      gap: gaps.length ? gaps.join('; ') : null,
+    });
+  }).immediate();
+  if (gaps.length) sourceLog.warn({ gaps }, 'coverage gap: some mentions may be missing');
+  sourceLog.info(
+    {
+      fetched: ingest.fetched,
+      matched: ingest.matched,
+      stored: ingest.stored,
+      duplicates: ingest.duplicates,
+      alertable: ingest.alertable,
+      notModified: Boolean(result.notModified),
+      first: alertFrom !== null,
+    },
+    'poll ok',
+  );
+  return { status: 'ok', sourceKey: source.key, ingest, notModified: Boolean(result.notModified), gaps, nextPollAt };
+}
+
+function recordPollFailure(deps: PollDeps, source: SourceConfig, err: unknown, startedAt: Date, failures: number): PollOutcome {
+  const { db, log } = deps;
+  const at = deps.now();
+  const stopping = deps.signal?.aborted ?? false;
+  const kind = err instanceof SourceError ? err.kind : stopping ? 'aborted' : 'internal';
+  let message = err instanceof SourceError ? err.message : `${source.key}: ${(err as Error)?.message ?? String(err)}`;
+  if (!(err instanceof SourceError) && (err as Error)?.name === 'TimeoutError') message = `${source.key}: poll timed out`;
+  let delay = backoffMs(source.everyMs, failures);
+  if (err instanceof SourceError && err.retryAfterMs !== undefined) delay = Math.max(delay, err.retryAfterMs);
+  let paused: string | null = null;
+  if (kind === 'auth' || kind === 'config') {
+    delay = Math.max(delay, AUTH_PAUSE_MS);
+    paused = `${message} (paused; retried in ${formatDuration(delay)} or when the config or .env changes)`;
+  }
+  const nextPollAt = new Date(at.getTime() + delay);
+  db.transaction(() => {
+    recordFailure(db, source.key, { at: at.toISOString(), error: message, kind, nextPollAt: nextPollAt.toISOString(), pausedReason: paused });
+    logPoll(db, {
+      sourceKey: source.key,
+      startedAt: startedAt.toISOString(),
+      durationMs: at.getTime() - startedAt.getTime(),
+      outcome: 'error',
+      fetched: 0,
+      stored: 0,
+      error: message,
+      errorKind: kind,
+    });
+  }).immediate();
+  const level = kind === 'internal' ? 'error' : 'warn';
+  log[level](
+    { source: source.key, kind, failures, retryIn: formatDuration(delay), ...(kind === 'internal' ? { err } : {}) },
+    `poll failed: ${message}`,
+  );
+  return { status: 'error', sourceKey: source.key, error: message, kind, nextPollAt };
+}

@@ -1,0 +1,173 @@
+/**
+ * Schema migrations. APPEND-ONLY: never edit a migration that has shipped; add a new one.
+ * `user_version` holds the number of migrations applied. A database whose version is higher
+ * than this list is from a newer earshot and is refused with a clear message.
+ */
+
+export interface Migration {
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    name: '001-initial',
+    sql: `
+CREATE TABLE mentions (
+  id INTEGER PRIMARY KEY,
+  brand TEXT NOT NULL,
+  source TEXT NOT NULL,
+  source_key TEXT NOT NULL,
+  source_id TEXT NOT NULL,
+  url TEXT,
+  canonical_url TEXT,
+  author TEXT,
+  reach INTEGER,
+  title TEXT NOT NULL DEFAULT '',
+  text TEXT NOT NULL DEFAULT '',
+  kind TEXT,
+  link_url TEXT,
+  language TEXT,
+  published_at TEXT NOT NULL,
+  fetched_at TEXT NOT NULL,
+  matched_terms TEXT NOT NULL DEFAULT '[]',
+  sentiment_label TEXT NOT NULL,
+  sentiment_score REAL NOT NULL,
+  sentiment_reasons TEXT NOT NULL DEFAULT '[]',
+  urgency_level TEXT NOT NULL,
+  urgency_score REAL NOT NULL,
+  urgency_reasons TEXT NOT NULL DEFAULT '[]',
+  fingerprint TEXT,
+  duplicate_of INTEGER REFERENCES mentions(id),
+  story_key TEXT,
+  metrics TEXT NOT NULL DEFAULT '{}',
+  -- new: rules not yet run; evaluated; backfill: first poll, outside alert_backfill;
+  -- duplicate: repeats an earlier mention; quiet: imported with --no-alerts
+  alert_state TEXT NOT NULL DEFAULT 'new',
+  UNIQUE (brand, source, source_id)
+);
+CREATE INDEX mentions_brand_published ON mentions (brand, published_at);
+CREATE INDEX mentions_fetched ON mentions (fetched_at);
+CREATE INDEX mentions_canonical_url ON mentions (brand, canonical_url) WHERE canonical_url IS NOT NULL;
+CREATE INDEX mentions_fingerprint ON mentions (brand, fingerprint) WHERE fingerprint IS NOT NULL;
+CREATE INDEX mentions_story ON mentions (story_key) WHERE story_key IS NOT NULL;
+CREATE INDEX mentions_new ON mentions (alert_state) WHERE alert_state = 'new';
+
+CREATE VIRTUAL TABLE mentions_fts USING fts5 (
+  title, text, content = 'mentions', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER mentions_fts_insert AFTER INSERT ON mentions BEGIN
+  INSERT INTO mentions_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
+END;
+CREATE TRIGGER mentions_fts_delete AFTER DELETE ON mentions BEGIN
+  INSERT INTO mentions_fts (mentions_fts, rowid, title, text) VALUES ('delete', old.id, old.title, old.text);
+END;
+CREATE TRIGGER mentions_fts_update AFTER UPDATE OF title, text ON mentions BEGIN
+  INSERT INTO mentions_fts (mentions_fts, rowid, title, text) VALUES ('delete', old.id, old.title, old.text);
+  INSERT INTO mentions_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
+END;
+
+CREATE TABLE source_state (
+  source_key TEXT PRIMARY KEY,
+  brand TEXT NOT NULL,
+  type TEXT NOT NULL,
+  settings_hash TEXT,
+  etag TEXT,
+  last_modified TEXT,
+  cursor TEXT,
+  first_success_at TEXT,
+  last_attempt_at TEXT,
+  last_success_at TEXT,
+  last_error_at TEXT,
+  last_error TEXT,
+  last_error_kind TEXT,
+  consecutive_failures INTEGER NOT NULL DEFAULT 0,
+  next_poll_at TEXT,
+  paused_reason TEXT,
+  rate_remaining INTEGER,
+  rate_limit INTEGER,
+  rate_reset_at TEXT,
+  last_gap TEXT,
+  last_gap_at TEXT
+);
+
+CREATE TABLE poll_log (
+  id INTEGER PRIMARY KEY,
+  source_key TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  outcome TEXT NOT NULL, -- ok | not_modified | error
+  fetched INTEGER NOT NULL DEFAULT 0,
+  stored INTEGER NOT NULL DEFAULT 0,
+  error TEXT,
+  error_kind TEXT,
+  gap TEXT
+);
+CREATE INDEX poll_log_source_time ON poll_log (source_key, started_at);
+
+CREATE TABLE alerts (
+  id INTEGER PRIMARY KEY,
+  rule TEXT NOT NULL,
+  rule_hash TEXT NOT NULL,
+  rule_type TEXT NOT NULL,
+  group_key TEXT NOT NULL,
+  brand TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  details TEXT NOT NULL DEFAULT '[]',
+  total_mentions INTEGER NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX alerts_created ON alerts (created_at);
+
+-- The primary key makes "never two alerts for the same mention and rule" a database guarantee.
+CREATE TABLE alert_mentions (
+  rule TEXT NOT NULL,
+  mention_id INTEGER NOT NULL REFERENCES mentions (id) ON DELETE CASCADE,
+  alert_id INTEGER NOT NULL REFERENCES alerts (id) ON DELETE CASCADE,
+  PRIMARY KEY (rule, mention_id)
+);
+CREATE INDEX alert_mentions_alert ON alert_mentions (alert_id);
+
+CREATE TABLE deliveries (
+  id INTEGER PRIMARY KEY,
+  alert_id INTEGER NOT NULL REFERENCES alerts (id) ON DELETE CASCADE,
+  notifier TEXT NOT NULL,
+  target TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'pending', -- pending | sent | failed | skipped
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at TEXT NOT NULL,
+  last_attempt_at TEXT,
+  last_error TEXT,
+  sent_at TEXT,
+  ref TEXT,
+  UNIQUE (alert_id, notifier, target)
+);
+CREATE INDEX deliveries_pending ON deliveries (notifier, target, id) WHERE status = 'pending';
+
+-- Throttle/group state per rule definition (name + checksum): editing a rule starts it afresh.
+CREATE TABLE rule_groups (
+  rule TEXT NOT NULL,
+  rule_hash TEXT NOT NULL,
+  group_key TEXT NOT NULL,
+  last_alert_at TEXT,
+  last_alert_id INTEGER,
+  PRIMARY KEY (rule, rule_hash, group_key)
+);
+
+-- Mentions a rule selected that wait for their group's alert (group_wait, throttle).
+CREATE TABLE rule_pending (
+  rule TEXT NOT NULL,
+  rule_hash TEXT NOT NULL,
+  group_key TEXT NOT NULL,
+  mention_id INTEGER NOT NULL REFERENCES mentions (id) ON DELETE CASCADE,
+  added_at TEXT NOT NULL,
+  PRIMARY KEY (rule, mention_id)
+);
+
+CREATE TABLE meta (
+  key TEXT PRIMARY KEY,
+  value TEXT
+);
+`,
+  },
+];

@@ -1,0 +1,209 @@
+/**
+ * The alert outbox. An alert and one delivery row per destination are written in one
+ * transaction BEFORE anything is sent; a delivery is marked sent only after the service accepted
+ * it. A crash at any point leaves either no alert (rules run again on the same mentions) or a
+ * pending delivery that the next run sends. `alert_mentions` has (rule, mention_id) as its primary
+ * key, so the same mention can never produce two alerts for one rule.
+ */
+import { stmt, type Db } from './db.js';
+
+export interface NewAlert {
+  rule: string;
+  ruleHash: string;
+  ruleType: string;
+  groupKey: string;
+  brand: string;
+  summary: string;
+  details: string[];
+  mentionIds: number[];
+  totalMentions: number;
+  createdAt: string;
+  deliveries: Array<{ notifier: string; target: string; status?: 'pending' | 'skipped'; error?: string }>;
+}
+
+/**
+ * Writes an alert with its deliveries. Returns the alert id, or null when every mention was
+ * already alerted for this rule (nothing new to say). Must run inside the caller's transaction.
+ */
+export function insertAlert(db: Db, a: NewAlert): number | null {
+  const claimed: number[] = [];
+  const exists = stmt<[string, number]>(db, 'SELECT 1 FROM alert_mentions WHERE rule = ? AND mention_id = ?');
+  for (const id of a.mentionIds) if (!exists.get(a.rule, id)) claimed.push(id);
+  if (a.mentionIds.length > 0 && claimed.length === 0) return null;
+  const result = stmt(
+    db,
+    `INSERT INTO alerts (rule, rule_hash, rule_type, group_key, brand, summary, details, total_mentions, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(a.rule, a.ruleHash, a.ruleType, a.groupKey, a.brand, a.summary, JSON.stringify(a.details), a.totalMentions, a.createdAt);
+  const alertId = Number(result.lastInsertRowid);
+  const link = stmt(db, 'INSERT INTO alert_mentions (rule, mention_id, alert_id) VALUES (?, ?, ?)');
+  for (const id of claimed) link.run(a.rule, id, alertId);
+  const deliver = stmt(
+    db,
+    `INSERT INTO deliveries (alert_id, notifier, target, status, next_attempt_at, last_error) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT DO NOTHING`,
+  );
+  for (const d of a.deliveries) deliver.run(alertId, d.notifier, d.target, d.status ?? 'pending', a.createdAt, d.error ?? null);
+  return alertId;
+}
+
+export interface AlertRow {
+  id: number;
+  rule: string;
+  ruleHash: string;
+  ruleType: string;
+  groupKey: string;
+  brand: string;
+  summary: string;
+  details: string[];
+  totalMentions: number;
+  createdAt: string;
+  mentionIds: number[];
+}
+
+export function getAlert(db: Db, id: number): AlertRow | null {
+  const row = stmt<
+    [number],
+    { id: number; rule: string; rule_hash: string; rule_type: string; group_key: string; brand: string; summary: string; details: string; total_mentions: number; created_at: string }
+  >(db, 'SELECT * FROM alerts WHERE id = ?').get(id);
+  if (!row) return null;
+  const mentionIds = stmt<[number], { mention_id: number }>(db, 'SELECT mention_id FROM alert_mentions WHERE alert_id = ? ORDER BY mention_id')
+    .all(id)
+    .map((r) => r.mention_id);
+  return {
+    id: row.id,
+    rule: row.rule,
+    ruleHash: row.rule_hash,
+    ruleType: row.rule_type,
+    groupKey: row.group_key,
+    brand: row.brand,
+    summary: row.summary,
+    details: JSON.parse(row.details) as string[],
+    totalMentions: row.total_mentions,
+    createdAt: row.created_at,
+    mentionIds,
+  };
+}
+
+export interface DeliveryRow {
+  id: number;
+  alertId: number;
+  notifier: string;
+  target: string;
+  status: 'pending' | 'sent' | 'failed' | 'skipped';
+  attempts: number;
+  nextAttemptAt: string;
+  lastAttemptAt: string | null;
+  lastError: string | null;
+  sentAt: string | null;
+  ref: string | null;
+}
+
+interface DeliveryDbRow {
+  id: number;
+  alert_id: number;
+  notifier: string;
+  target: string;
+  status: DeliveryRow['status'];
+  attempts: number;
+  next_attempt_at: string;
+  last_attempt_at: string | null;
+  last_error: string | null;
+  sent_at: string | null;
+  ref: string | null;
+}
+
+function deliveryFromRow(r: DeliveryDbRow): DeliveryRow {
+  return {
+    id: r.id,
+    alertId: r.alert_id,
+    notifier: r.notifier,
+    target: r.target,
+    status: r.status,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    lastAttemptAt: r.last_attempt_at,
+    lastError: r.last_error,
+    sentAt: r.sent_at,
+    ref: r.ref,
+  };
+}
+
+/**
+ * Deliveries that may be attempted now: for each destination only its oldest pending delivery
+ * (per-destination order is kept: a delivery waiting out a Retry-After holds the ones behind it),
+ * and only when that one is due.
+ */
+export function dueDeliveries(db: Db, now: string): DeliveryRow[] {
+  return stmt<[string], DeliveryDbRow>(
+    db,
+    `SELECT d.* FROM deliveries d
+     JOIN (SELECT notifier, target, MIN(id) AS id FROM deliveries WHERE status = 'pending' GROUP BY notifier, target) head
+       ON head.id = d.id
+     WHERE d.next_attempt_at <= ? ORDER BY d.id`,
+  )
+    .all(now)
+    .map(deliveryFromRow);
+}
+
+export function pendingDeliveries(db: Db): DeliveryRow[] {
+  return stmt<[], DeliveryDbRow>(db, "SELECT * FROM deliveries WHERE status = 'pending' ORDER BY id").all().map(deliveryFromRow);
+}
+
+/** The earliest time any pending delivery becomes due, or null when none is pending. */
+export function nextDeliveryAt(db: Db): string | null {
+  const row = stmt<[], { at: string | null }>(db, "SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE status = 'pending'").get();
+  return row?.at ?? null;
+}
+
+export function markSent(db: Db, id: number, at: string, ref: string | null): void {
+  stmt(db, "UPDATE deliveries SET status = 'sent', sent_at = ?, last_attempt_at = ?, attempts = attempts + 1, ref = ?, last_error = NULL WHERE id = ?").run(
+    at,
+    at,
+    ref,
+    id,
+  );
+}
+
+export function markRetry(db: Db, id: number, at: string, nextAt: string, error: string): void {
+  stmt(db, 'UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = ?, next_attempt_at = ?, last_error = ? WHERE id = ?').run(at, nextAt, error, id);
+}
+
+export function markFailed(db: Db, id: number, at: string, error: string): void {
+  stmt(db, "UPDATE deliveries SET status = 'failed', attempts = attempts + 1, last_attempt_at = ?, last_error = ? WHERE id = ?").run(at, error, id);
+}
+
+export interface OutboxSummary {
+  pending: number;
+  failed: number;
+  skipped: number;
+  sent: number;
+  oldestPendingAt: string | null;
+  recentFailures: Array<{ id: number; notifier: string; target: string; error: string | null; at: string | null }>;
+}
+
+export function outboxSummary(db: Db, since: string): OutboxSummary {
+  const counts = stmt<[string], { status: string; n: number }>(
+    db,
+    `SELECT status, COUNT(*) AS n FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+     WHERE d.status = 'pending' OR a.created_at >= ? GROUP BY status`,
+  ).all(since);
+  const by = new Map(counts.map((c) => [c.status, c.n]));
+  const oldest = stmt<[], { at: string | null }>(
+    db,
+    "SELECT MIN(a.created_at) AS at FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE d.status = 'pending'",
+  ).get();
+  const failures = stmt<[string], { id: number; notifier: string; target: string; last_error: string | null; last_attempt_at: string | null }>(
+    db,
+    `SELECT d.id, d.notifier, d.target, d.last_error, d.last_attempt_at FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+     WHERE d.status IN ('failed', 'skipped') AND a.created_at >= ? ORDER BY d.id DESC LIMIT 5`,
+  ).all(since);
+  return {
+    pending: by.get('pending') ?? 0,
+    failed: by.get('failed') ?? 0,
+    skipped: by.get('skipped') ?? 0,
+    sent: by.get('sent') ?? 0,
+    oldestPendingAt: oldest?.at ?? null,
+    recentFailures: failures.map((f) => ({ id: f.id, notifier: f.notifier, target: f.target, error: f.last_error, at: f.last_attempt_at })),
+  };
+}

@@ -1,0 +1,86 @@
+/** Rule state: per (rule, definition checksum, group) the last alert, and mentions waiting for one. */
+import { stmt, type Db } from './db.js';
+
+export interface GroupState {
+  lastAlertAt: string | null;
+  lastAlertId: number | null;
+}
+
+export function getGroup(db: Db, rule: string, hash: string, groupKey: string): GroupState {
+  const row = stmt<[string, string, string], { last_alert_at: string | null; last_alert_id: number | null }>(
+    db,
+    'SELECT last_alert_at, last_alert_id FROM rule_groups WHERE rule = ? AND rule_hash = ? AND group_key = ?',
+  ).get(rule, hash, groupKey);
+  return { lastAlertAt: row?.last_alert_at ?? null, lastAlertId: row?.last_alert_id ?? null };
+}
+
+export function setGroupAlerted(db: Db, rule: string, hash: string, groupKey: string, at: string, alertId: number): void {
+  stmt(
+    db,
+    `INSERT INTO rule_groups (rule, rule_hash, group_key, last_alert_at, last_alert_id) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (rule, rule_hash, group_key) DO UPDATE SET last_alert_at = excluded.last_alert_at, last_alert_id = excluded.last_alert_id`,
+  ).run(rule, hash, groupKey, at, alertId);
+}
+
+export function addPending(db: Db, rule: string, hash: string, groupKey: string, mentionId: number, at: string): void {
+  stmt(db, 'INSERT OR IGNORE INTO rule_pending (rule, rule_hash, group_key, mention_id, added_at) VALUES (?, ?, ?, ?, ?)').run(
+    rule,
+    hash,
+    groupKey,
+    mentionId,
+    at,
+  );
+}
+
+export interface PendingGroup {
+  rule: string;
+  ruleHash: string;
+  groupKey: string;
+  firstAddedAt: string;
+  mentionIds: number[];
+}
+
+export function pendingGroups(db: Db): PendingGroup[] {
+  const rows = stmt<[], { rule: string; rule_hash: string; group_key: string; mention_id: number; added_at: string }>(
+    db,
+    'SELECT rule, rule_hash, group_key, mention_id, added_at FROM rule_pending ORDER BY rule, group_key, mention_id',
+  ).all();
+  const groups = new Map<string, PendingGroup>();
+  for (const r of rows) {
+    const key = `${r.rule}\u0000${r.rule_hash}\u0000${r.group_key}`;
+    let g = groups.get(key);
+    if (!g) {
+      g = { rule: r.rule, ruleHash: r.rule_hash, groupKey: r.group_key, firstAddedAt: r.added_at, mentionIds: [] };
+      groups.set(key, g);
+    }
+    if (r.added_at < g.firstAddedAt) g.firstAddedAt = r.added_at;
+    g.mentionIds.push(r.mention_id);
+  }
+  return [...groups.values()];
+}
+
+export function clearPending(db: Db, rule: string, mentionIds: readonly number[]): void {
+  const del = stmt(db, 'DELETE FROM rule_pending WHERE rule = ? AND mention_id = ?');
+  for (const id of mentionIds) del.run(rule, id);
+}
+
+/**
+ * Reconciles waiting mentions with the rules in force: a mention waiting for an edited rule moves
+ * to its new definition (the edit resets throttle memory, but loses no mention); one waiting for
+ * a removed rule is dropped. Returns how many were dropped.
+ */
+export function reconcilePending(db: Db, live: ReadonlyArray<{ rule: string; hash: string }>): number {
+  const hashes = new Map(live.map((r) => [r.rule, r.hash]));
+  const rows = stmt<[], { rule: string; rule_hash: string }>(db, 'SELECT DISTINCT rule, rule_hash FROM rule_pending').all();
+  let dropped = 0;
+  for (const r of rows) {
+    const current = hashes.get(r.rule);
+    if (current === r.rule_hash) continue;
+    if (current === undefined) {
+      dropped += stmt(db, 'DELETE FROM rule_pending WHERE rule = ? AND rule_hash = ?').run(r.rule, r.rule_hash).changes;
+    } else {
+      stmt(db, 'UPDATE rule_pending SET rule_hash = ? WHERE rule = ? AND rule_hash = ?').run(current, r.rule, r.rule_hash);
+    }
+  }
+  return dropped;
+}
