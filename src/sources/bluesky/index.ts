@@ -1,0 +1,210 @@
+/**
+ * Bluesky source: `app.bsky.feed.searchPosts` (`sort=latest`), authenticated with an app
+ * password (session handling in session.ts).
+ *
+ * Incremental: the cursor is the newest `indexedAt` seen (ISO UTC). Results come newest first;
+ * a later poll pages with the opaque search cursor until it meets a post indexed at or before
+ * the saved time, at most `maxPages` pages; when the cap stops it first, the skipped older
+ * posts are reported in `gaps`. A first poll (no cursor) takes the newest page only.
+ *
+ * Rate limits: `RateLimit-Limit/Remaining/Reset` are reported; a low budget asks the scheduler
+ * for `minDelayMs` until the reset; a 429 is SourceError('rate_limit') with `retryAfterMs`.
+ */
+import { registerSecret } from '../../core/log.js';
+import type { HttpResponse } from '../../core/http.js';
+import type { FetchedItem } from '../../core/types.js';
+import { SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin } from '../types.js';
+import { blueskyConfigSchema, mapPost, postViewSchema, searchPostsSchema, sortTime, type BlueskyConfig, type PostView } from './schema.js';
+import { authedGet, isHtml, parseServiceUrl, resetIn, xrpcError, type Credentials, type XrpcOptions } from './session.js';
+
+export { blueskyConfigSchema, type BlueskyConfig } from './schema.js';
+export { clearBlueskySessions } from './session.js';
+
+export const SEARCH_NSID = 'app.bsky.feed.searchPosts';
+
+export interface BlueskySourceOptions {
+  /** Whole-request deadline; default 30 s. */
+  timeoutMs?: number;
+  /** Pages per poll after the first; default 5. */
+  maxPages?: number;
+  /** `limit` per request, 1..100; default 100. */
+  pageSize?: number;
+  /** Response size cap; default 5 MiB. */
+  maxBytes?: number;
+}
+
+interface Settings {
+  timeoutMs: number;
+  maxPages: number;
+  pageSize: number;
+  maxBytes: number;
+}
+
+export function createBlueskySource(options: BlueskySourceOptions = {}): SourcePlugin<BlueskyConfig> {
+  const settings: Settings = {
+    timeoutMs: options.timeoutMs ?? 30_000,
+    maxPages: Math.max(1, options.maxPages ?? 5),
+    pageSize: Math.min(100, Math.max(1, options.pageSize ?? 100)),
+    maxBytes: options.maxBytes ?? 5 * 1024 * 1024,
+  };
+  return {
+    type: 'bluesky',
+    description: 'Bluesky post search (app.bsky.feed.searchPosts, app password)',
+    schema: blueskyConfigSchema,
+    defaultEveryMs: 5 * 60_000,
+    requiredEnv: () => ['BLUESKY_HANDLE', 'BLUESKY_APP_PASSWORD'],
+    poll: (ctx) => pollBluesky(ctx, settings),
+  };
+}
+
+export const blueskySource = createBlueskySource();
+
+function credentials(env: Record<string, string | undefined>): Credentials {
+  const handle = env.BLUESKY_HANDLE?.trim().replace(/^@/, '');
+  const appPassword = env.BLUESKY_APP_PASSWORD?.trim();
+  const missing = [!handle && 'BLUESKY_HANDLE', !appPassword && 'BLUESKY_APP_PASSWORD'].filter(Boolean);
+  if (!handle || !appPassword) {
+    throw new SourceError('config', `Bluesky: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set; add your handle (e.g. acme.bsky.social) and an app password (Bluesky Settings → Privacy and security → App passwords) to .env`);
+  }
+  registerSecret(appPassword);
+  return { handle, appPassword };
+}
+
+function validCursor(cursor: string | null): string | null {
+  if (!cursor) return null;
+  const ms = Date.parse(cursor);
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+}
+
+async function pollBluesky(ctx: SourceContext<BlueskyConfig>, settings: Settings): Promise<PollResult> {
+  const creds = credentials(ctx.env);
+  const xrpcOptions: XrpcOptions = {
+    service: parseServiceUrl(ctx.env.BLUESKY_SERVICE_URL),
+    timeoutMs: settings.timeoutMs,
+    maxBytes: settings.maxBytes,
+    signal: ctx.signal,
+  };
+  const since = validCursor(ctx.cursor.cursor);
+  if (ctx.cursor.cursor && !since) ctx.log.warn({ source: ctx.key }, 'bluesky cursor is not a time; starting from the newest page');
+  const pageLimit = since === null ? 1 : settings.maxPages;
+  const items: FetchedItem[] = [];
+  const seen = new Set<string>();
+  const gaps: string[] = [];
+  let newest = since;
+  let rateLimit: RateLimit | undefined;
+  let pageCursor: string | undefined;
+
+  for (let pages = 1; ; pages++) {
+    const query: Record<string, string> = { q: ctx.config.query, sort: 'latest', limit: String(settings.pageSize) };
+    if (pageCursor) query.cursor = pageCursor;
+    const res = await authedGet(xrpcOptions, creds, SEARCH_NSID, query);
+    rateLimit = rateLimitFrom(res) ?? rateLimit;
+    if (res.status >= 400) throw searchError(res, ctx.now());
+    const page = parsePage(res, ctx);
+
+    let reachedSaved = false;
+    for (const post of page.posts) {
+      const at = sortTime(post);
+      if (since !== null && at !== null && at <= since) {
+        reachedSaved = true;
+        continue;
+      }
+      if (seen.has(post.uri)) continue;
+      seen.add(post.uri);
+      items.push(mapPost(post));
+      if (at !== null && (newest === null || at > newest)) newest = at;
+    }
+    pageCursor = page.cursor;
+    if (reachedSaved || !pageCursor || page.posts.length === 0) break;
+    if (pages >= pageLimit) {
+      if (since !== null) {
+        gaps.push(`Bluesky: page cap of ${settings.maxPages} page(s) (${settings.maxPages * settings.pageSize} posts) reached; older posts since the last poll were skipped`);
+      }
+      break;
+    }
+    if (rateLimit?.remaining === 0) {
+      gaps.push(`Bluesky: rate-limit budget used up after ${pages} page(s); older posts since the last poll were skipped`);
+      break;
+    }
+  }
+
+  const result: PollResult = { items, cursor: newest && newest !== ctx.cursor.cursor ? { cursor: newest } : {} };
+  if (rateLimit) result.rateLimit = rateLimit;
+  const delay = lowBudgetDelay(rateLimit, settings.maxPages, ctx.now());
+  if (delay !== undefined) result.minDelayMs = delay;
+  if (gaps.length) result.gaps = gaps;
+  ctx.log.debug({ source: ctx.key, items: items.length, remaining: rateLimit?.remaining }, 'bluesky poll done');
+  return result;
+}
+
+interface Page {
+  posts: PostView[];
+  cursor: string | undefined;
+}
+
+function parsePage(res: HttpResponse, ctx: SourceContext<BlueskyConfig>): Page {
+  let json: unknown;
+  try {
+    json = JSON.parse(res.body.toString('utf8'));
+  } catch {
+    const what = isHtml(res) ? 'an HTML page' : 'invalid JSON';
+    throw new SourceError('parse', `Bluesky: searchPosts answered HTTP ${res.status} with ${what} instead of JSON; check BLUESKY_SERVICE_URL (a proxy or captive portal may be in the way)`);
+  }
+  const envelope = searchPostsSchema.safeParse(json);
+  if (!envelope.success) {
+    throw new SourceError('parse', `Bluesky: searchPosts returned JSON of an unexpected shape (${envelope.error.issues[0]?.message ?? 'invalid'}); check BLUESKY_SERVICE_URL points at a Bluesky PDS or AppView`);
+  }
+  const posts: PostView[] = [];
+  let skipped = 0;
+  for (const raw of envelope.data.posts) {
+    const post = postViewSchema.safeParse(raw);
+    if (post.success) posts.push(post.data);
+    else skipped++;
+  }
+  if (skipped) ctx.log.warn({ source: ctx.key, skipped }, 'bluesky posts with an unexpected shape were skipped');
+  return { posts, cursor: envelope.data.cursor };
+}
+
+function numberHeader(res: HttpResponse, name: string): number | null {
+  const value = res.headers.get(name)?.trim();
+  return value && /^\d+$/.test(value) ? Number(value) : null;
+}
+
+export function rateLimitFrom(res: HttpResponse): RateLimit | undefined {
+  const remaining = numberHeader(res, 'ratelimit-remaining');
+  const limit = numberHeader(res, 'ratelimit-limit');
+  const reset = numberHeader(res, 'ratelimit-reset');
+  if (remaining === null && limit === null && reset === null) return undefined;
+  return { remaining, limit, resetAt: reset === null ? null : new Date(reset * 1000).toISOString() };
+}
+
+function lowBudgetDelay(rate: RateLimit | undefined, maxPages: number, now: Date): number | undefined {
+  if (!rate || rate.remaining === null || !rate.resetAt) return undefined;
+  const threshold = Math.max(maxPages, Math.ceil((rate.limit ?? 0) * 0.05));
+  if (rate.remaining > threshold) return undefined;
+  const wait = Date.parse(rate.resetAt) - now.getTime();
+  return wait > 0 ? wait : undefined;
+}
+
+function searchError(res: HttpResponse, now: Date): SourceError {
+  const { error, message } = xrpcError(res);
+  const says = error || message ? ` (${[error, message].filter(Boolean).join(': ')})` : isHtml(res) ? ' (an HTML error page)' : '';
+  const head = `Bluesky: HTTP ${res.status} on searchPosts${says}`;
+  if (res.status === 401) {
+    return new SourceError('auth', `${head} — the session was refused even after renewing it; check BLUESKY_HANDLE and BLUESKY_APP_PASSWORD; the source is paused until they change`);
+  }
+  if (res.status === 403) {
+    return new SourceError('auth', `${head} — Bluesky refuses search to this account (deactivated, suspended or not allowed); check the account behind BLUESKY_HANDLE; the source is paused until the credentials change`);
+  }
+  if (res.status === 404) {
+    return new SourceError('not_found', `${head} — this service does not offer post search; check BLUESKY_SERVICE_URL (default https://bsky.social)`);
+  }
+  if (res.status === 429) {
+    const wait = resetIn(res, now) ?? 5 * 60_000;
+    return new SourceError('rate_limit', `${head} — rate limit used up; waiting until ${new Date(now.getTime() + wait).toISOString()} before polling again`, { retryAfterMs: wait });
+  }
+  if (res.status >= 500) {
+    return new SourceError('server', `${head} — Bluesky search is having trouble; the next poll retries with back-off`);
+  }
+  return new SourceError('config', `${head} — Bluesky rejected the search; check \`query\` in the source's YAML`);
+}
