@@ -63,46 +63,64 @@ function stripPrefixStar(body: string, bodyOffset: number): string {
 /** True when the term occurs in the text. */
 export function termMatches(term: Term, text: PreparedTextImpl): boolean {
   const first = term.words[0] as string;
-  if (term.words.length === 1) {
-    if (!term.prefix) return occursWithKind(text, first, term.kinds[0] as number);
-    for (const word of text.wordsWithPrefix(first)) {
-      if (occursWithKind(text, word, term.kinds[0] as number)) return true;
-    }
-    return false;
+  const kind = term.kinds[0] as number;
+  if (term.words.length > 1) return phraseMatches(term, text);
+  if (!term.prefix) return occursWithKind(text, text.idFor(first), kind);
+  for (const id of text.idsWithPrefix(first)) {
+    if (occursWithKind(text, id, kind)) return true;
   }
-  return phraseMatches(term, text);
+  return false;
 }
 
-function occursWithKind(text: PreparedTextImpl, word: string, kind: number): boolean {
-  const positions = text.positions.get(word);
-  if (positions === undefined) return false;
+function occursWithKind(text: PreparedTextImpl, id: number, kind: number): boolean {
+  if (id < 0) return false;
   if (kind === PLAIN) return true;
-  for (const p of positions) {
+  for (const p of text.positions[id] as readonly number[]) {
     if (text.kinds[p] === kind) return true;
   }
   return false;
 }
 
+// Anchors on the phrase's rarest exact word, so a phrase with one rare word is cheap even in a
+// long text; the words are compared as integer ids.
 function phraseMatches(term: Term, text: PreparedTextImpl): boolean {
   const n = term.words.length;
-  const positions = text.positions.get(term.words[0] as string);
-  if (positions === undefined) return false;
+  const exactWords = term.prefix ? n - 1 : n;
+  const wanted = new Int32Array(exactWords);
+  let anchor = 0;
+  let anchorPositions: readonly number[] = [];
+  for (let i = 0; i < exactWords; i++) {
+    const id = text.idFor(term.words[i] as string);
+    if (id < 0) return false;
+    wanted[i] = id;
+    const positions = text.positions[id] as readonly number[];
+    if (i === 0 || positions.length < anchorPositions.length) {
+      anchor = i;
+      anchorPositions = positions;
+    }
+  }
   const limit = text.tokenCount - n;
-  for (const start of positions) {
+  for (const p of anchorPositions) {
+    const start = p - anchor;
     if (start > limit) return false;
-    if (phraseAt(term, text, start, n)) return true;
+    if (start >= 0 && phraseAt(term, wanted, text, start)) return true;
   }
   return false;
 }
 
-function phraseAt(term: Term, text: PreparedTextImpl, start: number, n: number): boolean {
+function phraseAt(term: Term, wanted: Int32Array, text: PreparedTextImpl, start: number): boolean {
+  const ids = text.ids;
+  for (let i = 0; i < wanted.length; i++) {
+    if (ids[start + i] !== wanted[i]) return false;
+  }
+  const n = term.words.length;
+  if (term.prefix) {
+    const last = text.vocabulary[ids[start + n - 1] as number] as string;
+    if (!last.startsWith(term.words[n - 1] as string)) return false;
+  }
   for (let i = 0; i < n; i++) {
-    const want = term.kinds[i] as number;
-    if (want !== PLAIN && text.kinds[start + i] !== want) return false;
-    const word = text.words[start + i] as string;
-    const expected = term.words[i] as string;
-    const isLast = i === n - 1;
-    if (isLast && term.prefix ? !word.startsWith(expected) : word !== expected) return false;
+    const kind = term.kinds[i] as number;
+    if (kind !== PLAIN && text.kinds[start + i] !== kind) return false;
   }
   return true;
 }

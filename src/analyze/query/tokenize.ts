@@ -15,10 +15,26 @@ export const PLAIN = 0;
 export const HANDLE = 1;
 export const HASHTAG = 2;
 
-const WORD_RUN = /(?<![\p{L}\p{N}\p{M}_])([@#])?([\p{L}\p{N}\p{M}_]+)/gu;
-const NO_SPACE_SCRIPT =
-  /[\p{scx=Han}\p{scx=Hira}\p{scx=Kana}\p{scx=Hang}\p{scx=Thai}\p{scx=Laoo}\p{scx=Khmr}\p{scx=Mymr}]/u;
 const WORD_CHAR = /^[\p{L}\p{N}\p{M}_]$/u;
+const NO_SPACE_SCRIPT =
+  /^[\p{scx=Han}\p{scx=Hira}\p{scx=Kana}\p{scx=Hang}\p{scx=Thai}\p{scx=Laoo}\p{scx=Khmr}\p{scx=Mymr}]$/u;
+
+// Character classes, computed with the regexes above on first sight of each code point and cached:
+// a regex test per character would make tokenizing ten times slower.
+const UNKNOWN = 0;
+const SEPARATOR = 1;
+const WORD = 2;
+const NO_SPACE_WORD = 3;
+const classes = new Uint8Array(0x110000);
+
+function classify(cp: number): number {
+  const known = classes[cp] as number;
+  if (known !== UNKNOWN) return known;
+  const ch = String.fromCodePoint(cp);
+  const cls = !WORD_CHAR.test(ch) ? SEPARATOR : NO_SPACE_SCRIPT.test(ch) ? NO_SPACE_WORD : WORD;
+  classes[cp] = cls;
+  return cls;
+}
 
 export interface Tokens {
   words: string[];
@@ -26,45 +42,64 @@ export interface Tokens {
   kinds: number[];
 }
 
+const AT = 0x40;
+const HASH = 0x23;
+
 /** Tokenizes text that is already normalised (see normalizeText). */
 export function tokenizeNormalized(text: string): Tokens {
   const words: string[] = [];
   const kinds: number[] = [];
-  const mayHaveNoSpaceScript = !/^[\x00-\x7f]*$/.test(text);
-  for (const m of text.matchAll(WORD_RUN)) {
-    const kind = m[1] === '@' ? HANDLE : m[1] === '#' ? HASHTAG : PLAIN;
-    const run = m[2] ?? '';
-    if (mayHaveNoSpaceScript && NO_SPACE_SCRIPT.test(run)) {
-      splitNoSpaceRun(run, kind, words, kinds);
+  const n = text.length;
+  let i = 0;
+  let afterWord = false;
+  let markerEnd = -1;
+  let marker = PLAIN;
+  while (i < n) {
+    const cp = text.codePointAt(i) as number;
+    if (classify(cp) === SEPARATOR) {
+      // `@`/`#` glued to a preceding word (an e-mail address, a URL fragment) marks nothing.
+      if ((cp === AT || cp === HASH) && !afterWord) {
+        markerEnd = i + 1;
+        marker = cp === AT ? HANDLE : HASHTAG;
+      }
+      afterWord = false;
+      i += cp > 0xffff ? 2 : 1;
       continue;
     }
-    words.push(run);
-    kinds.push(kind);
+    i = scanRun(text, i, markerEnd === i ? marker : PLAIN, words, kinds);
+    afterWord = true;
   }
   return { words, kinds };
 }
 
-function splitNoSpaceRun(run: string, kind: number, words: string[], kinds: number[]): void {
-  let pending = '';
+/** Reads the word run starting at `start`, pushes its token(s) and returns the index after it. */
+function scanRun(text: string, start: number, kind: number, words: string[], kinds: number[]): number {
+  let i = start;
+  let tokenStart = start;
   let nextKind = kind;
-  const flush = (): void => {
-    if (pending === '') return;
-    words.push(pending);
-    kinds.push(nextKind);
-    nextKind = PLAIN;
-    pending = '';
-  };
-  for (const ch of run) {
-    if (!NO_SPACE_SCRIPT.test(ch)) {
-      pending += ch;
-      continue;
+  while (i < text.length) {
+    const cp = text.codePointAt(i) as number;
+    const cls = classify(cp);
+    if (cls === SEPARATOR) break;
+    const width = cp > 0xffff ? 2 : 1;
+    if (cls === NO_SPACE_WORD) {
+      if (i > tokenStart) {
+        words.push(text.slice(tokenStart, i));
+        kinds.push(nextKind);
+        nextKind = PLAIN;
+      }
+      words.push(text.slice(i, i + width));
+      kinds.push(nextKind);
+      nextKind = PLAIN;
+      tokenStart = i + width;
     }
-    flush();
-    words.push(ch);
-    kinds.push(nextKind);
-    nextKind = PLAIN;
+    i += width;
   }
-  flush();
+  if (i > tokenStart) {
+    words.push(text.slice(tokenStart, i));
+    kinds.push(nextKind);
+  }
+  return i;
 }
 
 /** True for a letter, digit, combining mark or `_` (one code point). */
@@ -73,46 +108,80 @@ export function isWordChar(ch: string): boolean {
 }
 
 /**
- * The tokenized text behind the public `PreparedText`: word list, kinds, and an index from word
- * to positions so a term costs one map lookup, whatever the length of the text.
+ * The tokenized text behind the public `PreparedText`. Each distinct word gets a small integer id;
+ * the text is kept as a sequence of ids plus an index from id to positions, so a term costs one
+ * map lookup and a phrase compares integers, whatever the length of the text.
  */
 export class PreparedTextImpl {
   readonly tokenCount: number;
-  readonly words: readonly string[];
+  /** Word id per token. */
+  readonly ids: Int32Array;
+  /** PLAIN, HANDLE or HASHTAG per token. */
   readonly kinds: Uint8Array;
-  readonly positions: ReadonlyMap<string, readonly number[]>;
-  private sorted: string[] | null = null;
+  /** Word per id. */
+  readonly vocabulary: readonly string[];
+  /** Token positions per id, ascending. */
+  readonly positions: readonly (readonly number[])[];
+  private readonly idOf: ReadonlyMap<string, number>;
+  private sortedIds: number[] | null = null;
 
   constructor(text: string) {
     const { words, kinds } = tokenizeNormalized(normalizeText(text));
-    this.words = words;
-    this.kinds = Uint8Array.from(kinds);
-    this.tokenCount = words.length;
-    const positions = new Map<string, number[]>();
+    const idOf = new Map<string, number>();
+    const vocabulary: string[] = [];
+    const positions: number[][] = [];
+    const ids = new Int32Array(words.length);
     for (let i = 0; i < words.length; i++) {
       const word = words[i] as string;
-      const list = positions.get(word);
-      if (list) list.push(i);
-      else positions.set(word, [i]);
+      let id = idOf.get(word);
+      if (id === undefined) {
+        id = vocabulary.length;
+        idOf.set(word, id);
+        vocabulary.push(word);
+        positions.push([i]);
+      } else {
+        (positions[id] as number[]).push(i);
+      }
+      ids[i] = id;
     }
+    this.tokenCount = words.length;
+    this.ids = ids;
+    this.kinds = new Uint8Array(kinds);
+    this.vocabulary = vocabulary;
     this.positions = positions;
+    this.idOf = idOf;
   }
 
-  /** Distinct words starting with `prefix` (sorted once, on first use, then binary-searched). */
-  *wordsWithPrefix(prefix: string): Generator<string> {
-    this.sorted ??= [...this.positions.keys()].sort();
-    const sorted = this.sorted;
+  /** The id of `word`, or -1 when the text does not contain it. */
+  idFor(word: string): number {
+    return this.idOf.get(word) ?? -1;
+  }
+
+  /** Ids of the distinct words starting with `prefix` (sorted once, on first use, then binary-searched). */
+  idsWithPrefix(prefix: string): number[] {
+    const vocabulary = this.vocabulary;
+    this.sortedIds ??= vocabulary.map((_, id) => id).sort((a, b) => compareWords(vocabulary[a], vocabulary[b]));
+    const sorted = this.sortedIds;
     let lo = 0;
     let hi = sorted.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if ((sorted[mid] as string) < prefix) lo = mid + 1;
+      if ((vocabulary[sorted[mid] as number] as string) < prefix) lo = mid + 1;
       else hi = mid;
     }
+    const found: number[] = [];
     for (let i = lo; i < sorted.length; i++) {
-      const word = sorted[i] as string;
-      if (!word.startsWith(prefix)) return;
-      yield word;
+      const id = sorted[i] as number;
+      if (!(vocabulary[id] as string).startsWith(prefix)) break;
+      found.push(id);
     }
+    return found;
   }
+}
+
+// Code-unit order, the same order `<` uses in the binary search.
+function compareWords(a: string | undefined, b: string | undefined): number {
+  const x = a ?? '';
+  const y = b ?? '';
+  return x < y ? -1 : x > y ? 1 : 0;
 }
