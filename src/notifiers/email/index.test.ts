@@ -191,6 +191,27 @@ describe('createMailTransport', () => {
   });
 });
 
+describe('createMailTransport header safety', () => {
+  it('strips CR/LF from a caller-supplied subject and header values, and drops invalid header names', async () => {
+    const before = smtp.messages.length;
+    const transport = createMailTransport(env());
+    const outcome = await transport.send({
+      to: ['team@example.com'],
+      subject: 'Digest\r\nBcc: x@evil.example',
+      text: 't',
+      html: '<p>h</p>',
+      headers: { 'X-Note': 'a\r\nBcc: y@evil.example', 'Bad Name:\r\nBcc': 'z@evil.example' },
+    });
+    await transport.close();
+    expect(outcome.status).toBe('sent');
+    const mail = (await smtp.waitForMessages(before + 1, 2000)).at(-1)!;
+    expect(mail.subject).toBe('Digest Bcc: x@evil.example');
+    expect(mail.headers.get('x-note')).toBe('a Bcc: y@evil.example');
+    expect(mail.headerLines.map((h) => h.key)).not.toContain('bcc');
+    expect(mail.envelope.to).toEqual(['team@example.com']);
+  });
+});
+
 describe('parseSmtpUrl', () => {
   it('decodes credentials and picks ports by scheme', () => {
     expect(parseSmtpUrl('smtp://us%40er:p%3Ass@mail.example.com')).toMatchObject({

@@ -14,7 +14,7 @@
 import type { Attachment } from 'nodemailer';
 import { registerSecret } from '../../core/log.js';
 import type { AlertContent, DeliveryOutcome, Notifier, NotifierPlugin } from '../types.js';
-import { renderAlertEmail } from './render.js';
+import { renderAlertEmail, sanitizeHeaderText } from './render.js';
 
 export const SMTP_CONNECTION_TIMEOUT_MS = 10_000;
 export const SMTP_GREETING_TIMEOUT_MS = 10_000;
@@ -164,6 +164,16 @@ async function makeTransporter(settings: SmtpSettings, options: MailTransportOpt
   });
 }
 
+function sanitizeHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    // A header name is printable ASCII without ':' (RFC 5322); anything else is dropped.
+    if (!/^[!-9;-~]+$/.test(name)) continue;
+    out[name] = sanitizeHeaderText(value, 998);
+  }
+  return out;
+}
+
 /**
  * A sender for SMTP_URL / EMAIL_FROM. Never throws for a delivery problem: every result is a
  * DeliveryOutcome. A missing or invalid SMTP_URL / EMAIL_FROM gives a `failed` outcome.
@@ -185,10 +195,11 @@ export function createMailTransport(env: Record<string, string | undefined>, opt
         const info = await transporter.sendMail({
           from,
           to: msg.to,
-          subject: msg.subject,
+          // Callers pass rendered text; stripping CR/LF here keeps any caller from injecting headers.
+          subject: sanitizeHeaderText(msg.subject, 998),
           text: msg.text,
           html: msg.html,
-          ...(msg.headers ? { headers: msg.headers } : {}),
+          ...(msg.headers ? { headers: sanitizeHeaders(msg.headers) } : {}),
           ...(msg.attachments ? { attachments: msg.attachments } : {}),
         });
         return typeof info.messageId === 'string' ? { status: 'sent', ref: info.messageId } : { status: 'sent' };
@@ -215,7 +226,7 @@ export function createEmailNotifier(env: Record<string, string | undefined>, opt
         to: [target],
         ...email,
         // Lets mail clients thread repeated alerts of one rule and filter earshot mail.
-        headers: { 'X-Earshot-Rule': alert.rule.replace(/[^\x20-\x7e]/g, '?'), 'X-Earshot-Alert-Id': String(alert.alertId) },
+        headers: { 'X-Earshot-Rule': alert.rule, 'X-Earshot-Alert-Id': String(alert.alertId) },
       });
     },
     close: () => transport.close(),

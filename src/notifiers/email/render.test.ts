@@ -89,6 +89,22 @@ describe('renderAlertEmail', () => {
     expect(long.endsWith('…')).toBe(true);
   });
 
+  it('renders a spike alert without listed mentions', () => {
+    const { text } = renderAlertEmail(
+      sampleAlert({
+        rule: 'volume-spike',
+        ruleType: 'spike',
+        summary: 'Volume spike: 64 mentions of Acme Cloud in 1h',
+        details: ['64 mentions in the last hour'],
+        mentions: [],
+        totalMentions: 64,
+      }),
+    );
+    expect(text).toBe(
+      'Volume spike: 64 mentions of Acme Cloud in 1h\nRule: volume-spike (spike)\n\n64 mentions in the last hour\n\n-- \nearshot · rule: volume-spike\n',
+    );
+  });
+
   it('lists at most 10 mentions and counts the rest', () => {
     const mentions = Array.from({ length: 12 }, (_, i) => sampleMention({ id: i + 1, title: `post #${i + 1}` }));
     const { text, html } = renderAlertEmail(sampleAlert({ mentions, totalMentions: 30 }));

@@ -74,7 +74,8 @@ function viewOf(mention: Mention, alert: AlertContent): MentionView {
 }
 
 function moreCount(alert: AlertContent, shown: number): number {
-  return Math.max(alert.totalMentions, alert.mentions.length) - shown;
+  // With no mention listed (a spike alert), the details carry the figures.
+  return shown > 0 ? Math.max(alert.totalMentions, alert.mentions.length) - shown : 0;
 }
 
 function indent(text: string, prefix: string): string {

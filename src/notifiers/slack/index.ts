@@ -164,6 +164,15 @@ const quietLogger: SlackLogger = {
   setName() {},
 };
 
+function urlCredentials(url: string): string[] {
+  try {
+    const parsed = new URL(url);
+    return [parsed.password, decodeURIComponent(parsed.password)].filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
 export interface SlackNotifierOptions {
   /** Per-request time limit in ms; default SLACK_TIMEOUT_MS. */
   timeoutMs?: number;
@@ -196,7 +205,9 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined, onAb
 export function createSlackNotifier(env: Record<string, string | undefined>, options: SlackNotifierOptions = {}): Notifier {
   const token = env.SLACK_BOT_TOKEN?.trim() ?? '';
   const apiUrl = env.SLACK_API_URL?.trim() || DEFAULT_SLACK_API_URL;
-  registerSecret(token);
+  // A proxy URL may carry credentials of its own; they must not reach an error either.
+  const secrets = [token, ...urlCredentials(apiUrl)].filter((s) => s.length >= 4);
+  for (const secret of secrets) registerSecret(secret);
   let client: WebClient | undefined;
 
   async function getClient(): Promise<WebClient> {
@@ -238,7 +249,7 @@ export function createSlackNotifier(env: Record<string, string | undefined>, opt
       try {
         return await raceAbort(post(target, alert, sendOptions), sendOptions.signal, () => abortOutcome(target));
       } catch (err) {
-        return classifySlackError(err, target, [token]);
+        return classifySlackError(err, target, secrets);
       }
     },
     async close(): Promise<void> {

@@ -58,6 +58,25 @@ describe('renderSlackMessage', () => {
     expect(blocks.at(-2)).toEqual({ type: 'context', elements: [plain('…and 7 more mentions')] });
   });
 
+  it('renders a spike alert without listed mentions as header, details and rule only', () => {
+    const alert = sampleAlert({
+      rule: 'volume-spike',
+      ruleType: 'spike',
+      summary: 'Volume spike: 64 mentions of Acme Cloud in 1h (baseline 12/h)',
+      details: ['64 mentions in the last hour', 'factor 5.3 over the baseline'],
+      mentions: [],
+      totalMentions: 64,
+    });
+    expect(renderSlackMessage(alert)).toEqual({
+      text: 'Volume spike: 64 mentions of Acme Cloud in 1h (baseline 12/h) (rule: volume-spike)',
+      blocks: [
+        { type: 'header', text: plain('Volume spike: 64 mentions of Acme Cloud in 1h (baseline 12/h)') },
+        { type: 'section', text: plain('64 mentions in the last hour\nfactor 5.3 over the baseline') },
+        { type: 'context', elements: [plain('rule: volume-spike · earshot')] },
+      ],
+    });
+  });
+
   it('says "1 more mention" in the singular', () => {
     const mentions = Array.from({ length: 6 }, (_, i) => sampleMention({ id: i + 1 }));
     const { blocks } = renderSlackMessage(sampleAlert({ mentions, totalMentions: 6 }));

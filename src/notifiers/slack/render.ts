@@ -94,7 +94,8 @@ export function renderSlackMessage(alert: AlertContent): SlackMessage {
   const shown = alert.mentions.slice(0, SLACK_MAX_MENTIONS);
   for (const mention of shown) blocks.push(...mentionBlocks(mention, alert));
 
-  const more = Math.max(alert.totalMentions, alert.mentions.length) - shown.length;
+  // With no mention listed (a spike alert), the details carry the figures; "…and 64 more" would read oddly.
+  const more = shown.length > 0 ? Math.max(alert.totalMentions, alert.mentions.length) - shown.length : 0;
   if (more > 0) {
     blocks.push({ type: 'context', elements: [plain(`…and ${more} more mention${more === 1 ? '' : 's'}`)] });
   }
