@@ -23,8 +23,8 @@ import { featurize } from './lib/featurize.js';
 import { tokenize } from '../src/analyze/features/tokenize.js';
 import { trainLinear, predictLogits, type TrainExample, type LinearTrainOptions, mulberry32, shuffleInPlace } from './lib/linear-train.js';
 import { computeFigures } from './lib/metrics.js';
+import { SEED, classWeights, COMPLAINT_FEATURES, COMPLAINT_FILE, COMPLAINT_OPTS, complaintData, crossValidateComplaint, fitComplaint } from './lib/complaint.js';
 
-const SEED = 20261123;
 
 export const SENTIMENT_FEATURES: FeatureConfig = {
   bits: Number(process.env.BITS ?? 20),
@@ -36,11 +36,6 @@ export const SENTIMENT_FEATURES: FeatureConfig = {
 
 const SENTIMENT_TRAIN = (process.env.TRAIN_FILES ?? 'tweeteval_sentiment_train.csv,tweet_sentiment_extraction_train.csv').split(',');
 
-function classWeights(labels: number[], classes: number, power: number): number[] {
-  const counts = new Array<number>(classes).fill(0);
-  for (const l of labels) counts[l]!++;
-  return counts.map((n) => Math.pow(labels.length / (classes * Math.max(1, n)), power));
-}
 
 /** Per-class logit offsets maximising macro-recall on validation data (coarse grid). */
 function tuneBias(logits: Float64Array[], gold: number[]): number[] {
@@ -127,46 +122,6 @@ function writeModel(name: string, data: Buffer): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, name), data);
   console.log(`wrote models/${name} (${(data.length / 1024 / 1024).toFixed(2)} MB)`);
-}
-
-export const COMPLAINT_FEATURES: FeatureConfig = { bits: 18, wordNgrams: 2, charMin: 3, charMax: 5, negateChars: true };
-const COMPLAINT_FILE = 'complaints_preotiuc2019.csv';
-const COMPLAINT_OPTS = { epochs: 8, lr: 0.1, l2: 1e-4 };
-
-function complaintData(): { ids: Int32Array[]; labels: number[] } {
-  const file = path.join(TRAIN_DIR, COMPLAINT_FILE);
-  const rows = readLabelled(file);
-  const labels = rows.map((r) => {
-    if (r.label !== 'complaint' && r.label !== 'not_complaint') throw new Error(`${file}: unknown label "${r.label}"`);
-    return r.label === 'complaint' ? 1 : 0;
-  });
-  return { ids: featurize(rows.map((r) => r.text), COMPLAINT_FEATURES), labels };
-}
-
-function fitComplaint(ids: Int32Array[], labels: number[]): Float32Array {
-  const cw = classWeights(labels, 2, 1);
-  const examples = ids.map((x, i) => ({ ids: x, label: labels[i]!, weight: cw[labels[i]!]! }));
-  return trainLinear(examples, { bits: COMPLAINT_FEATURES.bits, classes: 2, seed: SEED, ...COMPLAINT_OPTS });
-}
-
-/** 10-fold cross-validated F1 of the complaint class (the paper's measure). */
-export function crossValidateComplaint(folds = 10): { f1: number; accuracy: number; auc?: number } {
-  const { ids, labels } = complaintData();
-  const order = ids.map((_x, i) => i);
-  shuffleInPlace(order, mulberry32(SEED));
-  const pred = new Array<number>(ids.length).fill(0);
-  const out = new Float64Array(2);
-  for (let k = 0; k < folds; k++) {
-    const test = new Set(order.filter((_i, j) => j % folds === k));
-    const trainIdx = order.filter((i) => !test.has(i));
-    const w = fitComplaint(trainIdx.map((i) => ids[i]!), trainIdx.map((i) => labels[i]!));
-    for (const i of test) {
-      predictLogits(w, ids[i]!, 2, out);
-      pred[i] = out[1]! > out[0]! ? 1 : 0;
-    }
-  }
-  const f = computeFigures(labels, pred, 2);
-  return { f1: f.perClass[1]!.f1, accuracy: f.accuracy };
 }
 
 function trainComplaint(): void {
