@@ -1,7 +1,8 @@
 /**
  * Sends what the outbox holds. Each delivery is marked sent only after the service accepted it.
  *   sent    -> done
- *   retry   -> tried again after max(Retry-After, back-off): 5s, 10s, 20s ... capped at 15 min;
+ *   retry   -> tried again after the service's Retry-After, or else after a back-off of 5s, 10s,
+ *              20s ... capped at 15 min;
  *              after 24 h of failing it is given up and marked failed (visible in status)
  *   failed  -> not retried (e.g. channel_not_found); reported in the log and `earshot status`
  * Per destination, deliveries go out in order (a delivery waiting out a Retry-After holds back
@@ -21,9 +22,10 @@ const GIVE_UP_AFTER_MS = 24 * 3_600_000;
 /** Mentions shown in one alert message; the total count is always given. */
 const MAX_MENTIONS_SHOWN = 10;
 
+/** The service's Retry-After wins when it gave one; otherwise exponential back-off. */
 export function retryDelayMs(attempts: number, retryAfterMs?: number): number {
-  const backoff = Math.min(BASE_BACKOFF_MS * 2 ** Math.max(0, attempts - 1), MAX_BACKOFF_MS);
-  return Math.max(backoff, retryAfterMs ?? 0);
+  if (retryAfterMs !== undefined) return Math.min(Math.max(retryAfterMs, 500), MAX_BACKOFF_MS * 4);
+  return Math.min(BASE_BACKOFF_MS * 2 ** Math.max(0, attempts - 1), MAX_BACKOFF_MS);
 }
 
 export interface DeliverResult {

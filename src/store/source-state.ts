@@ -195,15 +195,15 @@ export interface PollSummary {
 
 /** Poll outcomes per source since a time: for status and the digest's source health. */
 export function pollSummarySince(db: Db, since: string): PollSummary[] {
-  return stmt<[string], { source_key: string; polls: number; errors: number; fetched: number; stored: number; last_error: string | null; gaps: number }>(
+  return stmt<[{ since: string }], { source_key: string; polls: number; errors: number; fetched: number; stored: number; last_error: string | null; gaps: number }>(
     db,
     `SELECT source_key, COUNT(*) AS polls, SUM(outcome = 'error') AS errors, SUM(fetched) AS fetched, SUM(stored) AS stored,
-       (SELECT error FROM poll_log p2 WHERE p2.source_key = p.source_key AND p2.outcome = 'error' AND p2.started_at >= ?1
+       (SELECT error FROM poll_log p2 WHERE p2.source_key = p.source_key AND p2.outcome = 'error' AND p2.started_at >= @since
         ORDER BY p2.id DESC LIMIT 1) AS last_error,
        SUM(gap IS NOT NULL) AS gaps
-     FROM poll_log p WHERE started_at >= ?1 GROUP BY source_key ORDER BY source_key`,
+     FROM poll_log p WHERE started_at >= @since GROUP BY source_key ORDER BY source_key`,
   )
-    .all(since)
+    .all({ since })
     .map((r) => ({
       sourceKey: r.source_key,
       polls: r.polls,
