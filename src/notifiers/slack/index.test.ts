@@ -45,13 +45,21 @@ describe('slack notifier against the fake Slack API', () => {
     expect(message.text).toBe(expected.text);
     expect(message.blocks).toEqual(expected.blocks);
     expect(message.thread_ts).toBeUndefined();
-    // The SDK form-encodes; these switch off every kind of parsing and unfurling.
-    expect(message.raw).toMatchObject({
+    // Every parameter, exactly: the SDK form-encodes (booleans become strings, blocks JSON), and
+    // these flags switch off every kind of parsing and unfurling.
+    expect(message.raw).toEqual({
+      channel: '#brand-alerts',
+      text: 'Negative mention of Acme Cloud on reddit (rule: negative-mention)',
+      blocks: expected.blocks,
       mrkdwn: 'false',
       unfurl_links: 'false',
       unfurl_media: 'false',
       link_names: 'false',
       parse: 'none',
+    });
+    expect(message.blocks?.[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: 'Negative mention of Acme Cloud on reddit', emoji: false },
     });
   });
 
