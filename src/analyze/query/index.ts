@@ -47,9 +47,9 @@ export function compileQuery(query: string): CompiledQuery {
   const root = parseQuery(query);
   if (evaluate(root, EMPTY_TEXT, null)) {
     const culprit = alternativeMatchingNothing(root);
-    const what = culprit === root ? 'the query' : 'this OR alternative';
+    const what = culprit === root ? 'the query can match by exclusions alone, so it' : 'this OR alternative can match by exclusions alone, so the query';
     throw new QuerySyntaxError(
-      `${what} can match by exclusions alone, so the query would match almost every text: add a word or phrase that must appear`,
+      `${what} would match almost every text: add a word or phrase that must appear`,
       culprit.offset,
       culprit.length,
     );
