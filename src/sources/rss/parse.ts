@@ -474,8 +474,12 @@ function nodeMarkup(node: AnyNode, ctx: Context): string {
     .filter(([key]) => !key.startsWith('xmlns'))
     .map(([key, value]) => ` ${key}="${value.replace(/"/g, '&quot;')}"`)
     .join('');
+  if (VOID_ELEMENTS.has(name)) return `<${name}${attrs}>`;
   return `<${name}${attrs}>${node.children.map((c) => nodeMarkup(c, ctx)).join('')}</${name}>`;
 }
+
+/** HTML elements without an end tag: `</br>` would read as a second <br>. */
+const VOID_ELEMENTS = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'source', 'track', 'wbr']);
 
 function decodeXmlText(text: string, ctx: Context): string {
   if (!text.includes('&')) return text;
