@@ -135,18 +135,18 @@ export function defaultComments(): RedditThing[] {
   ];
 }
 
-/** Reddit's "new" order: newest first; ids are base36 and grow with time, so they break ties. */
+/**
+ * Reddit's "new" order: newest created_utc first. Within one second Reddit's order is not the id
+ * order (the recorded r/all/new lists t3_5jo11z before t3_5jo120), so ties keep the order of the
+ * recordings: the sort is stable and published items go first.
+ */
 function compareNewest(a: RedditThing, b: RedditThing): number {
-  if (a.data.created_utc !== b.data.created_utc) return b.data.created_utc - a.data.created_utc;
-  const ia = a.data.name.replace(/^t\d_/, '');
-  const ib = b.data.name.replace(/^t\d_/, '');
-  if (ia.length !== ib.length) return ib.length - ia.length;
-  return ia < ib ? 1 : ia > ib ? -1 : 0;
+  return b.data.created_utc - a.data.created_utc;
 }
 
 function sortNewest(things: RedditThing[]): RedditThing[] {
   const byName = new Map<string, RedditThing>();
-  for (const thing of things) byName.set(thing.data.name, thing);
+  for (const thing of things) if (!byName.has(thing.data.name)) byName.set(thing.data.name, thing);
   return [...byName.values()].sort(compareNewest);
 }
 
@@ -395,8 +395,8 @@ export async function startRedditServer(options: RedditServerOptions = {}): Prom
       if (next.resetSec !== undefined) budget.resetSec = next.resetSec;
     },
     publish(kind, things) {
-      if (kind === 'post') posts = sortNewest([...posts, ...things]);
-      else comments = sortNewest([...comments, ...things]);
+      if (kind === 'post') posts = sortNewest([...things, ...posts]);
+      else comments = sortNewest([...things, ...comments]);
     },
     close() {
       for (const res of hanging) res.destroy();

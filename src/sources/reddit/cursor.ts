@@ -1,16 +1,19 @@
 /**
  * Reddit's resume point: per stream (submissions, comments) the newest fullname seen and its
- * created_utc. An item is "already seen" when it is older than that second, or in the same
- * second with an id not above the cursor's: Reddit ids are base36 counters that grow with time,
- * so they order items created within one second.
+ * created_utc, plus the other fullnames seen in that same second. An item is "already seen" when
+ * it is older than that second, or in that second and one of those names. Ids cannot order items
+ * within a second: Reddit's "new" listing does not follow them there (the recorded r/all/new
+ * lists t3_5jo11z before t3_5jo120).
  *
- * Persisted as JSON, e.g. `{"posts":{"name":"t3_5jo13y","created":1482373050}}`.
+ * Persisted as JSON, e.g. `{"posts":{"name":"t3_5jo13y","created":1482373050,"same":["t3_5jo13x"]}}`.
  */
 import { z } from 'zod';
 
 export interface StreamCursor {
   name: string;
   created: number;
+  /** Other fullnames seen with the same created_utc. */
+  same?: string[];
 }
 
 export interface RedditCursor {
@@ -18,7 +21,8 @@ export interface RedditCursor {
   comments?: StreamCursor;
 }
 
-const streamCursorSchema = z.object({ name: z.string().regex(/^t[13]_[0-9a-z]+$/), created: z.number() });
+const FULLNAME = z.string().regex(/^t[13]_[0-9a-z]+$/);
+const streamCursorSchema = z.object({ name: FULLNAME, created: z.number(), same: z.array(FULLNAME).optional() });
 const cursorSchema = z.object({ posts: streamCursorSchema.optional(), comments: streamCursorSchema.optional() });
 
 /** Parses a persisted cursor; null for none, and also for one this version cannot read (logged by the caller). */
@@ -36,28 +40,21 @@ export function formatCursor(cursor: RedditCursor): string {
   return JSON.stringify(cursor);
 }
 
-function base36Id(fullname: string): string {
-  return fullname.replace(/^t\d_/, '');
+export interface Position {
+  name: string;
+  created: number;
 }
 
-/** Compares Reddit ids without converting them: longer is newer, then plain string order (0-9 < a-z). */
-export function compareIds(a: string, b: string): number {
-  const ia = base36Id(a);
-  const ib = base36Id(b);
-  if (ia.length !== ib.length) return ia.length - ib.length;
-  return ia < ib ? -1 : ia > ib ? 1 : 0;
-}
-
-/** True when `item` is newer than the cursor. */
-export function isNewer(item: StreamCursor, cursor: StreamCursor | undefined): boolean {
+/** True when `item` was not seen by the poll that left `cursor`. */
+export function isNewer(item: Position, cursor: StreamCursor | undefined): boolean {
   if (!cursor) return true;
   if (item.created !== cursor.created) return item.created > cursor.created;
-  return compareIds(item.name, cursor.name) > 0;
+  return item.name !== cursor.name && !(cursor.same ?? []).includes(item.name);
 }
 
-/** The newer of two stream positions. */
-export function newest(a: StreamCursor | undefined, b: StreamCursor | undefined): StreamCursor | undefined {
-  if (!a) return b;
-  if (!b) return a;
-  return isNewer(b, a) ? b : a;
+/** The cursor after also seeing `item`. */
+export function advance(cursor: StreamCursor | undefined, item: Position): StreamCursor {
+  if (!cursor || item.created > cursor.created) return { name: item.name, created: item.created };
+  if (item.created < cursor.created || !isNewer(item, cursor)) return cursor;
+  return { ...cursor, same: [...(cursor.same ?? []), item.name] };
 }

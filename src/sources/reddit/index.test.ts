@@ -4,6 +4,8 @@ import { SourceError, type PollResult, type SourceContext } from '../types.js';
 import {
   hasRedditFixtures,
   REDDIT_FIXTURES,
+  pageListing,
+  readRedditFixture,
   redditListing,
   startRedditServer,
   type RedditFailure,
@@ -13,7 +15,7 @@ import {
 import { createRedditSource, redditSource, resetRedditTokenCache, type RedditConfig } from './index.js';
 import { redditConfigSchema } from './schema.js';
 import { matchesSearch, parseSearch } from './search-words.js';
-import { compareIds, isNewer, parseCursor } from './cursor.js';
+import { advance, isNewer, parseCursor } from './cursor.js';
 
 const T0 = new Date('2026-11-23T12:00:00.000Z');
 
@@ -111,14 +113,50 @@ describe('reddit search words (comment filter)', () => {
   });
 });
 
-describe('reddit cursor order', () => {
-  it('orders base36 ids by length, then by digits', () => {
-    expect(compareIds('t3_5jo13y', 't3_5jo13x')).toBeGreaterThan(0);
-    expect(compareIds('t3_zzzzz', 't3_100000')).toBeLessThan(0);
-    expect(isNewer({ name: 't3_5jo13w', created: 1482373050 }, { name: 't3_5jo13y', created: 1482373050 })).toBe(false);
-    expect(isNewer({ name: 't3_5jo140', created: 1482373051 }, { name: 't3_5jo13y', created: 1482373050 })).toBe(true);
+describe('reddit cursor', () => {
+  it('treats the cursor second by name, not by id order', () => {
+    const cursor = { name: 't3_5jo13y', created: 1482373050, same: ['t3_5jo13x'] };
+    expect(isNewer({ name: 't3_5jo13x', created: 1482373050 }, cursor)).toBe(false);
+    expect(isNewer({ name: 't3_5jo13y', created: 1482373050 }, cursor)).toBe(false);
+    expect(isNewer({ name: 't3_5jo13a', created: 1482373050 }, cursor)).toBe(true);
+    expect(isNewer({ name: 't3_zzzzzz', created: 1482373049 }, cursor)).toBe(false);
+    expect(isNewer({ name: 't3_000000', created: 1482373051 }, cursor)).toBe(true);
+    expect(advance(cursor, { name: 't3_5jo13a', created: 1482373050 })).toEqual({ ...cursor, same: ['t3_5jo13x', 't3_5jo13a'] });
+    expect(advance(cursor, { name: 't3_5jo140', created: 1482373051 })).toEqual({ name: 't3_5jo140', created: 1482373051 });
+    expect(advance(cursor, { name: 't3_5jo100', created: 1482373000 })).toBe(cursor);
     expect(parseCursor('not json')).toBeNull();
     expect(parseCursor('{"posts":{"name":"x","created":1}}')).toBeNull();
+  });
+});
+
+describe.skipIf(!hasRedditFixtures)('local Reddit API paging matches the recordings', () => {
+  const byNewest = (things: ReturnType<typeof redditListing>) =>
+    [...things].sort((a, b) => b.data.created_utc - a.data.created_utc);
+
+  it('`before` the newest recorded post yields exactly the recorded incremental page', () => {
+    const corpus = byNewest([...redditListing('r_all_new__before_incremental.json'), ...redditListing('r_all_new__limit100.json')]);
+    const page = pageListing(corpus, { limit: 100, before: 't3_5jo13y' });
+    expect(page.children.map((c) => c.data.name)).toEqual(
+      redditListing('r_all_new__before_incremental.json').map((c) => c.data.name),
+    );
+    expect(page.before).toBeNull();
+  });
+
+  it('`after` continues where the recorded page ended, and a first page matches the recording', () => {
+    const recorded = redditListing('r_all_new__limit100.json');
+    const corpus = byNewest([...recorded, ...redditListing('r_all_search__praw_oauth_search.json')]);
+    const first = pageListing(corpus, { limit: 100 });
+    expect(first.children.map((c) => c.data.name)).toEqual(recorded.map((c) => c.data.name));
+    expect(first.after).toBe('t3_5jo10c'); // the recorded listing's `after`
+    const second = pageListing(corpus, { limit: 100, after: first.after });
+    expect(second.children).toHaveLength(6);
+    expect(second.after).toBeNull();
+  });
+
+  it('`before` the newest comment is the recorded empty listing', () => {
+    const recorded = JSON.parse(readRedditFixture('r_all_comments__before_empty.json')) as { data: { children: unknown[]; after: null; before: null } };
+    const page = pageListing(byNewest(redditListing('r_all_comments__limit100.json')), { limit: 100, before: 't1_dbhn11d' });
+    expect(page).toEqual({ children: recorded.data.children, after: recorded.data.after, before: recorded.data.before });
   });
 });
 
@@ -159,7 +197,9 @@ describe.skipIf(!hasRedditFixtures)(`reddit source against a local Reddit API (f
       "Don't lowball me or you will be ignored, please state your adds don't just say adds, will respond with more than a Nty, thanks",
     );
     expect(selfPost?.linkUrl).toBeNull();
-    expect(JSON.parse(result.cursor.cursor!)).toEqual({ posts: { name: 't3_5jo13y', created: 1482373050 } });
+    expect(JSON.parse(result.cursor.cursor!)).toEqual({
+      posts: { name: 't3_5jo13y', created: 1482373050, same: ['t3_5jo13x', 't3_5jo13w', 't3_5jo13v', 't3_5jo13u', 't3_5jo13t'] },
+    });
     expect(result.rateLimit).toEqual({ remaining: 599, limit: 600, resetAt: '2026-11-23T12:08:45.000Z' });
     expect(result.minDelayMs).toBeUndefined();
   });
@@ -211,7 +251,7 @@ describe.skipIf(!hasRedditFixtures)(`reddit source against a local Reddit API (f
     expect(comments[1]?.linkUrl).toBeNull();
     expect(comments[1]?.title).toBe('What would happen to the world if your profession suddenly disappeared one day?');
     // The comments cursor is the newest comment seen in the stream, matched or not.
-    expect(JSON.parse(result.cursor.cursor!).comments).toEqual({ name: 't1_dbhn11d', created: 1482373040 });
+    expect(JSON.parse(result.cursor.cursor!).comments).toEqual({ name: 't1_dbhn11d', created: 1482373040, same: ['t1_dbhn117'] });
   });
 
   it('across a restart, the persisted cursor fetches nothing old and picks up the new posts', async () => {
@@ -229,11 +269,19 @@ describe.skipIf(!hasRedditFixtures)(`reddit source against a local Reddit API (f
     expect(second.items[0]?.linkUrl).toBe(
       'http://www.independent.co.uk/news/science/dementia-alzheimers-parkinsons-disease-genetic-condition-ageing-a7489111.html',
     );
-    expect(JSON.parse(second.cursor.cursor!).posts).toEqual({ name: 't3_5jo144', created: 1482373052 });
+    expect(JSON.parse(second.cursor.cursor!).posts).toEqual({ name: 't3_5jo144', created: 1482373052, same: ['t3_5jo143'] });
 
     const third = await restarted.poll(h.ctx({ search: 'acme' }, second.cursor.cursor!));
     expect(third.items).toEqual([]);
     expect(third.cursor.cursor).toBe(second.cursor.cursor);
+
+    // A post from the cursor's own second that reached the listing after the last poll.
+    const late = { kind: 't3', data: { ...incremental[1]!.data, name: 't3_5jo142', id: '5jo142', title: 'Acme Cloud is down again' } };
+    h.server.publish('post', [late]);
+    const fourth = await restarted.poll(h.ctx({ search: 'acme' }, third.cursor.cursor!));
+    expect(fourth.items.map((i) => [i.sourceId, i.title])).toEqual([['t3_5jo142', 'Acme Cloud is down again']]);
+    const fifth = await restarted.poll(h.ctx({ search: 'acme' }, fourth.cursor.cursor!));
+    expect(fifth.items).toEqual([]);
   });
 
   it('pages back with `after` until it reaches the cursor', async () => {
@@ -241,7 +289,10 @@ describe.skipIf(!hasRedditFixtures)(`reddit source against a local Reddit API (f
     // The 36th newest post was the newest one seen last time.
     const sorted = await newestNames(h);
     const cursorName = sorted[35]!;
-    const result = await redditSource.poll(h.ctx({ search: 'acme' }, JSON.stringify({ posts: { name: cursorName, created: createdOf(cursorName) } })));
+    const created = createdOf(cursorName);
+    // As the earlier poll left it: the other names it saw in that second are listed after it.
+    const same = sorted.slice(36).filter((name) => createdOf(name) === created);
+    const result = await redditSource.poll(h.ctx({ search: 'acme' }, JSON.stringify({ posts: { name: cursorName, created, same } })));
     expect(result.items.map((i) => i.sourceId)).toEqual(sorted.slice(0, 35));
     const afters = h.server.apiRequests().map((r) => r.query.get('after'));
     expect(afters).toEqual([null, sorted[9], sorted[19], sorted[29]]);

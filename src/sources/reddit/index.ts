@@ -16,7 +16,7 @@ import type { FetchedItem } from '../../core/types.js';
 import type { PollResult, RateLimit, SourceContext, SourcePlugin } from '../types.js';
 import { SourceError } from '../types.js';
 import { apiGet, readRedditEnv, REQUIRED_ENV, type RedditEnv, type RequestOptions } from './client.js';
-import { formatCursor, isNewer, newest, parseCursor, type RedditCursor, type StreamCursor } from './cursor.js';
+import { advance, formatCursor, isNewer, parseCursor, type Position, type RedditCursor, type StreamCursor } from './cursor.js';
 import { mapComment, mapPost } from './map.js';
 import { commentDataSchema, listingSchema, postDataSchema, redditConfigSchema, type RedditConfig } from './schema.js';
 import { matchesSearch, parseSearch } from './search-words.js';
@@ -48,7 +48,7 @@ interface StreamSpec {
   stream: Stream;
   path: string;
   params: Record<string, string>;
-  map: (data: unknown) => { item: FetchedItem; position: StreamCursor } | undefined;
+  map: (data: unknown) => { item: FetchedItem; position: Position } | undefined;
   keep: (item: FetchedItem) => boolean;
 }
 
@@ -116,7 +116,7 @@ async function readStream(
 ): Promise<StreamResult> {
   const items: FetchedItem[] = [];
   const seen = new Set<string>();
-  let newestSeen: StreamCursor | undefined;
+  let position = since;
   let rateLimit: RateLimit | undefined;
   let after: string | null = null;
   for (let page = 1; ; page += 1) {
@@ -133,19 +133,19 @@ async function readStream(
         reachedCursor = true;
         continue;
       }
-      newestSeen = newest(newestSeen, mapped.position);
       // A page can shift while we page (new items push old ones down): skip repeats.
       if (seen.has(mapped.item.sourceId)) continue;
       seen.add(mapped.item.sourceId);
+      position = advance(position, mapped.position);
       if (spec.keep(mapped.item)) items.push(mapped.item);
     }
     const done = !since || reachedCursor || !listing.after || listing.children.length === 0;
-    if (done) return { items, newest: newestSeen, gap: undefined, rateLimit };
+    if (done) return { items, newest: position, gap: undefined, rateLimit };
     if (page >= pageCap) {
-      return { items, newest: newestSeen, gap: `reddit ${spec.stream}: page cap of ${pageCap} reached; older mentions since the last poll may be missing`, rateLimit };
+      return { items, newest: position, gap: `reddit ${spec.stream}: page cap of ${pageCap} reached; older mentions since the last poll may be missing`, rateLimit };
     }
     if (rateLimit?.remaining !== null && rateLimit?.remaining !== undefined && rateLimit.remaining <= BUDGET_FLOOR) {
-      return { items, newest: newestSeen, gap: `reddit ${spec.stream}: rate-limit budget spent after ${page} pages; older mentions since the last poll may be missing`, rateLimit };
+      return { items, newest: position, gap: `reddit ${spec.stream}: rate-limit budget spent after ${page} pages; older mentions since the last poll may be missing`, rateLimit };
     }
     after = listing.after;
   }
@@ -179,8 +179,7 @@ export function createRedditSource(sourceOptions: RedditSourceOptions = {}): Sou
         items.push(...result.items);
         if (result.gap) gaps.push(result.gap);
         rateLimit = result.rateLimit ?? rateLimit;
-        const position = newest(previous?.[spec.stream], result.newest);
-        if (position) next[spec.stream] = position;
+        if (result.newest) next[spec.stream] = result.newest;
       }
 
       const out: PollResult = { items, cursor: {} };
