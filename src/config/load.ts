@@ -90,6 +90,7 @@ export interface RuleConfig {
   hash: string;
   file: string;
   line: number;
+  col: number;
 }
 
 export interface DigestConfig {
@@ -191,7 +192,7 @@ export function loadConfig(dir: string, env: Env = loadEnv(dir)): LoadResult {
       problems.push({
         file: rule.file,
         line: rule.line,
-        col: 1,
+        col: rule.col,
         path: `rules.${rule.name}.notify`,
         message: `${n.type} is not configured: set ${missing.join(', ')} in .env or the environment; ${n.type} alerts are skipped until then`,
         severity: 'warning',
@@ -444,6 +445,7 @@ function loadRulesFile(
       hash: hashOf(rawRules[index] ?? rule),
       file: yaml.file,
       line: pos.line,
+      col: pos.col,
     });
   });
 
