@@ -12,6 +12,8 @@
  *   server's `pageSize`), paged with `after` / `before` fullnames exactly like Reddit (an unknown
  *   fullname yields an empty listing), `restrict_sr=1` limits search to the named subreddits, and
  *   without `raw_json=1` strings come back HTML-escaped (`&amp;`), as Reddit does.
+ * - A single unknown subreddit is redirected (302) to `/subreddits/search.json?q=<name>`, which
+ *   serves the recorded subreddit search, as reddit.com does; `a+b` with an unknown name is a 404.
  * - Every API response carries `x-ratelimit-remaining/used/reset`; when the budget is spent the
  *   server answers 429.
  * - The search query is NOT evaluated: the corpus stands for the query's result set. Tests assert
@@ -321,12 +323,23 @@ export async function startRedditServer(options: RedditServerOptions = {}): Prom
       fail('api', res, record);
       return;
     }
+    if (/^\/subreddits\/search\/?(?:\.json)?$/.test(record.path)) {
+      send(res, record, 200, readRedditFixture('subreddits_search__praw.json'), rateHeaders());
+      return;
+    }
     const match = /^\/r\/([^/]+)\/(search|comments|new)\/?(?:\.json)?$/.exec(record.path);
     if (!match) {
       send(res, record, 404, readRedditFixture('about_sticky__404.json'), rateHeaders());
       return;
     }
     const subs = decodeURIComponent(match[1]!).split('+');
+    if (subs.length === 1 && !knownSubreddit(subs[0]!)) {
+      // reddit.com sends a single unknown subreddit to the subreddit search.
+      record.status = 302;
+      res.writeHead(302, { location: `/subreddits/search.json?q=${encodeURIComponent(subs[0]!)}`, ...rateHeaders() });
+      res.end();
+      return;
+    }
     if (!subs.every(knownSubreddit)) {
       send(res, record, 404, readRedditFixture('about_sticky__404.json'), rateHeaders());
       return;

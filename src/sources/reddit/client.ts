@@ -175,15 +175,26 @@ export interface ApiResponse {
   rateLimit: RateLimit | undefined;
 }
 
+/** Reddit's JSON errors say why in `reason` (private, banned, quarantined) or `message`. */
+function errorReason(res: HttpResponse): string {
+  try {
+    const body = JSON.parse(res.body.toString('utf8')) as { reason?: unknown; message?: unknown };
+    const reason = typeof body.reason === 'string' ? body.reason : typeof body.message === 'string' ? body.message : '';
+    return reason ? ` (Reddit says: ${reason.slice(0, 80)})` : '';
+  } catch {
+    return '';
+  }
+}
+
 function apiError(res: HttpResponse, url: string, now: Date): SourceError {
   const where = safeUrl(url);
   switch (res.status) {
     case 401:
       return new SourceError('auth', `reddit: HTTP 401 from ${where} even with a fresh token: ${CREDENTIALS_HINT}`);
     case 403:
-      return new SourceError('auth', `reddit: HTTP 403 from ${where}: access denied (a private, quarantined or banned subreddit?); check subreddits in the source, and REDDIT_USER_AGENT (Reddit blocks generic user agents)`);
+      return new SourceError('auth', `reddit: HTTP 403 from ${where}${errorReason(res)}: access denied (a private, quarantined or banned subreddit?); check subreddits in the source, and REDDIT_USER_AGENT (Reddit blocks generic user agents)`);
     case 404:
-      return new SourceError('not_found', `reddit: HTTP 404 from ${where}: no such subreddit or endpoint; check subreddits in the source and REDDIT_API_URL`);
+      return new SourceError('not_found', `reddit: HTTP 404 from ${where}${errorReason(res)}: no such subreddit or endpoint; check subreddits in the source and REDDIT_API_URL`);
     case 429:
       return rateLimited(res, url, now);
     default: {
@@ -191,6 +202,15 @@ function apiError(res: HttpResponse, url: string, now: Date): SourceError {
       const hint = res.status >= 500 ? 'Reddit is having trouble; retried with backoff' : 'check the source settings and REDDIT_API_URL';
       return errorForStatus(res, `reddit: ${where}`, `${hint}${page}`);
     }
+  }
+}
+
+/** Reddit answers a listing of a subreddit that does not exist by redirecting to /subreddits/search. */
+function redirectedToSubredditSearch(res: HttpResponse): boolean {
+  try {
+    return /^\/subreddits\/search/.test(new URL(res.url).pathname);
+  } catch {
+    return false;
   }
 }
 
@@ -211,5 +231,8 @@ export async function apiGet(env: RedditEnv, path: string, params: URLSearchPara
   const final = res!;
   const now = options.now();
   if (final.status < 200 || final.status >= 300) throw apiError(final, url, now);
+  if (redirectedToSubredditSearch(final)) {
+    throw new SourceError('not_found', `reddit: ${safeUrl(url)} was redirected to the subreddit search: that subreddit does not exist; check subreddits in the source`);
+  }
   return { body: parseJson(final, url), rateLimit: parseRateLimit(final.headers, now) };
 }

@@ -381,7 +381,7 @@ describe.skipIf(!hasRedditFixtures)(`reddit source against a local Reddit API (f
   });
 
   it.each<[RedditFailure, string, RegExp]>([
-    ['forbidden', 'auth', /^reddit: HTTP 403 from .*\/r\/all\/search.*: access denied .*check subreddits/],
+    ['forbidden', 'auth', /^reddit: HTTP 403 from .*\/r\/all\/search.* \(Reddit says: Forbidden\): access denied .*check subreddits/],
     ['not_found', 'not_found', /^reddit: HTTP 404 from .*: no such subreddit or endpoint; check subreddits/],
     ['server', 'server', /^reddit: http:\/\/127\.0\.0\.1:\d+\/r\/all\/search\?.*: HTTP 500 Internal Server Error; Reddit is having trouble/],
     ['html', 'config', /^reddit: .*\/r\/all\/search\?.*: HTTP 400 Bad Request; check the source settings and REDDIT_API_URL \(an HTML error page, not Reddit JSON\)$/],
@@ -410,11 +410,19 @@ describe.skipIf(!hasRedditFixtures)(`reddit source against a local Reddit API (f
     expect((await pollError(redditSource.poll(h.ctx({ search: 'acme' })))).kind).toBe('rate_limit');
   });
 
-  it('an unknown subreddit is not_found', async () => {
+  it('an unknown subreddit (Reddit redirects to subreddit search) is not_found', async () => {
     const h = await harness();
     const err = await pollError(redditSource.poll(h.ctx({ search: 'acme', subreddits: ['nosuchsubreddit42'] })));
     expect(err.kind).toBe('not_found');
-    expect(err.message).toContain('/r/nosuchsubreddit42/search');
+    expect(err.message).toMatch(/^reddit: http:\/\/127\.0\.0\.1:\d+\/r\/nosuchsubreddit42\/search\?.* was redirected to the subreddit search: that subreddit does not exist; check subreddits/);
+    expect(h.server.apiRequests().map((r) => [r.path, r.status])).toEqual([
+      ['/r/nosuchsubreddit42/search', 302],
+      ['/subreddits/search.json', 200],
+    ]);
+    const multi = await pollError(redditSource.poll(h.ctx({ search: 'acme', subreddits: ['redditdev', 'nosuchsubreddit42'] })));
+    expect(multi.kind).toBe('not_found');
+    expect(multi.message).toContain('HTTP 404 from');
+    expect(multi.message).toContain('(Reddit says: Not Found)');
   });
 
   it('a hanging server is a timeout error', async () => {
