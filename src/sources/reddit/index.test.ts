@@ -435,6 +435,23 @@ describe.skipIf(!hasRedditFixtures)(`reddit source against a local Reddit API (f
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it('a closed port is a network error, an aborted poll says earshot is stopping', async () => {
+    const h = await harness();
+    const closed = await startRedditServer();
+    await closed.close();
+    const err = await pollError(redditSource.poll(h.ctx({ search: 'acme' }, null, { REDDIT_AUTH_URL: closed.url, REDDIT_API_URL: closed.url })));
+    expect(err.kind).toBe('network');
+    expect(err.message).toMatch(/^reddit: http:\/\/127\.0\.0\.1:\d+\/api\/v1\/access_token: connection refused/);
+
+    h.server.failNext('api', 'hang');
+    const stop = new AbortController();
+    const poll = redditSource.poll({ ...h.ctx({ search: 'acme' }), signal: stop.signal });
+    setTimeout(() => stop.abort(), 100);
+    const aborted = await pollError(poll);
+    expect(aborted.kind).toBe('network');
+    expect(aborted.message).toMatch(/^reddit: .*\/r\/all\/search.*: the request was aborted \(earshot is stopping\)$/);
+  });
+
   it('429: rate_limit error that waits for x-ratelimit-reset', async () => {
     const h = await harness({ resetSec: 42 });
     h.server.failNext('api', 'rate_limit');
