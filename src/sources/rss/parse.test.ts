@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { SourceError } from '../types.js';
@@ -239,5 +240,64 @@ describe('encodings', () => {
     ['windows-1252', 'Café crème brûlée à la française, naïve façade'],
   ])('guesses undeclared %s', (encoding, text) => {
     expect(guessLegacyEncoding(iconv.encode(`<rss><channel><title>${text}</title></channel></rss>`, encoding))).toBe(encoding);
+  });
+});
+
+describe('robustness', () => {
+  const sample = `<?xml version="1.0" encoding="utf-8"?><!DOCTYPE rss [<!ENTITY e "x">]>
+    <rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>T &amp; t</title>
+    <item><title><![CDATA[A <b>b</b>]]></title><link>/a?x=1&amp;y=2</link><guid>g&e;</guid>
+    <content:encoded>&lt;p&gt;Hi&lt;/p&gt;</content:encoded><pubDate>Mon, 23 Nov 2026 08:00:00 GMT</pubDate></item>
+    <item><title>Two</title></item></channel></rss>`;
+
+  function outcome(body: Buffer): 'ok' | 'parse-error' {
+    try {
+      const feed = parseFeed(body, { url: URL_ });
+      for (const it of feed.items) expect(it.sourceId).not.toBe('');
+      return 'ok';
+    } catch (err) {
+      expect(err).toBeInstanceOf(SourceError);
+      expect((err as SourceError).kind).toBe('parse');
+      return 'parse-error';
+    }
+  }
+
+  it('survives truncation at every position', () => {
+    const bytes = Buffer.from(sample);
+    for (let cut = 0; cut <= bytes.length; cut++) outcome(bytes.subarray(0, cut));
+  });
+
+  it('survives arbitrary bytes and arbitrary edits (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => {
+        outcome(Buffer.from(bytes));
+      }),
+      { numRuns: 300 },
+    );
+    fc.assert(
+      fc.property(fc.nat(sample.length), fc.nat(40), fc.string({ maxLength: 12 }), (at, remove, insert) => {
+        outcome(Buffer.from(sample.slice(0, at) + insert + sample.slice(at + remove)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('parses a large feed quickly', () => {
+    const items = Array.from({ length: 2000 }, (_, i) => `<item><title>Item ${i} &amp; more</title><link>https://example.com/${i}</link><description>&lt;p&gt;Body ${i} ${'word '.repeat(50)}&lt;/p&gt;</description><pubDate>Mon, 23 Nov 2026 08:00:00 GMT</pubDate></item>`);
+    const body = Buffer.from(`<rss><channel>${items.join('')}</channel></rss>`);
+    const started = performance.now();
+    const feed = parseFeed(body, { url: URL_ });
+    const elapsed = performance.now() - started;
+    expect(feed.items).toHaveLength(2000);
+    expect(body.length).toBeGreaterThan(500_000);
+    expect(elapsed).toBeLessThan(3000);
+  });
+
+  it('does not hang on deeply nested or unterminated constructs', () => {
+    const nested = Buffer.from(`<rss><channel><item><guid>1</guid><description>${'<div>'.repeat(20_000)}deep</description></item></channel></rss>`);
+    expect(parseFeed(nested, { url: URL_ }).items[0]?.text).toBe('deep');
+    for (const tail of ['<![CDATA[', '<!--', '<?xml', '<!DOCTYPE x [', '<item attr="', '&#x', '&amp']) {
+      outcome(Buffer.from(`<rss><channel><item><guid>1</guid><title>t${tail}`));
+    }
   });
 });

@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Parser, parseDocument } from 'htmlparser2';
-import { isCDATA, isTag, isText, type AnyNode, type Element } from 'domhandler';
+import { isCDATA, isTag, isText, type AnyNode, type CDATA, type Element } from 'domhandler';
 import { decodeHTML } from 'entities';
 import { z } from 'zod';
 import { safeUrl } from '../../core/http.js';
@@ -446,36 +446,53 @@ function attr(el: Element, name: string): string | undefined {
 // ---------------------------------------------------------------------------------------------
 // Text content
 
-/** The element's character data: entities decoded, CDATA verbatim, child elements' text included. */
+/**
+ * The element's character data: entities decoded, CDATA verbatim, child elements' text included.
+ * Walks with an explicit stack: a hostile feed can nest elements deeper than the call stack.
+ */
 function plainText(el: Element, ctx: Context): string {
   let out = '';
-  for (const node of el.children) out += nodeText(node, ctx);
+  const stack: AnyNode[] = [...el.children].reverse();
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+    if (isText(node)) out += decodeXmlText(node.data, ctx);
+    else if (isCDATA(node)) out += cdataText(node);
+    else if (isTag(node)) pushChildren(stack, node);
+  }
   return out.trim();
-}
-
-function nodeText(node: AnyNode, ctx: Context): string {
-  if (isText(node)) return decodeXmlText(node.data, ctx);
-  if (isCDATA(node)) return node.children.map((c) => (isText(c) ? c.data : '')).join('');
-  if (isTag(node)) return node.children.map((c) => nodeText(c, ctx)).join('');
-  return '';
 }
 
 /** The element's content as an HTML string (inline markup kept, CDATA escaped). */
 function markup(el: Element, ctx: Context): string {
-  return el.children.map((node) => nodeMarkup(node, ctx)).join('');
+  let out = '';
+  const stack: (AnyNode | string)[] = [...el.children].reverse();
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+    if (typeof node === 'string') out += node;
+    else if (isText(node)) out += substituteEntities(node.data, ctx.entities, true);
+    else if (isCDATA(node)) out += escapeHtml(cdataText(node));
+    else if (isTag(node)) {
+      const name = localName(node);
+      out += `<${name}${markupAttributes(node)}>`;
+      if (VOID_ELEMENTS.has(name)) continue;
+      stack.push(`</${name}>`);
+      pushChildren(stack, node);
+    }
+  }
+  return out;
 }
 
-function nodeMarkup(node: AnyNode, ctx: Context): string {
-  if (isText(node)) return substituteEntities(node.data, ctx.entities, true);
-  if (isCDATA(node)) return escapeHtml(node.children.map((c) => (isText(c) ? c.data : '')).join(''));
-  if (!isTag(node)) return '';
-  const name = localName(node);
-  const attrs = Object.entries(node.attribs)
+function pushChildren(stack: (AnyNode | string)[], el: Element): void {
+  for (let i = el.children.length - 1; i >= 0; i--) stack.push(el.children[i]!);
+}
+
+function cdataText(node: CDATA): string {
+  return node.children.map((c) => (isText(c) ? c.data : '')).join('');
+}
+
+function markupAttributes(el: Element): string {
+  return Object.entries(el.attribs)
     .filter(([key]) => !key.startsWith('xmlns'))
     .map(([key, value]) => ` ${key}="${value.replace(/"/g, '&quot;')}"`)
     .join('');
-  if (VOID_ELEMENTS.has(name)) return `<${name}${attrs}>`;
-  return `<${name}${attrs}>${node.children.map((c) => nodeMarkup(c, ctx)).join('')}</${name}>`;
 }
 
 /** HTML elements without an end tag: `</br>` would read as a second <br>. */
