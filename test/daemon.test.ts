@@ -1,0 +1,128 @@
+/**
+ * Timeline tests for the daemon (Alertmanager acceptance-test style), in-process with real
+ * servers: push mentions at t, expect an alert within a window, expect none while a throttle
+ * holds, and the held mentions together when it ends. Hot reload: a valid edit applies without
+ * a restart; an invalid edit is rejected and the last good rules stay in force.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createAnalyzer } from '../src/analyze/index.js';
+import { loadConfig, loadEnv } from '../src/config/load.js';
+import { silentLogger } from '../src/core/log.js';
+import { Daemon } from '../src/pipeline/daemon.js';
+import { getMeta, openDatabase, type Db } from '../src/store/db.js';
+import { makeDeployment, rssFeed, type FeedItem } from './helpers/cli.js';
+import { startFeedServer, type FeedServer } from './helpers/feed-server.js';
+import { startSlackServer, type SlackServer } from './helpers/slack-server.js';
+
+let feed: FeedServer;
+let slack: SlackServer;
+let daemon: Daemon | null = null;
+let db: Db | null = null;
+
+beforeEach(async () => {
+  [feed, slack] = await Promise.all([startFeedServer(), startSlackServer()]);
+});
+afterEach(async () => {
+  await daemon?.stop();
+  db?.close();
+  daemon = null;
+  db = null;
+  await Promise.all([feed.close(), slack.close()]);
+});
+
+const analyzer = createAnalyzer();
+const items: FeedItem[] = [];
+function push(guid: string, text: string): void {
+  items.unshift({ guid, title: `Acme Cloud ${guid}`, description: text });
+  feed.route('/feed.xml', { body: rssFeed(items) });
+}
+
+const BAD = (n: number) => `Acme Cloud is down again (${n}), support ignores us, terrible service and we want a refund.`;
+
+function start(rules: string): string {
+  const dir = makeDeployment({
+    'sources/acme.yaml': `brand: acme\nname: Acme Cloud\nquery: '"acme cloud"'\nsources:\n  - type: rss\n    url: ${feed.url('/feed.xml')}\n    every: 200ms\n    alert_backfill: 1h\n`,
+    'rules/alerts.yaml': rules,
+    '.env': `SLACK_BOT_TOKEN=${slack.token}\nSLACK_API_URL=${slack.url}\n`,
+  });
+  const { config, problems } = loadConfig(dir, loadEnv(dir, {}));
+  expect(problems).toEqual([]);
+  db = openDatabase(join(dir, 'data/earshot.db'));
+  daemon = new Daemon({ db, config, analyzer, log: silentLogger(), slackChannelIntervalMs: 0 });
+  daemon.start();
+  return dir;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('daemon timeline', () => {
+  beforeEach(() => {
+    items.length = 0;
+  });
+
+  it('alerts within a poll, holds a throttled group, then sends the held mentions as one message', async () => {
+    push('m1', BAD(1));
+    start(`rules:\n  - name: neg\n    match: { sentiment: negative }\n    throttle: 2s\n    group_by: [brand]\n    notify: [{ slack: "#alerts" }]\n`);
+    const t0 = Date.now();
+    await slack.waitForMessages(1, 5_000);
+    expect(Date.now() - t0).toBeLessThan(3_000);
+
+    // t1: two more mentions during the throttle: nothing is sent yet...
+    push('m2', BAD(2));
+    push('m3', BAD(3));
+    await sleep(900);
+    expect(slack.messages).toHaveLength(1);
+    // ...then exactly one message with both, once the throttle ends.
+    const [, second] = await slack.waitForMessages(2, 5_000);
+    const body = JSON.stringify(second!.blocks);
+    expect(body).toContain('m2');
+    expect(body).toContain('m3');
+    expect(second!.text).toMatch(/2 mentions/);
+    await sleep(700);
+    expect(slack.messages).toHaveLength(2);
+  }, 20_000);
+
+  it('applies a valid rule edit without a restart, and keeps the last good rules on an invalid edit', async () => {
+    const dir = start(`rules:\n  - name: neg\n    match: { sentiment: negative }\n    notify: [{ slack: "#alerts" }]\n`);
+    push('r1', BAD(1));
+    await slack.waitForMessages(1, 5_000);
+    expect(slack.messages[0]!.channel).toBe('#alerts');
+
+    // An invalid edit: reported, recorded, ignored.
+    writeFileSync(join(dir, 'rules/alerts.yaml'), `rules:\n  - name: neg\n    match: { sentiment: furious }\n    notify: [{ slack: "#other" }]\n`);
+    await waitFor(() => getMeta(db!, 'config.last_reload_error') !== null, 5_000);
+    expect(getMeta(db!, 'config.last_reload_error')).toMatch(/rules\/alerts\.yaml:3:25: rules\[0\]\.match\.sentiment/);
+    push('r2', BAD(2));
+    await slack.waitForMessages(2, 5_000);
+    expect(slack.messages[1]!.channel).toBe('#alerts');
+
+    // A valid edit: the next mention goes where the new rule says.
+    writeFileSync(join(dir, 'rules/alerts.yaml'), `rules:\n  - name: neg\n    match: { sentiment: negative }\n    notify: [{ slack: "#other" }]\n`);
+    await waitFor(() => getMeta(db!, 'config.last_reload_error') === null, 5_000);
+    push('r3', BAD(3));
+    await slack.waitForMessages(3, 5_000);
+    expect(slack.messages[2]!.channel).toBe('#other');
+    expect(slack.messages).toHaveLength(3);
+  }, 20_000);
+
+  it('picks up a new source added to sources/ while running', async () => {
+    const dir = start(`rules:\n  - name: all\n    notify: [{ slack: "#alerts" }]\n`);
+    feed.route('/other.xml', { body: rssFeed([{ guid: 'o1', title: 'Acme Cloud review', description: 'A calm review of Acme Cloud pricing.' }]) });
+    writeFileSync(
+      join(dir, 'sources/second.yaml'),
+      `brand: second\nname: Second\nquery: '"acme cloud"'\nsources:\n  - type: rss\n    url: ${feed.url('/other.xml')}\n    every: 200ms\n    alert_backfill: 1h\n`,
+    );
+    await slack.waitForMessages(1, 5_000);
+    expect(JSON.stringify(slack.messages[0]!.blocks)).toContain('o1');
+  }, 20_000);
+});
+
+async function waitFor(check: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await sleep(25);
+  }
+}
