@@ -151,6 +151,8 @@ describe.skipIf(!present)(`feed fixtures conformance${present ? '' : ` (skipped:
     const result = await poll('rssparser__jn-pt-iso8859-1.rss');
     expect(result.items).toHaveLength(40);
     expect(item(result).title).toBe('Mãe de utente é a nova presidente da Raríssimas');
+    // FeedBurner's tracking redirect is replaced by the article's own URL (feedburner:origLink).
+    expect(item(result).url).toBe('https://www.jn.pt/nacional/interior/sonia-laig-e-a-nova-presidente-da-rarissimas-9021600.html');
     expect(item(result).text).toMatch(/^Sónia Laygue, profissional na área da Recursos Humanos e mãe/);
     expect(item(result).language).toBe('pt-pt');
     expect(item(result).published).toBe('2018-01-03T13:47:00.000Z');
@@ -228,6 +230,20 @@ describe.skipIf(!present)(`feed fixtures conformance${present ? '' : ` (skipped:
       ['2', 'https://example.org/second-item', 'post 2', 'This is a second item.', 'me'],
       ['1', 'https://example.org/initial-post', '', 'Hello, world!', 'you'],
     ]);
+  });
+
+  it.each(topLevel)('%s: survives truncation anywhere', (name) => {
+    const body = readFileSync(path.join(FEEDS, name));
+    for (const fraction of [0.05, 0.33, 0.5, 0.77, 0.99]) {
+      const cut = body.subarray(0, Math.floor(body.length * fraction));
+      try {
+        const feed = parseFeed(cut, { url: server.url(`/feeds/${name}`) });
+        for (const it of feed.items) expect(it.sourceId).not.toBe('');
+      } catch (err) {
+        expect(err).toBeInstanceOf(SourceError);
+        expect((err as SourceError).message).toContain(server.url(`/feeds/${name}`));
+      }
+    }
   });
 
   it('resolves relative links against the feed URL', async () => {

@@ -48,6 +48,7 @@ const NS = {
   itunes: ['http://www.itunes.com/dtds/podcast-1.0.dtd'],
   rdf: ['http://www.w3.org/1999/02/22-rdf-syntax-ns#'],
   xhtml: ['http://www.w3.org/1999/xhtml'],
+  feedburner: ['http://rssnamespace.org/feedburner/ext/1.0'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** Namespaces whose elements count as the feed's own (unprefixed) vocabulary. */
@@ -127,7 +128,7 @@ function rssItem(el: Element, ctx: Context, language: string | null): FetchedIte
   const guid = guidEl ? plainText(guidEl, ctx) : '';
   const about = attr(el, 'rdf:about') ?? '';
   const linkEl = children(el, 'link').find((l) => plainText(l, ctx) !== '');
-  let url = linkEl ? resolveUrl(plainText(linkEl, ctx), baseOf(linkEl, ctx)) : null;
+  let url = originalLink(el, ctx) ?? (linkEl ? resolveUrl(plainText(linkEl, ctx), baseOf(linkEl, ctx)) : null);
   url ??= atomAlternate(el, ctx, 'atom:link');
   const guidIsPermalink = guidEl !== undefined && (attr(guidEl, 'isPermaLink') ?? 'true').toLowerCase() !== 'false';
   if (url === null && guidIsPermalink) url = resolveUrl(guid, baseOf(guidEl, ctx), true);
@@ -165,7 +166,7 @@ function parseAtom(root: Element, ctx: Context): ParsedFeed {
 
 function atomEntry(el: Element, ctx: Context, language: string | null, feedAuthor: string | null): FetchedItem {
   const id = firstText(ctx, el, ['id']);
-  const url = atomAlternate(el, ctx, 'link');
+  const url = originalLink(el, ctx) ?? atomAlternate(el, ctx, 'link');
   const titleEl = child(el, 'title');
   const title = titleEl ? oneLine(atomText(titleEl, ctx)) : '';
   const text = firstNonEmpty([...children(el, 'content'), child(el, 'summary'), child(el, 'media:group')], (e) =>
@@ -192,6 +193,12 @@ function atomAlternate(el: Element, ctx: Context, name: string): string | null {
   const best = links.find((l) => /html/i.test(attr(l, 'type') ?? 'text/html')) ?? links[0];
   if (!best) return null;
   return resolveUrl(attr(best, 'href') ?? '', baseOf(best, ctx));
+}
+
+/** FeedBurner wraps links in a tracking redirect and keeps the article's own URL in origLink. */
+function originalLink(el: Element, ctx: Context): string | null {
+  const orig = child(el, 'feedburner:origLink');
+  return orig ? resolveUrl(plainText(orig, ctx), baseOf(orig, ctx), true) : null;
 }
 
 function mediaDescription(group: Element, ctx: Context): string {
