@@ -248,6 +248,7 @@ describe('safeUrl', () => {
     ['https://example.com/x?api_key=1&apiKey=2&secret=3&password=4&token=5', 'https://example.com/x'],
     ['https://news.google.com/rss/search?q=%22acme+cloud%22', 'https://news.google.com/rss/search?q=%22acme+cloud%22'],
     ['not a url?token=abc', 'not a url'],
+    ['https://x.test/f?oauth_token=1&authToken=2&X-Amz-Signature=3&client_secret=4&apikey=5&keywords=acme&author=jane', 'https://x.test/f?keywords=acme&author=jane'],
   ])('%s -> %s', (input, expected) => {
     expect(safeUrl(input)).toBe(expected);
   });

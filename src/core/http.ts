@@ -43,7 +43,10 @@ export const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_MAX_REDIRECTS = 5;
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-const SECRET_PARAM = /token|key|secret|passw|pwd|auth|signature|^sig$|credential|session/i;
+/** Words that make a query parameter a secret, matched per word of its name (api_key, apiKey, oauth_token, X-Amz-Signature). */
+const SECRET_WORDS = new Set([
+  'token', 'key', 'apikey', 'accesstoken', 'secret', 'password', 'passwd', 'pwd', 'pass', 'auth', 'sig', 'signature', 'credential', 'credentials', 'session', 'sessionid', 'sid',
+]);
 /** Headers that must not follow a redirect to another origin. */
 const ORIGIN_BOUND_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
 
@@ -74,7 +77,11 @@ function isSecretParam(pair: string): boolean {
   } catch {
     // keep the raw name
   }
-  return SECRET_PARAM.test(name);
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/);
+  return words.some((word) => SECRET_WORDS.has(word)) || SECRET_WORDS.has(name.toLowerCase().replace(/[^a-z0-9]/g, ''));
 }
 
 /** Retry-After as milliseconds from `now`: delta-seconds or an HTTP-date; undefined when absent or invalid. */
