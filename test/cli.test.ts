@@ -1,0 +1,232 @@
+/**
+ * The CLI contract of SPEC.md: import, rules test, mentions, analyze, init, check, exit codes.
+ * Real SQLite files, real Slack server where alerts are involved.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeDeployment, runCli } from './helpers/cli.js';
+import { startSlackServer, type SlackServer } from './helpers/slack-server.js';
+
+let slack: SlackServer;
+beforeAll(async () => {
+  slack = await startSlackServer();
+});
+afterAll(async () => {
+  await slack.close();
+});
+
+const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString();
+
+function deployment(rules = `rules:\n  - name: negative\n    match: { brand: acme, sentiment: negative }\n    throttle: 1h\n    notify: [{ slack: "#alerts" }]\n`): string {
+  return makeDeployment({
+    'sources/acme.yaml': `brand: acme\nname: Acme Cloud\nquery: '"acme cloud" OR acmecloud'\nsources:\n  - type: rss\n    url: http://127.0.0.1:9/never-polled.xml\n`,
+    'rules/alerts.yaml': rules,
+    '.env': `SLACK_BOT_TOKEN=${slack.token}\nSLACK_API_URL=${slack.url}\n`,
+  });
+}
+
+function jsonl(rows: unknown[]): string {
+  return rows.map((r) => (typeof r === 'string' ? r : JSON.stringify(r))).join('\n') + '\n';
+}
+
+const negative = (id: string, h: number, extra: Record<string, unknown> = {}) => ({
+  brand: 'acme',
+  source: 'twitter',
+  id,
+  url: `https://x.com/u/status/${id}`,
+  author: 'dana',
+  title: '',
+  text: `acme cloud lost my files (${id}), worst support ever, I want a refund`,
+  published: hoursAgo(h),
+  reach: 100,
+  ...extra,
+});
+
+describe('earshot import', () => {
+  it('imports valid lines, reports bad ones with their line numbers, and alerts through the rules', async () => {
+    const dir = deployment();
+    const file = join(dir, 'in.jsonl');
+    writeFileSync(
+      file,
+      jsonl([
+        negative('1', 1),
+        '{not json',
+        { brand: 'acme', source: 'myspace', id: 'x' },
+        { brand: 'nobody', source: 'rss', id: 'y', text: 'acme cloud' },
+        { brand: 'acme', source: 'rss', id: 'z', text: 'nothing about the brand' },
+        negative('2', 0.5),
+      ]),
+    );
+    const before = slack.messages.length;
+    const r = await runCli(dir, ['import', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${file}:2: not valid JSON`);
+    expect(r.stderr).toContain(`${file}:3: source:`);
+    expect(r.stderr).toContain(`${file}:4: brand: unknown brand "nobody"`);
+    expect(r.stdout).toContain('6 lines: 2 stored (0 duplicates), 1 did not match the brand query, 3 skipped as invalid; 1 alerts');
+    // Both negative mentions, one throttled group: one message listing both.
+    expect(slack.messages.length - before).toBe(1);
+    expect(JSON.stringify(slack.messages.at(-1)!.blocks)).toContain('x.com/u/status/2');
+
+    // The same file again: nothing new is stored or sent.
+    const again = await runCli(dir, ['import', file]);
+    expect(again.stdout).toContain('0 stored');
+    expect(slack.messages.length - before).toBe(1);
+  });
+
+  it('--no-alerts stores without alerting', async () => {
+    const dir = deployment();
+    const file = join(dir, 'in.jsonl');
+    writeFileSync(file, jsonl([negative('q1', 1)]));
+    const before = slack.messages.length;
+    const r = await runCli(dir, ['import', file, '--no-alerts']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('1 stored');
+    expect(slack.messages.length).toBe(before);
+    const rt = await runCli(dir, ['rules', 'test', '--since', '7d']);
+    expect(rt.stdout).toContain('negative: would have sent 1 alert (1 mentions)');
+  });
+});
+
+describe('earshot rules test', () => {
+  it('replays history through the rules with throttle, printing counts and examples, sending nothing', async () => {
+    const dir = deployment(
+      `rules:\n  - name: negative\n    match: { sentiment: negative }\n    throttle: 1h\n    notify: [{ slack: "#alerts" }]\n  - name: each\n    match: { source: twitter }\n    notify: [{ slack: "#all" }]\n`,
+    );
+    const file = join(dir, 'in.jsonl');
+    // Mentions at -10h, -9.5h, -8h, -1h: throttle 1h -> alerts at -10h, -9h (holding -9.5h), -8h, -1h.
+    writeFileSync(file, jsonl([negative('a', 10), negative('b', 9.5), negative('c', 8), negative('d', 1)]));
+    await runCli(dir, ['import', file, '--no-alerts']);
+    const before = slack.messages.length;
+    const r = await runCli(dir, ['rules', 'test', '--since', '7d']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('replayed 4 mentions');
+    expect(r.stdout).toContain('negative: would have sent 4 alerts (4 mentions)');
+    expect(r.stdout).toContain('each: would have sent 4 alerts (4 mentions)');
+    const json = await runCli(dir, ['rules', 'test', '--since', '7d', '--json', '--rule', 'negative']);
+    const alerts = json.stdout.split('\n').map((l) => JSON.parse(l) as { at: string; mentions: unknown[] });
+    expect(alerts.map((a) => a.mentions.length)).toEqual([1, 1, 1, 1]);
+    const gap = Date.parse(alerts[1]!.at) - Date.parse(alerts[0]!.at);
+    expect(gap).toBe(3_600_000); // b waited for the throttle to end
+    expect(slack.messages.length).toBe(before);
+    const since = await runCli(dir, ['rules', 'test', '--since', '2h', '--rule', 'negative']);
+    expect(since.stdout).toContain('negative: would have sent 1 alert (1 mentions)');
+    const bad = await runCli(dir, ['rules', 'test', '--rule', 'nope']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--rule nope: no such rule; rules are negative, each');
+  });
+});
+
+describe('earshot mentions', () => {
+  it('lists with filters; JSON is one object per line; text output is terminal-safe', async () => {
+    const dir = deployment();
+    const file = join(dir, 'in.jsonl');
+    writeFileSync(
+      file,
+      jsonl([
+        negative('m1', 1),
+        { brand: 'acme', source: 'reddit', id: 'm2', text: 'I love acme cloud, great uptime \u001b[31mred', published: hoursAgo(2) },
+        { brand: 'acme', source: 'rss', id: 'm3', text: 'acme cloud quarterly results', published: hoursAgo(72) },
+      ]),
+    );
+    await runCli(dir, ['import', file, '--no-alerts']);
+    const all = await runCli(dir, ['mentions', '--json']);
+    const rows = all.stdout.split('\n').map((l) => JSON.parse(l) as { sourceId: string; sentiment: { label: string } });
+    expect(rows.map((m) => m.sourceId)).toEqual(['m1', 'm2']);
+    const week = await runCli(dir, ['mentions', '--json', '--since', '7d', '--source', 'rss']);
+    expect(week.stdout.split('\n').map((l) => (JSON.parse(l) as { sourceId: string }).sourceId)).toEqual(['m3']);
+    const neg = await runCli(dir, ['mentions', '--json', '--sentiment', 'negative']);
+    expect(neg.stdout.split('\n').map((l) => (JSON.parse(l) as { sourceId: string }).sourceId)).toEqual(['m1']);
+    const search = await runCli(dir, ['mentions', '--json', '--since', '7d', '--search', 'uptime']);
+    expect(search.stdout.split('\n').map((l) => (JSON.parse(l) as { sourceId: string }).sourceId)).toEqual(['m2']);
+    const text = await runCli(dir, ['mentions']);
+    expect(text.stdout).toContain('2 mentions');
+    expect(text.stdout).not.toContain('\u001b');
+    const bad = await runCli(dir, ['mentions', '--sentiment', 'angry']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--sentiment angry');
+  });
+});
+
+describe('earshot analyze', () => {
+  it('scores TEXT arguments, CSV and JSON lines', async () => {
+    const dir = deployment();
+    const args = await runCli(dir, ['analyze', 'I hate this, worst service ever', 'Thanks, great job!']);
+    const [a, b] = args.stdout.split('\n').map((l) => JSON.parse(l) as { id: number; sentiment: { label: string; score: number }; urgency: { level: string; score: number } });
+    expect(a).toMatchObject({ id: 1, sentiment: { label: 'negative' } });
+    expect(b).toMatchObject({ id: 2, sentiment: { label: 'positive' } });
+    expect(a!.urgency.score).toBeGreaterThanOrEqual(0);
+    expect(a!.urgency.score).toBeLessThanOrEqual(1);
+
+    const csv = join(dir, 'in.csv');
+    writeFileSync(csv, 'id,text\nx1,"Terrible, the app crashed and I lost everything"\nx2,"Lovely, thank you ""so"" much"\n');
+    const fromCsv = await runCli(dir, ['analyze', '--input', csv]);
+    const rows = fromCsv.stdout.split('\n').map((l) => JSON.parse(l) as { id: string; sentiment: { label: string } });
+    expect(rows.map((r) => [r.id, r.sentiment.label])).toEqual([
+      ['x1', 'negative'],
+      ['x2', 'positive'],
+    ]);
+
+    const lines = join(dir, 'in.jsonl');
+    writeFileSync(lines, '{"id":"j1","text":"outage again, nothing works"}\n{"id":"j2"}\n');
+    const fromJsonl = await runCli(dir, ['analyze', '--input', lines]);
+    expect(fromJsonl.code).toBe(1);
+    expect(fromJsonl.stdout.split('\n')).toHaveLength(1);
+    expect(fromJsonl.stderr).toContain(`${lines}:2: no "text" string`);
+
+    const none = await runCli(dir, ['analyze']);
+    expect(none.code).toBe(1);
+  });
+});
+
+describe('earshot init and check', () => {
+  it('init writes a starter deployment that passes check; refuses to overwrite', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'earshot-init-'));
+    const r = await runCli(dir, ['init', dir]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(dir, '.env.example'), 'utf8')).toContain('SLACK_BOT_TOKEN=');
+    const check = await runCli(dir, ['check']);
+    expect(check.code).toBe(0);
+    expect(check.stdout).toContain('config OK');
+    const again = await runCli(dir, ['init', dir]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('already exist');
+  });
+
+  it('check exits 1 with file:line:col problems, and 1 on warnings with --strict', async () => {
+    const dir = makeDeployment({
+      'sources/acme.yaml': `brand: acme\nname: Acme\nquery: 'acme'\nsources:\n  - type: rss\n    url: https://example.com/f.xml\n    every: often\n`,
+      'rules/alerts.yaml': `rules:\n  - name: r\n    notify: [{ slack: "#a" }]\n`,
+    });
+    const r = await runCli(dir, ['check']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('sources/acme.yaml:7:12: sources[0].every: "often" is not a duration');
+    writeFileSync(join(dir, 'sources/acme.yaml'), `brand: acme\nname: Acme\nquery: 'acme'\nsources:\n  - type: rss\n    url: https://example.com/f.xml\n`);
+    expect((await runCli(dir, ['check'])).code).toBe(0);
+    const strict = await runCli(dir, ['check', '--strict']);
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toContain('warning: rules.r.notify: slack is not configured');
+  });
+
+  it('bad arguments exit 1; --help and --version exit 0', async () => {
+    const dir = deployment();
+    expect((await runCli(dir, ['frobnicate'])).code).toBe(1);
+    expect((await runCli(dir, ['mentions', '--limit', 'lots'])).code).toBe(1);
+    expect((await runCli(dir, ['poll'])).code).toBe(1);
+    const help = await runCli(dir, ['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('rules');
+    expect((await runCli(dir, ['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+/);
+    const noDb = await runCli(dir, ['status']);
+    expect(noDb.code).toBe(1);
+    expect(noDb.stderr).toContain('no database at');
+  });
+
+  it('the repository example config passes check', async () => {
+    const r = await runCli(join(__dirname, '..'), ['check']);
+    expect(r.stdout).toContain('config OK');
+    expect(r.code).toBe(0);
+  });
+});
