@@ -53,6 +53,11 @@ async function pollError(promise: Promise<PollResult>): Promise<SourceError> {
   return err as SourceError;
 }
 
+/** The saved position of a poll's cursor (JSON: since + recent URIs). */
+function saved(result: PollResult): { since: string; recent: Record<string, string> } {
+  return JSON.parse(result.cursor.cursor!) as { since: string; recent: Record<string, string> };
+}
+
 function noSecrets(err: SourceError, srv: BlueskyServer): void {
   expect(err.message).not.toContain(PASSWORD);
   for (const r of srv.requests) {
@@ -104,7 +109,14 @@ describe.skipIf(!hasBlueskyFixtures)(`bluesky source against a local XRPC server
     expect(byRkey('3lpii6nwbyt2m').published).toBe('2025-05-19T02:03:20.286Z'); // "+00:00" offset normalised
     expect(byRkey('3lpjneeyp6c2w').linkUrl).toBe('https://www.nber.org/system/files/working_papers/w33801/w33801.pdf');
 
-    expect(result.cursor).toEqual({ cursor: '2025-05-19T17:10:09.813Z' });
+    // The newest indexedAt, and the posts returned in the 10 minutes before it.
+    expect(saved(result)).toEqual({
+      since: '2025-05-19T17:10:09.813Z',
+      recent: {
+        'at://did:plc:kkergqgbhb56ptpwj2wenkje/app.bsky.feed.post/3lpk2u6qo222m': '2025-05-19T17:10:09.813Z',
+        'at://did:plc:s7savtl25cqhm3ddqc7jeljx/app.bsky.feed.post/3lpk2r5h5ec2j': '2025-05-19T17:08:30.414Z',
+      },
+    });
     expect(result.rateLimit).toMatchObject({ limit: 3000, remaining: 2999 });
     expect(result.gaps).toBeUndefined();
 
@@ -207,27 +219,52 @@ describe.skipIf(!hasBlueskyFixtures)(`bluesky source against a local XRPC server
     expect(srv.calls(SEARCH)).toHaveLength(1);
     expect(result.items).toHaveLength(5);
     expect(result.gaps).toBeUndefined();
-    expect(result.cursor).toEqual({ cursor: '2025-05-19T17:10:09.813Z' });
+    expect(saved(result).since).toBe('2025-05-19T17:10:09.813Z');
   });
 
   it('pages down to the saved time and resumes after a restart without repeats', async () => {
     const all = loadBlueskyPosts();
     const srv = await start({ posts: all.slice(10), pageSize: 5 });
     const first = await createBlueskySource().poll(context(srv));
-    expect(first.cursor).toEqual({ cursor: '2025-05-19T13:08:41.010Z' });
+    expect(saved(first).since).toBe('2025-05-19T13:08:41.010Z');
 
     srv.addPosts(all.slice(0, 10));
     clearBlueskySessions(); // a new process: no session, only the persisted cursor
     const second = await createBlueskySource().poll(context(srv, first.cursor.cursor!));
     expect(second.items.map((i) => i.sourceId)).toEqual(all.slice(0, 10).map((p) => p.uri));
     expect(srv.calls(SEARCH).slice(1).map((r) => r.query.cursor)).toEqual([undefined, '5', '10']);
-    expect(second.cursor).toEqual({ cursor: '2025-05-19T17:10:09.813Z' });
+    expect(saved(second).since).toBe('2025-05-19T17:10:09.813Z');
     expect(second.gaps).toBeUndefined();
     expect(srv.calls(LOGIN)).toHaveLength(2);
 
     const third = await createBlueskySource().poll(context(srv, second.cursor.cursor!));
     expect(third.items).toEqual([]);
     expect(third.cursor).toEqual({});
+  });
+
+  it('picks up a post that became searchable after a newer one, without repeating others', async () => {
+    const all = loadBlueskyPosts();
+    // The search index returns post 0 (17:10:09) before post 1 (17:08:30) is searchable.
+    const srv = await start({ posts: [all[0]!, ...all.slice(2, 6)] });
+    const first = await createBlueskySource().poll(context(srv));
+    expect(first.items).toHaveLength(5);
+    srv.addPosts([all[1]!]);
+    const second = await createBlueskySource().poll(context(srv, first.cursor.cursor!));
+    expect(second.items.map((i) => i.sourceId)).toEqual([all[1]!.uri]);
+    expect(Object.keys(saved(second).recent)).toEqual([all[0]!.uri, all[1]!.uri]);
+    const third = await createBlueskySource().poll(context(srv, second.cursor.cursor!));
+    expect(third.items).toEqual([]);
+    expect(third.cursor).toEqual({});
+  });
+
+  it('reads a bare time cursor (no overlap) and ignores an unreadable one', async () => {
+    const all = loadBlueskyPosts();
+    const srv = await start({ posts: all });
+    const bare = await createBlueskySource().poll(context(srv, all[2]!.indexedAt));
+    expect(bare.items.map((i) => i.sourceId)).toEqual([all[0]!.uri, all[1]!.uri]);
+    const unreadable = await createBlueskySource({ pageSize: 10 }).poll(context(srv, '{"since":"yesterday"}'));
+    expect(unreadable.items).toHaveLength(10); // a first poll again: the newest page
+    expect(srv.calls(SEARCH)).toHaveLength(2);
   });
 
   it('reports a gap when the page cap stops paging', async () => {

@@ -2,10 +2,12 @@
  * Bluesky source: `app.bsky.feed.searchPosts` (`sort=latest`), authenticated with an app
  * password (session handling in session.ts).
  *
- * Incremental: the cursor is the newest `indexedAt` seen (ISO UTC). Results come newest first;
- * a later poll pages with the opaque search cursor until it meets a post indexed at or before
- * the saved time, at most `maxPages` pages; when the cap stops it first, the skipped older
- * posts are reported in `gaps`. A first poll (no cursor) takes the newest page only.
+ * Incremental: the cursor is the newest `indexedAt` seen plus the posts already returned in
+ * the ten minutes before it (cursor.ts: search is eventually consistent, so a post can surface
+ * after a newer one). Results come newest first; a later poll pages with the opaque search
+ * cursor until it meets a post older than that window, at most `maxPages` pages; when the cap
+ * stops it first, the skipped older posts are reported in `gaps`. A first poll (no cursor)
+ * takes the newest page only.
  *
  * Rate limits: `RateLimit-Limit/Remaining/Reset` are reported; a low budget asks the scheduler
  * for `minDelayMs` until the reset; a 429 is SourceError('rate_limit') with `retryAfterMs`.
@@ -15,6 +17,7 @@ import type { HttpResponse } from '../../core/http.js';
 import type { FetchedItem } from '../../core/types.js';
 import { SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin } from '../types.js';
 import { blueskyConfigSchema, mapPost, postViewSchema, searchPostsSchema, sortTime, type BlueskyConfig, type PostView } from './schema.js';
+import { readCursor, writeCursor } from './cursor.js';
 import { authedGet, isHtml, parseServiceUrl, resetIn, xrpcError, type Credentials, type XrpcOptions } from './session.js';
 
 export { blueskyConfigSchema, type BlueskyConfig } from './schema.js';
@@ -70,12 +73,6 @@ function credentials(env: Record<string, string | undefined>): Credentials {
   return { handle, appPassword };
 }
 
-function validCursor(cursor: string | null): string | null {
-  if (!cursor) return null;
-  const ms = Date.parse(cursor);
-  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
-}
-
 async function pollBluesky(ctx: SourceContext<BlueskyConfig>, settings: Settings): Promise<PollResult> {
   const creds = credentials(ctx.env);
   const xrpcOptions: XrpcOptions = {
@@ -84,13 +81,12 @@ async function pollBluesky(ctx: SourceContext<BlueskyConfig>, settings: Settings
     maxBytes: settings.maxBytes,
     signal: ctx.signal,
   };
-  const since = validCursor(ctx.cursor.cursor);
-  if (ctx.cursor.cursor && !since) ctx.log.warn({ source: ctx.key }, 'bluesky cursor is not a time; starting from the newest page');
-  const pageLimit = since === null ? 1 : settings.maxPages;
+  const saved = readCursor(ctx.cursor.cursor);
+  if (ctx.cursor.cursor && !saved) ctx.log.warn({ source: ctx.key }, 'bluesky cursor is unreadable; starting from the newest page');
+  const pageLimit = saved === null ? 1 : settings.maxPages;
   const items: FetchedItem[] = [];
-  const seen = new Set<string>();
+  const accepted = new Map<string, string>();
   const gaps: string[] = [];
-  let newest = since;
   let rateLimit: RateLimit | undefined;
   let pageCursor: string | undefined;
 
@@ -105,19 +101,18 @@ async function pollBluesky(ctx: SourceContext<BlueskyConfig>, settings: Settings
     let reachedSaved = false;
     for (const post of page.posts) {
       const at = sortTime(post);
-      if (since !== null && at !== null && at <= since) {
+      if (saved !== null && at !== null && at <= saved.floor) {
         reachedSaved = true;
         continue;
       }
-      if (seen.has(post.uri)) continue;
-      seen.add(post.uri);
+      if (saved?.recent.has(post.uri) || accepted.has(post.uri)) continue;
       items.push(mapPost(post));
-      if (at !== null && (newest === null || at > newest)) newest = at;
+      if (at !== null) accepted.set(post.uri, at);
     }
     pageCursor = page.cursor;
     if (reachedSaved || !pageCursor || page.posts.length === 0) break;
     if (pages >= pageLimit) {
-      if (since !== null) {
+      if (saved !== null) {
         gaps.push(`Bluesky: page cap of ${settings.maxPages} page(s) (${settings.maxPages * settings.pageSize} posts) reached; older posts since the last poll were skipped`);
       }
       break;
@@ -128,7 +123,8 @@ async function pollBluesky(ctx: SourceContext<BlueskyConfig>, settings: Settings
     }
   }
 
-  const result: PollResult = { items, cursor: newest && newest !== ctx.cursor.cursor ? { cursor: newest } : {} };
+  const next = writeCursor(saved, accepted);
+  const result: PollResult = { items, cursor: next && next !== ctx.cursor.cursor ? { cursor: next } : {} };
   if (rateLimit) result.rateLimit = rateLimit;
   const delay = lowBudgetDelay(rateLimit, settings.maxPages, ctx.now());
   if (delay !== undefined) result.minDelayMs = delay;
