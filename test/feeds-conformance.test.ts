@@ -22,6 +22,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 const FEEDS = path.resolve(repoRoot, '../shared/fixtures/feeds');
 const MALFORMED = path.join(FEEDS, 'malformed');
 const present = existsSync(FEEDS);
+if (!present) console.warn(`feeds conformance skipped: ${FEEDS} not found (the shared fixtures live beside the repo)`);
 
 const CONTENT_TYPES: Record<string, string> = {
   '.rss': 'application/rss+xml',

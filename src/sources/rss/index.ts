@@ -48,7 +48,7 @@ async function pollFeed(ctx: SourceContext<RssConfig>, options: RssSourceOptions
 
   if (res.status === 304) return { items: [], cursor: {}, notModified: true };
   if (res.status < 200 || res.status > 299) throw statusError(res, ctx);
-  if (res.url !== url) ctx.log.info({ source: ctx.key, from: safeUrl(url), to: safeUrl(res.url) }, 'feed redirected; consider updating the url');
+  if (res.url !== url) ctx.log.debug({ source: ctx.key, from: safeUrl(url), to: safeUrl(res.url) }, 'feed redirected; consider updating the url');
 
   const feed = parseFeed(res.body, {
     url: res.url,

@@ -65,6 +65,11 @@ describe('parseFeed: RSS', () => {
     expect(feed.items[0]?.text).toBe('Hello <world>');
   });
 
+  it('unwraps twice-escaped HTML mixed with inline markup (Reddit RSS)', () => {
+    const feed = parse('<rss><channel><item><guid>1</guid><description>&amp;lt;!-- SC_OFF --&amp;gt;&amp;lt;div class=&amp;quot;md&amp;quot;&amp;gt;&amp;lt;p&amp;gt;Hey &amp;amp;amp; hi&amp;lt;/p&amp;gt;&amp;lt;/div&amp;gt; submitted by <a href="/u/x">x</a><br/><a href="/c">[link]</a></description></item></channel></rss>');
+    expect(feed.items[0]?.text).toBe('Hey & hi\n\nsubmitted by x\n[link]');
+  });
+
   it('keeps inline (unescaped) HTML in a description as text', () => {
     const feed = parse('<rss><channel><item><guid>1</guid><description><p>One</p><p>Two<br/>Three</p></description></item></channel></rss>');
     expect(feed.items[0]?.text).toBe('One\n\nTwo\nThree');

@@ -64,6 +64,9 @@ const CORE_NS = new Set<string>([
 /** Tags left in text after one round of htmlToText: the content was HTML escaped twice. */
 const LEFTOVER_MARKUP = /<\/?(?:p|div|br|a|img|span|b|i|u|em|strong|ul|ol|li|h[1-6]|table|tr|td|blockquote|pre|code|figure|iframe|script|style|font|center|small|big|sup|sub|hr)\b[^<>]*>/i;
 
+/** The same tags, still escaped after one round. */
+const ESCAPED_MARKUP = /&lt;(?:!--|\/?(?:p|div|br|a|img|span|b|i|em|strong|ul|ol|li|h[1-6]|table|tr|td|blockquote|pre|code)\b)/i;
+
 /** Parses a feed document; throws SourceError('parse') when it is not a feed. */
 export function parseFeed(body: Buffer, opts: ParseFeedOptions): ParsedFeed {
   const where = safeUrl(opts.url);
@@ -224,9 +227,17 @@ function htmlText(el: Element, ctx: Context): string {
   return unwrapHtml(hasElementChildren(el) ? markup(el, ctx) : plainText(el, ctx));
 }
 
+/**
+ * HTML to text, unwrapping content that was escaped more than once (common in aggregators:
+ * Reddit's RSS escapes its HTML twice inside markup that is escaped once).
+ */
 function unwrapHtml(html: string): string {
-  const text = htmlToText(html);
-  return LEFTOVER_MARKUP.test(text) ? htmlToText(text) : text;
+  let text = htmlToText(html);
+  for (let round = 0; round < 3 && (LEFTOVER_MARKUP.test(text) || ESCAPED_MARKUP.test(text)); round++) {
+    // Line breaks of the previous round are text now; keep them through the next one.
+    text = htmlToText(text.replace(/\n/g, '<br>'));
+  }
+  return text;
 }
 
 // ---------------------------------------------------------------------------------------------
