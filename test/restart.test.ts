@@ -48,7 +48,10 @@ describe('crash and restart', () => {
     const child = spawnCli(dir, ['poll', '--once']);
     const out = collect(child);
     // The alert is in the outbox and Slack has the request but has not answered: kill now.
-    await until(() => slack.requests.some((r) => r.status === 'hang'), 20_000, 'the hanging Slack request');
+    await until(() => slack.requests.some((r) => r.status === 'hang'), 45_000, 'the hanging Slack request').catch((err: Error) => {
+      child.kill('SIGKILL');
+      throw new Error(`${err.message}\nstdout: ${out.stdout()}\nstderr: ${out.stderr()}`);
+    });
     const db = new Database(join(dir, 'data/earshot.db'), { readonly: true });
     const pending = db.prepare("SELECT notifier, status FROM deliveries ORDER BY id").all();
     db.close();
@@ -73,7 +76,7 @@ describe('crash and restart', () => {
     expect(check.pragma('integrity_check', { simple: true })).toBe('ok');
     expect(check.prepare("SELECT COUNT(*) AS n FROM alerts").get()).toEqual({ n: 1 });
     check.close();
-  }, 60_000);
+  }, 90_000);
 
   it('earshot run polls, alerts, and stops cleanly on SIGTERM', async () => {
     feed.route('/feed.xml', { body: rssFeed([{ guid: 's1', title: 'Acme Cloud data loss', description: NEGATIVE }]) });
