@@ -60,6 +60,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // Keep-alive sockets from fetch would otherwise hold close() for seconds.
+  server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
