@@ -8,6 +8,7 @@ import {
   hasMastodonFixtures,
   loadStatus,
   loadTagTimeline,
+  mastodonId,
   mastodonFixturesDir,
   startMastodonServer,
   type MastodonServer,
@@ -55,6 +56,16 @@ async function pollError(promise: Promise<PollResult>): Promise<SourceError> {
   );
   expect(err).toBeInstanceOf(SourceError);
   return err as SourceError;
+}
+
+/** The saved position of a poll's cursor (JSON: newest id + ids returned in the overlap window). */
+function saved(result: PollResult): { since_id: string; recent: string[] } {
+  return JSON.parse(result.cursor.cursor!) as { since_id: string; recent: string[] };
+}
+
+/** The id ten minutes before a status's time: where a later poll starts looking. */
+function overlapFloor(status: Status): string {
+  return mastodonId(new Date(Date.parse(status.created_at) - 10 * 60_000));
 }
 
 const HOOT = { hashtag: 'hoot' };
@@ -105,7 +116,7 @@ describe.skipIf(!hasMastodonFixtures)(`mastodon source against a local instance 
         metrics: { likes: 0, reposts: 0, replies: 0, quotes: 0 },
       },
     ]);
-    expect(result.cursor).toEqual({ cursor: '117020593741189701' });
+    expect(saved(result)).toEqual({ since_id: '117020593741189701', recent: ['117020593741189701'] });
     expect(result.rateLimit).toEqual({ limit: 300, remaining: 299, resetAt: expect.stringMatching(/Z$/) });
     const [request] = srv.requests;
     expect(request?.path).toBe('/api/v1/timelines/tag/hoot');
@@ -121,7 +132,7 @@ describe.skipIf(!hasMastodonFixtures)(`mastodon source against a local instance 
       ['mastodonpy_test_2', '#hoot (hashtag toot)', 'ja'],
       ['mastodonpy_test', 'Toot!', 'en'],
     ]);
-    expect(result.cursor).toEqual({ cursor: '117020593741189701' });
+    expect(saved(result).since_id).toBe('117020593741189701');
     const [request] = srv.requests;
     expect(request?.path).toBe('/api/v2/search');
     expect(request?.query).toEqual({ q: 'toot', type: 'statuses', resolve: 'false', limit: '40' });
@@ -168,7 +179,7 @@ describe.skipIf(!hasMastodonFixtures)(`mastodon source against a local instance 
     const result = await createMastodonSource({ pageSize: 5 }).poll(context(srv, HOOT));
     expect(srv.requests).toHaveLength(1);
     expect(result.items.map((i) => i.text.slice(-17))).toEqual([11, 10, 9, 8, 7].map((n) => `status ${n}: hashtag toot`.slice(-17)));
-    expect(result.cursor).toEqual({ cursor: statuses[11]!.id });
+    expect(saved(result).since_id).toBe(statuses[11]!.id);
   });
 
   it('hashtag: pages with since_id and the Link max_id, and resumes after a restart', async () => {
@@ -177,17 +188,18 @@ describe.skipIf(!hasMastodonFixtures)(`mastodon source against a local instance 
     const srv = await start({ statuses: older });
     const first = await createMastodonSource({ pageSize: 5 }).poll(context(srv, HOOT));
     expect(first.items).toHaveLength(5);
-    const saved = first.cursor.cursor!;
-    expect(saved).toBe(older[4]!.id);
+    expect(saved(first).since_id).toBe(older[4]!.id);
 
     srv.addStatuses(newer);
-    const second = await createMastodonSource({ pageSize: 5 }).poll(context(srv, HOOT, saved));
+    const second = await createMastodonSource({ pageSize: 5 }).poll(context(srv, HOOT, first.cursor.cursor!));
     expect(second.items.map((i) => i.reach)).toEqual([111, 110, 109, 108, 107, 106, 105, 104, 103, 102, 101, 100]);
     const later = srv.requests.slice(1);
-    expect(later.map((r) => r.query.since_id)).toEqual([saved, saved, saved, saved]);
+    // Newer than ten minutes before the saved status, so late arrivals are seen; the statuses
+    // already returned in that window are skipped, not repeated.
+    expect(later.every((r) => r.query.since_id === overlapFloor(older[4]!))).toBe(true);
     // Each next page starts below the previous one, as the Link header said.
-    expect(later.map((r) => r.query.max_id)).toEqual([undefined, newer[7]!.id, newer[2]!.id, newer[0]!.id]);
-    expect(second.cursor).toEqual({ cursor: newer[11]!.id });
+    expect(later.map((r) => r.query.max_id)).toEqual([undefined, newer[7]!.id, newer[2]!.id, older[2]!.id, older[0]!.id]);
+    expect(saved(second).since_id).toBe(newer[11]!.id);
     expect(second.gaps).toBeUndefined();
 
     const third = await createMastodonSource({ pageSize: 5 }).poll(context(srv, HOOT, second.cursor.cursor!));
@@ -195,7 +207,20 @@ describe.skipIf(!hasMastodonFixtures)(`mastodon source against a local instance 
     expect(third.cursor).toEqual({});
   });
 
-  it('query: pages with min_id and offset', async () => {
+  it('picks up a status that sorts before one already returned, once', async () => {
+    const statuses = deriveStatuses(5, { start: new Date('2026-08-02T10:00:00Z') });
+    const srv = await start({ statuses });
+    const first = await createMastodonSource().poll(context(srv, HOOT));
+    expect(first.items).toHaveLength(5);
+    const [late] = deriveStatuses(1, { start: new Date('2026-08-02T10:02:30Z'), text: 'arrived late' });
+    srv.addStatuses([late!]);
+    const second = await createMastodonSource().poll(context(srv, HOOT, first.cursor.cursor!));
+    expect(second.items.map((i) => i.text)).toEqual(['#hoot derived status 0: arrived late']);
+    const third = await createMastodonSource().poll(context(srv, HOOT, second.cursor.cursor!));
+    expect(third.items).toEqual([]);
+  });
+
+  it('query: pages with min_id and offset (from a bare-id cursor: no overlap)', async () => {
     const older = deriveStatuses(3, { start: new Date('2026-08-02T09:00:00Z'), text: 'acme cloud is down' });
     const newer = deriveStatuses(7, { start: new Date('2026-08-02T10:00:00Z'), text: 'acme cloud is back' });
     const srv = await start({ statuses: [...older, ...newer] });
@@ -208,7 +233,7 @@ describe.skipIf(!hasMastodonFixtures)(`mastodon source against a local instance 
       [older[2]!.id, '6'],
       [older[2]!.id, '9'],
     ]);
-    expect(result.cursor).toEqual({ cursor: newer[6]!.id });
+    expect(saved(result).since_id).toBe(newer[6]!.id);
   });
 
   it('reports a gap when the page cap stops paging', async () => {
@@ -217,7 +242,7 @@ describe.skipIf(!hasMastodonFixtures)(`mastodon source against a local instance 
     const srv = await start({ statuses: [...older, ...newer] });
     const result = await createMastodonSource({ pageSize: 5, maxPages: 2 }).poll(context(srv, HOOT, older[1]!.id));
     expect(result.items).toHaveLength(10);
-    expect(result.cursor).toEqual({ cursor: newer[11]!.id });
+    expect(saved(result).since_id).toBe(newer[11]!.id);
     expect(result.gaps).toEqual(['Mastodon: page cap of 2 page(s) (10 statuses) reached on the #hoot timeline; older statuses since the last poll were skipped']);
   });
 

@@ -4,9 +4,10 @@
  *   sent here, as it belongs to one instance and `instance` may be another);
  * - `query`: `GET {instance}/api/v2/search?type=statuses` with MASTODON_ACCESS_TOKEN.
  *
- * Incremental: the cursor is the newest status id seen. A first poll (no cursor) takes the
- * newest page only. Later polls ask for statuses newer than the cursor (`since_id` on the
- * timeline, `min_id` on search) newest first, and page older: the timeline with the `max_id` of
+ * Incremental: the cursor is the newest status id seen, plus the ids already returned in the ten
+ * minutes before it (cursor.ts: search lags and federated statuses arrive late). A first poll
+ * (no cursor) takes the newest page only. Later polls ask for statuses newer than that window
+ * (`since_id` on the timeline, `min_id` on search) newest first, and page older: the timeline with the `max_id` of
  * its `Link: rel="next"` header, search (which sends no Link header) with `offset`; at most
  * `maxPages` pages, until a page brings nothing new (a short page is not trusted as the end:
  * Mastodon drops filtered statuses from a page); when the cap stops paging first, the skipped
@@ -19,6 +20,7 @@ import { errorForStatus, httpRequest, safeUrl, type HttpResponse } from '../../c
 import { registerSecret } from '../../core/log.js';
 import type { FetchedItem } from '../../core/types.js';
 import { SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin } from '../types.js';
+import { readCursor, writeCursor } from './cursor.js';
 import { compareIds, instanceOrigin, mapStatus, mastodonConfigSchema, searchResultSchema, statusSchema, type MastodonConfig, type Status } from './schema.js';
 
 export { mastodonConfigSchema, type MastodonConfig } from './schema.js';
@@ -104,18 +106,19 @@ async function pollMastodon(ctx: SourceContext<MastodonConfig>, settings: Settin
   const origin = instanceOrigin(ctx.config.instance);
   if (!origin) throw new SourceError('config', `Mastodon: instance ${JSON.stringify(ctx.config.instance)} is not a host name or URL; use e.g. mastodon.social`);
   const mode = modeFor(ctx.config, ctx.env);
-  const since = ctx.cursor.cursor && /^[0-9A-Za-z]{1,40}$/.test(ctx.cursor.cursor) ? ctx.cursor.cursor : null;
-  const pageLimit = since === null ? 1 : settings.maxPages;
+  const saved = readCursor(ctx.cursor.cursor);
+  if (ctx.cursor.cursor && !saved) ctx.log.warn({ source: ctx.key }, 'mastodon cursor is unreadable; starting from the newest page');
+  const pageLimit = saved === null ? 1 : settings.maxPages;
   const items: FetchedItem[] = [];
+  const accepted: string[] = [];
   const seen = new Set<string>();
   const gaps: string[] = [];
-  let newest = since;
   let rateLimit: RateLimit | undefined;
   let maxId: string | undefined;
 
   for (let pages = 1; ; pages++) {
     const query: Record<string, string> = { ...mode.baseQuery, limit: String(settings.pageSize) };
-    if (since) query[mode.newerParam] = since;
+    if (saved) query[mode.newerParam] = saved.floorId;
     if (mode.newerParam === 'min_id' && pages > 1) query.offset = String((pages - 1) * settings.pageSize);
     if (mode.newerParam === 'since_id' && maxId) query.max_id = maxId;
     const url = `${origin}${mode.path}?${new URLSearchParams(query).toString()}`;
@@ -124,22 +127,23 @@ async function pollMastodon(ctx: SourceContext<MastodonConfig>, settings: Settin
     if (res.status >= 400) throw statusError(res, mode, origin, ctx.now());
     const statuses = parseStatuses(res, mode, ctx);
 
-    let newer = 0;
+    let inWindow = 0;
     for (const wrapper of statuses) {
       // Defensive: a server ignoring since_id/min_id must not bring back what was stored.
-      if (since !== null && compareIds(wrapper.id, since) <= 0) continue;
-      newer++;
+      if (saved !== null && compareIds(wrapper.id, saved.floorId) <= 0) continue;
+      inWindow++;
+      if (saved?.recent.has(wrapper.id)) continue;
+      accepted.push(wrapper.id);
       const item = mapStatus(wrapper);
       if (seen.has(item.sourceId)) continue;
       seen.add(item.sourceId);
       items.push(item);
-      if (newest === null || compareIds(wrapper.id, newest) > 0) newest = wrapper.id;
     }
     maxId = nextMaxId(res, statuses);
     // A short page does not prove the end (filtered statuses leave holes): only an empty one does.
-    if (newer === 0 || (mode.newerParam === 'since_id' && !maxId)) break;
+    if (inWindow === 0 || (mode.newerParam === 'since_id' && !maxId)) break;
     if (pages >= pageLimit) {
-      if (since !== null) {
+      if (saved !== null) {
         gaps.push(`Mastodon: page cap of ${settings.maxPages} page(s) (${settings.maxPages * settings.pageSize} statuses) reached on ${mode.what}; older statuses since the last poll were skipped`);
       }
       break;
@@ -150,7 +154,8 @@ async function pollMastodon(ctx: SourceContext<MastodonConfig>, settings: Settin
     }
   }
 
-  const result: PollResult = { items, cursor: newest && newest !== ctx.cursor.cursor ? { cursor: newest } : {} };
+  const next = writeCursor(saved, accepted);
+  const result: PollResult = { items, cursor: next && next !== ctx.cursor.cursor ? { cursor: next } : {} };
   if (rateLimit) result.rateLimit = rateLimit;
   const delay = lowBudgetDelay(rateLimit, settings.maxPages, ctx.now());
   if (delay !== undefined) result.minDelayMs = delay;
