@@ -82,10 +82,8 @@ export function parseFeed(body: Buffer, opts: ParseFeedOptions): ParsedFeed {
 // XML feeds
 
 interface Context {
-  where: string;
   base: string;
   entities: Map<string, string>;
-  coreOnly: boolean;
 }
 
 /** A document cut off inside `<![CDATA[` would leave the fragment as text. */
@@ -98,7 +96,7 @@ function parseXmlFeed(text: string, where: string, base: string, pageUrl: string
     if (/^\s*</.test(text)) throw new SourceError('parse', `${where}: not a feed: the document has no root element (empty or only comments); expected <rss>, <feed> or <rdf:RDF>`);
     throw new SourceError('parse', `${where}: not a feed: the response is not XML or JSON (it starts with ${JSON.stringify(text.trim().slice(0, 40))})`);
   }
-  const ctx: Context = { where, base, entities: doctypeEntities(text), coreOnly: false };
+  const ctx: Context = { base, entities: doctypeEntities(text) };
   const rootName = localName(root);
   switch (rootName) {
     case 'rss':
@@ -159,12 +157,11 @@ function rssAuthor(el: Element, ctx: Context): string | null {
 }
 
 function parseAtom(root: Element, ctx: Context): ParsedFeed {
-  const atomCtx = { ...ctx };
-  const language = attr(root, 'xml:lang') || firstText(atomCtx, root, ['dc:language']) || null;
-  const feedAuthor = atomAuthor(root, atomCtx);
-  const items = children(root, 'entry').map((el) => atomEntry(el, atomCtx, language, feedAuthor));
+  const language = attr(root, 'xml:lang') || firstText(ctx, root, ['dc:language']) || null;
+  const feedAuthor = atomAuthor(root, ctx);
+  const items = children(root, 'entry').map((el) => atomEntry(el, ctx, language, feedAuthor));
   const titleEl = child(root, 'title');
-  return { format: 'atom', title: titleEl ? oneLine(atomText(titleEl, atomCtx)) : '', items };
+  return { format: 'atom', title: titleEl ? oneLine(atomText(titleEl, ctx)) : '', items };
 }
 
 function atomEntry(el: Element, ctx: Context, language: string | null, feedAuthor: string | null): FetchedItem {
