@@ -83,7 +83,7 @@ interface RequestState {
   tooLarge: boolean;
 }
 
-function endpointPlugin(options: TwitterClientOptions, signal: AbortSignal, state: RequestState): ITwitterApiClientPlugin {
+function endpointPlugin(options: TwitterClientOptions, signal: AbortSignal, state: RequestState, cut: AbortController): ITwitterApiClientPlugin {
   return {
     onBeforeRequestConfig({ params }) {
       // Counts the body as it arrives (on the wire, before decompression) and cuts it off at the cap.
@@ -95,7 +95,8 @@ function endpointPlugin(options: TwitterClientOptions, signal: AbortSignal, stat
           total += chunk.length;
           if (total > options.maxBytes && !state.tooLarge) {
             state.tooLarge = true;
-            res.destroy(new TooLargeMarker());
+            // Aborting the request tears down the response (and any decompressor piped from it).
+            cut.abort(new TooLargeMarker());
           }
         });
       };
@@ -121,15 +122,18 @@ export async function twitterGet(
 ): Promise<TwitterResponse> {
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(new DeadlineMarker()), options.timeoutMs);
-  const signal = AbortSignal.any([options.signal, deadline.signal]);
+  const cut = new AbortController();
+  const signal = AbortSignal.any([options.signal, deadline.signal, cut.signal]);
   const state: RequestState = { tooLarge: false };
-  const client = new TwitterApi(options.token, { plugins: [endpointPlugin(options, signal, state)] });
+  const client = new TwitterApi(options.token, { plugins: [endpointPlugin(options, signal, state, cut)] });
   const where = `${options.baseUrl.origin}${options.baseUrl.pathname.replace(/\/+$/, '')}/2/${endpoint}`;
   try {
     const res = await client.v2.get(endpoint, query, { fullResponse: true });
+    // The last chunk can complete the body before the abort lands: the cap still applies.
+    if (state.tooLarge) throw new TooLargeMarker();
     return { status: 200, data: res.data, headers: res.headers };
   } catch (err) {
-    if (err instanceof ApiResponseError) {
+    if (err instanceof ApiResponseError && !state.tooLarge) {
       return { status: err.code, data: err.data, headers: err.headers };
     }
     throw transportError(err, { where, signal, state, timeoutMs: options.timeoutMs, maxBytes: options.maxBytes });

@@ -107,7 +107,7 @@ async function pollTwitter(ctx: SourceContext<TwitterConfig>, settings: Settings
   let rateLimit: RateLimit | undefined;
   let minDelayMs: number | undefined;
   let nextToken: string | undefined;
-  const pageLimit = since === null ? 1 : settings.maxPages;
+  let pageLimit = since === null ? 1 : settings.maxPages;
 
   for (let pages = 1; ; pages++) {
     const query: Record<string, string> = {
@@ -126,6 +126,7 @@ async function pollTwitter(ctx: SourceContext<TwitterConfig>, settings: Settings
       // The cursor fell out of the 7-day window (the daemon was off for a while).
       gaps.push(`Twitter/X: the saved position (tweet ${since}) is older than X's 7-day recent-search window; polled the newest page only, so mentions in between may be missing`);
       since = null;
+      pageLimit = 1;
       pages = 0;
       continue;
     }
