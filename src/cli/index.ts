@@ -30,6 +30,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .command('run')
     .description('run the daemon: poll every source on its schedule, evaluate rules, send alerts; reload config on change')
     .option('--no-watch', 'do not reload sources/ and rules/ when they change')
+    .option('--http [addr]', 'serve /healthz and /metrics on this address (default 127.0.0.1:9464; a bare port stays on loopback)')
     .action(async (opts) => setCode(await (await import('./run.js')).runCommand(ctx(), opts)));
 
   program
@@ -87,6 +88,26 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .argument('[text...]', 'texts to score')
     .option('--input <file>', 'CSV with id,text columns, or JSON lines with id and text')
     .action(async (texts: string[], opts) => setCode(await (await import('./analyze.js')).analyzeCommand(ctx(), texts, opts)));
+
+  program
+    .command('backup')
+    .description('copy the database to FILE with SQLite\'s online backup (safe while `earshot run` is running), then verify the copy')
+    .argument('<file>', 'where to write the copy')
+    .option('--force', 'overwrite FILE if it exists')
+    .action(async (file: string, opts) => setCode(await (await import('./backup.js')).backupCommand(ctx(), file, opts)));
+
+  program
+    .command('export')
+    .description('write stored mentions as CSV (RFC 4180) or JSON lines, oldest first, for spreadsheets and BI tools')
+    .addOption(new Option('--format <format>', 'output format').choices(['csv', 'jsonl']).default('csv'))
+    .option('--brand <brand>', 'only this brand')
+    .option('--source <type>', 'only this source type')
+    .option('--since <when>', 'published at or after: a duration (30d) or a date (default: everything)')
+    .option('--until <when>', 'published before: a duration ago or a date')
+    .option('--duplicates', 'include mentions recognised as duplicates')
+    .option('--raw', 'CSV: do not guard cells that start with = + - @ against spreadsheet formula injection')
+    .option('--out <file>', 'write to this file instead of standard output')
+    .action(async (opts) => setCode(await (await import('./export.js')).exportCommand(ctx(), opts)));
 
   program
     .command('init')

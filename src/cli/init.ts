@@ -8,38 +8,86 @@ export interface InitOptions {
 }
 
 const SOURCES = `# A brand: what to listen for and where. One file per brand is usual.
-# Every key is documented in earshot's README ("Config reference").
+# Every key is documented in earshot's README ("Config reference") and in each source's README.
 brand: example                  # id: lower-case letters, digits and -; unique across files
 name: Example Inc               # display name, used in alerts and digests
 # Only mentions matching this query (over title and text) are stored:
 # words, "exact phrases", OR, -exclusions, (groups), @handles, #tags, prefix*
-query: '"example inc" OR exampleinc OR @exampleinc -jobs'
+query: '"example inc" OR exampleinc OR @exampleinc OR #exampleinc -jobs'
 # language: [en]                # optional: keep only these languages
 handles: [exampleinc]           # the brand's own handles: questions addressed to them are urgent
 # vocabulary: { sick: 0.6 }     # words whose meaning differs for this brand (-1 .. 1)
+
+# One example of every source type. Common keys: every (poll interval), alert_backfill (first
+# poll: also alert on mentions this recent; default none), enabled, id (when a type repeats).
+# A source whose credentials are missing is reported by \`earshot check\` and skipped at run
+# time; the others keep working. Delete what you do not use.
 sources:
-  - type: rss                   # RSS, Atom, RDF or JSON Feed
+  # RSS, Atom, RDF or JSON Feed: news searches, blogs, forums. No credentials.
+  - type: rss
     url: https://news.google.com/rss/search?q=%22example+inc%22&hl=en-US&gl=US&ceid=US:en
-    every: 15m                  # poll interval
-    # alert_backfill: 1h        # first poll: also alert on mentions from the last hour (default: none)
+    every: 15m
+    # alert_backfill: 1h        # first poll: also alert on mentions from the last hour
+
+  # Reddit search (posts; optionally comments). Needs REDDIT_CLIENT_ID, REDDIT_CLIENT_SECRET
+  # and REDDIT_USER_AGENT (an app at https://www.reddit.com/prefs/apps).
+  - type: reddit
+    search: '"example inc" OR exampleinc'   # Reddit search syntax
+    # subreddits: [devops, sysadmin]        # omitted: all of Reddit
+    # include_comments: true                # also read comments (default false)
+    every: 5m
+
+  # Twitter/X recent search (API v2). Needs TWITTER_BEARER_TOKEN (a plan with search access).
+  - type: twitter
+    query: '"example inc" -is:retweet lang:en'   # X API v2 search query
+    every: 2m
+
+  # Hacker News stories and comments (Algolia HN Search). No credentials.
+  - type: hackernews
+    query: example inc
+    # tags: [story, comment]    # any of story, comment, ask_hn, show_hn, poll, front_page
+    every: 10m
+
+  # Bluesky post search. Needs BLUESKY_HANDLE and BLUESKY_APP_PASSWORD (an app password).
+  - type: bluesky
+    query: '"example inc"'
+    every: 5m
+
+  # Mastodon: a hashtag timeline (no token), or \`query: ...\` full-text search instead
+  # (needs MASTODON_ACCESS_TOKEN). Give exactly one of hashtag or query.
+  - type: mastodon
+    instance: mastodon.social
+    hashtag: exampleinc
+    every: 5m
 `;
 
-const RULES = `# Alert rules: which mentions reach a human, and where.
-# Try changes safely with \`earshot rules test --since 7d\` before they go live.
+const RULES = `# Alert rules: which mentions reach a human, and where. Digests: a daily email summary.
+# Try changes safely with \`earshot rules test --since 7d\` before they go live; the daemon
+# reloads this file when it changes (an invalid edit is reported and the last good rules stay).
 rules:
   - name: negative-mention      # unique id; alert state is keyed on it
-    type: mention               # fires per matching mention
-    match:
+    type: mention               # fires per matching mention (the rule type available today)
+    match:                      # every key is optional; all given must hold
       brand: example
-      sentiment: negative       # or { below: -0.5 }
-      # urgency: { atLeast: high }
+      sentiment: negative       # or [negative, neutral], or { below: -0.5 }
+      # urgency: { atLeast: high }          # low | medium | high | critical
       # source: [twitter, reddit]
-      # text: 'refund OR outage OR "data loss"'
+      # text: 'refund OR outage OR "data loss"'   # same query language as a brand's query
+      # reach: { atLeast: 1000 }            # followers, karma or points
+      # language: [en]
     throttle: 10m               # at most one alert per group per 10 minutes (the rest wait, never dropped)
-    group_by: [brand]           # a burst becomes one message
+    group_by: [brand]           # a burst becomes one message: any of brand, source, author, story
+    # group_wait: 30s           # wait this long for more mentions before the first message
     notify:
-      - slack: "#brand-alerts"
-      # - email: pr-team@example.com
+      - slack: "#brand-alerts"  # needs SLACK_BOT_TOKEN; invite the bot to the channel
+      # - email: pr-team@example.com        # needs SMTP_URL and EMAIL_FROM
+
+digests:
+  - name: daily                 # unique id
+    brands: [example]           # omitted: every brand
+    schedule: "0 8 * * *"       # cron: every day at 08:00 ...
+    timezone: Europe/Berlin     # ... in this IANA timezone (default UTC)
+    to: [team@example.com]      # needs SMTP_URL and EMAIL_FROM
 `;
 
 const ENV = `# earshot reads .env from its config directory; the process environment wins.
@@ -73,6 +121,11 @@ BLUESKY_APP_PASSWORD=
 
 # Mastodon: only needed for query search (hashtag timelines need none)
 MASTODON_ACCESS_TOKEN=
+
+# earshot itself
+# EARSHOT_RETENTION=90d         # keep mentions and alerts this long (at least 1d), or off
+# EARSHOT_LOG_LEVEL=info        # trace, debug, info, warn, error, silent
+# EARSHOT_DB=data/earshot.db
 `;
 
 export const INIT_FILES: ReadonlyArray<[string, string]> = [
@@ -94,6 +147,6 @@ export function initCommand(io: Io, dir: string, options: InitOptions): number {
     io.out(`wrote ${path}`);
   }
   mkdirSync(join(root, 'data'), { recursive: true, mode: 0o700 });
-  io.out(`next: edit sources/example.yaml, then \`earshot check\` and \`earshot run\` in ${root}`);
+  io.out(`next: copy .env.example to .env and fill in what you use, edit sources/example.yaml and rules/alerts.yaml, then run \`earshot check\` and \`earshot run\` in ${root}`);
   return 0;
 }

@@ -1,17 +1,46 @@
 /** `earshot run`: the daemon, until SIGINT/SIGTERM. */
 import { createAnalyzer } from '../analyze/index.js';
 import { Daemon } from '../pipeline/daemon.js';
-import { openDb, requireConfig, type Context } from './context.js';
+import { observeRetention } from '../ops/metrics.js';
+import { HttpAddressError, parseHttpAddress, startOpsServer, type OpsServer } from '../ops/server.js';
+import { parseRetention, RetentionSettingError, startRetention } from '../store/retention.js';
+import { openDb, requireConfig, UserError, type Context } from './context.js';
 
 export interface RunOptions {
   watch?: boolean;
+  /** `--http [addr]`: serve /healthz and /metrics (true: the flag without a value). */
+  http?: string | true;
+}
+
+function settings(ctx: Context, options: RunOptions) {
+  try {
+    return {
+      retentionMs: parseRetention(ctx.env.EARSHOT_RETENTION),
+      http: options.http === undefined ? null : parseHttpAddress(options.http),
+    };
+  } catch (err) {
+    if (err instanceof RetentionSettingError || err instanceof HttpAddressError) throw new UserError(err.message);
+    throw err;
+  }
 }
 
 export async function runCommand(ctx: Context, options: RunOptions): Promise<number> {
   const { config } = requireConfig(ctx);
+  const { retentionMs, http } = settings(ctx, options);
   const db = openDb(ctx);
   const daemon = new Daemon({ db, config, analyzer: createAnalyzer(), log: ctx.log, watch: options.watch !== false });
+  let server: OpsServer | null = null;
+  if (http) {
+    try {
+      server = await startOpsServer({ address: http, db, dbPath: ctx.dbPath, scheduler: daemon, log: ctx.log });
+    } catch (err) {
+      db.close();
+      if (err instanceof HttpAddressError) throw new UserError(err.message);
+      throw err;
+    }
+  }
   daemon.start();
+  const retention = startRetention({ db, log: ctx.log, retentionMs, onRun: observeRetention });
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       ctx.log.info({ signal }, 'stopping');
@@ -22,7 +51,9 @@ export async function runCommand(ctx: Context, options: RunOptions): Promise<num
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  await retention.stop();
   await daemon.stop();
+  await server?.close();
   db.close();
   return 0;
 }

@@ -1,14 +1,18 @@
 /**
  * `earshot status [--json]`: per source last success, last error, mentions in 24 h, rate-limit
- * budget, next poll; the outbox (pending, failed, oldest); the daemon's last config reload.
+ * budget, next poll; the outbox (pending, failed, oldest); the daemon's last config reload;
+ * database size and schema version; retention. Read-only: safe while `earshot run` runs.
+ * The table is for people; `--json` (one object, stable field names) is for scripts.
  */
 import { statSync } from 'node:fs';
 import { loadConfig } from '../config/load.js';
 import { hasErrors } from '../config/problems.js';
 import { formatDuration } from '../core/duration.js';
-import { getMeta, schemaVersion } from '../store/db.js';
+import { getMeta, schemaVersion, type Db } from '../store/db.js';
 import { countStoredSince } from '../store/mentions.js';
+import { MIGRATIONS } from '../store/migrations.js';
 import { outboxSummary } from '../store/outbox.js';
+import { parseRetention, type PruneResult } from '../store/retention.js';
 import { listSourceStates, pollSummarySince } from '../store/source-state.js';
 import { openDb, type Context } from './context.js';
 import { terminalSafe } from './mentions.js';
@@ -20,79 +24,182 @@ export interface StatusOptions {
 function ago(iso: string | null, now: number): string {
   if (!iso) return 'never';
   const d = now - Date.parse(iso);
-  return d >= 0 ? `${formatDuration(Math.round(d / 1000) * 1000)} ago` : `in ${formatDuration(Math.round(-d / 1000) * 1000)}`;
+  const text = formatDuration(Math.round(Math.abs(d) / 1000) * 1000);
+  if (Math.abs(d) < 1000) return 'now';
+  return d >= 0 ? `${text} ago` : `in ${text}`;
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** Left-aligned columns, two spaces apart; numeric columns right-aligned. */
+export function formatTable(header: string[], rows: string[][], numeric: ReadonlySet<number> = new Set()): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+function sourceRows(ctx: Context, db: Db, now: number) {
+  const since = new Date(now - 86_400_000).toISOString();
+  const { config, problems } = loadConfig(ctx.dir, ctx.env);
+  const states = new Map(listSourceStates(db).map((s) => [s.sourceKey, s]));
+  const stored = countStoredSince(db, since);
+  const polls = new Map(pollSummarySince(db, since).map((p) => [p.sourceKey, p]));
+  const keys = [...new Set([...config.sources.map((s) => s.key), ...states.keys()])].sort();
+  const sources = keys.map((key) => {
+    const cfg = config.sources.find((s) => s.key === key);
+    const st = states.get(key);
+    const p = polls.get(key);
+    const lastError = st?.lastError ?? null;
+    const failing = Boolean(lastError && (!st?.lastSuccessAt || (st.lastErrorAt ?? '') > st.lastSuccessAt));
+    const skipped = cfg && cfg.missingEnv.length ? `missing ${cfg.missingEnv.join(', ')}` : cfg && !cfg.enabled ? 'disabled' : null;
+    const state = !cfg ? 'removed' : skipped ? 'skipped' : st?.pausedReason ? 'paused' : failing ? 'failing' : st?.lastSuccessAt ? 'ok' : 'waiting';
+    return {
+      source: key,
+      type: cfg?.type ?? st?.type ?? null,
+      configured: Boolean(cfg),
+      state,
+      skipped,
+      lastSuccess: st?.lastSuccessAt ?? null,
+      lastError,
+      lastErrorAt: st?.lastErrorAt ?? null,
+      consecutiveFailures: st?.consecutiveFailures ?? 0,
+      paused: st?.pausedReason ?? null,
+      mentions24h: stored.get(key) ?? 0,
+      polls24h: p?.polls ?? 0,
+      errors24h: p?.errors ?? 0,
+      rateLimit: st && st.rateRemaining !== null ? { remaining: st.rateRemaining, limit: st.rateLimit, resetAt: st.rateResetAt } : null,
+      lastGap: st?.lastGap ?? null,
+      nextPoll: st?.nextPollAt ?? null,
+    };
+  });
+  return { sources, configValidNow: !hasErrors(problems) };
+}
+
+function retentionStatus(ctx: Context, db: Db) {
+  let setting: string;
+  try {
+    const ms = parseRetention(ctx.env.EARSHOT_RETENTION);
+    setting = ms === null ? 'off' : formatDuration(ms);
+  } catch (err) {
+    setting = `invalid: ${(err as Error).message}`;
+  }
+  const last = getMeta(db, 'retention.last_result');
+  let lastResult: PruneResult | null = null;
+  try {
+    lastResult = last ? (JSON.parse(last) as PruneResult) : null;
+  } catch {
+    lastResult = null;
+  }
+  return { setting, horizon: getMeta(db, 'retention.horizon'), lastRunAt: getMeta(db, 'retention.last_run_at'), lastResult };
 }
 
 export function statusCommand(ctx: Context, options: StatusOptions): number {
   const db = openDb(ctx, { readonly: true });
   try {
     const now = Date.now();
-    const since = new Date(now - 86_400_000).toISOString();
-    const { config, problems } = loadConfig(ctx.dir, ctx.env);
-    const states = new Map(listSourceStates(db).map((s) => [s.sourceKey, s]));
-    const stored = countStoredSince(db, since);
-    const polls = new Map(pollSummarySince(db, since).map((p) => [p.sourceKey, p]));
-    const keys = [...new Set([...config.sources.map((s) => s.key), ...states.keys()])].sort();
-    const sources = keys.map((key) => {
-      const cfg = config.sources.find((s) => s.key === key);
-      const st = states.get(key);
-      const p = polls.get(key);
-      return {
-        source: key,
-        type: cfg?.type ?? st?.type ?? null,
-        configured: Boolean(cfg),
-        skipped: cfg && cfg.missingEnv.length ? `missing ${cfg.missingEnv.join(', ')}` : cfg && !cfg.enabled ? 'disabled' : null,
-        lastSuccess: st?.lastSuccessAt ?? null,
-        lastError: st?.lastError ?? null,
-        lastErrorAt: st?.lastErrorAt ?? null,
-        consecutiveFailures: st?.consecutiveFailures ?? 0,
-        paused: st?.pausedReason ?? null,
-        mentions24h: stored.get(key) ?? 0,
-        polls24h: p?.polls ?? 0,
-        errors24h: p?.errors ?? 0,
-        rateLimit: st && st.rateRemaining !== null ? { remaining: st.rateRemaining, limit: st.rateLimit, resetAt: st.rateResetAt } : null,
-        lastGap: st?.lastGap ?? null,
-        nextPoll: st?.nextPollAt ?? null,
-      };
-    });
-    const outbox = outboxSummary(db, since);
-    const reload = {
+    const { sources, configValidNow } = sourceRows(ctx, db, now);
+    const summary = outboxSummary(db, new Date(now - 86_400_000).toISOString());
+    const outbox = {
+      ...summary,
+      oldestPendingAgeSeconds: summary.oldestPendingAt ? Math.max(0, Math.round((now - Date.parse(summary.oldestPendingAt)) / 1000)) : null,
+    };
+    const config = {
       lastReloadAt: getMeta(db, 'config.last_reload_at'),
       lastReloadError: getMeta(db, 'config.last_reload_error'),
       daemonHeartbeatAt: getMeta(db, 'daemon.heartbeat_at'),
-      configValidNow: !hasErrors(problems),
+      configValidNow,
     };
-    const database = { path: ctx.dbPath, bytes: statSync(ctx.dbPath).size, schemaVersion: schemaVersion(db) };
+    const database = {
+      path: ctx.dbPath,
+      bytes: fileSize(ctx.dbPath),
+      walBytes: fileSize(`${ctx.dbPath}-wal`),
+      schemaVersion: schemaVersion(db),
+      knownSchemaVersion: MIGRATIONS.length,
+      mentions: (db.prepare('SELECT COUNT(*) AS n FROM mentions').get() as { n: number }).n,
+    };
+    const retention = retentionStatus(ctx, db);
     if (options.json) {
-      ctx.io.out(JSON.stringify({ sources, outbox, config: reload, database }));
+      ctx.io.out(JSON.stringify({ sources, outbox, config, database, retention }));
       return 0;
     }
-    ctx.io.out('SOURCES');
-    for (const s of sources) {
-      const budget = s.rateLimit ? ` budget ${s.rateLimit.remaining}${s.rateLimit.limit !== null ? `/${s.rateLimit.limit}` : ''}` : '';
-      const state = s.skipped
-        ? `skipped (${s.skipped})`
-        : s.paused
-          ? `PAUSED: ${terminalSafe(s.paused)}`
-          : s.lastError && (!s.lastSuccess || (s.lastErrorAt ?? '') > s.lastSuccess)
-            ? `FAILING (${s.consecutiveFailures}x): ${terminalSafe(s.lastError)}`
-            : 'ok';
-      ctx.io.out(
-        `  ${s.source.padEnd(28)} ${state}\n      last success ${ago(s.lastSuccess, now)}, ${s.mentions24h} mentions/24h, ${s.polls24h} polls (${s.errors24h} failed)${budget}, next poll ${ago(s.nextPoll, now)}${s.lastGap ? `\n      gap: ${terminalSafe(s.lastGap)}` : ''}`,
-      );
-    }
-    ctx.io.out('OUTBOX');
-    ctx.io.out(
-      `  ${outbox.pending} pending${outbox.oldestPendingAt ? ` (oldest ${ago(outbox.oldestPendingAt, now)})` : ''}, ${outbox.sent} sent, ${outbox.failed} failed, ${outbox.skipped} skipped in 24h`,
-    );
-    for (const f of outbox.recentFailures) ctx.io.out(`  ${f.notifier} ${f.target}: ${terminalSafe(f.error ?? '')}`);
-    ctx.io.out('CONFIG');
-    ctx.io.out(
-      `  daemon last seen ${ago(reload.daemonHeartbeatAt, now)}; last reload ${ago(reload.lastReloadAt, now)}${reload.lastReloadError ? `; last reload FAILED: ${terminalSafe(reload.lastReloadError)}` : ''}; config on disk ${reload.configValidNow ? 'valid' : 'has errors (earshot check)'}`,
-    );
-    ctx.io.out(`DATABASE\n  ${database.path}: ${(database.bytes / 1024 / 1024).toFixed(1)} MB, schema v${database.schemaVersion}`);
+    printSources(ctx, sources, now);
+    printRest(ctx, { outbox, config, database, retention }, now);
     return 0;
   } finally {
     db.close();
   }
+}
+
+type SourceStatus = ReturnType<typeof sourceRows>['sources'][number];
+
+function printSources(ctx: Context, sources: SourceStatus[], now: number): void {
+  if (sources.length === 0) {
+    ctx.io.out('SOURCES  none configured');
+    return;
+  }
+  const rows = sources.map((s) => [
+    s.source,
+    s.state === 'failing' ? `FAILING ${s.consecutiveFailures}x` : s.state === 'ok' || s.state === 'waiting' ? s.state : s.state.toUpperCase(),
+    ago(s.lastSuccess, now),
+    String(s.mentions24h),
+    s.errors24h ? `${s.polls24h} (${s.errors24h} failed)` : String(s.polls24h),
+    s.rateLimit ? `${s.rateLimit.remaining}${s.rateLimit.limit !== null ? `/${s.rateLimit.limit}` : ''}` : '-',
+    s.state === 'skipped' || s.state === 'removed' ? '-' : s.nextPoll && Date.parse(s.nextPoll) <= now ? 'due' : ago(s.nextPoll, now),
+  ]);
+  for (const line of formatTable(['SOURCE', 'STATE', 'LAST SUCCESS', 'MENTIONS 24H', 'POLLS 24H', 'BUDGET', 'NEXT POLL'], rows, new Set([3]))) {
+    ctx.io.out(line);
+  }
+  // Details under the table: why a source is not ok, and coverage gaps.
+  for (const s of sources) {
+    const notes: string[] = [];
+    if (s.skipped) notes.push(`skipped: ${s.skipped} (set in .env, see \`earshot check\`)`);
+    if (s.paused) notes.push(`paused: ${terminalSafe(s.paused)}`);
+    else if (s.state === 'failing' && s.lastError) notes.push(`last error ${ago(s.lastErrorAt, now)}: ${terminalSafe(s.lastError)}`);
+    if (!s.configured) notes.push('no longer in sources/: its stored mentions stay until retention prunes them');
+    if (s.lastGap) notes.push(`gap: ${terminalSafe(s.lastGap)}`);
+    for (const note of notes) ctx.io.out(`  ${s.source}: ${note}`);
+  }
+}
+
+interface RestStatus {
+  outbox: ReturnType<typeof outboxSummary> & { oldestPendingAgeSeconds: number | null };
+  config: { lastReloadAt: string | null; lastReloadError: string | null; daemonHeartbeatAt: string | null; configValidNow: boolean };
+  database: { path: string; bytes: number; walBytes: number; schemaVersion: number; mentions: number };
+  retention: ReturnType<typeof retentionStatus>;
+}
+
+function printRest(ctx: Context, s: RestStatus, now: number): void {
+  const { outbox, config, database, retention } = s;
+  ctx.io.out('');
+  ctx.io.out(
+    `OUTBOX     ${outbox.pending} pending${outbox.oldestPendingAt ? ` (oldest ${ago(outbox.oldestPendingAt, now)})` : ''}; in 24h: ${outbox.sent} sent, ${outbox.failed} failed, ${outbox.skipped} skipped`,
+  );
+  for (const f of outbox.recentFailures) ctx.io.out(`           ${f.notifier} ${terminalSafe(f.target)}: ${terminalSafe(f.error ?? '')}`);
+  ctx.io.out(
+    `CONFIG     loaded ${ago(config.lastReloadAt, now)}${config.lastReloadError ? `; last reload REJECTED (last good config in force): ${terminalSafe(config.lastReloadError)}` : ''}; on disk ${config.configValidNow ? 'valid' : 'has errors (run `earshot check`)'}`,
+  );
+  const silentFor = config.daemonHeartbeatAt ? now - Date.parse(config.daemonHeartbeatAt) : null;
+  // The daemon writes a heartbeat at least every 30 s while it runs.
+  ctx.io.out(`DAEMON     last seen ${ago(config.daemonHeartbeatAt, now)}${silentFor === null || silentFor > 120_000 ? ' (not running?)' : ''}`);
+  ctx.io.out(
+    `DATABASE   ${database.path}: ${megabytes(database.bytes)}${database.walBytes ? ` + ${megabytes(database.walBytes)} WAL` : ''}, ${database.mentions} mentions, schema v${database.schemaVersion}`,
+  );
+  const last = retention.lastResult;
+  ctx.io.out(
+    `RETENTION  ${retention.setting}; ${retention.lastRunAt ? `last run ${ago(retention.lastRunAt, now)}${last ? `: pruned ${last.mentions} mentions, ${last.alerts} alerts, ${last.pollLog} poll-log rows` : ''}` : 'not run yet (the daemon prunes daily)'}`,
+  );
 }

@@ -22,6 +22,7 @@ import { loadConfig, loadEnv, type Config, type SourceConfig } from '../config/l
 import { formatProblem, hasErrors } from '../config/problems.js';
 import type { Logger } from '../core/log.js';
 import type { Analyzer } from '../core/types.js';
+import { observeReload } from '../ops/metrics.js';
 import { nextReleaseAt } from '../rules/engine.js';
 import { setMeta, type Db } from '../store/db.js';
 import { nextDeliveryAt } from '../store/outbox.js';
@@ -62,6 +63,9 @@ export class Daemon {
   private stopped = false;
   private passRunning = false;
   private passRequested = false;
+  private started = false;
+  private lastPassAt: Date | null = null;
+  private lastPassError: string | null = null;
 
   constructor(private readonly options: DaemonOptions) {
     this.config = options.config;
@@ -77,7 +81,13 @@ export class Daemon {
     return this.config;
   }
 
+  /** For /healthz: whether the loop runs, when it last completed a pass and whether that failed. */
+  health(): { running: boolean; lastPassAt: Date | null; lastPassError: string | null } {
+    return { running: this.started && !this.stopped, lastPassAt: this.lastPassAt, lastPassError: this.lastPassError };
+  }
+
   start(): void {
+    this.started = true;
     this.log.info(
       { dir: this.config.dir, brands: this.config.brands.size, sources: this.config.sources.length, rules: this.config.rules.length },
       'earshot started',
@@ -112,9 +122,12 @@ export class Daemon {
       setMeta(this.db, 'daemon.heartbeat_at', this.now().toISOString());
       this.startDuePolls();
       this.afterNewMentions();
+      this.lastPassError = null;
     } catch (err) {
+      this.lastPassError = (err as Error)?.message ?? String(err);
       this.log.error({ err }, 'daemon loop failed; retrying shortly');
     }
+    this.lastPassAt = this.now();
     this.schedule();
     this.options.onTick?.();
   }
@@ -216,6 +229,7 @@ export class Daemon {
       for (const line of lines) this.log.error({ problem: line }, 'config reload rejected');
       this.log.error({ errors: lines.length }, 'config has errors; the last good config stays in force');
       setMeta(this.db, 'config.last_reload_error', `${at}: ${lines.join(' | ')}`);
+      observeReload(false);
       return false;
     }
     for (const p of problems) this.log.warn({ problem: formatProblem(p) }, 'config warning');
@@ -223,6 +237,7 @@ export class Daemon {
     void this.deliverer.setConfig(config);
     setMeta(this.db, 'config.last_reload_at', at);
     setMeta(this.db, 'config.last_reload_error', null);
+    observeReload(true);
     this.log.info({ brands: config.brands.size, sources: config.sources.length, rules: config.rules.length }, 'config reloaded');
     this.wake();
     return true;

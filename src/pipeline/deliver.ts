@@ -13,6 +13,7 @@ import type { Logger } from '../core/log.js';
 import { notifierPlugin } from '../notifiers/registry.js';
 import type { AlertContent, Notifier } from '../notifiers/types.js';
 import type { Db } from '../store/db.js';
+import { observeDelivery } from '../ops/metrics.js';
 import { getMentions } from '../store/mentions.js';
 import { dueDeliveries, getAlert, markFailed, markRetry, markSent, type DeliveryRow } from '../store/outbox.js';
 
@@ -104,6 +105,7 @@ export class Deliverer {
         if (wait > 0) await sleep(wait, signal);
       }
       const outcome = await this.attempt(delivery, signal);
+      observeDelivery(delivery.notifier, outcome);
       this.lastSent.set(destination, this.now().getTime());
       result[outcome]++;
     }
@@ -112,8 +114,8 @@ export class Deliverer {
 
   private async attempt(delivery: DeliveryRow, signal?: AbortSignal): Promise<'sent' | 'retried' | 'failed'> {
     const at = this.now();
-    const log = this.log.child({ delivery: delivery.id, alert: delivery.alertId, notifier: delivery.notifier, target: delivery.target });
     const content = this.content(delivery);
+    const log = this.log.child({ rule: content?.rule, brand: content?.brand, delivery: delivery.id, alert: delivery.alertId, notifier: delivery.notifier, target: delivery.target });
     const notifier = this.notifier(delivery.notifier);
     if (!content || !notifier) {
       markFailed(this.db, delivery.id, at.toISOString(), content ? `notifier ${delivery.notifier} is not available` : 'alert not found');

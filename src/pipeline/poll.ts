@@ -15,6 +15,7 @@ import type { Analyzer } from '../core/types.js';
 import { sourcePlugin } from '../sources/registry.js';
 import { SourceError, type PollResult } from '../sources/types.js';
 import type { Db } from '../store/db.js';
+import { observePoll } from '../ops/metrics.js';
 import { ensureSourceState, logPoll, recordFailure, recordSuccess } from '../store/source-state.js';
 import { ingestItems, type IngestResult } from './ingest.js';
 
@@ -100,6 +101,14 @@ export async function pollSource(deps: PollDeps, source: SourceConfig): Promise<
       gap: gaps.length ? gaps.join('; ') : null,
     });
   }).immediate();
+  observePoll({
+    source: source.key,
+    type: source.type,
+    brand: source.brand,
+    outcome: result.notModified ? 'not_modified' : 'ok',
+    durationMs: finishedAt.getTime() - startedAt.getTime(),
+    stored: ingest.stored,
+  });
   if (gaps.length) sourceLog.warn({ gaps }, 'coverage gap: some mentions may be missing');
   sourceLog.info(
     {
@@ -144,6 +153,7 @@ function recordPollFailure(deps: PollDeps, source: SourceConfig, err: unknown, s
       errorKind: kind,
     });
   }).immediate();
+  observePoll({ source: source.key, type: source.type, brand: source.brand, outcome: 'error', kind, durationMs: at.getTime() - startedAt.getTime(), stored: 0 });
   const level = kind === 'internal' ? 'error' : 'warn';
   log[level](
     { source: source.key, kind, failures, retryIn: formatDuration(delay), ...(kind === 'internal' ? { err } : {}) },

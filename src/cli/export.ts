@@ -1,0 +1,176 @@
+/**
+ * `earshot export --format csv|jsonl [--brand B] [--source T] [--since 30d] [--until DATE] [--out FILE]`:
+ * stored mentions, oldest first, for spreadsheets and BI tools.
+ *
+ * CSV follows RFC 4180: a header row, CRLF line ends, every field that holds a comma, a quote, CR
+ * or LF quoted, quotes doubled; UTF-8 without a byte-order mark. Lists (matched terms, reasons)
+ * are joined with "; ". Text from the internet can start with = + - @ and would run as a formula
+ * when a spreadsheet opens the file, so such text cells get a leading ' (OWASP's advice);
+ * `--raw` turns that off for tools that are not spreadsheets. Numeric cells are never changed.
+ * JSON lines: one mention per line, the same objects as `earshot mentions --json`.
+ *
+ * Rows are streamed from SQLite, so memory stays flat however large the history.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { parseDuration } from '../core/duration.js';
+import { SOURCE_TYPES, type Mention } from '../core/types.js';
+import { createProgress, type ProgressStream } from '../ops/progress.js';
+import { rowToMention } from '../store/mentions.js';
+import { openDb, parseSince, UserError, type Context } from './context.js';
+
+export interface ExportOptions {
+  format?: string;
+  brand?: string;
+  source?: string;
+  since?: string;
+  until?: string;
+  duplicates?: boolean;
+  raw?: boolean;
+  out?: string;
+  progressStream?: ProgressStream;
+}
+
+export const CSV_COLUMNS = [
+  'id',
+  'brand',
+  'source',
+  'source_key',
+  'source_id',
+  'published_at',
+  'fetched_at',
+  'url',
+  'author',
+  'reach',
+  'kind',
+  'language',
+  'title',
+  'text',
+  'sentiment',
+  'sentiment_score',
+  'sentiment_reasons',
+  'urgency',
+  'urgency_score',
+  'urgency_reasons',
+  'matched_terms',
+  'link_url',
+  'story_key',
+  'duplicate_of',
+] as const;
+
+type Cell = string | number | null;
+
+function mentionCells(m: Mention): Cell[] {
+  return [
+    m.id,
+    m.brand,
+    m.source,
+    m.sourceKey,
+    m.sourceId,
+    m.publishedAt,
+    m.fetchedAt,
+    m.url,
+    m.author,
+    m.reach,
+    m.kind,
+    m.language,
+    m.title,
+    m.text,
+    m.sentiment.label,
+    m.sentiment.score,
+    m.sentiment.reasons.join('; '),
+    m.urgency.level,
+    m.urgency.score,
+    m.urgency.reasons.join('; '),
+    m.matchedTerms.join('; '),
+    m.linkUrl,
+    m.storyKey,
+    m.duplicateOf,
+  ];
+}
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** One RFC 4180 field. Strings that a spreadsheet would run as a formula get a leading ' unless raw. */
+export function csvField(value: Cell, raw = false): string {
+  if (value === null) return '';
+  let text = typeof value === 'number' ? String(value) : value;
+  if (typeof value === 'string' && !raw && FORMULA_START.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function csvRecord(values: readonly Cell[], raw = false): string {
+  return values.map((v) => csvField(v, raw)).join(',');
+}
+
+interface Query {
+  where: string;
+  params: Record<string, unknown>;
+}
+
+function buildQuery(options: ExportOptions, now: Date): Query {
+  const where: string[] = [];
+  const params: Record<string, unknown> = {};
+  if (options.brand) {
+    where.push('brand = @brand');
+    params.brand = options.brand;
+  }
+  if (options.source) {
+    if (!(SOURCE_TYPES as readonly string[]).includes(options.source)) {
+      throw new UserError(`--source ${options.source}: expected one of ${SOURCE_TYPES.join(', ')}`);
+    }
+    where.push('source = @source');
+    params.source = options.source;
+  }
+  if (options.since) {
+    where.push('published_at >= @since');
+    params.since = parseSince(options.since, now, parseDuration);
+  }
+  if (options.until) {
+    where.push('published_at < @until');
+    params.until = parseSince(options.until, now, parseDuration);
+  }
+  if (!options.duplicates) where.push('duplicate_of IS NULL');
+  return { where: where.length ? ` WHERE ${where.join(' AND ')}` : '', params };
+}
+
+export function exportCommand(ctx: Context, options: ExportOptions): number {
+  const format = options.format ?? 'csv';
+  if (format !== 'csv' && format !== 'jsonl') throw new UserError(`--format ${format}: expected csv or jsonl`);
+  const query = buildQuery(options, new Date());
+  const db = openDb(ctx, { readonly: true });
+  let fd: number | null = null;
+  try {
+    if (options.brand) {
+      const known = db.prepare('SELECT 1 FROM mentions WHERE brand = ? LIMIT 1').get(options.brand);
+      if (!known) ctx.log.warn({ brand: options.brand }, 'no stored mentions of this brand');
+    }
+    if (options.out) {
+      try {
+        fd = openSync(options.out, 'w', 0o600);
+      } catch (err) {
+        throw new UserError(`--out ${options.out}: cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      }
+    }
+    const write = (line: string): void => {
+      // io.out ends lines with LF; CSV records end with CRLF.
+      if (fd === null) ctx.io.out(format === 'csv' ? `${line}\r` : line);
+      else writeSync(fd, line + (format === 'csv' ? '\r\n' : '\n'));
+    };
+    const total = (db.prepare(`SELECT COUNT(*) AS n FROM mentions${query.where}`).get(query.params) as { n: number }).n;
+    const progress = createProgress('export', { total, unit: 'mentions', ...(options.progressStream ? { stream: options.progressStream } : {}) });
+    if (format === 'csv') write(csvRecord(CSV_COLUMNS));
+    let count = 0;
+    const rows = db.prepare(`SELECT * FROM mentions${query.where} ORDER BY published_at, id`).iterate(query.params);
+    for (const row of rows) {
+      const mention = rowToMention(row as Parameters<typeof rowToMention>[0]);
+      write(format === 'csv' ? csvRecord(mentionCells(mention), options.raw) : JSON.stringify(mention));
+      count++;
+      progress.tick();
+    }
+    progress.done(`${count} mentions${options.out ? ` written to ${options.out}` : ''}`);
+    return 0;
+  } finally {
+    if (fd !== null) closeSync(fd);
+    db.close();
+  }
+}

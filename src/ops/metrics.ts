@@ -1,0 +1,297 @@
+/**
+ * Prometheus metrics (prom-client), served at /metrics by `earshot run --http`.
+ *
+ * Two kinds:
+ *   - events, counted in this process as they happen (the pipeline calls `observe*`): polls by
+ *     source and outcome, poll durations, mentions ingested, alert deliveries, config reloads,
+ *     retention runs. Counters start at 0 when the process starts, as Prometheus expects.
+ *   - state, read from the database at scrape time: alerts pending, the oldest pending alert's
+ *     age, each source's rate-limit budget, last success and failure streak, the last reload,
+ *     the database size. Reading at scrape time keeps them right across restarts and reloads.
+ * Label values are earshot's own ids (source keys like `acme/rss`, rule names, notifier types),
+ * never URLs or tokens.
+ */
+import { statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { getMeta, schemaVersion, type Db } from '../store/db.js';
+import type { PruneResult } from '../store/retention.js';
+
+const require = createRequire(import.meta.url);
+const { version } = require('../../package.json') as { version: string };
+
+/** Events counted in this process. */
+export const eventRegistry = new Registry();
+const registers = [eventRegistry];
+
+const polls = new Counter({
+  name: 'earshot_polls_total',
+  help: 'Polls by source and outcome (ok, not_modified, error).',
+  labelNames: ['source', 'type', 'outcome'] as const,
+  registers,
+});
+const pollErrors = new Counter({
+  name: 'earshot_poll_errors_total',
+  help: 'Failed polls by source and error kind (network, http, rate_limit, auth, config, parse, internal...).',
+  labelNames: ['source', 'kind'] as const,
+  registers,
+});
+const pollDuration = new Histogram({
+  name: 'earshot_poll_duration_seconds',
+  help: 'Duration of one poll of one source, including paging and storing.',
+  labelNames: ['source', 'type'] as const,
+  buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+  registers,
+});
+const mentionsIngested = new Counter({
+  name: 'earshot_mentions_ingested_total',
+  help: 'Mentions stored (new, matching the brand query, duplicates included) by brand and source.',
+  labelNames: ['brand', 'source'] as const,
+  registers,
+});
+const alertsSent = new Counter({
+  name: 'earshot_alerts_sent_total',
+  help: 'Alert deliveries the service accepted, by notifier.',
+  labelNames: ['notifier'] as const,
+  registers,
+});
+const alertsFailed = new Counter({
+  name: 'earshot_alerts_failed_total',
+  help: 'Alert deliveries given up (a final error, or 24 h of retries), by notifier.',
+  labelNames: ['notifier'] as const,
+  registers,
+});
+const alertRetries = new Counter({
+  name: 'earshot_alert_retries_total',
+  help: 'Alert delivery attempts that failed and will be retried (429, 5xx, network), by notifier.',
+  labelNames: ['notifier'] as const,
+  registers,
+});
+const configReloads = new Counter({
+  name: 'earshot_config_reloads_total',
+  help: 'Config reloads after a change in sources/, rules/ or .env, by result (ok, error: the last good config stays).',
+  labelNames: ['result'] as const,
+  registers,
+});
+const retentionPruned = new Counter({
+  name: 'earshot_retention_pruned_total',
+  help: 'Rows deleted by retention, by table.',
+  labelNames: ['table'] as const,
+  registers,
+});
+new Gauge({
+  name: 'earshot_build_info',
+  help: 'The running earshot version (always 1).',
+  labelNames: ['version'] as const,
+  registers,
+}).set({ version }, 1);
+
+export type PollMetricOutcome = 'ok' | 'not_modified' | 'error';
+
+export interface PollObservation {
+  source: string;
+  type: string;
+  brand: string;
+  outcome: PollMetricOutcome;
+  /** Error kind, for outcome 'error'. */
+  kind?: string;
+  durationMs: number;
+  stored: number;
+}
+
+export function observePoll(o: PollObservation): void {
+  polls.inc({ source: o.source, type: o.type, outcome: o.outcome });
+  pollDuration.observe({ source: o.source, type: o.type }, Math.max(0, o.durationMs) / 1000);
+  if (o.outcome === 'error') pollErrors.inc({ source: o.source, kind: o.kind ?? 'internal' });
+  if (o.stored > 0) mentionsIngested.inc({ brand: o.brand, source: o.source }, o.stored);
+}
+
+export function observeDelivery(notifier: string, outcome: 'sent' | 'retried' | 'failed'): void {
+  if (outcome === 'sent') alertsSent.inc({ notifier });
+  else if (outcome === 'failed') alertsFailed.inc({ notifier });
+  else alertRetries.inc({ notifier });
+}
+
+export function observeReload(ok: boolean): void {
+  configReloads.inc({ result: ok ? 'ok' : 'error' });
+}
+
+export function observeRetention(result: PruneResult): void {
+  retentionPruned.inc({ table: 'mentions' }, result.mentions);
+  retentionPruned.inc({ table: 'alerts' }, result.alerts);
+  retentionPruned.inc({ table: 'poll_log' }, result.pollLog);
+}
+
+let defaultsRegistered = false;
+/** Process metrics (memory, CPU, event-loop lag): registered once, when a server first needs them. */
+function registerProcessMetrics(): void {
+  if (defaultsRegistered) return;
+  defaultsRegistered = true;
+  collectDefaultMetrics({ register: eventRegistry });
+}
+
+export interface StateMetricsOptions {
+  db: Db;
+  dbPath: string;
+  now?: () => Date;
+}
+
+const seconds = (iso: string | null): number | null => {
+  if (!iso) return null;
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? null : t / 1000;
+};
+
+/** Gauges read from the database at scrape time. */
+export function createStateRegistry(options: StateMetricsOptions): Registry {
+  const { db, dbPath } = options;
+  const now = options.now ?? (() => new Date());
+  const registry = new Registry();
+  const reg = [registry];
+
+  new Gauge({
+    name: 'earshot_alerts_pending',
+    help: 'Alert deliveries waiting in the outbox (new or being retried), by notifier.',
+    labelNames: ['notifier'] as const,
+    registers: reg,
+    collect() {
+      this.reset();
+      for (const notifier of ['slack', 'email']) this.set({ notifier }, 0);
+      const rows = db
+        .prepare("SELECT notifier, COUNT(*) AS n FROM deliveries WHERE status = 'pending' GROUP BY notifier")
+        .all() as Array<{ notifier: string; n: number }>;
+      for (const r of rows) this.set({ notifier: r.notifier }, r.n);
+    },
+  });
+  new Gauge({
+    name: 'earshot_outbox_oldest_pending_age_seconds',
+    help: 'Age of the oldest alert still waiting for delivery; 0 when none waits.',
+    registers: reg,
+    collect() {
+      const row = db
+        .prepare("SELECT MIN(a.created_at) AS at FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE d.status = 'pending'")
+        .get() as { at: string | null } | undefined;
+      const at = seconds(row?.at ?? null);
+      this.set(at === null ? 0 : Math.max(0, now().getTime() / 1000 - at));
+    },
+  });
+
+  interface StateRow {
+    source_key: string;
+    rate_remaining: number | null;
+    rate_limit: number | null;
+    last_success_at: string | null;
+    consecutive_failures: number;
+  }
+  const sourceStates = (): StateRow[] =>
+    db.prepare('SELECT source_key, rate_remaining, rate_limit, last_success_at, consecutive_failures FROM source_state').all() as StateRow[];
+  new Gauge({
+    name: 'earshot_source_rate_limit_remaining',
+    help: 'Requests left in the current rate-limit window, as the service last said (sources that report one).',
+    labelNames: ['source'] as const,
+    registers: reg,
+    collect() {
+      this.reset();
+      for (const s of sourceStates()) if (s.rate_remaining !== null) this.set({ source: s.source_key }, s.rate_remaining);
+    },
+  });
+  new Gauge({
+    name: 'earshot_source_rate_limit_limit',
+    help: 'Size of the rate-limit window, as the service last said.',
+    labelNames: ['source'] as const,
+    registers: reg,
+    collect() {
+      this.reset();
+      for (const s of sourceStates()) if (s.rate_limit !== null) this.set({ source: s.source_key }, s.rate_limit);
+    },
+  });
+  new Gauge({
+    name: 'earshot_source_last_success_timestamp_seconds',
+    help: 'When each source last polled successfully (Unix time).',
+    labelNames: ['source'] as const,
+    registers: reg,
+    collect() {
+      this.reset();
+      for (const s of sourceStates()) {
+        const at = seconds(s.last_success_at);
+        if (at !== null) this.set({ source: s.source_key }, at);
+      }
+    },
+  });
+  new Gauge({
+    name: 'earshot_source_consecutive_failures',
+    help: 'Failed polls in a row per source (0 after a success).',
+    labelNames: ['source'] as const,
+    registers: reg,
+    collect() {
+      this.reset();
+      for (const s of sourceStates()) this.set({ source: s.source_key }, s.consecutive_failures);
+    },
+  });
+  new Gauge({
+    name: 'earshot_config_last_reload_success',
+    help: '1 when the last config load or reload was applied, 0 when it was rejected (the last good config stays).',
+    registers: reg,
+    collect() {
+      this.set(getMeta(db, 'config.last_reload_error') ? 0 : 1);
+    },
+  });
+  new Gauge({
+    name: 'earshot_config_last_reload_timestamp_seconds',
+    help: 'When the config in force was loaded (Unix time).',
+    registers: reg,
+    collect() {
+      this.set(seconds(getMeta(db, 'config.last_reload_at')) ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'earshot_database_size_bytes',
+    help: 'Size of the SQLite database file plus its write-ahead log.',
+    registers: reg,
+    collect() {
+      this.set(fileSize(dbPath) + fileSize(`${dbPath}-wal`));
+    },
+  });
+  new Gauge({
+    name: 'earshot_database_schema_version',
+    help: 'Schema version of the database (migrations applied).',
+    registers: reg,
+    collect() {
+      this.set(schemaVersion(db));
+    },
+  });
+  new Gauge({
+    name: 'earshot_mentions_stored',
+    help: 'Mentions in the database by brand (bounded by retention).',
+    labelNames: ['brand'] as const,
+    registers: reg,
+    collect() {
+      this.reset();
+      const rows = db.prepare('SELECT brand, COUNT(*) AS n FROM mentions GROUP BY brand').all() as Array<{ brand: string; n: number }>;
+      for (const r of rows) this.set({ brand: r.brand }, r.n);
+    },
+  });
+  new Gauge({
+    name: 'earshot_retention_last_run_timestamp_seconds',
+    help: 'When retention last pruned the database (Unix time); 0 before the first run.',
+    registers: reg,
+    collect() {
+      this.set(seconds(getMeta(db, 'retention.last_run_at')) ?? 0);
+    },
+  });
+  return registry;
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Everything /metrics serves: process events, database state and process metrics. */
+export function createMetricsRegistry(options: StateMetricsOptions): Registry {
+  registerProcessMetrics();
+  return Registry.merge([eventRegistry, createStateRegistry(options)]);
+}
