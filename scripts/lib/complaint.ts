@@ -14,29 +14,46 @@ export function classWeights(labels: number[], classes: number, power: number): 
   return counts.map((n) => Math.pow(labels.length / (classes * Math.max(1, n)), power));
 }
 
-export const COMPLAINT_FEATURES: FeatureConfig = { bits: 18, wordNgrams: 2, charMin: 3, charMax: 5, negateChars: true };
+// The sentiment model's n-gram settings, so the analyzer extracts features once for both.
+export const COMPLAINT_FEATURES: FeatureConfig = { bits: 18, wordNgrams: 3, charMin: 3, charMax: 5, negateChars: true };
 export const COMPLAINT_FILE = 'complaints_preotiuc2019.csv';
-export const COMPLAINT_OPTS = { epochs: 8, lr: 0.1, l2: 1e-4 };
+export const COMPLAINT_OPTS = { epochs: 6, lr: 0.1, l2: 1e-4 };
 
-export function complaintData(): { ids: Int32Array[]; labels: number[] } {
+/** Dense inputs from the sentiment model: P(negative), P(positive). */
+export type SentimentProbe = (text: string) => [number, number];
+
+export interface ComplaintData {
+  ids: Int32Array[];
+  labels: number[];
+  dense: Float32Array[] | null;
+}
+
+export function complaintData(probe?: SentimentProbe): ComplaintData {
   const file = path.join(TRAIN_DIR, COMPLAINT_FILE);
   const rows = readLabelled(file);
   const labels = rows.map((r) => {
     if (r.label !== 'complaint' && r.label !== 'not_complaint') throw new Error(`${file}: unknown label "${r.label}"`);
     return r.label === 'complaint' ? 1 : 0;
   });
-  return { ids: featurize(rows.map((r) => r.text), COMPLAINT_FEATURES), labels };
+  const dense = probe ? rows.map((r) => Float32Array.from(probe(r.text))) : null;
+  return { ids: featurize(rows.map((r) => r.text), COMPLAINT_FEATURES), labels, dense };
 }
 
-export function fitComplaint(ids: Int32Array[], labels: number[]): Float32Array {
+export function fitComplaint(ids: Int32Array[], labels: number[], dense: Float32Array[] | null): Float32Array {
   const cw = classWeights(labels, 2, 1);
-  const examples = ids.map((x, i) => ({ ids: x, label: labels[i]!, weight: cw[labels[i]!]! }));
-  return trainLinear(examples, { bits: COMPLAINT_FEATURES.bits, classes: 2, seed: SEED, ...COMPLAINT_OPTS });
+  const examples = ids.map((x, i) => ({ ids: x, label: labels[i]!, weight: cw[labels[i]!]!, dense: dense?.[i] }));
+  return trainLinear(examples, {
+    bits: COMPLAINT_FEATURES.bits,
+    classes: 2,
+    seed: SEED,
+    ...COMPLAINT_OPTS,
+    dense: dense ? 2 : 0,
+  });
 }
 
 /** 10-fold cross-validated F1 of the complaint class (the paper's measure). */
-export function crossValidateComplaint(folds = 10): { f1: number; accuracy: number; auc?: number } {
-  const { ids, labels } = complaintData();
+export function crossValidateComplaint(probe?: SentimentProbe, folds = 10): { f1: number; accuracy: number } {
+  const { ids, labels, dense } = complaintData(probe);
   const order = ids.map((_x, i) => i);
   shuffleInPlace(order, mulberry32(SEED));
   const pred = new Array<number>(ids.length).fill(0);
@@ -44,9 +61,13 @@ export function crossValidateComplaint(folds = 10): { f1: number; accuracy: numb
   for (let k = 0; k < folds; k++) {
     const test = new Set(order.filter((_i, j) => j % folds === k));
     const trainIdx = order.filter((i) => !test.has(i));
-    const w = fitComplaint(trainIdx.map((i) => ids[i]!), trainIdx.map((i) => labels[i]!));
+    const w = fitComplaint(
+      trainIdx.map((i) => ids[i]!),
+      trainIdx.map((i) => labels[i]!),
+      dense ? trainIdx.map((i) => dense[i]!) : null,
+    );
     for (const i of test) {
-      predictLogits(w, ids[i]!, 2, out);
+      predictLogits(w, ids[i]!, 2, out, dense?.[i], (1 << COMPLAINT_FEATURES.bits) * 2);
       pred[i] = out[1]! > out[0]! ? 1 : 0;
     }
   }

@@ -7,12 +7,13 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AnalyzeInput, Analysis, Analyzer, Sentiment } from '../core/types.js';
+import { createFeatureBuffer, extractFeatures, type FeatureBuffer } from './features/extract.js';
 import { tokenize, type Token } from './features/tokenize.js';
 import { LanguageDetector } from './language/index.js';
 import { loadLinearModel } from './sentiment/linear-model.js';
-import { SentimentModel, compileVocabulary } from './sentiment/index.js';
+import { SentimentModel, compileVocabulary, type VocabularyEntry } from './sentiment/index.js';
 import { ComplaintModel } from './urgency/complaint.js';
-import { scoreUrgency, urgencyLevel, URGENCY_THRESHOLDS } from './urgency/index.js';
+import { scoreUrgency, urgencyLevel, URGENCY_THRESHOLDS, type UrgencySignals } from './urgency/index.js';
 
 export { urgencyLevel, URGENCY_THRESHOLDS };
 
@@ -41,6 +42,9 @@ interface LoadedModels {
   sentiment: SentimentModel;
   complaint: ComplaintModel;
   language: LanguageDetector;
+  /** Whether the complaint model can reuse the sentiment model's features. */
+  shareFeatures: boolean;
+  buf: FeatureBuffer;
 }
 
 const loaded = new Map<string, LoadedModels>();
@@ -53,10 +57,14 @@ function loadModels(dir: string): LoadedModels {
     if (!existsSync(file)) throw new Error(`analyzer model ${file} is missing; run \`npm run train\` or pass the right modelDir`);
     return file;
   };
+  const sentiment = new SentimentModel(loadLinearModel(need('sentiment.bin')));
+  const complaint = new ComplaintModel(loadLinearModel(need('complaint.bin')));
   const models: LoadedModels = {
-    sentiment: new SentimentModel(loadLinearModel(need('sentiment.bin'))),
-    complaint: new ComplaintModel(loadLinearModel(need('complaint.bin'))),
+    sentiment,
+    complaint,
     language: LanguageDetector.fromFile(need('english-words.txt')),
+    shareFeatures: complaint.canShare(sentiment.features),
+    buf: createFeatureBuffer(),
   };
   loaded.set(dir, models);
   return models;
@@ -80,28 +88,54 @@ function analyze(models: LoadedModels, input: AnalyzeInput): Analysis {
   const text = joinTitle(input);
   const tokens = tokenize(text);
   const language = models.language.detect(text, tokens);
-  const vocabulary = input.brand?.vocabulary;
-  const sentiment: Sentiment = language.supported
-    ? models.sentiment.score(tokens, compileVocabulary(vocabulary))
-    : { label: 'unknown', score: 0, reasons: [`language not supported: ${language.code ?? 'unrecognised'} (the sentiment model is trained on English)`] };
-  const complaint = language.supported ? models.complaint.probability(tokens) : 0;
-  const urgency = scoreUrgency(text, {
+  const brand = brandTerms(input.brand?.vocabulary);
+  if (!language.supported) {
+    const sentiment: Sentiment = {
+      label: 'unknown',
+      score: 0,
+      reasons: [`language not supported: ${language.code ?? 'unrecognised'} (the sentiment model is trained on English)`],
+    };
+    const urgency = scoreUrgency(text, urgencySignals(input, 0, sentiment, brand.neutralWords));
+    return { sentiment, urgency, language: language.code };
+  }
+  extractFeatures(tokens, models.sentiment.features, models.buf);
+  const sentiment = models.sentiment.score(tokens, brand.entries, models.buf);
+  const complaint = models.complaint.probability(tokens, models.shareFeatures ? models.buf : undefined);
+  const urgency = scoreUrgency(text, urgencySignals(input, complaint, sentiment, brand.neutralWords));
+  return { sentiment, urgency, language: language.code };
+}
+
+function urgencySignals(input: AnalyzeInput, complaint: number, sentiment: Sentiment, neutralWords: ReadonlySet<string>): UrgencySignals {
+  return {
     complaint,
     sentimentScore: sentiment.score,
     negative: sentiment.label === 'negative',
     reach: input.reach,
     metrics: input.metrics,
     handles: input.brand?.handles ?? [],
-    neutralWords: neutralWordsOf(vocabulary),
-  });
-  return { sentiment, urgency, language: language.code };
+    neutralWords,
+  };
 }
 
-function neutralWordsOf(vocabulary: Record<string, number> | undefined): Set<string> {
-  const out = new Set<string>();
-  if (!vocabulary) return out;
-  for (const [word, weight] of Object.entries(vocabulary)) if (weight >= 0) out.add(word.toLowerCase());
-  return out;
+interface BrandTerms {
+  entries: VocabularyEntry[];
+  /** Vocabulary words that are not bad news for the brand (weight >= 0): never crisis words. */
+  neutralWords: Set<string>;
+}
+
+const NO_TERMS: BrandTerms = { entries: [], neutralWords: new Set() };
+// Brand contexts are long-lived config objects: compile each vocabulary once.
+const compiled = new WeakMap<Record<string, number>, BrandTerms>();
+
+function brandTerms(vocabulary: Record<string, number> | undefined): BrandTerms {
+  if (!vocabulary) return NO_TERMS;
+  const cached = compiled.get(vocabulary);
+  if (cached) return cached;
+  const neutralWords = new Set<string>();
+  for (const [word, weight] of Object.entries(vocabulary)) if (weight >= 0) neutralWords.add(word.toLowerCase());
+  const terms = { entries: compileVocabulary(vocabulary), neutralWords };
+  compiled.set(vocabulary, terms);
+  return terms;
 }
 
 export type { Token };

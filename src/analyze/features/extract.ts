@@ -25,8 +25,13 @@ export interface FeatureBuffer {
   owner: Int32Array;
   /** Number of tokens the feature spans. */
   span: Uint8Array;
+  /** FEATURE_KIND of each feature. */
+  kind: Uint8Array;
   n: number;
 }
+
+/** Feature kinds, for models that treat word features specially (the learned lexicon). */
+export const FEATURE_KIND = { unigram: 0, bigram: 1, trigram: 2, char: 3, flag: 4 } as const;
 
 const SEED_UNI = hashString('w1');
 const SEED_NEG = hashString('neg');
@@ -39,71 +44,102 @@ const SEED_SHOUT = hashString('shout');
 const SEED_BIAS = hashString('bias');
 
 export function createFeatureBuffer(capacity = 4096): FeatureBuffer {
-  return { ids: new Int32Array(capacity), owner: new Int32Array(capacity), span: new Uint8Array(capacity), n: 0 };
+  return {
+    ids: new Int32Array(capacity),
+    owner: new Int32Array(capacity),
+    span: new Uint8Array(capacity),
+    kind: new Uint8Array(capacity),
+    n: 0,
+  };
 }
 
-function grow(buf: FeatureBuffer): void {
-  const size = buf.ids.length * 2;
-  const ids = new Int32Array(size);
-  const owner = new Int32Array(size);
-  const span = new Uint8Array(size);
-  ids.set(buf.ids);
-  owner.set(buf.owner);
-  span.set(buf.span);
-  buf.ids = ids;
-  buf.owner = owner;
-  buf.span = span;
+function ensureCapacity(buf: FeatureBuffer, size: number): void {
+  if (buf.ids.length >= size) return;
+  let capacity = buf.ids.length;
+  while (capacity < size) capacity *= 2;
+  buf.ids = new Int32Array(capacity);
+  buf.owner = new Int32Array(capacity);
+  buf.span = new Uint8Array(capacity);
+  buf.kind = new Uint8Array(capacity);
 }
+
+const MAX_CHAR_WORD = 22;
+let hashScratch = new Uint32Array(256);
 
 /** Fills `buf` with the features of `tokens`; returns the number of features. */
 export function extractFeatures(tokens: readonly Token[], cfg: FeatureConfig, buf: FeatureBuffer): number {
   const mask = (1 << cfg.bits) - 1;
-  buf.n = 0;
-  const push = (h: number, owner: number, span: number): void => {
-    if (buf.n === buf.ids.length) grow(buf);
-    buf.ids[buf.n] = finalizeHash(h) & mask;
-    buf.owner[buf.n] = owner;
-    buf.span[buf.n] = span;
-    buf.n++;
-  };
-  const hashes = new Array<number>(tokens.length);
-  for (let i = 0; i < tokens.length; i++) {
+  const count = tokens.length;
+  const useChars = cfg.charMax > 0;
+  // Upper bound of the features this text can produce, so the loop below never checks.
+  let bound = 1;
+  for (const t of tokens) bound += 5 + (useChars ? 3 * (t.norm.length + 2) : 0);
+  ensureCapacity(buf, bound);
+  if (hashScratch.length < count) hashScratch = new Uint32Array(count * 2);
+  const hashes = hashScratch;
+  const ids = buf.ids;
+  const owners = buf.owner;
+  const spans = buf.span;
+  const kinds = buf.kind;
+  let n = 0;
+  for (let i = 0; i < count; i++) {
     const t = tokens[i]!;
     const h = hashString(t.norm);
     hashes[i] = h;
-    push(combineHash(t.negated ? SEED_NEG : SEED_UNI, h), i, 1);
-    if (t.elongated) push(SEED_ELONG, i, 1);
-    if (t.shouted) push(SEED_SHOUT, i, 1);
-    if (cfg.charMax > 0 && (t.kind === 'word' || t.kind === 'hashtag')) {
-      pushCharNgrams(t.norm, cfg, t.negated && cfg.negateChars ? SEED_CHAR_NEG : SEED_CHAR, i, push);
+    ids[n] = finalizeHash(combineHash(t.negated ? SEED_NEG : SEED_UNI, h)) & mask;
+    owners[n] = i;
+    spans[n] = 1;
+    kinds[n++] = FEATURE_KIND.unigram;
+    if (t.elongated) {
+      ids[n] = finalizeHash(SEED_ELONG) & mask;
+      owners[n] = i;
+      spans[n] = 1;
+      kinds[n++] = FEATURE_KIND.flag;
     }
-    if (cfg.wordNgrams >= 2 && i >= 1) push(combineHash(combineHash(SEED_BI, hashes[i - 1]!), h), i - 1, 2);
+    if (t.shouted) {
+      ids[n] = finalizeHash(SEED_SHOUT) & mask;
+      owners[n] = i;
+      spans[n] = 1;
+      kinds[n++] = FEATURE_KIND.flag;
+    }
+    if (useChars && (t.kind === 'word' || t.kind === 'hashtag') && t.norm.length <= MAX_CHAR_WORD) {
+      // Character n-grams of "<word>", hashed incrementally without building the padded string.
+      const word = t.norm;
+      const len = word.length + 2;
+      const seed = t.negated && cfg.negateChars ? SEED_CHAR_NEG : SEED_CHAR;
+      for (let start = 0; start + cfg.charMin <= len; start++) {
+        let g = seed;
+        const end = Math.min(len, start + cfg.charMax);
+        for (let j = start; j < end; j++) {
+          g ^= j === 0 ? 60 : j === len - 1 ? 62 : word.charCodeAt(j - 1);
+          g = Math.imul(g, 0x01000193) >>> 0;
+          if (j - start + 1 >= cfg.charMin) {
+            ids[n] = finalizeHash(g) & mask;
+            owners[n] = i;
+            spans[n] = 1;
+            kinds[n++] = FEATURE_KIND.char;
+          }
+        }
+      }
+    }
+    if (cfg.wordNgrams >= 2 && i >= 1) {
+      ids[n] = finalizeHash(combineHash(combineHash(SEED_BI, hashes[i - 1]!), h)) & mask;
+      owners[n] = i - 1;
+      spans[n] = 2;
+      kinds[n++] = FEATURE_KIND.bigram;
+    }
     if (cfg.wordNgrams >= 3 && i >= 2) {
-      push(combineHash(combineHash(combineHash(SEED_TRI, hashes[i - 2]!), hashes[i - 1]!), h), i - 2, 3);
+      ids[n] = finalizeHash(combineHash(combineHash(combineHash(SEED_TRI, hashes[i - 2]!), hashes[i - 1]!), h)) & mask;
+      owners[n] = i - 2;
+      spans[n] = 3;
+      kinds[n++] = FEATURE_KIND.trigram;
     }
   }
   // A bias feature owned by no word keeps empty texts scoreable.
-  push(SEED_BIAS, -1, 0);
-  return buf.n;
-}
-
-function pushCharNgrams(
-  word: string,
-  cfg: FeatureConfig,
-  seed: number,
-  owner: number,
-  push: (h: number, owner: number, span: number) => void,
-): void {
-  const padded = `<${word}>`;
-  const len = padded.length;
-  if (len > 24) return; // long runs (glued hashtags, garbage) add noise and cost
-  for (let start = 0; start + cfg.charMin <= len; start++) {
-    let h = seed;
-    const end = Math.min(len, start + cfg.charMax);
-    for (let j = start; j < end; j++) {
-      h ^= padded.charCodeAt(j);
-      h = Math.imul(h, 0x01000193) >>> 0;
-      if (j - start + 1 >= cfg.charMin) push(h, owner, 1);
-    }
-  }
+  ids[n] = finalizeHash(SEED_BIAS) & mask;
+  owners[n] = -1;
+  spans[n] = 0;
+  kinds[n++] = FEATURE_KIND.flag;
+  buf.n = n;
+  return n;
 }

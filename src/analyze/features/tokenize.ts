@@ -141,7 +141,7 @@ export function tokenize(input: string): Token[] {
     let token: Token;
     if (m[1] !== undefined) token = make('<url>', raw, 'url');
     else if (m[2] !== undefined) token = make('@user', raw, 'mention');
-    else if (m[3] !== undefined) token = make(wordForm(raw.toLowerCase()), raw, 'hashtag');
+    else if (m[3] !== undefined) token = make(wordForm(raw.toLowerCase(), true), raw, 'hashtag');
     else if (m[4] !== undefined) token = make(raw.toLowerCase(), raw, 'emoticon');
     else if (m[5] !== undefined) token = make(raw.replace(/\uFE0F|\p{Emoji_Modifier}/gu, ''), raw, 'emoji');
     else if (m[6] !== undefined) token = wordToken(raw);
@@ -164,18 +164,26 @@ function make(norm: string, raw: string, kind: TokenKind): Token {
   return { norm, raw, kind, negated: false, elongated: false, shouted: false };
 }
 
-function wordForm(lower: string): string {
-  const squeezed = lower.replace(ELONGATION_RE, '$1$1');
+/** True when some character repeats three times in a row ("soooo"); cheaper than the regex. */
+function hasTripleRun(word: string): boolean {
+  for (let i = 2; i < word.length; i++) {
+    const c = word.charCodeAt(i);
+    if (c === word.charCodeAt(i - 1) && c === word.charCodeAt(i - 2)) return true;
+  }
+  return false;
+}
+
+function wordForm(lower: string, elongated: boolean): string {
+  const squeezed = elongated ? lower.replace(ELONGATION_RE, '$1$1') : lower;
   // "don't" and "dont" are the same word in tweets.
   return squeezed.includes("'") ? squeezed.replace(/'/g, '') : squeezed;
 }
 
 function wordToken(raw: string): Token {
   const lower = raw.toLowerCase();
-  const norm = wordForm(lower);
-  const token = make(norm, raw, 'word');
-  token.elongated = ELONGATION_RE.test(lower);
-  ELONGATION_RE.lastIndex = 0;
+  const elongated = hasTripleRun(lower) && /(\p{L})\1{2,}/u.test(lower);
+  const token = make(wordForm(lower, elongated), raw, 'word');
+  token.elongated = elongated;
   token.shouted = raw.length >= 3 && raw !== lower && raw === raw.toUpperCase();
   return token;
 }

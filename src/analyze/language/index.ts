@@ -10,7 +10,7 @@
  * script is "unclear" (null) and analysed as English.
  */
 import { readFileSync } from 'node:fs';
-import { franc } from 'franc-min';
+import { franc, francAll } from 'franc-min';
 import type { Token } from '../features/tokenize.js';
 
 export interface LanguageGuess {
@@ -47,24 +47,31 @@ const ISO3_TO_1: Record<string, string> = {
   heb: 'he', aka: 'ak', nya: 'ny', run: 'rn', kat: 'ka', hye: 'hy', khm: 'km', lao: 'lo',
 };
 
+/** Latin-script languages franc may name when the words are not English. */
+const LATIN_CANDIDATES = ['eng', 'spa', 'por', 'fra', 'deu', 'ita', 'nld', 'ind', 'tur', 'pol', 'ron', 'swe', 'ces', 'hun', 'vie', 'tgl', 'swh', 'zlm', 'hrv', 'jav', 'sun', 'ceb', 'hau', 'yor', 'som', 'zul', 'uzn', 'azj'];
+
 function iso1(code: string): string {
   return ISO3_TO_1[code] ?? code;
 }
 
 /** Letters outside Latin script (Latin, Latin-1 and Latin Extended count as Latin). */
+const LETTER_RE = /\p{L}/u;
+
 function scriptCounts(text: string): { latin: number; other: number; han: number; kana: number; hangul: number } {
   let latin = 0;
   let other = 0;
   let han = 0;
   let kana = 0;
   let hangul = 0;
-  for (const ch of text) {
-    const c = ch.codePointAt(0)!;
-    if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 0xc0 && c <= 0x24f)) latin++;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) {
+      if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) latin++;
+    } else if (c >= 0xc0 && c <= 0x24f) latin++;
     else if (c >= 0x3040 && c <= 0x30ff) kana++;
     else if (c >= 0x4e00 && c <= 0x9fff) han++;
     else if (c >= 0xac00 && c <= 0xd7af) hangul++;
-    else if (c >= 0x370 && /\p{L}/u.test(ch)) other++;
+    else if (c >= 0x370 && c < 0xd800 && LETTER_RE.test(text[i]!)) other++;
   }
   return { latin, other: other + han + kana + hangul, han, kana, hangul };
 }
@@ -91,7 +98,8 @@ export class LanguageDetector {
     let known = 0;
     const votes = new Map<string, number>();
     for (const t of tokens) {
-      if (t.kind !== 'word') continue;
+      // One-letter words ("I", "a") say little and are not in the word list.
+      if (t.kind !== 'word' || t.norm.length < 2) continue;
       words++;
       if (this.english.has(t.norm)) known++;
       const langs = FOREIGN.get(t.norm);
@@ -110,12 +118,18 @@ export class LanguageDetector {
       return { code: bestLang, supported: false };
     }
     if (words < 3) return { code: null, supported: true };
-    if (share >= 0.6) return { code: 'en', supported: true };
-    // Not clearly English: ask the trigram model, and believe it only when the words agree.
-    const guess = franc(text, { minLength: 10 });
-    if (guess === 'eng' || guess === 'und') return { code: share >= 0.4 ? 'en' : null, supported: true };
-    if (share < 0.4 && words >= 4) return { code: iso1(guess), supported: false };
-    return { code: null, supported: true };
+    if (share >= 0.4) return { code: 'en', supported: true };
+    if (words < 4) return { code: null, supported: true };
+    // Mostly unknown words: ask the trigram model (only here, it is slow), and believe a
+    // language other than English only because the words did not look English either.
+    const ranked = francAll(text, { minLength: 10, only: LATIN_CANDIDATES });
+    const [best, bestScore] = ranked[0] ?? ['und', 0];
+    if (best === 'und') return { code: null, supported: true };
+    if (best === 'eng') return { code: 'en', supported: true };
+    // Names, lists and rare words fool trigram models: English close behind is "unclear".
+    const english = ranked.find(([lang]) => lang === 'eng')?.[1] ?? 0;
+    if (english >= 0.9 * bestScore) return { code: null, supported: true };
+    return { code: iso1(best), supported: false };
   }
 
   private otherScript(text: string, script: { han: number; kana: number; hangul: number; other: number }): LanguageGuess {

@@ -13,7 +13,7 @@
  * or negative (weight < 0) logit instead; weight 0 makes it neutral.
  */
 import type { Sentiment, SentimentLabel } from '../../core/types.js';
-import { createFeatureBuffer, extractFeatures, type FeatureBuffer } from '../features/extract.js';
+import { createFeatureBuffer, extractFeatures, type FeatureBuffer, type FeatureConfig } from '../features/extract.js';
 import { isNegator, type Token } from '../features/tokenize.js';
 import { createScratch, scoreFeatures, softmax, type LinearModel, type ScoreScratch } from './linear-model.js';
 
@@ -28,6 +28,7 @@ const MAX_REASONS = 4;
 const NEG = 0;
 const NEU = 1;
 const POS = 2;
+const PULL = { up: POS, down: NEG };
 const LABELS: readonly SentimentLabel[] = ['negative', 'neutral', 'positive'];
 
 export interface VocabularyEntry {
@@ -69,12 +70,22 @@ export class SentimentModel {
     return this.model.header;
   }
 
-  score(tokens: readonly Token[], vocabulary: readonly VocabularyEntry[]): Sentiment {
-    extractFeatures(tokens, this.model.header.features, this.buf);
+  /** The feature settings this model was trained with. */
+  get features(): FeatureConfig {
+    return this.model.header.features;
+  }
+
+  /**
+   * Scores `tokens`; `features` may hold their features already extracted with this model's
+   * settings (the complaint model shares them).
+   */
+  score(tokens: readonly Token[], vocabulary: readonly VocabularyEntry[], features?: FeatureBuffer): Sentiment {
+    const buf = features ?? this.buf;
+    if (features === undefined) extractFeatures(tokens, this.model.header.features, buf);
     const n = tokens.length;
     const hasVocabulary = vocabulary.length > 0 && this.markVocabulary(tokens, vocabulary);
-    scoreFeatures(this.model, this.buf, n, this.scratch, hasVocabulary ? this.skip : null);
-    const { logits, contrib } = this.scratch;
+    scoreFeatures(this.model, buf, n, this.scratch, hasVocabulary ? this.skip : null, PULL);
+    const { logits, pull: pulls } = this.scratch;
     if (hasVocabulary) {
       for (let t = 0; t < n; t++) {
         const pull = this.vocabPull[t]!;
@@ -82,7 +93,7 @@ export class SentimentModel {
         // Praise raises the positive logit, criticism the negative one; 0 adds nothing.
         const cls = pull > 0 ? POS : NEG;
         logits[cls] = logits[cls]! + Math.abs(pull);
-        contrib[t * 3 + cls] = contrib[t * 3 + cls]! + Math.abs(pull);
+        pulls[t] = pulls[t]! + pull;
       }
     }
     const best = softmax(logits);
@@ -119,7 +130,7 @@ export class SentimentModel {
   }
 
   private reasons(tokens: readonly Token[], sign: 1 | -1, hasVocabulary: boolean): string[] {
-    const { contrib } = this.scratch;
+    const pulls = this.scratch.pull;
     const units = negationUnits(tokens);
     const phrases: { text: string; pull: number; vocabulary: boolean; negation: boolean }[] = [];
     let current: { from: number; to: number; pull: number } | null = null;
@@ -142,10 +153,10 @@ export class SentimentModel {
     };
     for (const [from, to] of units) {
       let pull = 0;
-      for (let t = from; t < to; t++) pull += contrib[t * 3 + POS]! - contrib[t * 3 + NEG]!;
+      for (let t = from; t < to; t++) pull += pulls[t]!;
       const kind = tokens[from]!.kind;
-      const pulls = pull * sign >= WORD_MIN && kind !== 'punct' && kind !== 'mention';
-      if (!pulls) {
+      const counts = pull * sign >= WORD_MIN && kind !== 'punct' && kind !== 'mention';
+      if (!counts) {
         flush();
         continue;
       }

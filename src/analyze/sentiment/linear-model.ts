@@ -87,18 +87,28 @@ export function quantizeWeights(weights: Float32Array | Float64Array): { weights
 
 export interface ScoreScratch {
   logits: Float64Array;
-  /** Per token and class: the share of the logit its features contributed. */
-  contrib: Float64Array;
+  /**
+   * Per token: how much its features pull the `pullUp` class logit above the `pullDown` one
+   * (for sentiment: positive minus negative), for explanations.
+   */
+  pull: Float64Array;
 }
 
 export function createScratch(classes: number, tokens = 256): ScoreScratch {
-  return { logits: new Float64Array(classes), contrib: new Float64Array(tokens * classes) };
+  return { logits: new Float64Array(classes), pull: new Float64Array(tokens) };
+}
+
+export interface PullSpec {
+  up: number;
+  down: number;
 }
 
 /**
- * Adds the model's logits for the features in `buf` into `scratch.logits` and, per token, into
- * `scratch.contrib`. Features touching a token with `skip[token] = 1` are left out (a brand's
- * vocabulary replaces what the model learned about that word).
+ * Sets `scratch.logits` to the model's logits (with class offsets) for the features in `buf`,
+ * and with `pull`, each token's pull between two classes. Features touching a token with
+ * `skip[token] = 1` are left out (a brand's vocabulary replaces what the model learned there).
+ * Bucket ids are masked to the model's size, so a model with fewer bits can reuse features
+ * extracted for a larger one.
  */
 export function scoreFeatures(
   model: LinearModel,
@@ -106,31 +116,58 @@ export function scoreFeatures(
   tokenCount: number,
   scratch: ScoreScratch,
   skip: Uint8Array | null,
+  pull: PullSpec | null,
 ): void {
   const C = model.classes;
   const w = model.weights;
-  if (scratch.contrib.length < tokenCount * C) scratch.contrib = new Float64Array(tokenCount * C * 2);
+  const mask = (1 << model.header.features.bits) - 1;
   const logits = scratch.logits;
-  const contrib = scratch.contrib;
   logits.fill(0);
-  contrib.fill(0, 0, tokenCount * C);
   const value = model.header.scale / Math.sqrt(buf.n);
-  for (let f = 0; f < buf.n; f++) {
-    const owner = buf.owner[f]!;
-    const span = buf.span[f]!;
-    if (skip !== null && owner >= 0) {
-      let skipped = false;
-      for (let t = owner; t < owner + span; t++) if (skip[t] === 1) skipped = true;
-      if (skipped) continue;
+  const ids = buf.ids;
+  const owners = buf.owner;
+  const spans = buf.span;
+  const n = buf.n;
+  if (pull === null && skip === null) {
+    if (C === 2) {
+      let a = 0;
+      let b = 0;
+      for (let f = 0; f < n; f++) {
+        const base = (ids[f]! & mask) * 2;
+        a += w[base]!;
+        b += w[base + 1]!;
+      }
+      logits[0] = a * value;
+      logits[1] = b * value;
+    } else {
+      for (let f = 0; f < n; f++) {
+        const base = (ids[f]! & mask) * C;
+        for (let c = 0; c < C; c++) logits[c] = logits[c]! + w[base + c]!;
+      }
+      for (let c = 0; c < C; c++) logits[c] = logits[c]! * value;
     }
-    const base = buf.ids[f]! * C;
-    for (let c = 0; c < C; c++) {
-      const x = w[base + c]! * value;
-      logits[c] = logits[c]! + x;
-      if (owner < 0) continue;
-      const share = x / span;
-      for (let t = owner; t < owner + span; t++) contrib[t * C + c] = contrib[t * C + c]! + share;
+  } else {
+    if (scratch.pull.length < tokenCount) scratch.pull = new Float64Array(tokenCount * 2);
+    const pulls = scratch.pull;
+    pulls.fill(0, 0, tokenCount);
+    const up = pull?.up ?? 0;
+    const down = pull?.down ?? 0;
+    for (let f = 0; f < n; f++) {
+      const owner = owners[f]!;
+      const span = spans[f]!;
+      if (skip !== null && owner >= 0) {
+        let skipped = false;
+        for (let t = owner; t < owner + span; t++) if (skip[t] === 1) skipped = true;
+        if (skipped) continue;
+      }
+      const base = (ids[f]! & mask) * C;
+      for (let c = 0; c < C; c++) logits[c] = logits[c]! + w[base + c]!;
+      if (owner < 0 || pull === null) continue;
+      const share = (w[base + up]! - w[base + down]!) / span;
+      for (let t = owner; t < owner + span; t++) pulls[t] = pulls[t]! + share;
     }
+    for (let c = 0; c < C; c++) logits[c] = logits[c]! * value;
+    for (let t = 0; t < tokenCount; t++) pulls[t] = pulls[t]! * value;
   }
   const bias = model.header.bias;
   for (let c = 0; c < C; c++) logits[c] = logits[c]! + (bias[c] ?? 0);

@@ -2,7 +2,7 @@
  * The complaint detector (models/complaint.bin): probability that a text is a complaint,
  * trained on Preoţiuc-Pietro et al. (ACL 2019) complaint tweets.
  */
-import { createFeatureBuffer, extractFeatures, type FeatureBuffer } from '../features/extract.js';
+import { createFeatureBuffer, extractFeatures, type FeatureBuffer, type FeatureConfig } from '../features/extract.js';
 import type { Token } from '../features/tokenize.js';
 import { createScratch, scoreFeatures, softmax, type LinearModel, type ScoreScratch } from '../sentiment/linear-model.js';
 
@@ -17,9 +17,26 @@ export class ComplaintModel {
     this.scratch = createScratch(2);
   }
 
-  probability(tokens: readonly Token[]): number {
-    extractFeatures(tokens, this.model.header.features, this.buf);
-    scoreFeatures(this.model, this.buf, tokens.length, this.scratch, null);
+  /**
+   * True when features extracted with `other` settings serve this model too: the same n-grams,
+   * and at least as many hash bits (ids are masked down).
+   */
+  canShare(other: FeatureConfig): boolean {
+    const mine = this.model.header.features;
+    return (
+      other.bits >= mine.bits &&
+      other.wordNgrams === mine.wordNgrams &&
+      other.charMin === mine.charMin &&
+      other.charMax === mine.charMax &&
+      other.negateChars === mine.negateChars
+    );
+  }
+
+  /** Probability of a complaint; `shared` holds features extracted with settings `canShare` accepted. */
+  probability(tokens: readonly Token[], shared?: FeatureBuffer): number {
+    const buf = shared ?? this.buf;
+    if (shared === undefined) extractFeatures(tokens, this.model.header.features, buf);
+    scoreFeatures(this.model, buf, tokens.length, this.scratch, null, null);
     softmax(this.scratch.logits);
     return this.scratch.logits[1]!;
   }

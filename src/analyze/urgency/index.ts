@@ -31,34 +31,37 @@ interface CrisisTerm {
   name: string;
   re: RegExp;
   severe: boolean;
+  /** Lower-case substrings one of which any match contains: a cheap test before the regex. */
+  hints: string[];
 }
 
-const term = (name: string, pattern: string, severe: boolean): CrisisTerm => ({
+const term = (name: string, pattern: string, severe: boolean, hints: string[]): CrisisTerm => ({
   name,
   re: new RegExp(`(?:^|[^\\p{L}\\p{N}])(?:${pattern})(?![\\p{L}\\p{N}])`, 'iu'),
   severe,
+  hints,
 });
 
 /** Crisis vocabulary: words and phrases that mean trouble for a brand whatever the tone. */
 export const CRISIS_TERMS: readonly CrisisTerm[] = [
-  term('outage', 'outages?', true),
-  term('down', "(?:is|are|was|were|been|be|went|goes|going|still|it's|its|site|app|api|service|server|servers|website)\\s+(?:\\w+\\s+)?down(?!\\s+(?:to|with|the|on|for\\s+(?:it|that|this)))|down\\s+again|down\\s+for\\s+(?:hours|days|everyone|me|us)", true),
-  term('data loss', 'data\\s+loss|lost\\s+(?:all\\s+)?(?:my|our)\\s+(?:data|files|photos|work)|deleted\\s+(?:all\\s+)?(?:my|our)', true),
-  term('breach', '(?:data\\s+)?breach(?:ed|es)?', true),
-  term('hacked', 'hack(?:ed|s)?|compromised', true),
-  term('leak', 'leak(?:ed|s)?', true),
-  term('security issue', 'vulnerabilit(?:y|ies)|exploit(?:ed)?|security\\s+(?:hole|issue|flaw)', true),
-  term('lawsuit', 'lawsuits?|su(?:e|ing)\\s+(?:you|them)|class[\\s-]action|legal\\s+action', true),
-  term('recall', 'recall(?:ed|s)?', true),
-  term('scam', 'scam(?:med|mers?|s)?|fraud(?:ulent)?|ripped\\s+off|rip-?off', true),
-  term('injury', 'injur(?:y|ies|ed)|hospitali[sz]ed|food\\s+poisoning|burn(?:ed|t)\\s+(?:me|my)|caught\\s+fire|explod(?:ed|ing)', true),
-  term('losing money', '(?:losing|lost|lose)\\s+(?:\\w+\\s+)?(?:money|revenue|customers|sales)', true),
-  term('stolen', 'stolen|theft', true),
-  term('boycott', 'boycott(?:ing)?', false),
-  term('refund', 'refunds?|chargeback|money\\s+back|charged\\s+twice|double\\s+charged', false),
-  term('not working', "not\\s+working|doesn't\\s+work|doesnt\\s+work|stopped\\s+working|broken|crash(?:es|ed|ing)", false),
-  term('cancel', 'cancel(?:l?ing|l?ed)?\\s+(?:my|our)\\s+(?:account|subscription|order|contract|plan)', false),
-  term('unsafe', 'unsafe|dangerous|toxic', false),
+  term('outage', 'outages?', true, ['outage']),
+  term('down', "(?:is|are|was|were|been|be|went|goes|going|still|it's|its|site|app|api|service|server|servers|website)\\s+(?:\\w+\\s+)?down(?!\\s+(?:to|with|the|on|for\\s+(?:it|that|this)))|down\\s+again|down\\s+for\\s+(?:hours|days|everyone|me|us)", true, ['down']),
+  term('data loss', 'data\\s+loss|lost\\s+(?:all\\s+)?(?:my|our)\\s+(?:data|files|photos|work)|deleted\\s+(?:all\\s+)?(?:my|our)', true, ['data', 'lost', 'deleted']),
+  term('breach', '(?:data\\s+)?breach(?:ed|es)?', true, ['breach']),
+  term('hacked', 'hack(?:ed|s)?|compromised', true, ['hack', 'compromised']),
+  term('leak', 'leak(?:ed|s)?', true, ['leak']),
+  term('security issue', 'vulnerabilit(?:y|ies)|exploit(?:ed)?|security\\s+(?:hole|issue|flaw)', true, ['vulnerab', 'exploit', 'security']),
+  term('lawsuit', 'lawsuits?|su(?:e|ing)\\s+(?:you|them)|class[\\s-]action|legal\\s+action', true, ['lawsuit', 'sue', 'suing', 'class', 'legal']),
+  term('recall', 'recall(?:ed|s)?', true, ['recall']),
+  term('scam', 'scam(?:med|mers?|s)?|fraud(?:ulent)?|ripped\\s+off|rip-?off', true, ['scam', 'fraud', 'ripped', 'rip']),
+  term('injury', 'injur(?:y|ies|ed)|hospitali[sz]ed|food\\s+poisoning|burn(?:ed|t)\\s+(?:me|my)|caught\\s+fire|explod(?:ed|ing)', true, ['injur', 'hospital', 'poisoning', 'burn', 'fire', 'explod']),
+  term('losing money', '(?:losing|lost|lose)\\s+(?:\\w+\\s+)?(?:money|revenue|customers|sales)', true, ['los', 'lost']),
+  term('stolen', 'stolen|theft', true, ['stolen', 'theft']),
+  term('boycott', 'boycott(?:ing)?', false, ['boycott']),
+  term('refund', 'refunds?|chargeback|money\\s+back|charged\\s+twice|double\\s+charged', false, ['refund', 'chargeback', 'money', 'charged']),
+  term('not working', "not\\s+working|doesn't\\s+work|doesnt\\s+work|stopped\\s+working|broken|crash(?:es|ed|ing)", false, ['work', 'broken', 'crash']),
+  term('cancel', 'cancel(?:l?ing|l?ed)?\\s+(?:my|our)\\s+(?:account|subscription|order|contract|plan)', false, ['cancel']),
+  term('unsafe', 'unsafe|dangerous|toxic', false, ['unsafe', 'dangerous', 'toxic']),
 ];
 
 export interface UrgencySignals {
@@ -128,7 +131,9 @@ export function scoreUrgency(text: string, s: UrgencySignals): Urgency {
 
 export function findCrisisTerms(text: string, neutralWords: ReadonlySet<string>): CrisisTerm[] {
   const found: CrisisTerm[] = [];
+  const lower = text.toLowerCase();
   for (const t of CRISIS_TERMS) {
+    if (!t.hints.some((h) => lower.includes(h))) continue;
     const m = t.re.exec(text);
     if (m === null) continue;
     const words = m[0].toLowerCase().match(/\p{L}+/gu) ?? [];
