@@ -75,6 +75,28 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .option('--json', 'one JSON object per would-be alert')
     .action(async (opts) => setCode((await import('./rules-test.js')).rulesTestCommand(ctx(), opts)));
 
+  const silence = program.command('silence').description('hold back a rule\'s alerts for a while (recorded, shown in the digest, not sent)');
+  silence
+    .command('add')
+    .description('silence a rule (or every rule) for a while, optionally for one brand')
+    .requiredOption('--rule <name>', "the rule to silence, or '*' for every rule")
+    .option('--brand <brand>', 'only alerts about this brand (default: every brand)')
+    .requiredOption('--for <duration>', 'how long, e.g. 30m, 2h, 1d')
+    .option('--start <time>', 'start later, e.g. 2026-11-24T09:00Z (default: now)')
+    .requiredOption('--reason <text>', 'why, for whoever wonders where the alerts went')
+    .action(async (opts) => setCode((await import('./silence.js')).silenceAddCommand(ctx(), opts)));
+  silence
+    .command('list')
+    .description('list active and upcoming silences')
+    .option('--all', 'also ended and removed silences')
+    .option('--json', 'one JSON object per silence')
+    .action(async (opts) => setCode((await import('./silence.js')).silenceListCommand(ctx(), opts)));
+  silence
+    .command('remove')
+    .description('end a silence now')
+    .argument('<id>', 'the silence id, as shown by `earshot silence list`')
+    .action(async (id: string) => setCode((await import('./silence.js')).silenceRemoveCommand(ctx(), id)));
+
   program
     .command('import')
     .description('ingest mentions from a JSON-lines file through the same pipeline as the pollers')
