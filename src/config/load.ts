@@ -99,6 +99,12 @@ export interface DigestConfig {
   schedule: string;
   timezone: string;
   to: string[];
+  /** 'short': a quiet period gets a short digest; 'skip': none. */
+  quietDay: 'short' | 'skip';
+  /** A missed digest is still sent this long after its time. */
+  catchUpMs: number;
+  /** List-Unsubscribe target (mailto: or https:), or null. */
+  listUnsubscribe: string | null;
   file: string;
   line: number;
 }
@@ -475,6 +481,7 @@ function loadRulesFile(
         return;
       }
     }
-    config.digests.push({ ...digest, brands: digest.brands ?? null, file: yaml.file, line: pos.line });
+    const { quiet_day: quietDay, catch_up: catchUpMs, list_unsubscribe: listUnsubscribe, ...rest } = digest;
+    config.digests.push({ ...rest, brands: digest.brands ?? null, quietDay, catchUpMs, listUnsubscribe: listUnsubscribe ?? null, file: yaml.file, line: pos.line });
   });
 }

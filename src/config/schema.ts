@@ -147,6 +147,15 @@ export const digestSchema = z.strictObject({
   schedule: cronSchema,
   timezone: timezoneSchema.default('UTC'),
   to: z.array(z.string().min(3)).min(1, 'to needs at least one address'),
+  /** A period without mentions: `short` sends a short "quiet day" digest, `skip` sends none. */
+  quiet_day: z.enum(['short', 'skip'], { error: 'quiet_day is short (a short "quiet day" digest) or skip (none)' }).default('short'),
+  /** How long after its time a missed digest (daemon down) is still sent. */
+  catch_up: durationSchema.default(6 * 3_600_000),
+  /** List-Unsubscribe target: a mailto: address or an https:// URL. */
+  list_unsubscribe: z
+    .string()
+    .regex(/^(mailto:[^\s<>]+@[^\s<>]+|https:\/\/[^\s<>]+)$/, 'list_unsubscribe is a mailto: address or an https:// URL')
+    .optional(),
 });
 
 export const rulesFileSchema = z.strictObject({

@@ -170,4 +170,26 @@ CREATE TABLE meta (
 );
 `,
   },
+  {
+    name: '002-digests',
+    sql: `
+-- One row per scheduled digest period: claimed before sending, marked sent only after the SMTP
+-- server accepted it, so a restart neither skips nor repeats a period.
+CREATE TABLE digest_runs (
+  digest TEXT NOT NULL,
+  period_end TEXT NOT NULL,
+  period_start TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'pending', -- pending | sent | skipped | failed | missed
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at TEXT NOT NULL,
+  claimed_at TEXT,
+  last_error TEXT,
+  sent_at TEXT,
+  message_id TEXT,
+  recipients TEXT NOT NULL DEFAULT '[]',
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (digest, period_end)
+);
+`,
+  },
 ];

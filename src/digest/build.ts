@@ -1,0 +1,325 @@
+/**
+ * Builds a digest's content from the store: per brand, the period's mentions (duplicates
+ * excluded), the previous period's count, what needs a reply, top mentions by reach, new voices,
+ * recurring phrases, alerts sent, what was held back and source health.
+ */
+import type { Config, DigestConfig } from '../config/load.js';
+import type { Mention } from '../core/types.js';
+import { stmt, type Db } from '../store/db.js';
+import { listMentions } from '../store/mentions.js';
+import { collectHeldBack } from './held-back.js';
+import {
+  emptyMix,
+  type AlertSent,
+  type BrandDigest,
+  type DigestMention,
+  type DigestModel,
+  type NewVoice,
+  type Phrase,
+  type SourceHealth,
+  type VolumeBucket,
+} from './model.js';
+import type { Period } from './period.js';
+
+export const NEEDS_REPLY_LIMIT = 8;
+export const TOP_REACH_LIMIT = 5;
+export const NEW_VOICES_LIMIT = 6;
+export const PHRASES_LIMIT = 6;
+
+export interface BuildInput {
+  db: Db;
+  config: Config;
+  digest: Pick<DigestConfig, 'name' | 'timezone'>;
+  brands: string[];
+  period: Period;
+  previous: Period;
+  kind: DigestModel['kind'];
+  now: Date;
+}
+
+export function buildDigest(input: BuildInput): DigestModel {
+  const brands = input.brands.map((brand) => buildBrand(input, brand));
+  return {
+    name: input.digest.name,
+    timezone: input.digest.timezone,
+    period: input.period,
+    previous: input.previous,
+    kind: input.kind,
+    generatedAt: input.now,
+    brands,
+    quiet: brands.every((b) => b.total === 0),
+  };
+}
+
+function iso(period: Period): [string, string] {
+  return [period.start.toISOString(), period.end.toISOString()];
+}
+
+function buildBrand(input: BuildInput, brand: string): BrandDigest {
+  const { db, config, period } = input;
+  const [since, until] = iso(period);
+  const mentions = listMentions(db, { brand, since, until, order: 'asc' });
+  const sentiment = emptyMix();
+  const sources = new Map<string, number>();
+  for (const m of mentions) {
+    sentiment[m.sentiment.label] += 1;
+    sources.set(m.source, (sources.get(m.source) ?? 0) + 1);
+  }
+  const needsReply = rankNeedsReply(mentions);
+  const voices = newVoices(db, brand, mentions, period);
+  const bucketMs = bucketSize(period);
+  return {
+    brand,
+    name: config.brands.get(brand)?.name ?? brand,
+    total: mentions.length,
+    previousTotal: countMentions(db, brand, input.previous),
+    sentiment,
+    bySource: [...sources].map(([source, count]) => ({ source, count })).sort((a, b) => b.count - a.count || a.source.localeCompare(b.source)),
+    volume: volume(mentions, period, bucketMs),
+    bucketMs,
+    needsReply: needsReply.slice(0, NEEDS_REPLY_LIMIT),
+    needsReplyTotal: needsReply.length,
+    topByReach: topByReach(mentions),
+    newVoices: voices.slice(0, NEW_VOICES_LIMIT),
+    newVoicesTotal: voices.length,
+    phrases: notablePhrases(mentions, brandWords(config, brand)),
+    alerts: alertsSent(db, brand, period),
+    heldBack: collectHeldBack({ db, config, brand, period }),
+    health: sourceHealth(db, config, brand, period),
+  };
+}
+
+function countMentions(db: Db, brand: string, period: Period): number {
+  const row = stmt<[string, string, string], { n: number }>(
+    db,
+    'SELECT COUNT(*) AS n FROM mentions WHERE brand = ? AND published_at >= ? AND published_at < ? AND duplicate_of IS NULL',
+  ).get(brand, ...iso(period));
+  return row?.n ?? 0;
+}
+
+/** Hourly buckets for periods up to two days, daily ones for longer periods. */
+export function bucketSize(period: Period): number {
+  const length = period.end.getTime() - period.start.getTime();
+  return length <= 2 * 86_400_000 ? 3_600_000 : 86_400_000;
+}
+
+function volume(mentions: Mention[], period: Period, bucketMs: number): VolumeBucket[] {
+  const start = period.start.getTime();
+  const count = Math.max(1, Math.ceil((period.end.getTime() - start) / bucketMs));
+  const buckets: VolumeBucket[] = Array.from({ length: count }, (_, i) => ({ start: new Date(start + i * bucketMs), count: 0 }));
+  for (const m of mentions) {
+    const index = Math.floor((Date.parse(m.publishedAt) - start) / bucketMs);
+    const bucket = buckets[Math.min(Math.max(index, 0), count - 1)];
+    if (bucket) bucket.count += 1;
+  }
+  return buckets;
+}
+
+const ADDRESSED = /^(question|complaint) to @/;
+
+/** Why a mention needs a reply, or [] when it does not. */
+export function needsReplyReasons(m: Mention): string[] {
+  const why: string[] = [];
+  if (m.sentiment.label === 'negative') why.push('negative');
+  for (const reason of m.urgency.reasons) if (ADDRESSED.test(reason)) why.push(reason);
+  if (!why.some((w) => ADDRESSED.test(w)) && m.urgency.reasons.some((r) => r.startsWith('complaint'))) why.push('complaint');
+  if (m.urgency.level === 'high' || m.urgency.level === 'critical') why.push(`${m.urgency.level} urgency`);
+  return why;
+}
+
+/** Negative, urgent, and questions/complaints to the brand: most urgent first, then by reach. */
+export function rankNeedsReply(mentions: Mention[]): DigestMention[] {
+  return mentions
+    .map((mention) => ({ mention, why: needsReplyReasons(mention) }))
+    .filter((d) => d.why.length > 0)
+    .sort(
+      (a, b) =>
+        b.mention.urgency.score - a.mention.urgency.score ||
+        (b.mention.reach ?? -1) - (a.mention.reach ?? -1) ||
+        b.mention.publishedAt.localeCompare(a.mention.publishedAt) ||
+        a.mention.id - b.mention.id,
+    );
+}
+
+function topByReach(mentions: Mention[]): DigestMention[] {
+  return mentions
+    .filter((m) => m.reach !== null && m.reach > 0)
+    .sort((a, b) => (b.reach ?? 0) - (a.reach ?? 0) || a.id - b.id)
+    .slice(0, TOP_REACH_LIMIT)
+    .map((mention) => ({ mention, why: [] }));
+}
+
+function hostOf(url: string | null): string | null {
+  if (!url) return null;
+  try {
+    const host = new URL(url).hostname.toLowerCase();
+    return host.replace(/^www\./, '') || null;
+  } catch {
+    return null;
+  }
+}
+
+function likeEscape(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** Authors (or, for feeds without authors, sites) with no mention of the brand before the period. */
+function newVoices(db: Db, brand: string, mentions: Mention[], period: Period): NewVoice[] {
+  const since = period.start.toISOString();
+  const seen = new Map<string, NewVoice>();
+  for (const m of mentions) {
+    const author = m.author?.trim();
+    const site = author ? null : hostOf(m.url);
+    const name = author ?? site;
+    if (!name) continue;
+    const key = `${m.source}\u0000${author ? 'a' : 's'}\u0000${name.toLowerCase()}`;
+    const voice = seen.get(key);
+    if (voice) {
+      voice.mentions += 1;
+      if ((m.reach ?? -1) > (voice.reach ?? -1)) voice.reach = m.reach;
+      continue;
+    }
+    seen.set(key, { name, kind: author ? 'author' : 'site', source: m.source, reach: m.reach, mentions: 1 });
+  }
+  const byAuthor = stmt<[string, string, string, string], { one: number }>(
+    db,
+    'SELECT 1 AS one FROM mentions WHERE brand = ? AND source = ? AND lower(author) = ? AND published_at < ? LIMIT 1',
+  );
+  const bySite = stmt<[string, string, string, string], { one: number }>(
+    db,
+    `SELECT 1 AS one FROM mentions WHERE brand = ? AND published_at < ? AND author IS NULL
+       AND (url LIKE ? ESCAPE '\\' OR url LIKE ? ESCAPE '\\') LIMIT 1`,
+  );
+  const fresh: NewVoice[] = [];
+  for (const voice of seen.values()) {
+    const known =
+      voice.kind === 'author'
+        ? byAuthor.get(brand, voice.source, voice.name.toLowerCase(), since)
+        : bySite.get(brand, since, `http%://${likeEscape(voice.name)}/%`, `http%://www.${likeEscape(voice.name)}/%`);
+    if (!known) fresh.push(voice);
+  }
+  return fresh.sort((a, b) => (b.reach ?? -1) - (a.reach ?? -1) || b.mentions - a.mentions || a.name.localeCompare(b.name));
+}
+
+const STOPWORDS = new Set(
+  (
+    'a an the and or but if then than so to of in on at by for with from into over about as is are was were be been being ' +
+    'it its it\'s this that these those there here i me my we our you your he she they them their his her what which who whom ' +
+    'how why when where not no yes do does did done have has had having will would can could should may might must just ' +
+    'also very really more most some any all each every other only own same too again once out up down off under ' +
+    'anyone someone everyone anybody somebody get got getting one two new via http https www com amp rt im dont cant wont ive youre thats lol und der die das ist ' +
+    'nicht mit ein eine auf für von zu den dem des sich auch es ich wir sie'
+  ).split(/\s+/),
+);
+
+function tokens(text: string): string[] {
+  return (text.toLowerCase().match(/[\p{L}\p{N}][\p{L}\p{N}'’-]*/gu) ?? []).map((t) => t.replace(/['’-]+$/, ''));
+}
+
+/** The words of a brand's query, name and handles: every mention contains them, so they are never "notable". */
+function brandWords(config: Config, brand: string): Set<string> {
+  const b = config.brands.get(brand);
+  const words = new Set<string>(tokens(brand));
+  if (!b) return words;
+  for (const text of [b.name, b.query, ...b.context.handles]) for (const t of tokens(text)) words.add(t);
+  for (const op of ['or', 'and', 'not']) words.delete(op);
+  return words;
+}
+
+function isContentWord(word: string, exclude: Set<string>): boolean {
+  return word.length >= 3 && !STOPWORDS.has(word) && !exclude.has(word) && !/^\d+$/.test(word);
+}
+
+/** Words and two-word phrases that recur across mentions (in at least two), longest first when tied. */
+export function notablePhrases(mentions: Mention[], exclude: Set<string>, limit = PHRASES_LIMIT): Phrase[] {
+  const counts = new Map<string, number>();
+  for (const m of mentions) {
+    const words = tokens(`${m.title}\n${m.text}`);
+    const found = new Set<string>();
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i]!;
+      if (!isContentWord(w, exclude)) continue;
+      found.add(w);
+      const next = words[i + 1];
+      if (next && isContentWord(next, exclude)) found.add(`${w} ${next}`);
+    }
+    for (const phrase of found) counts.set(phrase, (counts.get(phrase) ?? 0) + 1);
+  }
+  const candidates = [...counts].filter(([, n]) => n >= 2);
+  // A word that only ever appears inside a recurring phrase adds nothing next to the phrase.
+  const covered = new Set<string>();
+  for (const [phrase, n] of candidates) {
+    if (!phrase.includes(' ')) continue;
+    for (const word of phrase.split(' ')) if (counts.get(word) === n) covered.add(word);
+  }
+  return candidates
+    .filter(([phrase]) => !covered.has(phrase))
+    .sort((a, b) => b[1] - a[1] || b[0].split(' ').length - a[0].split(' ').length || a[0].localeCompare(b[0]))
+    .slice(0, limit)
+    .map(([phrase, n]) => ({ phrase, mentions: n }));
+}
+
+function alertsSent(db: Db, brand: string, period: Period): AlertSent[] {
+  const rows = stmt<[string, string, string], { id: number; created_at: string; rule: string; summary: string; total_mentions: number; dests: string | null }>(
+    db,
+    `SELECT a.id, a.created_at, a.rule, a.summary, a.total_mentions,
+       (SELECT group_concat(dest, '\n') FROM (SELECT d.notifier || ' ' || d.target AS dest FROM deliveries d
+          WHERE d.alert_id = a.id AND d.status = 'sent' ORDER BY d.id)) AS dests
+     FROM alerts a WHERE a.brand = ? AND a.created_at >= ? AND a.created_at < ? ORDER BY a.created_at, a.id`,
+  ).all(brand, ...iso(period));
+  return rows
+    .filter((r) => r.dests)
+    .map((r) => ({ at: r.created_at, rule: r.rule, summary: r.summary, mentions: r.total_mentions, destinations: (r.dests ?? '').split('\n') }));
+}
+
+interface PollRow {
+  source_key: string;
+  polls: number;
+  errors: number;
+  rate_limited: number;
+  gaps: number;
+  last_error: string | null;
+  last_gap: string | null;
+}
+
+function sourceHealth(db: Db, config: Config, brand: string, period: Period): SourceHealth[] {
+  const rows = stmt<[{ brand: string; since: string; until: string }], PollRow>(
+    db,
+    `SELECT p.source_key, COUNT(*) AS polls, SUM(p.outcome = 'error' AND coalesce(p.error_kind, '') <> 'rate_limit') AS errors,
+       SUM(p.error_kind = 'rate_limit') AS rate_limited, SUM(p.gap IS NOT NULL) AS gaps,
+       (SELECT error FROM poll_log e WHERE e.source_key = p.source_key AND e.outcome = 'error' AND e.started_at >= @since
+          AND e.started_at < @until ORDER BY e.started_at DESC, e.id DESC LIMIT 1) AS last_error,
+       (SELECT gap FROM poll_log g WHERE g.source_key = p.source_key AND g.gap IS NOT NULL AND g.started_at >= @since
+          AND g.started_at < @until ORDER BY g.started_at DESC, g.id DESC LIMIT 1) AS last_gap
+     FROM poll_log p JOIN source_state s ON s.source_key = p.source_key
+     WHERE s.brand = @brand AND p.started_at >= @since AND p.started_at < @until GROUP BY p.source_key`,
+  ).all({ brand, since: period.start.toISOString(), until: period.end.toISOString() });
+  const byKey = new Map(rows.map((r) => [r.source_key, r]));
+  const length = period.end.getTime() - period.start.getTime();
+  return config.sources
+    .filter((s) => s.brand === brand)
+    .map((source): SourceHealth => {
+      const r = byKey.get(source.key);
+      const base = { sourceKey: source.key, polls: r?.polls ?? 0, errors: r?.errors ?? 0, rateLimited: r?.rate_limited ?? 0, gaps: r?.gaps ?? 0 };
+      if (source.missingEnv.length > 0) {
+        return { ...base, status: 'not_configured', detail: `not polled: set ${source.missingEnv.join(', ')} in .env` };
+      }
+      if (!source.enabled) return { ...base, status: 'disabled', detail: 'disabled in its sources file' };
+      if (base.polls === 0) {
+        // A period shorter than two polling intervals may simply not contain a poll.
+        if (length < 2 * source.everyMs) return { ...base, status: 'ok', detail: '' };
+        return { ...base, status: 'not_polled', detail: 'not polled at all in this period: was earshot running?' };
+      }
+      if (base.errors > 0) {
+        const share = base.errors === base.polls ? `all ${base.polls} polls failed` : `${base.errors} of ${base.polls} polls failed`;
+        return { ...base, status: 'failing', detail: `${share}; last error: ${r?.last_error ?? 'unknown'}` };
+      }
+      if (base.rateLimited > 0) {
+        return { ...base, status: 'rate_limited', detail: `rate-limited ${base.rateLimited} of ${base.polls} polls; mentions may arrive late or be missing` };
+      }
+      if (base.gaps > 0) {
+        return { ...base, status: 'gaps', detail: `${base.gaps} of ${base.polls} polls reported a coverage gap: ${r?.last_gap ?? ''}` };
+      }
+      return { ...base, status: 'ok', detail: '' };
+    });
+}

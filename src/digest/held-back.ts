@@ -1,0 +1,143 @@
+/**
+ * "What was held back": everything the store knows that did not reach anyone, or not at once,
+ * and why. One collector per reason; a feature that holds alerts back (an alert budget, quiet
+ * hours) adds its HeldBackKind in model.ts and a collector to HELD_BACK_COLLECTORS.
+ *
+ * What exists today:
+ *   - throttled: mentions that arrived during a rule's throttle / group_wait went out together
+ *     with a later alert (the rule engine delays, never drops);
+ *   - waiting: mentions still waiting for their group's next alert;
+ *   - delivery_failed / delivery_retrying / delivery_skipped: alert deliveries that failed for
+ *     good, are still being retried, or were never attempted (notifier not configured);
+ *   - backfill / duplicate / quiet_import: mentions stored without alerting by design.
+ */
+import type { Config } from '../config/load.js';
+import { formatDuration } from '../core/duration.js';
+import { stmt, type Db } from '../store/db.js';
+import type { HeldBack } from './model.js';
+import type { Period } from './period.js';
+
+export interface HeldBackContext {
+  db: Db;
+  config: Config;
+  brand: string;
+  period: Period;
+}
+
+export type HeldBackCollector = (ctx: HeldBackContext) => HeldBack[];
+
+/** A mention counts as delayed when its alert left more than this after it was fetched. */
+const DELAY_THRESHOLD_MS = 60_000;
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function range(ctx: HeldBackContext): [string, string, string] {
+  return [ctx.brand, ctx.period.start.toISOString(), ctx.period.end.toISOString()];
+}
+
+export function collectThrottled(ctx: HeldBackContext): HeldBack[] {
+  const rows = stmt<[string, string, string], { alert_id: number; rule: string; created_at: string; fetched_at: string }>(
+    ctx.db,
+    `SELECT a.id AS alert_id, a.rule, a.created_at, m.fetched_at FROM alerts a
+       JOIN alert_mentions am ON am.alert_id = a.id JOIN mentions m ON m.id = am.mention_id
+     WHERE a.brand = ? AND a.created_at >= ? AND a.created_at < ? ORDER BY a.id`,
+  ).all(...range(ctx));
+  const byRule = new Map<string, { mentions: number; alerts: Set<number>; maxDelay: number }>();
+  for (const row of rows) {
+    const delay = Date.parse(row.created_at) - Date.parse(row.fetched_at);
+    if (delay <= DELAY_THRESHOLD_MS) continue;
+    const entry = byRule.get(row.rule) ?? { mentions: 0, alerts: new Set<number>(), maxDelay: 0 };
+    entry.mentions += 1;
+    entry.alerts.add(row.alert_id);
+    entry.maxDelay = Math.max(entry.maxDelay, delay);
+    byRule.set(row.rule, entry);
+  }
+  const out: HeldBack[] = [];
+  for (const [rule, e] of byRule) {
+    const config = ctx.config.rules.find((r) => r.name === rule);
+    const why = [
+      config && config.throttleMs > 0 ? `throttle ${formatDuration(config.throttleMs)}` : '',
+      config && config.groupWaitMs > 0 ? `group_wait ${formatDuration(config.groupWaitMs)}` : '',
+    ].filter(Boolean);
+    out.push({
+      kind: 'throttled',
+      count: e.mentions,
+      text:
+        `${plural(e.mentions, 'mention')} waited for rule ${rule}` +
+        (why.length ? ` (${why.join(', ')})` : '') +
+        ` and went out together in ${plural(e.alerts.size, 'alert')}, up to ${formatDuration(e.maxDelay)} late`,
+    });
+  }
+  return out;
+}
+
+export function collectWaiting(ctx: HeldBackContext): HeldBack[] {
+  const rows = stmt<[string, string], { rule: string; n: number }>(
+    ctx.db,
+    `SELECT p.rule, COUNT(*) AS n FROM rule_pending p JOIN mentions m ON m.id = p.mention_id
+     WHERE m.brand = ? AND p.added_at < ? GROUP BY p.rule ORDER BY p.rule`,
+  ).all(ctx.brand, ctx.period.end.toISOString());
+  return rows.map((r) => ({
+    kind: 'waiting' as const,
+    count: r.n,
+    text: `${plural(r.n, 'mention')} ${r.n === 1 ? 'is' : 'are'} waiting for rule ${r.rule}'s throttle to end; ${r.n === 1 ? 'it goes' : 'they go'} out with its next alert`,
+  }));
+}
+
+export function collectDeliveries(ctx: HeldBackContext): HeldBack[] {
+  const rows = stmt<[string, string, string], { status: string; notifier: string; target: string; last_error: string | null; n: number }>(
+    ctx.db,
+    `SELECT d.status, d.notifier, d.target, d.last_error, COUNT(*) AS n FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+     WHERE a.brand = ? AND a.created_at >= ? AND a.created_at < ? AND d.status <> 'sent'
+     GROUP BY d.status, d.notifier, d.target, d.last_error ORDER BY d.status, d.notifier, d.target`,
+  ).all(...range(ctx));
+  return rows.map((r) => {
+    const where = `${r.notifier} ${r.target}`;
+    const error = r.last_error ? `: ${r.last_error}` : '';
+    if (r.status === 'failed') {
+      return { kind: 'delivery_failed' as const, count: r.n, text: `${plural(r.n, 'alert')} to ${where} failed and will not be retried${error}` };
+    }
+    if (r.status === 'skipped') {
+      return { kind: 'delivery_skipped' as const, count: r.n, text: `${plural(r.n, 'alert')} to ${where} not sent${error}` };
+    }
+    return { kind: 'delivery_retrying' as const, count: r.n, text: `${plural(r.n, 'alert')} to ${where} still being retried${error}` };
+  });
+}
+
+const STATE_TEXT: Record<string, { kind: HeldBack['kind']; text: (n: number) => string }> = {
+  backfill: {
+    kind: 'backfill',
+    text: (n) => `${plural(n, 'mention')} from a source's first poll stored without alerts (older than its alert_backfill)`,
+  },
+  duplicate: {
+    kind: 'duplicate',
+    text: (n) => `${plural(n, 'repost')} of earlier mentions (same link or text) not counted and not alerted`,
+  },
+  quiet: { kind: 'quiet_import', text: (n) => `${plural(n, 'mention')} imported with --no-alerts` },
+};
+
+export function collectMentionStates(ctx: HeldBackContext): HeldBack[] {
+  const rows = stmt<[string, string, string], { alert_state: string; n: number }>(
+    ctx.db,
+    `SELECT alert_state, COUNT(*) AS n FROM mentions WHERE brand = ? AND published_at >= ? AND published_at < ?
+       AND alert_state IN ('backfill', 'duplicate', 'quiet') GROUP BY alert_state ORDER BY alert_state`,
+  ).all(...range(ctx));
+  return rows.flatMap((r) => {
+    const entry = STATE_TEXT[r.alert_state];
+    return entry ? [{ kind: entry.kind, count: r.n, text: entry.text(r.n) }] : [];
+  });
+}
+
+/** In display order: what needs action first (failed deliveries), then what was only delayed. */
+export const HELD_BACK_COLLECTORS: readonly HeldBackCollector[] = [
+  collectDeliveries,
+  collectThrottled,
+  collectWaiting,
+  collectMentionStates,
+];
+
+export function collectHeldBack(ctx: HeldBackContext, collectors: readonly HeldBackCollector[] = HELD_BACK_COLLECTORS): HeldBack[] {
+  return collectors.flatMap((collect) => collect(ctx));
+}

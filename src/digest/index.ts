@@ -1,0 +1,205 @@
+/**
+ * Scheduled digests. Semantics:
+ *   - A digest's period ends at each run of its cron `schedule` in its `timezone` (croner, so a
+ *     daily 08:00 stays 08:00 local across DST changes: that period is 23 or 25 hours long) and
+ *     starts at the run before.
+ *   - Exactly once per period: the period is claimed in `digest_runs` before sending and marked
+ *     sent after the SMTP server accepted it; a restart just before or after the run time
+ *     neither skips nor repeats it. A crash between the server's acceptance and the mark can
+ *     repeat it once; the Message-ID is stable per period, so mail clients see it as the same mail.
+ *   - Catch-up: a period whose run time passed while earshot was down is sent when it comes
+ *     back, if within `catch_up` (default 6h) of the run time; only the latest period is sent,
+ *     older ones are recorded as missed and logged. Periods that ended before earshot first saw
+ *     the digest (a digest just added to rules/) are not sent.
+ *   - A failed send is logged and retried with backoff (1m, 2m, 4m ... 30m) until the catch-up
+ *     window closes; then the period is marked failed.
+ *   - A period without mentions gets a short quiet-day digest, or none with `quiet_day: skip`
+ *     (unless a source failed or something was held back: a gap is never silent).
+ */
+import type { Config, DigestConfig } from '../config/load.js';
+import type { Logger } from '../core/log.js';
+import { getMeta, setMeta, type Db } from '../store/db.js';
+import { createMailTransport, type MailTransport } from '../notifiers/email/index.js';
+import { buildDigest } from './build.js';
+import { composeDigest, digestMessageId } from './compose.js';
+import { nothingToReport, type DigestModel } from './model.js';
+import { latestRunAtOrBefore, previousPeriod, runAfter, scheduledPeriod, scheduleOf, type Period } from './period.js';
+import { claimRun, CLAIM_TIMEOUT_MS, getRun, markRunAttemptFailed, markRunSent, markRunSkipped, pendingRuns, recordMissed } from './runs.js';
+
+export { buildDigest } from './build.js';
+export { composeDigest, digestSubject } from './compose.js';
+export { renderDigestHtml } from './render-html.js';
+export { renderDigestText } from './render-text.js';
+export type { DigestModel } from './model.js';
+
+export interface DigestDeps {
+  db: Db;
+  config: Config;
+  log: Logger;
+  now: () => Date;
+}
+
+const RETRY_BASE_MS = 60_000;
+const RETRY_MAX_MS = 30 * 60_000;
+
+export function retryDelayMs(attempts: number): number {
+  return Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, attempts));
+}
+
+/** The brands a digest covers: its `brands`, or every configured brand. */
+export function digestBrands(config: Config, digest: Pick<DigestConfig, 'brands'>): string[] {
+  return digest.brands ?? [...config.brands.keys()].sort();
+}
+
+function firstSeenKey(name: string): string {
+  return `digest.first_seen.${name}`;
+}
+
+/** When earshot first saw this digest; recorded on first sight. */
+function firstSeen(db: Db, name: string, now: Date): Date {
+  const stored = getMeta(db, firstSeenKey(name));
+  if (stored) return new Date(stored);
+  setMeta(db, firstSeenKey(name), now.toISOString());
+  return now;
+}
+
+/** Builds the digest of a scheduled period. */
+export function buildScheduled(deps: DigestDeps, digest: DigestConfig, period: Period, brands = digestBrands(deps.config, digest)): DigestModel {
+  const cron = scheduleOf(digest.schedule, digest.timezone);
+  return buildDigest({
+    db: deps.db,
+    config: deps.config,
+    digest,
+    brands,
+    period,
+    previous: previousPeriod(period, cron, digest.timezone, 'scheduled'),
+    kind: 'scheduled',
+    now: deps.now(),
+  });
+}
+
+interface DueCheck {
+  digest: DigestConfig;
+  period: Period;
+  windowEnd: number;
+}
+
+/** The period a digest owes at `now`, if its run time has passed since earshot first saw it. */
+function duePeriod(deps: DigestDeps, digest: DigestConfig, now: Date): DueCheck | null {
+  const cron = scheduleOf(digest.schedule, digest.timezone);
+  const seen = firstSeen(deps.db, digest.name, now);
+  const end = latestRunAtOrBefore(cron, now);
+  if (!end || end.getTime() < seen.getTime()) return null;
+  const period = scheduledPeriod(cron, end);
+  if (!period) return null;
+  return { digest, period, windowEnd: end.getTime() + digest.catchUpMs };
+}
+
+export async function runDueDigests(deps: DigestDeps): Promise<{ sent: string[]; failed: string[] }> {
+  const sent: string[] = [];
+  const failed: string[] = [];
+  let transport: MailTransport | null = null;
+  try {
+    for (const digest of deps.config.digests) {
+      const now = deps.now();
+      const due = duePeriod(deps, digest, now);
+      closeStaleRuns(deps, digest, due, now);
+      if (!due) continue;
+      const outcome = await runOne(deps, due, now, () => (transport ??= createMailTransport(deps.config.env)));
+      if (outcome === 'sent') sent.push(digest.name);
+      if (outcome === 'failed') failed.push(digest.name);
+    }
+  } finally {
+    await (transport as MailTransport | null)?.close();
+  }
+  return { sent, failed };
+}
+
+/** Gives up retrying periods that are over: a newer period is due, or their catch-up window passed. */
+function closeStaleRuns(deps: DigestDeps, digest: DigestConfig, due: DueCheck | null, now: Date): void {
+  const current = due?.period.end.toISOString();
+  for (const run of pendingRuns(deps.db)) {
+    const liveClaim = run.claimedAt !== null && Date.parse(run.claimedAt) + CLAIM_TIMEOUT_MS > now.getTime();
+    if (run.digest !== digest.name || run.periodEnd === current || liveClaim) continue;
+    if (current === undefined && Date.parse(run.periodEnd) + digest.catchUpMs >= now.getTime()) continue;
+    markRunAttemptFailed(deps.db, digest.name, run.periodEnd, run.lastError ?? 'superseded by a newer period', now, true);
+    deps.log.error({ digest: digest.name, periodEnd: run.periodEnd, error: run.lastError }, 'digest failed: giving up, its period is over');
+  }
+}
+
+type RunOutcome = 'sent' | 'failed' | 'skipped' | 'none';
+
+async function runOne(deps: DigestDeps, due: DueCheck, now: Date, transport: () => MailTransport): Promise<RunOutcome> {
+  const { db, log } = deps;
+  const { digest, period } = due;
+  const start = period.start.toISOString();
+  const end = period.end.toISOString();
+  const existing = getRun(db, digest.name, end);
+  if (existing && existing.status !== 'pending') return 'none';
+  if (now.getTime() > due.windowEnd) {
+    if (!existing) {
+      if (recordMissed(db, digest.name, start, end, now, 'earshot was not running at the digest time and the catch-up window passed')) {
+        log.warn({ digest: digest.name, periodEnd: end }, 'digest missed: earshot was not running at its time (past catch_up)');
+      }
+    } else if (!existing.claimedAt) {
+      markRunAttemptFailed(db, digest.name, end, existing.lastError ?? 'catch-up window passed', now, true);
+      log.error({ digest: digest.name, periodEnd: end, error: existing.lastError }, 'digest failed: giving up after its catch-up window');
+      return 'failed';
+    }
+    return 'none';
+  }
+  const run = claimRun(db, digest.name, start, end, now);
+  if (!run) return 'none';
+  const fail = (error: string): RunOutcome => {
+    const nextAt = new Date(now.getTime() + retryDelayMs(run.attempts));
+    const final = nextAt.getTime() > due.windowEnd;
+    markRunAttemptFailed(db, digest.name, end, error, nextAt, final);
+    log[final ? 'error' : 'warn'](
+      { digest: digest.name, periodEnd: end, attempts: run.attempts + 1, error, ...(final ? {} : { retryAt: nextAt.toISOString() }) },
+      final ? 'digest failed: giving up' : 'digest not sent; will retry',
+    );
+    return 'failed';
+  };
+  let model: DigestModel;
+  try {
+    model = buildScheduled(deps, digest, period);
+  } catch (err) {
+    log.error({ digest: digest.name, err }, 'digest could not be built');
+    return fail(`internal error building the digest: ${(err as Error)?.message ?? String(err)}`);
+  }
+  if (digest.quietDay === 'skip' && nothingToReport(model)) {
+    markRunSkipped(db, digest.name, end, now, 'quiet period (quiet_day: skip)');
+    log.info({ digest: digest.name, periodEnd: end }, 'quiet period: digest skipped (quiet_day: skip)');
+    return 'skipped';
+  }
+  const message = composeDigest(model, digest, { messageId: digestMessageId(digest.name, period.end, deps.config.env.EMAIL_FROM) });
+  const outcome = await transport().send(message);
+  if (outcome.status !== 'sent') return fail(outcome.error);
+  markRunSent(db, digest.name, end, deps.now(), outcome.ref ?? null, digest.to);
+  log.info({ digest: digest.name, periodEnd: end, to: digest.to.length, mentions: model.brands.reduce((n, b) => n + b.total, 0) }, 'digest sent');
+  return 'sent';
+}
+
+export function nextDigestAt(deps: DigestDeps): Date | null {
+  const now = deps.now();
+  let earliest: number | null = null;
+  const consider = (t: number) => {
+    if (earliest === null || t < earliest) earliest = t;
+  };
+  const pending = pendingRuns(deps.db);
+  for (const digest of deps.config.digests) {
+    const due = duePeriod(deps, digest, now);
+    if (due) {
+      const run = getRun(deps.db, digest.name, due.period.end.toISOString());
+      if (!run) consider(now.getTime());
+    }
+    for (const run of pending) {
+      if (run.digest !== digest.name || Date.parse(run.periodEnd) + digest.catchUpMs < now.getTime()) continue;
+      const claimedUntil = run.claimedAt ? Date.parse(run.claimedAt) + CLAIM_TIMEOUT_MS : 0;
+      consider(Math.max(Date.parse(run.nextAttemptAt), claimedUntil, now.getTime()));
+    }
+    const next = runAfter(scheduleOf(digest.schedule, digest.timezone), now);
+    if (next) consider(next.getTime());
+  }
+  return earliest === null ? null : new Date(earliest);
+}

@@ -1,0 +1,137 @@
+/**
+ * digest_runs: one row per (digest, period end). A period is claimed before its digest is built
+ * and sent, and marked sent only after the SMTP server accepted the message, so two processes
+ * (or a restart) never both send it and a failed send is retried. A claim older than
+ * CLAIM_TIMEOUT_MS belongs to a process that died mid-send and may be taken over.
+ */
+import { stmt, type Db } from '../store/db.js';
+
+export type DigestRunStatus = 'pending' | 'sent' | 'skipped' | 'failed' | 'missed';
+
+export const CLAIM_TIMEOUT_MS = 5 * 60_000;
+
+export interface DigestRun {
+  digest: string;
+  periodEnd: string;
+  periodStart: string;
+  status: DigestRunStatus;
+  attempts: number;
+  nextAttemptAt: string;
+  claimedAt: string | null;
+  lastError: string | null;
+  sentAt: string | null;
+  messageId: string | null;
+  recipients: string[];
+  createdAt: string;
+}
+
+interface Row {
+  digest: string;
+  period_end: string;
+  period_start: string;
+  status: DigestRunStatus;
+  attempts: number;
+  next_attempt_at: string;
+  claimed_at: string | null;
+  last_error: string | null;
+  sent_at: string | null;
+  message_id: string | null;
+  recipients: string;
+  created_at: string;
+}
+
+function fromRow(r: Row): DigestRun {
+  return {
+    digest: r.digest,
+    periodEnd: r.period_end,
+    periodStart: r.period_start,
+    status: r.status,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    claimedAt: r.claimed_at,
+    lastError: r.last_error,
+    sentAt: r.sent_at,
+    messageId: r.message_id,
+    recipients: JSON.parse(r.recipients) as string[],
+    createdAt: r.created_at,
+  };
+}
+
+export function getRun(db: Db, digest: string, periodEnd: string): DigestRun | null {
+  const row = stmt<[string, string], Row>(db, 'SELECT * FROM digest_runs WHERE digest = ? AND period_end = ?').get(digest, periodEnd);
+  return row ? fromRow(row) : null;
+}
+
+export function listRuns(db: Db, digest?: string): DigestRun[] {
+  const rows = digest
+    ? stmt<[string], Row>(db, 'SELECT * FROM digest_runs WHERE digest = ? ORDER BY period_end').all(digest)
+    : stmt<[], Row>(db, 'SELECT * FROM digest_runs ORDER BY digest, period_end').all();
+  return rows.map(fromRow);
+}
+
+/**
+ * Claims the period for this process: creates its row when absent, and takes it when it is
+ * pending, due, and not claimed by a live sender. Returns the run, or null when it is not ours.
+ */
+export function claimRun(db: Db, digest: string, periodStart: string, periodEnd: string, now: Date): DigestRun | null {
+  const at = now.toISOString();
+  const stale = new Date(now.getTime() - CLAIM_TIMEOUT_MS).toISOString();
+  return db
+    .transaction(() => {
+      stmt(
+        db,
+        `INSERT INTO digest_runs (digest, period_end, period_start, status, next_attempt_at, created_at)
+         VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT (digest, period_end) DO NOTHING`,
+      ).run(digest, periodEnd, periodStart, at, at);
+      const taken = stmt(
+        db,
+        `UPDATE digest_runs SET claimed_at = ? WHERE digest = ? AND period_end = ? AND status = 'pending'
+           AND next_attempt_at <= ? AND (claimed_at IS NULL OR claimed_at < ?)`,
+      ).run(at, digest, periodEnd, at, stale);
+      return taken.changes === 1 ? getRun(db, digest, periodEnd) : null;
+    })
+    .immediate();
+}
+
+/** Records a period that was missed (earshot was down past its catch-up window). */
+export function recordMissed(db: Db, digest: string, periodStart: string, periodEnd: string, now: Date, reason: string): boolean {
+  const at = now.toISOString();
+  return (
+    stmt(
+      db,
+      `INSERT INTO digest_runs (digest, period_end, period_start, status, next_attempt_at, last_error, created_at)
+       VALUES (?, ?, ?, 'missed', ?, ?, ?) ON CONFLICT (digest, period_end) DO NOTHING`,
+    ).run(digest, periodEnd, periodStart, at, reason, at).changes === 1
+  );
+}
+
+export function markRunSent(db: Db, digest: string, periodEnd: string, at: Date, messageId: string | null, recipients: string[]): void {
+  stmt(
+    db,
+    `UPDATE digest_runs SET status = 'sent', sent_at = ?, message_id = ?, recipients = ?, attempts = attempts + 1,
+       claimed_at = NULL, last_error = NULL WHERE digest = ? AND period_end = ?`,
+  ).run(at.toISOString(), messageId, JSON.stringify(recipients), digest, periodEnd);
+}
+
+export function markRunSkipped(db: Db, digest: string, periodEnd: string, at: Date, reason: string): void {
+  stmt(db, `UPDATE digest_runs SET status = 'skipped', sent_at = ?, last_error = ?, claimed_at = NULL WHERE digest = ? AND period_end = ?`).run(
+    at.toISOString(),
+    reason,
+    digest,
+    periodEnd,
+  );
+}
+
+/** A failed attempt: retried at `nextAt`, or given up for good (`final`). */
+export function markRunAttemptFailed(db: Db, digest: string, periodEnd: string, error: string, nextAt: Date, final: boolean): void {
+  stmt(
+    db,
+    `UPDATE digest_runs SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, claimed_at = NULL,
+       status = CASE WHEN ? THEN 'failed' ELSE status END WHERE digest = ? AND period_end = ?`,
+  ).run(error, nextAt.toISOString(), final ? 1 : 0, digest, periodEnd);
+}
+
+/** Pending runs (retries waiting), for the next wake-up time. */
+export function pendingRuns(db: Db): DigestRun[] {
+  return stmt<[], Row>(db, "SELECT * FROM digest_runs WHERE status = 'pending' ORDER BY next_attempt_at").all().map(fromRow);
+}

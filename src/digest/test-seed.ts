@@ -1,0 +1,153 @@
+/**
+ * Seeding helpers for digest tests (and for trying the digest out): write mentions, alerts,
+ * deliveries, poll outcomes and waiting mentions straight into a store with known values.
+ */
+import type { Mention, SentimentLabel, SourceType, UrgencyLevel } from '../core/types.js';
+import { stmt, type Db } from '../store/db.js';
+import { insertMention, type AlertState } from '../store/mentions.js';
+import { insertAlert } from '../store/outbox.js';
+import { addPending } from '../store/rule-state.js';
+import { ensureSourceState, logPoll } from '../store/source-state.js';
+
+export interface SeedMention {
+  brand?: string;
+  source?: SourceType;
+  sourceKey?: string;
+  id: string;
+  at: string;
+  fetchedAt?: string;
+  author?: string | null;
+  reach?: number | null;
+  title?: string;
+  text: string;
+  url?: string | null;
+  sentiment?: SentimentLabel;
+  score?: number;
+  urgency?: UrgencyLevel;
+  urgencyScore?: number;
+  urgencyReasons?: string[];
+  duplicateOf?: number | null;
+  alertState?: AlertState;
+}
+
+const DEFAULT_SCORE: Record<SentimentLabel, number> = { negative: -0.6, neutral: 0, positive: 0.6, unknown: 0 };
+const DEFAULT_URGENCY: Record<UrgencyLevel, number> = { low: 0.1, medium: 0.4, high: 0.7, critical: 0.9 };
+
+export function seedMention(db: Db, s: SeedMention): number {
+  const source = s.source ?? 'twitter';
+  const brand = s.brand ?? 'acme';
+  const sentiment = s.sentiment ?? 'neutral';
+  const urgency = s.urgency ?? 'low';
+  const mention: Omit<Mention, 'id'> = {
+    brand,
+    source,
+    sourceKey: s.sourceKey ?? `${brand}/${source}`,
+    sourceId: s.id,
+    url: s.url === undefined ? `https://example.com/${source}/${s.id}` : s.url,
+    author: s.author === undefined ? `user-${s.id}` : s.author,
+    reach: s.reach === undefined ? null : s.reach,
+    title: s.title ?? '',
+    text: s.text,
+    kind: null,
+    linkUrl: null,
+    language: 'en',
+    publishedAt: s.at,
+    fetchedAt: s.fetchedAt ?? s.at,
+    matchedTerms: ['acme'],
+    sentiment: { label: sentiment, score: s.score ?? DEFAULT_SCORE[sentiment], reasons: [] },
+    urgency: { level: urgency, score: s.urgencyScore ?? DEFAULT_URGENCY[urgency], reasons: s.urgencyReasons ?? [] },
+    duplicateOf: s.duplicateOf ?? null,
+    storyKey: null,
+    metrics: {},
+  };
+  const id = insertMention(db, {
+    ...mention,
+    canonicalUrl: null,
+    fingerprint: null,
+    alertState: s.alertState ?? (s.duplicateOf ? 'duplicate' : 'evaluated'),
+  });
+  if (id === null) throw new Error(`seedMention: ${brand}/${source}/${s.id} already exists`);
+  return id;
+}
+
+export interface SeedAlert {
+  rule: string;
+  brand?: string;
+  at: string;
+  summary?: string;
+  mentionIds: number[];
+  deliveries: Array<{ notifier: string; target: string; status: 'pending' | 'sent' | 'failed' | 'skipped'; error?: string }>;
+}
+
+export function seedAlert(db: Db, a: SeedAlert): number {
+  const id = insertAlert(db, {
+    rule: a.rule,
+    ruleHash: 'seed',
+    ruleType: 'mention',
+    groupKey: '*',
+    brand: a.brand ?? 'acme',
+    summary: a.summary ?? `Alert from ${a.rule}`,
+    details: [],
+    mentionIds: a.mentionIds,
+    totalMentions: a.mentionIds.length,
+    createdAt: a.at,
+    deliveries: a.deliveries.map((d) => ({ notifier: d.notifier, target: d.target, status: d.status === 'skipped' ? 'skipped' : 'pending', ...(d.error ? { error: d.error } : {}) })),
+  });
+  if (id === null) throw new Error('seedAlert: every mention was already alerted for this rule');
+  for (const d of a.deliveries) {
+    if (d.status === 'pending' || d.status === 'skipped') {
+      if (d.error) stmt(db, 'UPDATE deliveries SET last_error = ? WHERE alert_id = ? AND target = ?').run(d.error, id, d.target);
+      continue;
+    }
+    stmt(db, 'UPDATE deliveries SET status = ?, last_error = ?, sent_at = ? WHERE alert_id = ? AND notifier = ? AND target = ?').run(
+      d.status,
+      d.error ?? null,
+      d.status === 'sent' ? a.at : null,
+      id,
+      d.notifier,
+      d.target,
+    );
+  }
+  return id;
+}
+
+export interface SeedPoll {
+  sourceKey: string;
+  brand?: string;
+  type?: string;
+  at: string;
+  outcome?: 'ok' | 'not_modified' | 'error';
+  error?: string;
+  errorKind?: string;
+  gap?: string;
+}
+
+export function seedPoll(db: Db, p: SeedPoll): void {
+  const type = p.type ?? p.sourceKey.split('/')[1]?.replace(/#\d+$/, '') ?? 'rss';
+  ensureSourceState(db, p.sourceKey, p.brand ?? p.sourceKey.split('/')[0] ?? 'acme', type, 'seed');
+  logPoll(db, {
+    sourceKey: p.sourceKey,
+    startedAt: p.at,
+    durationMs: 100,
+    outcome: p.outcome ?? (p.error ? 'error' : 'ok'),
+    fetched: 0,
+    stored: 0,
+    error: p.error ?? null,
+    errorKind: p.errorKind ?? null,
+    gap: p.gap ?? null,
+  });
+}
+
+/** Polls every `everyMs` from `from` to `to` (exclusive), all successful. */
+export function seedPolls(db: Db, sourceKey: string, from: string, to: string, everyMs: number): number {
+  let n = 0;
+  for (let t = Date.parse(from); t < Date.parse(to); t += everyMs) {
+    seedPoll(db, { sourceKey, at: new Date(t).toISOString() });
+    n += 1;
+  }
+  return n;
+}
+
+export function seedWaiting(db: Db, rule: string, mentionId: number, at: string): void {
+  addPending(db, rule, 'seed', '*', mentionId, at);
+}

@@ -1,0 +1,176 @@
+/**
+ * The digest's content, built from a seeded store (src/digest/test-fixture.ts): every number and
+ * section asserted exactly, plus the plain-text rendering and the quiet-day digest.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig, type Config } from '../src/config/load.js';
+import { silentLogger } from '../src/core/log.js';
+import { buildScheduled } from '../src/digest/index.js';
+import type { DigestModel } from '../src/digest/model.js';
+import { scheduledPeriod, scheduleOf } from '../src/digest/period.js';
+import { renderDigestText, sparkline } from '../src/digest/render-text.js';
+import { digestSubject } from '../src/digest/compose.js';
+import { PERIOD_END, PERIOD_START, seedScenario, writeDeployment, type ScenarioIds } from '../src/digest/test-fixture.js';
+import { openDatabase, type Db } from '../src/store/db.js';
+
+let dir: string;
+let db: Db;
+let config: Config;
+let ids: ScenarioIds;
+
+function build(periodEnd = PERIOD_END): DigestModel {
+  const digest = config.digests[0]!;
+  const period = scheduledPeriod(scheduleOf(digest.schedule, digest.timezone), new Date(periodEnd))!;
+  return buildScheduled({ db, config, log: silentLogger(), now: () => new Date(periodEnd) }, digest, period);
+}
+
+beforeEach(() => {
+  dir = writeDeployment();
+  const loaded = loadConfig(dir);
+  expect(loaded.problems.filter((p) => p.severity === 'error')).toEqual([]);
+  config = loaded.config;
+  db = openDatabase(join(mkdtempSync(join(tmpdir(), 'earshot-digest-db-')), 'earshot.db'));
+  ids = seedScenario(db);
+});
+
+afterEach(() => {
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('digest content from a seeded day', () => {
+  it('covers the scheduled period, 08:00 to 08:00 Berlin time, and compares with the day before', () => {
+    const model = build();
+    expect(model.period).toEqual({ start: new Date(PERIOD_START), end: new Date(PERIOD_END) });
+    expect(model.previous).toEqual({ start: new Date('2026-11-21T07:00:00.000Z'), end: new Date(PERIOD_START) });
+    expect(model.quiet).toBe(false);
+  });
+
+  it('headline numbers: mentions without duplicates, change, sentiment shares, per source', () => {
+    const [b] = build().brands;
+    expect(b!.name).toBe('Acme Cloud');
+    expect(b!.total).toBe(9);
+    expect(b!.previousTotal).toBe(4);
+    expect(b!.sentiment).toEqual({ negative: 3, neutral: 4, positive: 2, unknown: 0 });
+    expect(b!.bySource).toEqual([
+      { source: 'twitter', count: 4 },
+      { source: 'reddit', count: 2 },
+      { source: 'rss', count: 2 },
+      { source: 'hackernews', count: 1 },
+    ]);
+  });
+
+  it('volume: 24 hourly buckets from 08:00 local, each mention in its hour', () => {
+    const [b] = build().brands;
+    expect(b!.volume).toHaveLength(24);
+    expect(b!.volume[0]!.start).toEqual(new Date(PERIOD_START));
+    const counts = b!.volume.map((v) => v.count);
+    // m10 08:00Z, m1 09:15Z, m2 10:40Z, m3 11:05Z, m4 13:20Z, m5 15:00Z, m6 16:30Z, m7 20:00Z, m8 06:30Z.
+    const expected = Array<number>(24).fill(0);
+    for (const hourUtc of [8, 9, 10, 11, 13, 15, 16, 20, 6 + 24]) expected[hourUtc - 7] = (expected[hourUtc - 7] ?? 0) + 1;
+    expect(counts).toEqual(expected);
+    expect(counts.reduce((a, n) => a + n, 0)).toBe(b!.total);
+  });
+
+  it('needs a reply: negative, urgent and addressed mentions, most urgent first, with why', () => {
+    const [b] = build().brands;
+    expect(b!.needsReplyTotal).toBe(3);
+    expect(b!.needsReply.map((d) => [d.mention.id, d.why])).toEqual([
+      [ids.m6, ['negative', 'complaint to @acmecloud', 'critical urgency']],
+      [ids.m1, ['negative', 'question to @acmecloud', 'high urgency']],
+      [ids.m2, ['negative']],
+    ]);
+  });
+
+  it('top mentions by reach, new voices (authors and sites) and recurring phrases', () => {
+    const [b] = build().brands;
+    expect(b!.topByReach.map((d) => d.mention.id)).toEqual([ids.m3, ids.m1, ids.m6, ids.m2, ids.m4]);
+    expect(b!.newVoicesTotal).toBe(6);
+    expect(b!.newVoices).toEqual([
+      { name: 'techcrunchy', kind: 'author', source: 'twitter', reach: 250_000, mentions: 1 },
+      { name: 'dana_ops', kind: 'author', source: 'twitter', reach: 12_000, mentions: 2 },
+      { name: 'angry_dev', kind: 'author', source: 'twitter', reach: 800, mentions: 1 },
+      { name: 'u/sysadmin_sam', kind: 'author', source: 'reddit', reach: 340, mentions: 1 },
+      { name: 'pg_fan', kind: 'author', source: 'hackernews', reach: 180, mentions: 1 },
+      { name: 'news.example.org', kind: 'site', source: 'rss', reach: null, mentions: 2 },
+    ]);
+    expect(b!.phrases).toEqual([
+      { phrase: 'edge regions', mentions: 3 },
+      { phrase: 'billing doubled', mentions: 2 },
+      { phrase: 'doubled overnight', mentions: 2 },
+      { phrase: 'frankfurt', mentions: 2 },
+    ]);
+  });
+
+  it('alerts sent, and what was held back and why', () => {
+    const [b] = build().brands;
+    expect(b!.alerts).toEqual([
+      { at: '2026-11-22T09:16:00.000Z', rule: 'negative-mention', summary: 'Negative mention of Acme Cloud on twitter', mentions: 1, destinations: ['slack #brand-alerts', 'email pr@example.com'] },
+      { at: '2026-11-22T16:45:00.000Z', rule: 'negative-mention', summary: '2 negative mentions of Acme Cloud', mentions: 2, destinations: ['slack #brand-alerts'] },
+    ]);
+    expect(b!.heldBack).toEqual([
+      { kind: 'delivery_failed', count: 1, text: '1 alert to email pr@example.com failed and will not be retried: SMTP: rejected after RCPT TO: 550 mailbox unavailable' },
+      { kind: 'delivery_skipped', count: 1, text: '1 alert to slack #brand-alerts not sent: slack is not configured: set SLACK_BOT_TOKEN' },
+      { kind: 'throttled', count: 2, text: '2 mentions waited for rule negative-mention (throttle 10m) and went out together in 1 alert, up to 6h4m late' },
+      { kind: 'waiting', count: 1, text: "1 mention is waiting for rule negative-mention's throttle to end; it goes out with its next alert" },
+      { kind: 'backfill', count: 1, text: "1 mention from a source's first poll stored without alerts (older than its alert_backfill)" },
+      { kind: 'duplicate', count: 1, text: '1 repost of earlier mentions (same link or text) not counted and not alerted' },
+    ]);
+  });
+
+  it('source health: failures, rate limits, gaps and a source that was never polled', () => {
+    const [b] = build().brands;
+    expect(b!.health.map((h) => [h.sourceKey, h.status, h.polls, h.detail])).toEqual([
+      ['acme/rss', 'failing', 99, '3 of 99 polls failed; last error: https://news.example.org/feed.xml: HTTP 503 Service Unavailable'],
+      ['acme/reddit', 'rate_limited', 290, 'rate-limited 2 of 290 polls; mentions may arrive late or be missing'],
+      ['acme/twitter', 'gaps', 721, '1 of 721 polls reported a coverage gap: page cap reached: tweets before 17:40 may be missing'],
+      ['acme/hackernews', 'not_polled', 0, 'not polled at all in this period: was earshot running?'],
+    ]);
+  });
+
+  it('plain text reads on its own: headline, sections, links, local times', () => {
+    const model = build();
+    const text = renderDigestText(model);
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('earshot digest "daily"');
+    expect(lines[1]).toBe('Sun 22 Nov 08:00 – Mon 23 Nov 08:00 (Europe/Berlin)');
+    expect(lines).toContain('9 mentions · +5 (+125%) on the period before (4)');
+    expect(lines).toContain('Sentiment: 3 negative (33%) · 4 neutral (44%) · 2 positive (22%)');
+    expect(lines).toContain('Sources: twitter 4 · reddit 2 · rss 2 · hackernews 1');
+    expect(lines).toContain(`Volume per hour: |${sparkline(model.brands[0]!.volume.map((v) => v.count))}| peak 1 at 09:00`);
+    const reply = lines.indexOf('NEEDS A REPLY (3)');
+    expect(lines.slice(reply + 2, reply + 5)).toEqual([
+      '1. angry_dev (800 followers) on twitter, Sun 22 Nov 17:30 [negative · complaint to @acmecloud · critical urgency]',
+      '   @acmecloud billing doubled overnight, support not answering',
+      '   https://example.com/twitter/m6',
+    ]);
+    expect(lines).toContain('- 10:16 negative-mention: Negative mention of Acme Cloud on twitter -> slack #brand-alerts, email pr@example.com');
+    expect(lines).toContain('! acme/hackernews: not polled at all in this period: was earshot running?');
+    expect(lines).toContain('"edge regions" (3) · "billing doubled" (2) · "doubled overnight" (2) · "frankfurt" (2)');
+    expect(digestSubject(model)).toBe('[earshot] Acme Cloud: 9 mentions, 3 need a reply, 4 sources with problems — Mon 23 Nov');
+  });
+
+  it('a quiet day gets a short digest that still reports source health', () => {
+    // The period after the seeded one has a single mention at its first instant; a day later, none.
+    const model = build('2026-11-25T07:00:00.000Z');
+    expect(model.quiet).toBe(true);
+    expect(model.brands[0]!.total).toBe(0);
+    expect(model.brands[0]!.previousTotal).toBe(1);
+    const text = renderDigestText(model);
+    expect(text.split('\n').slice(0, 4)).toEqual([
+      'Quiet period — earshot digest "daily"',
+      'Tue 24 Nov 08:00 – Wed 25 Nov 08:00 (Europe/Berlin)',
+      '',
+      'No new mentions of Acme Cloud in this period.',
+    ]);
+    expect(text).toContain('Quiet: no new mentions in this period (1 the period before).');
+    // No polls were logged for that day: every configured source is reported, never silence.
+    expect(text).toContain('! acme/rss: not polled at all in this period: was earshot running?');
+    expect(text).toContain('The sources above had problems, so this quiet period may be a gap in coverage.');
+    expect(text).not.toContain('NEEDS A REPLY');
+    expect(digestSubject(model)).toBe('[earshot] Acme Cloud: quiet period, no new mentions, 4 sources with problems — Wed 25 Nov');
+  });
+});
