@@ -26,6 +26,7 @@ import {
   rulesFileSchema,
   type GroupField,
 } from './schema.js';
+import type { HoursWindow, RuleType } from '../rules/schema.js';
 import { positionOf, readYamlFile, scalarTextStart, type YamlFile } from './yaml-file.js';
 
 export type Env = Record<string, string | undefined>;
@@ -74,17 +75,42 @@ export interface CompiledMatch {
   authors: string[] | null;
   reachAtLeast: number | null;
   languages: string[] | null;
+  firstFromAuthor: boolean;
+}
+
+export interface ThrottleConfig {
+  initialMs: number;
+  /** Growth per consecutive throttled alert (1 = fixed). */
+  factor: number;
+  maxMs: number;
 }
 
 export interface RuleConfig {
   name: string;
-  type: 'mention';
+  type: RuleType;
   description: string | null;
   enabled: boolean;
   match: CompiledMatch;
+  /** The base throttle (throttle.initialMs), 0 when none. */
   throttleMs: number;
+  throttle: ThrottleConfig | null;
   groupBy: GroupField[];
   groupWaitMs: number;
+  /** volume / spike: the counting window. */
+  windowMs: number;
+  /** volume: threshold; spike: min_count. */
+  count: number;
+  /** spike only. */
+  factor: number;
+  baseline: number;
+  direction: 'up' | 'down' | 'both';
+  /** silence only. */
+  silenceForMs: number;
+  silenceOf: 'mentions' | 'polls' | 'either';
+  quietHours: HoursWindow | null;
+  activeHours: HoursWindow | null;
+  breakThrough: UrgencyLevel | null;
+  thread: boolean;
   notify: NotifyTarget[];
   /** Checksum of the rule's definition: editing a rule resets its state. */
   hash: string;
@@ -109,12 +135,23 @@ export interface DigestConfig {
   line: number;
 }
 
+export interface BudgetConfig {
+  destination: NotifyTarget;
+  max: number;
+  perMs: number;
+  breakThrough: UrgencyLevel | null;
+  file: string;
+  line: number;
+}
+
 export interface Config {
   dir: string;
   brands: Map<string, BrandConfig>;
   sources: SourceConfig[];
   rules: RuleConfig[];
   digests: DigestConfig[];
+  /** Per-destination alert budgets (`budgets:` in rules/*.yaml). */
+  budgets: BudgetConfig[];
   env: Env;
   /** The files read, relative to dir. */
   files: string[];
@@ -151,7 +188,7 @@ function listYaml(dir: string, exclude: RegExp | null = null): string[] {
 
 export function loadConfig(dir: string, env: Env = loadEnv(dir)): LoadResult {
   const problems: ConfigProblem[] = [];
-  const config: Config = { dir, brands: new Map(), sources: [], rules: [], digests: [], env, files: [] };
+  const config: Config = { dir, brands: new Map(), sources: [], rules: [], digests: [], budgets: [], env, files: [] };
   const display = (path: string) => relative(dir, path) || path;
 
   const sourceFiles = listYaml(join(dir, 'sources'));
@@ -222,8 +259,22 @@ export function loadConfig(dir: string, env: Env = loadEnv(dir)): LoadResult {
   return { config, problems };
 }
 
+/**
+ * For a union (e.g. `throttle: 10m` or `{ initial, factor, max }`), the branch that fits the
+ * value's shape explains best what is wrong: "\"10 minutes\" is not a duration" beats the generic
+ * union message. Returns that branch's issues when exactly one branch got past the type check.
+ */
+function specificBranch(issue: z.core.$ZodIssue): z.core.$ZodIssue[] | null {
+  if (issue.code !== 'invalid_union') return null;
+  const branches = (issue as { errors?: z.core.$ZodIssue[][] }).errors ?? [];
+  // Type and enum mismatches mean the value did not have this branch's shape at all.
+  const shaped = branches.filter((b) => b.length > 0 && b.every((i) => i.code !== 'invalid_type' && i.code !== 'invalid_value'));
+  return shaped.length === 1 ? shaped[0]!.map((i) => ({ ...i, path: [...issue.path, ...i.path] })) : null;
+}
+
 function issueProblems(yaml: YamlFile, base: PropertyKey[], error: z.ZodError, problems: ConfigProblem[]): void {
-  for (const issue of error.issues) {
+  const issues = error.issues.flatMap((issue) => specificBranch(issue) ?? [issue]);
+  for (const issue of issues) {
     const path = [...base, ...issue.path];
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
@@ -443,15 +494,56 @@ function loadRulesFile(
         authors: rule.match.author?.map((a) => a.replace(/^@/, '').toLowerCase()) ?? null,
         reachAtLeast: rule.match.reach?.atLeast ?? null,
         languages: rule.match.language ?? null,
+        firstFromAuthor: rule.match.first_from_author ?? false,
       },
-      throttleMs: rule.throttle ?? 0,
-      groupBy: rule.group_by ?? [],
-      groupWaitMs: rule.group_wait ?? 0,
+      throttleMs: rule.throttle?.initialMs ?? 0,
+      throttle: rule.throttle ?? null,
+      groupBy: rule.type === 'silence' ? [] : (rule.group_by ?? []),
+      groupWaitMs: rule.type === 'mention' ? (rule.group_wait ?? 0) : 0,
+      windowMs: rule.type === 'volume' || rule.type === 'spike' ? rule.window : 0,
+      count: rule.type === 'volume' ? rule.count : rule.type === 'spike' ? rule.min_count : 0,
+      factor: rule.type === 'spike' ? rule.factor : 0,
+      baseline: rule.type === 'spike' ? rule.baseline : 0,
+      direction: rule.type === 'spike' ? rule.direction : 'up',
+      silenceForMs: rule.type === 'silence' ? rule.for : 0,
+      silenceOf: rule.type === 'silence' ? rule.of : 'either',
+      quietHours: rule.quiet_hours ?? null,
+      activeHours: rule.active_hours ?? null,
+      breakThrough: rule.break_through ?? null,
+      thread: rule.thread ?? (rule.type === 'mention' && (rule.group_by ?? []).includes('story')),
       notify,
       hash: hashOf(rawRules[index] ?? rule),
       file: yaml.file,
       line: pos.line,
       col: pos.col,
+    });
+  });
+
+  (parsed.data.budgets ?? []).forEach((budget, index) => {
+    const pos = positionOf(yaml, ['budgets', index]);
+    const type: NotifierType = budget.slack !== undefined ? 'slack' : 'email';
+    const target = (budget.slack ?? budget.email)!;
+    const problem = notifierPlugin(type)?.validateTarget(target);
+    const duplicate = config.budgets.find((b) => b.destination.type === type && b.destination.target === target);
+    if (problem || duplicate) {
+      const p = positionOf(yaml, ['budgets', index, type]);
+      problems.push({
+        file: yaml.file,
+        line: p.line,
+        col: p.col,
+        path: formatPath(['budgets', index, type]),
+        message: problem ?? `${type} ${target} already has a budget in ${duplicate!.file}`,
+        severity: 'error',
+      });
+      return;
+    }
+    config.budgets.push({
+      destination: { type, target },
+      max: budget.max,
+      perMs: budget.per,
+      breakThrough: budget.break_through ?? null,
+      file: yaml.file,
+      line: pos.line,
     });
   });
 

@@ -4,7 +4,7 @@
  */
 import type { Config } from '../config/load.js';
 import type { Logger } from '../core/log.js';
-import { evaluateNewMentions, releaseDueGroups } from '../rules/engine.js';
+import { evaluateAggregates, evaluateNewMentions, releaseDueGroups } from '../rules/engine.js';
 import type { Db } from '../store/db.js';
 import { nextDeliveryAt } from '../store/outbox.js';
 import { sleep, type Deliverer, type DeliverResult } from './deliver.js';
@@ -17,10 +17,10 @@ export interface CycleDeps {
   deliverer: Deliverer;
 }
 
-/** Runs rules over new mentions and writes due alerts to the outbox. Returns new alert ids. */
+/** Runs rules over new mentions, due groups and aggregate conditions; writes alerts to the outbox. Returns new alert ids. */
 export function runRules(deps: CycleDeps, flush = false): number[] {
   evaluateNewMentions(deps);
-  return releaseDueGroups(deps, { flush });
+  return [...releaseDueGroups(deps, { flush }), ...evaluateAggregates(deps)];
 }
 
 /**

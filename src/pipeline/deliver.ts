@@ -15,13 +15,15 @@ import type { AlertContent, Notifier } from '../notifiers/types.js';
 import type { Db } from '../store/db.js';
 import { observeDelivery } from '../ops/metrics.js';
 import { getMentions } from '../store/mentions.js';
-import { dueDeliveries, getAlert, markFailed, markRetry, markSent, type DeliveryRow } from '../store/outbox.js';
+import { dueDeliveries, getAlert, markFailed, markRetry, markSent, releaseHeld, threadRoot, type DeliveryRow } from '../store/outbox.js';
 
 const BASE_BACKOFF_MS = 5_000;
 const MAX_BACKOFF_MS = 15 * 60_000;
 const GIVE_UP_AFTER_MS = 24 * 3_600_000;
 /** Mentions shown in one alert message; the total count is always given. */
 const MAX_MENTIONS_SHOWN = 10;
+/** Later alerts join a group's Slack thread only within a day of its first message. */
+const THREAD_WINDOW_MS = 24 * 3_600_000;
 
 /** The service's Retry-After wins when it gave one; otherwise exponential back-off. */
 export function retryDelayMs(attempts: number, retryAfterMs?: number): number {
@@ -71,10 +73,22 @@ export class Deliverer {
     return created;
   }
 
+  /** Slack threads: a later alert of the same rule and group replies to the group's first message (within a day). */
+  private threadFor(delivery: DeliveryRow): string | null {
+    if (delivery.notifier !== 'slack') return null;
+    const alert = getAlert(this.db, delivery.alertId);
+    if (!alert) return null;
+    const rule = this.config.rules.find((r) => r.name === alert.rule);
+    if (!rule?.thread) return null;
+    const since = new Date(Date.parse(alert.createdAt) - THREAD_WINDOW_MS).toISOString();
+    return threadRoot(this.db, alert.rule, alert.groupKey, delivery.notifier, delivery.target, since);
+  }
+
   private content(delivery: DeliveryRow): AlertContent | null {
     const alert = getAlert(this.db, delivery.alertId);
     if (!alert) return null;
-    const mentions = getMentions(this.db, alert.mentionIds.slice(0, MAX_MENTIONS_SHOWN));
+    const ids = alert.mentionIds.length > 0 ? alert.mentionIds : alert.sampleMentionIds;
+    const mentions = getMentions(this.db, ids.slice(0, MAX_MENTIONS_SHOWN));
     return {
       alertId: alert.id,
       rule: alert.rule,
@@ -95,6 +109,8 @@ export class Deliverer {
    */
   async deliverDue(signal?: AbortSignal): Promise<DeliverResult> {
     const result: DeliverResult = { sent: 0, retried: 0, failed: 0 };
+    const released = releaseHeld(this.db, this.now().toISOString());
+    if (released > 0) this.log.info({ released }, 'quiet hours over: held alerts released');
     const due = dueDeliveries(this.db, this.now().toISOString());
     for (const delivery of due) {
       if (signal?.aborted) break;
@@ -121,9 +137,10 @@ export class Deliverer {
       markFailed(this.db, delivery.id, at.toISOString(), content ? `notifier ${delivery.notifier} is not available` : 'alert not found');
       return 'failed';
     }
+    const threadRef = this.threadFor(delivery);
     let outcome;
     try {
-      outcome = await notifier.send(delivery.target, content, signal ? { signal } : {});
+      outcome = await notifier.send(delivery.target, content, { ...(signal ? { signal } : {}), ...(threadRef ? { threadRef } : {}) });
     } catch (err) {
       // A notifier should return outcomes, not throw; an exception is treated as transient.
       outcome = { status: 'retry' as const, error: `unexpected error: ${(err as Error).message}` };

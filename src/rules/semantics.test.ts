@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compileQuery } from '../analyze/query/index.js';
 import type { CompiledMatch, RuleConfig } from '../config/load.js';
 import type { Mention } from '../core/types.js';
+import { defaultRule } from './test-support.js';
 import { groupDue, groupDueAt, groupKeyFor, matchesRule, summarize } from './semantics.js';
 
 function mention(over: Partial<Mention> = {}): Mention {
@@ -42,6 +43,7 @@ const none: CompiledMatch = {
   authors: null,
   reachAtLeast: null,
   languages: null,
+  firstFromAuthor: false,
 };
 
 describe('matchesRule', () => {
@@ -77,22 +79,7 @@ describe('matchesRule', () => {
 });
 
 function rule(over: Partial<RuleConfig> = {}): RuleConfig {
-  return {
-    name: 'r',
-    type: 'mention',
-    description: null,
-    enabled: true,
-    match: none,
-    throttleMs: 0,
-    groupBy: [],
-    groupWaitMs: 0,
-    notify: [],
-    hash: 'h',
-    file: 'rules/a.yaml',
-    line: 1,
-    col: 1,
-    ...over,
-  };
+  return defaultRule({ match: none, ...over });
 }
 
 describe('groups', () => {

@@ -9,6 +9,16 @@
  *   reach: { atLeast: N } (followers, karma or points);
  *   text: a query in the brand query language over title and text.
  *
+ * Counting rules (type: volume, spike) count matching mentions by publication time (or fetch
+ * time, if earlier) per group:
+ *   volume: at least `count` in the last `window`;
+ *   spike:  see spikeVerdict(); no alert until `baseline` windows of history exist (the brand's
+ *           sources have been polled that long), so a new brand never "spikes" from nothing.
+ *   A firing condition alerts once; it alerts again only after it cleared, or, with
+ *   `throttle`, as a reminder every throttle while it lasts.
+ * Silence (type: silence): a matching source with no successful poll, or a matching brand with
+ * no new mention, for `for`; alerts once per silence, again after it ended.
+ *
  * Grouping and throttle (type: mention):
  *   - Each matching mention joins a group. With `group_by`, the group is the mention's values of
  *     those fields (brand, source, author, story). Without `group_by`, every mention is its own
@@ -18,6 +28,8 @@
  *       `throttle` has passed since the group's previous alert (default 0: no limit).
  *     So a burst becomes one message listing its mentions, and a throttled group is never
  *     silently dropped: what arrives during the throttle goes out together when it ends.
+ *   - `throttle: { initial: 10m, factor: 2, max: 4h }` grows the limit while a group keeps
+ *     firing (10m, 20m, 40m ... 4h) and starts over after a calm spell of two throttles.
  *   - State is keyed on the rule's name and a checksum of its definition: editing a rule
  *     resets its throttle memory; renaming it never re-sends old alerts (each mention is
  *     evaluated once).
@@ -68,6 +80,24 @@ export function groupKeyFor(rule: RuleConfig, m: Mention): string {
     .join(',');
 }
 
+/**
+ * The throttle in force after `streak` consecutive alerts: `initial * factor^streak`, capped at
+ * `max` (a fixed throttle has factor 1). 0 when the rule has no throttle.
+ */
+export function throttleFor(rule: RuleConfig, streak: number): number {
+  if (!rule.throttle) return 0;
+  return Math.min(rule.throttle.initialMs * rule.throttle.factor ** streak, rule.throttle.maxMs);
+}
+
+/**
+ * The streak after an alert at `now`: it grows while the group keeps firing (the previous alert
+ * was at most two throttles ago) and starts over after a calm spell.
+ */
+export function nextStreak(rule: RuleConfig, streak: number, lastAlertAt: number | null, now: number): number {
+  if (!rule.throttle || rule.throttle.factor === 1 || lastAlertAt === null) return 0;
+  return now - lastAlertAt <= throttleFor(rule, streak) * 2 ? streak + 1 : 0;
+}
+
 /** True when a group's waiting mentions should go out now. `flush` ignores group_wait (poll --once). */
 export function groupDue(
   rule: RuleConfig,
@@ -75,17 +105,44 @@ export function groupDue(
   lastAlertAt: number | null,
   now: number,
   flush = false,
+  throttleMs: number = rule.throttleMs,
 ): boolean {
   if (!flush && now < firstWaitingAt + rule.groupWaitMs) return false;
-  if (lastAlertAt !== null && rule.throttleMs > 0 && now < lastAlertAt + rule.throttleMs) return false;
+  if (lastAlertAt !== null && throttleMs > 0 && now < lastAlertAt + throttleMs) return false;
   return true;
 }
 
 /** When a waiting group will become due (ms since epoch). */
-export function groupDueAt(rule: RuleConfig, firstWaitingAt: number, lastAlertAt: number | null): number {
+export function groupDueAt(rule: RuleConfig, firstWaitingAt: number, lastAlertAt: number | null, throttleMs: number = rule.throttleMs): number {
   const afterWait = firstWaitingAt + rule.groupWaitMs;
-  const afterThrottle = lastAlertAt !== null && rule.throttleMs > 0 ? lastAlertAt + rule.throttleMs : 0;
+  const afterThrottle = lastAlertAt !== null && throttleMs > 0 ? lastAlertAt + throttleMs : 0;
   return Math.max(afterWait, afterThrottle);
+}
+
+export interface SpikeVerdict {
+  kind: 'up' | 'down';
+  average: number;
+}
+
+/**
+ * Spike: the window's count against the average of the baseline windows. Up when the count is
+ * at least min_count and at least `factor` times the average (an average below 1 counts as 1,
+ * so a quiet brand needs min_count mentions, not one); down when the usual volume was at least
+ * min_count and the window fell to at most average / factor.
+ */
+export function spikeVerdict(rule: RuleConfig, current: number, baseline: readonly number[]): SpikeVerdict | null {
+  if (baseline.length === 0) return null;
+  const average = baseline.reduce((a, b) => a + b, 0) / baseline.length;
+  if (rule.direction !== 'down' && current >= rule.count && current >= rule.factor * Math.max(average, 1)) return { kind: 'up', average };
+  if (rule.direction !== 'up' && average >= rule.count && current <= average / rule.factor) return { kind: 'down', average };
+  return null;
+}
+
+/** How far back a counting rule looks (volume: its window; spike: the window and its baseline). */
+export function lookbackMs(rule: RuleConfig): number {
+  if (rule.type === 'volume') return rule.windowMs;
+  if (rule.type === 'spike') return rule.windowMs * (rule.baseline + 1);
+  return 0;
 }
 
 const SOURCE_LABELS: Record<string, string> = {

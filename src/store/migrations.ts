@@ -192,4 +192,61 @@ CREATE TABLE digest_runs (
 );
 `,
   },
+  {
+    name: '003-ops',
+    sql: `
+-- Retention (src/store/retention.ts) prunes by publication time and the poll log by start time.
+CREATE INDEX mentions_published ON mentions (published_at);
+CREATE INDEX poll_log_started ON poll_log (started_at);
+-- A mention published before the retention horizon is not stored again: it was pruned (or would
+-- be at the next run), and storing it anew would alert on it a second time.
+CREATE TRIGGER mentions_retention_horizon BEFORE INSERT ON mentions
+WHEN NEW.published_at < (SELECT value FROM meta WHERE key = 'retention.horizon')
+BEGIN
+  SELECT RAISE(IGNORE);
+END;
+`,
+  },
+  {
+    name: '005-rule-types',
+    sql: `
+-- Matches of counting rules (volume, spike), kept so windows and baselines are cheap to count.
+CREATE TABLE rule_hits (
+  rule TEXT NOT NULL,
+  mention_id INTEGER NOT NULL REFERENCES mentions (id) ON DELETE CASCADE,
+  group_key TEXT NOT NULL,
+  at TEXT NOT NULL,
+  PRIMARY KEY (rule, mention_id)
+);
+CREATE INDEX rule_hits_window ON rule_hits (rule, group_key, at);
+-- streak: consecutive throttled alerts (throttle growth); active: an aggregate condition is firing.
+ALTER TABLE rule_groups ADD COLUMN streak INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rule_groups ADD COLUMN active INTEGER NOT NULL DEFAULT 0;
+-- Aggregate alerts (volume, spike, silence) show sample mentions without claiming them.
+ALTER TABLE alerts ADD COLUMN sample_mention_ids TEXT NOT NULL DEFAULT '[]';
+-- held: waits for quiet hours to end; suppressed: not sent (silence, budget, quiet hours -> digest).
+ALTER TABLE deliveries ADD COLUMN hold_reason TEXT;
+CREATE INDEX deliveries_held ON deliveries (next_attempt_at) WHERE status = 'held';
+ALTER TABLE source_state ADD COLUMN created_at TEXT;
+CREATE INDEX mentions_author ON mentions (brand, author COLLATE NOCASE);
+`,
+  },
+  {
+    name: '004-silences',
+    sql: `
+-- Silences from \`earshot silence add\`: alerts of \`rule\` ('*': every rule) for \`brand\` (NULL:
+-- every brand) during [starts_at, ends_at) are recorded but not sent. Removing one sets removed_at.
+CREATE TABLE silences (
+  id INTEGER PRIMARY KEY,
+  rule TEXT NOT NULL,
+  brand TEXT,
+  starts_at TEXT NOT NULL,
+  ends_at TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  removed_at TEXT
+);
+CREATE INDEX silences_current ON silences (ends_at) WHERE removed_at IS NULL;
+`,
+  },
 ];

@@ -16,9 +16,19 @@ export interface NewAlert {
   summary: string;
   details: string[];
   mentionIds: number[];
+  /** Aggregate alerts: mentions shown as examples, not claimed (they may appear in later alerts). */
+  sampleMentionIds?: number[];
   totalMentions: number;
   createdAt: string;
-  deliveries: Array<{ notifier: string; target: string; status?: 'pending' | 'skipped'; error?: string }>;
+  deliveries: Array<{
+    notifier: string;
+    target: string;
+    /** pending: send now; held: send at `notBefore`; suppressed: never sent (shown in the digest); skipped: not configured. */
+    status?: 'pending' | 'held' | 'suppressed' | 'skipped';
+    error?: string;
+    holdReason?: string;
+    notBefore?: string;
+  }>;
 }
 
 /**
@@ -32,18 +42,31 @@ export function insertAlert(db: Db, a: NewAlert): number | null {
   if (a.mentionIds.length > 0 && claimed.length === 0) return null;
   const result = stmt(
     db,
-    `INSERT INTO alerts (rule, rule_hash, rule_type, group_key, brand, summary, details, total_mentions, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(a.rule, a.ruleHash, a.ruleType, a.groupKey, a.brand, a.summary, JSON.stringify(a.details), a.totalMentions, a.createdAt);
+    `INSERT INTO alerts (rule, rule_hash, rule_type, group_key, brand, summary, details, total_mentions, created_at, sample_mention_ids)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(
+    a.rule,
+    a.ruleHash,
+    a.ruleType,
+    a.groupKey,
+    a.brand,
+    a.summary,
+    JSON.stringify(a.details),
+    a.totalMentions,
+    a.createdAt,
+    JSON.stringify(a.sampleMentionIds ?? []),
+  );
   const alertId = Number(result.lastInsertRowid);
   const link = stmt(db, 'INSERT INTO alert_mentions (rule, mention_id, alert_id) VALUES (?, ?, ?)');
   for (const id of claimed) link.run(a.rule, id, alertId);
   const deliver = stmt(
     db,
-    `INSERT INTO deliveries (alert_id, notifier, target, status, next_attempt_at, last_error) VALUES (?, ?, ?, ?, ?, ?)
+    `INSERT INTO deliveries (alert_id, notifier, target, status, next_attempt_at, last_error, hold_reason) VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT DO NOTHING`,
   );
-  for (const d of a.deliveries) deliver.run(alertId, d.notifier, d.target, d.status ?? 'pending', a.createdAt, d.error ?? null);
+  for (const d of a.deliveries) {
+    deliver.run(alertId, d.notifier, d.target, d.status ?? 'pending', d.notBefore ?? a.createdAt, d.error ?? null, d.holdReason ?? null);
+  }
   return alertId;
 }
 
@@ -58,13 +81,28 @@ export interface AlertRow {
   details: string[];
   totalMentions: number;
   createdAt: string;
+  /** Mentions claimed by this alert (mention rules). */
   mentionIds: number[];
+  /** Example mentions of an aggregate alert. */
+  sampleMentionIds: number[];
 }
 
 export function getAlert(db: Db, id: number): AlertRow | null {
   const row = stmt<
     [number],
-    { id: number; rule: string; rule_hash: string; rule_type: string; group_key: string; brand: string; summary: string; details: string; total_mentions: number; created_at: string }
+    {
+      id: number;
+      rule: string;
+      rule_hash: string;
+      rule_type: string;
+      group_key: string;
+      brand: string;
+      summary: string;
+      details: string;
+      total_mentions: number;
+      created_at: string;
+      sample_mention_ids: string;
+    }
   >(db, 'SELECT * FROM alerts WHERE id = ?').get(id);
   if (!row) return null;
   const mentionIds = stmt<[number], { mention_id: number }>(db, 'SELECT mention_id FROM alert_mentions WHERE alert_id = ? ORDER BY mention_id')
@@ -82,6 +120,7 @@ export function getAlert(db: Db, id: number): AlertRow | null {
     totalMentions: row.total_mentions,
     createdAt: row.created_at,
     mentionIds,
+    sampleMentionIds: JSON.parse(row.sample_mention_ids) as number[],
   };
 }
 
@@ -90,13 +129,14 @@ export interface DeliveryRow {
   alertId: number;
   notifier: string;
   target: string;
-  status: 'pending' | 'sent' | 'failed' | 'skipped';
+  status: 'pending' | 'sent' | 'failed' | 'skipped' | 'held' | 'suppressed';
   attempts: number;
   nextAttemptAt: string;
   lastAttemptAt: string | null;
   lastError: string | null;
   sentAt: string | null;
   ref: string | null;
+  holdReason: string | null;
 }
 
 interface DeliveryDbRow {
@@ -111,6 +151,7 @@ interface DeliveryDbRow {
   last_error: string | null;
   sent_at: string | null;
   ref: string | null;
+  hold_reason: string | null;
 }
 
 function deliveryFromRow(r: DeliveryDbRow): DeliveryRow {
@@ -126,7 +167,38 @@ function deliveryFromRow(r: DeliveryDbRow): DeliveryRow {
     lastError: r.last_error,
     sentAt: r.sent_at,
     ref: r.ref,
+    holdReason: r.hold_reason,
   };
+}
+
+/** Held deliveries whose time has come (quiet hours over) become pending. Returns how many. */
+export function releaseHeld(db: Db, now: string): number {
+  return stmt(db, "UPDATE deliveries SET status = 'pending' WHERE status = 'held' AND next_attempt_at <= ?").run(now).changes;
+}
+
+/** Alerts that counted against a destination's budget since `since` (sent or on their way). */
+export function countDeliveriesSince(db: Db, notifier: string, target: string, since: string): number {
+  const row = stmt<[string, string, string], { n: number }>(
+    db,
+    `SELECT COUNT(*) AS n FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+     WHERE d.notifier = ? AND d.target = ? AND d.status IN ('pending', 'sent', 'held', 'failed') AND a.created_at > ?`,
+  ).get(notifier, target, since);
+  return row?.n ?? 0;
+}
+
+/**
+ * The Slack message a later alert of the same rule and group should reply to: the first one
+ * delivered to the same channel since `since` (threads are kept to a day, so old threads are not revived).
+ */
+export function threadRoot(db: Db, rule: string, groupKey: string, notifier: string, target: string, since: string): string | null {
+  const row = stmt<[string, string, string, string, string], { ref: string | null }>(
+    db,
+    `SELECT d.ref FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+     WHERE a.rule = ? AND a.group_key = ? AND d.notifier = ? AND d.target = ? AND d.status = 'sent' AND d.ref IS NOT NULL
+       AND a.created_at > ?
+     ORDER BY d.id LIMIT 1`,
+  ).get(rule, groupKey, notifier, target, since);
+  return row?.ref ?? null;
 }
 
 /**
@@ -152,7 +224,7 @@ export function pendingDeliveries(db: Db): DeliveryRow[] {
 
 /** The earliest time any pending delivery becomes due, or null when none is pending. */
 export function nextDeliveryAt(db: Db): string | null {
-  const row = stmt<[], { at: string | null }>(db, "SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE status = 'pending'").get();
+  const row = stmt<[], { at: string | null }>(db, "SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE status IN ('pending', 'held')").get();
   return row?.at ?? null;
 }
 
@@ -178,6 +250,10 @@ export interface OutboxSummary {
   failed: number;
   skipped: number;
   sent: number;
+  /** Waiting for quiet hours to end. */
+  held: number;
+  /** Not sent: silenced, over budget, or quiet hours sending to the digest. */
+  suppressed: number;
   oldestPendingAt: string | null;
   recentFailures: Array<{ id: number; notifier: string; target: string; error: string | null; at: string | null }>;
 }
@@ -186,7 +262,7 @@ export function outboxSummary(db: Db, since: string): OutboxSummary {
   const counts = stmt<[string], { status: string; n: number }>(
     db,
     `SELECT status, COUNT(*) AS n FROM deliveries d JOIN alerts a ON a.id = d.alert_id
-     WHERE d.status = 'pending' OR a.created_at >= ? GROUP BY status`,
+     WHERE d.status IN ('pending', 'held') OR a.created_at >= ? GROUP BY status`,
   ).all(since);
   const by = new Map(counts.map((c) => [c.status, c.n]));
   const oldest = stmt<[], { at: string | null }>(
@@ -203,6 +279,8 @@ export function outboxSummary(db: Db, since: string): OutboxSummary {
     failed: by.get('failed') ?? 0,
     skipped: by.get('skipped') ?? 0,
     sent: by.get('sent') ?? 0,
+    held: by.get('held') ?? 0,
+    suppressed: by.get('suppressed') ?? 0,
     oldestPendingAt: oldest?.at ?? null,
     recentFailures: failures.map((f) => ({ id: f.id, notifier: f.notifier, target: f.target, error: f.last_error, at: f.last_attempt_at })),
   };

@@ -4,22 +4,73 @@ import { stmt, type Db } from './db.js';
 export interface GroupState {
   lastAlertAt: string | null;
   lastAlertId: number | null;
+  /** Consecutive alerts sent while the group kept firing (throttle growth). */
+  streak: number;
+  /** An aggregate condition (volume, spike, silence) is currently firing. */
+  active: boolean;
 }
 
 export function getGroup(db: Db, rule: string, hash: string, groupKey: string): GroupState {
-  const row = stmt<[string, string, string], { last_alert_at: string | null; last_alert_id: number | null }>(
+  const row = stmt<[string, string, string], { last_alert_at: string | null; last_alert_id: number | null; streak: number; active: number }>(
     db,
-    'SELECT last_alert_at, last_alert_id FROM rule_groups WHERE rule = ? AND rule_hash = ? AND group_key = ?',
+    'SELECT last_alert_at, last_alert_id, streak, active FROM rule_groups WHERE rule = ? AND rule_hash = ? AND group_key = ?',
   ).get(rule, hash, groupKey);
-  return { lastAlertAt: row?.last_alert_at ?? null, lastAlertId: row?.last_alert_id ?? null };
+  return { lastAlertAt: row?.last_alert_at ?? null, lastAlertId: row?.last_alert_id ?? null, streak: row?.streak ?? 0, active: row?.active === 1 };
 }
 
-export function setGroupAlerted(db: Db, rule: string, hash: string, groupKey: string, at: string, alertId: number): void {
+export function setGroupAlerted(db: Db, rule: string, hash: string, groupKey: string, at: string, alertId: number, streak = 0): void {
   stmt(
     db,
-    `INSERT INTO rule_groups (rule, rule_hash, group_key, last_alert_at, last_alert_id) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (rule, rule_hash, group_key) DO UPDATE SET last_alert_at = excluded.last_alert_at, last_alert_id = excluded.last_alert_id`,
-  ).run(rule, hash, groupKey, at, alertId);
+    `INSERT INTO rule_groups (rule, rule_hash, group_key, last_alert_at, last_alert_id, streak) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (rule, rule_hash, group_key) DO UPDATE SET last_alert_at = excluded.last_alert_at,
+       last_alert_id = excluded.last_alert_id, streak = excluded.streak`,
+  ).run(rule, hash, groupKey, at, alertId, streak);
+}
+
+export function setGroupActive(db: Db, rule: string, hash: string, groupKey: string, active: boolean): void {
+  stmt(
+    db,
+    `INSERT INTO rule_groups (rule, rule_hash, group_key, active) VALUES (?, ?, ?, ?)
+     ON CONFLICT (rule, rule_hash, group_key) DO UPDATE SET active = excluded.active`,
+  ).run(rule, hash, groupKey, active ? 1 : 0);
+}
+
+/** Groups of a rule definition whose aggregate condition is firing. */
+export function activeGroups(db: Db, rule: string, hash: string): string[] {
+  return stmt<[string, string], { group_key: string }>(db, 'SELECT group_key FROM rule_groups WHERE rule = ? AND rule_hash = ? AND active = 1')
+    .all(rule, hash)
+    .map((r) => r.group_key);
+}
+
+// ---------------------------------------------------------------- hits of counting rules
+
+export function addHit(db: Db, rule: string, mentionId: number, groupKey: string, at: string): void {
+  stmt(db, 'INSERT OR IGNORE INTO rule_hits (rule, mention_id, group_key, at) VALUES (?, ?, ?, ?)').run(rule, mentionId, groupKey, at);
+}
+
+export function clearHits(db: Db, rule: string): void {
+  stmt(db, 'DELETE FROM rule_hits WHERE rule = ?').run(rule);
+}
+
+/** Hits per group in (from, to]. */
+export function countHits(db: Db, rule: string, from: string, to: string): Map<string, number> {
+  const rows = stmt<[string, string, string], { group_key: string; n: number }>(
+    db,
+    'SELECT group_key, COUNT(*) AS n FROM rule_hits WHERE rule = ? AND at > ? AND at <= ? GROUP BY group_key',
+  ).all(rule, from, to);
+  return new Map(rows.map((r) => [r.group_key, r.n]));
+}
+
+/** The most urgent, then widest-reaching, mentions of a group's hits in (from, to]. */
+export function sampleHits(db: Db, rule: string, groupKey: string, from: string, to: string, limit: number): number[] {
+  return stmt<[string, string, string, string, number], { id: number }>(
+    db,
+    `SELECT m.id FROM rule_hits h JOIN mentions m ON m.id = h.mention_id
+     WHERE h.rule = ? AND h.group_key = ? AND h.at > ? AND h.at <= ?
+     ORDER BY m.urgency_score DESC, COALESCE(m.reach, 0) DESC, m.id DESC LIMIT ?`,
+  )
+    .all(rule, groupKey, from, to, limit)
+    .map((r) => r.id);
 }
 
 export function addPending(db: Db, rule: string, hash: string, groupKey: string, mentionId: number, at: string): void {

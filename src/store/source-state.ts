@@ -21,6 +21,8 @@ export interface SourceState extends PollCursor {
   rateResetAt: string | null;
   lastGap: string | null;
   lastGapAt: string | null;
+  /** When earshot first saw this source configured. */
+  createdAt: string | null;
 }
 
 interface Row {
@@ -45,6 +47,7 @@ interface Row {
   rate_reset_at: string | null;
   last_gap: string | null;
   last_gap_at: string | null;
+  created_at: string | null;
 }
 
 function fromRow(r: Row): SourceState {
@@ -70,6 +73,7 @@ function fromRow(r: Row): SourceState {
     rateResetAt: r.rate_reset_at,
     lastGap: r.last_gap,
     lastGapAt: r.last_gap_at,
+    createdAt: r.created_at,
   };
 }
 
@@ -87,10 +91,16 @@ export function listSourceStates(db: Db): SourceState[] {
  * settings changed (another URL, another query) the cursor and first-success mark are reset: the
  * edited source starts afresh, as a new one would, so the edit really applies.
  */
-export function ensureSourceState(db: Db, key: string, brand: string, type: string, settingsHash: string): SourceState {
+export function ensureSourceState(db: Db, key: string, brand: string, type: string, settingsHash: string, now: Date = new Date()): SourceState {
   const existing = getSourceState(db, key);
   if (!existing) {
-    stmt(db, 'INSERT INTO source_state (source_key, brand, type, settings_hash) VALUES (?, ?, ?, ?)').run(key, brand, type, settingsHash);
+    stmt(db, 'INSERT INTO source_state (source_key, brand, type, settings_hash, created_at) VALUES (?, ?, ?, ?, ?)').run(
+      key,
+      brand,
+      type,
+      settingsHash,
+      now.toISOString(),
+    );
     return getSourceState(db, key)!;
   }
   if (existing.settingsHash !== settingsHash || existing.type !== type) {

@@ -1,0 +1,164 @@
+/**
+ * zod schemas of the rules in rules/*.yaml: one schema per rule type, a discriminated union on
+ * `type` (default `mention`), plus `budgets:`. Strict: unknown keys are errors.
+ */
+import { z } from 'zod';
+import { brandIdSchema, durationSchema, oneOrMany, timezoneSchema } from '../config/primitives.js';
+import { SOURCE_TYPES, URGENCY_LEVELS } from '../core/types.js';
+
+export const RULE_TYPES = ['mention', 'volume', 'spike', 'silence'] as const;
+export type RuleType = (typeof RULE_TYPES)[number];
+export const GROUP_FIELDS = ['brand', 'source', 'author', 'story'] as const;
+export type GroupField = (typeof GROUP_FIELDS)[number];
+export const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+
+const sentimentLabel = z.enum(['negative', 'neutral', 'positive', 'unknown']);
+const sentimentMatch = z.union(
+  [
+    sentimentLabel.transform((label) => ({ labels: [label] as string[] })),
+    z.array(sentimentLabel).min(1).transform((labels) => ({ labels: labels as string[] })),
+    z
+      .strictObject({ below: z.number().min(-1).max(1).optional(), above: z.number().min(-1).max(1).optional() })
+      .refine((v) => v.below !== undefined || v.above !== undefined, 'give below and/or above'),
+  ],
+  { error: 'sentiment is negative, neutral, positive, a list of them, or { below: -0.5 } / { above: 0.5 }' },
+);
+
+export const urgencyLevelSchema = z.enum(URGENCY_LEVELS, { error: `urgency level is one of ${URGENCY_LEVELS.join(', ')}` });
+const urgencyMatch = z.union([urgencyLevelSchema.transform((level) => ({ atLeast: level })), z.strictObject({ atLeast: urgencyLevelSchema })], {
+  error: `urgency is a level (${URGENCY_LEVELS.join(', ')}) or { atLeast: high }`,
+});
+
+export const matchSchema = z.strictObject({
+  brand: oneOrMany(brandIdSchema).optional(),
+  source: oneOrMany(z.enum(SOURCE_TYPES, { error: `source is one of ${SOURCE_TYPES.join(', ')}` })).optional(),
+  sentiment: sentimentMatch.optional(),
+  urgency: urgencyMatch.optional(),
+  /** Same query language as a brand's query, over title and text. */
+  text: z.string().min(1).optional(),
+  author: oneOrMany(z.string().min(1)).optional(),
+  reach: z.strictObject({ atLeast: z.number().int().min(0) }).optional(),
+  language: oneOrMany(z.string().regex(/^([a-z]{2,3}|unknown)$/, 'a language is a 2-letter code like en')).optional(),
+  /** Only an author's first mention of the brand (someone new is talking about it). */
+  first_from_author: z.boolean().optional(),
+});
+export type RuleMatch = z.output<typeof matchSchema>;
+
+const notifySchema = z
+  .strictObject({ slack: z.string().min(1).optional(), email: oneOrMany(z.string().min(3)).optional() })
+  .refine((n) => (n.slack === undefined) !== (n.email === undefined), {
+    message: 'each notify entry is either { slack: "#channel" } or { email: address }',
+  });
+
+/** `10m`, or `{ initial: 10m, factor: 2, max: 4h }`: the limit grows while a group keeps firing. */
+const throttleSchema = z.union(
+  [
+    durationSchema.transform((ms) => ({ initialMs: ms, factor: 1, maxMs: ms })),
+    z
+      .strictObject({ initial: durationSchema, factor: z.number().min(1).max(10).default(2), max: durationSchema })
+      .refine((t) => t.max >= t.initial, 'max must be at least initial')
+      .transform((t) => ({ initialMs: t.initial, factor: t.factor, maxMs: t.max })),
+  ],
+  { error: 'throttle is a duration like 10m, or { initial: 10m, factor: 2, max: 4h }' },
+);
+
+const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day is HH:MM, e.g. 22:00');
+const hoursSchema = z.strictObject({
+  from: clock,
+  to: clock,
+  /** Days the window applies to (by its start day); default every day. */
+  days: z.array(z.enum(DAYS, { error: `days are ${DAYS.join(', ')}` })).min(1).optional(),
+  timezone: timezoneSchema.default('UTC'),
+  /** What happens to alerts held back: `deliver` them when the window allows, or send them to the `digest`. */
+  then: z.enum(['deliver', 'digest'], { error: 'then is deliver (after the window) or digest' }).default('deliver'),
+});
+export type HoursWindow = z.output<typeof hoursSchema>;
+
+const common = {
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a rule name uses letters, digits, -, _ and . (it keys the rule state)'),
+  description: z.string().optional(),
+  enabled: z.boolean().default(true),
+  match: matchSchema.default({}),
+  throttle: throttleSchema.optional(),
+  /** No alerts during this window (they wait, or go to the digest). */
+  quiet_hours: hoursSchema.optional(),
+  /** Alerts only during this window (outside it they wait, or go to the digest). */
+  active_hours: hoursSchema.optional(),
+  /** Alerts about a mention at least this urgent ignore quiet hours, active hours and budgets. */
+  break_through: urgencyLevelSchema.optional(),
+  /** Later alerts of the same group reply in the thread of its first Slack alert (within 24 h). */
+  thread: z.boolean().optional(),
+  notify: z.array(notifySchema).min(1, 'notify needs at least one destination'),
+};
+const groupBy = z.array(z.enum(GROUP_FIELDS, { error: `group_by fields are ${GROUP_FIELDS.join(', ')}` })).optional();
+
+export const mentionRuleSchema = z.strictObject({
+  ...common,
+  type: z.literal('mention'),
+  group_by: groupBy,
+  group_wait: durationSchema.optional(),
+});
+
+export const volumeRuleSchema = z.strictObject({
+  ...common,
+  type: z.literal('volume'),
+  /** Fires when at least `count` matching mentions were published within `window`. */
+  window: durationSchema,
+  count: z.number().int().min(1),
+  group_by: groupBy,
+});
+
+export const spikeRuleSchema = z.strictObject({
+  ...common,
+  type: z.literal('spike'),
+  /** Mentions in the last `window` against the average of the `baseline` windows before it. */
+  window: durationSchema,
+  factor: z.number().gt(1, 'factor must be above 1').default(3),
+  /** Never fires below this many mentions in the window (a jump from 2 to 6 is not news). */
+  min_count: z.number().int().min(1).default(10),
+  /** Number of earlier windows averaged as the baseline; no alert until that much history exists. */
+  baseline: z.number().int().min(2).max(1000).default(24),
+  /** up: more than usual; down: far fewer (a feed broke?); both. */
+  direction: z.enum(['up', 'down', 'both']).default('up'),
+  group_by: groupBy,
+});
+
+export const silenceRuleSchema = z
+  .strictObject({
+    ...common,
+    type: z.literal('silence'),
+    /** Fires when nothing happened for this long. */
+    for: durationSchema,
+    /** mentions: no new mentions; polls: no successful poll; either (default): whichever comes first. */
+    of: z.enum(['mentions', 'polls', 'either']).default('either'),
+  })
+  .superRefine((rule, ctx) => {
+    const allowed = new Set(['brand', 'source']);
+    for (const key of Object.keys(rule.match)) {
+      if (!allowed.has(key)) {
+        ctx.addIssue({ code: 'custom', path: ['match', key], message: 'a silence rule matches on brand and source only' });
+      }
+    }
+  });
+
+export const ruleSchema = z.preprocess(
+  (value) => (value && typeof value === 'object' && !Array.isArray(value) && !('type' in value) ? { ...value, type: 'mention' } : value),
+  z.discriminatedUnion('type', [mentionRuleSchema, volumeRuleSchema, spikeRuleSchema, silenceRuleSchema], {
+    error: `type must be one of ${RULE_TYPES.join(', ')}`,
+  }),
+);
+export type RuleFile = z.output<typeof ruleSchema>;
+
+export const budgetSchema = z
+  .strictObject({
+    slack: z.string().min(1).optional(),
+    email: z.string().min(3).optional(),
+    /** At most this many alerts per `per` to the destination; the rest go to the digest, counted. */
+    max: z.number().int().min(1),
+    per: durationSchema.default(3_600_000),
+    break_through: urgencyLevelSchema.optional(),
+  })
+  .refine((b) => (b.slack === undefined) !== (b.email === undefined), {
+    message: 'a budget names one destination: { slack: "#channel" } or { email: address }',
+  });
+export type BudgetFile = z.output<typeof budgetSchema>;

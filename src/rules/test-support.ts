@@ -1,0 +1,45 @@
+/** Building rule configs in tests without repeating every field. */
+import type { RuleConfig } from '../config/load.js';
+
+export function defaultRule(over: Partial<RuleConfig> = {}): RuleConfig {
+  return {
+    name: 'r',
+    type: 'mention',
+    description: null,
+    enabled: true,
+    match: {
+      brands: null,
+      sources: null,
+      sentimentLabels: null,
+      sentimentBelow: null,
+      sentimentAbove: null,
+      urgencyAtLeast: null,
+      text: null,
+      authors: null,
+      reachAtLeast: null,
+      languages: null,
+      firstFromAuthor: false,
+    },
+    throttleMs: 0,
+    throttle: null,
+    groupBy: [],
+    groupWaitMs: 0,
+    windowMs: 0,
+    count: 0,
+    factor: 0,
+    baseline: 0,
+    direction: 'up',
+    silenceForMs: 0,
+    silenceOf: 'either',
+    quietHours: null,
+    activeHours: null,
+    breakThrough: null,
+    thread: false,
+    notify: [],
+    hash: 'h',
+    file: 'rules/a.yaml',
+    line: 1,
+    col: 1,
+    ...over,
+  };
+}
