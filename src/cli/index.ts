@@ -28,7 +28,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
 
   program
     .command('run')
-    .description('run the daemon: poll every source on its schedule, evaluate rules, send alerts; reload config on change')
+    .description('run the daemon: poll every source on its schedule, evaluate rules, send alerts; reload config on change; prune data older than $EARSHOT_RETENTION (default 90d) daily')
     .option('--no-watch', 'do not reload sources/ and rules/ when they change')
     .option('--http [addr]', 'serve /healthz and /metrics on this address (default 127.0.0.1:9464; a bare port stays on loopback)')
     .action(async (opts) => setCode(await (await import('./run.js')).runCommand(ctx(), opts)));
