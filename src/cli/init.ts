@@ -64,9 +64,10 @@ sources:
 const RULES = `# Alert rules: which mentions reach a human, and where. Digests: a daily email summary.
 # Try changes safely with \`earshot rules test --since 7d\` before they go live; the daemon
 # reloads this file when it changes (an invalid edit is reported and the last good rules stay).
+# One example of every rule type; delete what you do not use.
 rules:
   - name: negative-mention      # unique id; alert state is keyed on it
-    type: mention               # fires per matching mention (the rule type available today)
+    type: mention               # fires per matching mention
     match:                      # every key is optional; all given must hold
       brand: example
       sentiment: negative       # or [negative, neutral], or { below: -0.5 }
@@ -78,9 +79,39 @@ rules:
     throttle: 10m               # at most one alert per group per 10 minutes (the rest wait, never dropped)
     group_by: [brand]           # a burst becomes one message: any of brand, source, author, story
     # group_wait: 30s           # wait this long for more mentions before the first message
+    # quiet_hours: { from: "22:00", to: "07:00", timezone: Europe/Berlin }   # alerts wait until morning
+    # break_through: critical   # ...unless a mention is this urgent
     notify:
       - slack: "#brand-alerts"  # needs SLACK_BOT_TOKEN; invite the bot to the channel
       # - email: pr-team@example.com        # needs SMTP_URL and EMAIL_FROM
+
+  - name: many-complaints
+    type: volume                # fires when at least \`count\` matching mentions arrive within \`window\`
+    match: { brand: example, sentiment: negative }
+    window: 1h
+    count: 10
+    throttle: 4h
+    notify:
+      - slack: "#brand-alerts"
+
+  - name: volume-spike
+    type: spike                 # mentions in the last window against the average of earlier windows
+    match: { brand: example }
+    window: 1h
+    factor: 3                   # at least 3x the usual volume...
+    min_count: 20               # ...and at least 20 mentions (2 -> 6 is not news)
+    # baseline: 24              # earlier windows averaged; no alert until that much history exists
+    # direction: up             # up, down (a feed broke?) or both
+    notify:
+      - slack: "#brand-alerts"
+
+  - name: gone-quiet
+    type: silence               # nothing for a while: a broken feed, expired credentials?
+    match: { brand: example }   # brand and source only
+    for: 12h
+    of: either                  # mentions (none stored), polls (none succeeded) or either
+    notify:
+      - slack: "#brand-alerts"
 
 digests:
   - name: daily                 # unique id
