@@ -62,7 +62,7 @@ function mention(publishedAt: string, extra: Partial<NewMention> = {}): NewMenti
   };
 }
 
-function alertFor(db: Db, mentionIds: number[], createdAt: string): number {
+function alertFor(db: Db, mentionIds: number[], createdAt: string, status: 'pending' | 'held' = 'pending'): number {
   return db.transaction(() =>
     insertAlert(db, {
       rule: 'neg',
@@ -75,7 +75,7 @@ function alertFor(db: Db, mentionIds: number[], createdAt: string): number {
       mentionIds,
       totalMentions: mentionIds.length,
       createdAt,
-      deliveries: [{ notifier: 'slack', target: '#alerts' }],
+      deliveries: [{ notifier: 'slack', target: '#alerts', status }],
     }),
   )()!;
 }
@@ -116,6 +116,8 @@ describe('pruneOnce', () => {
     const sentOld = alertFor(db, [old], daysAgo(99));
     markSent(db, sentOld, daysAgo(99), 'ts');
     const pendingOld = alertFor(db, [oldWithPending], daysAgo(94));
+    const oldHeld = insertMention(db, mention(daysAgo(93)))!;
+    const heldOld = alertFor(db, [oldHeld], daysAgo(92), 'held');
     const sentRecent = alertFor(db, [recent], daysAgo(9));
     markSent(db, sentRecent, daysAgo(9), 'ts');
 
@@ -127,12 +129,12 @@ describe('pruneOnce', () => {
     expect(result).toMatchObject({ horizon: daysAgo(90), mentions: 1, alerts: 1, pollLog: 2 });
 
     const ids = (db.prepare('SELECT id FROM mentions ORDER BY id').all() as Array<{ id: number }>).map((r) => r.id);
-    expect(ids).toEqual([oldWithPending, recent, edge, dup]);
+    expect(ids).toEqual([oldWithPending, recent, edge, dup, oldHeld]);
     expect((db.prepare('SELECT duplicate_of, alert_state FROM mentions WHERE id = ?').get(dup) as object)).toEqual({ duplicate_of: null, alert_state: 'duplicate' });
     const alerts = (db.prepare('SELECT id FROM alerts ORDER BY id').all() as Array<{ id: number }>).map((r) => r.id);
-    expect(alerts).toEqual([pendingOld, sentRecent]);
-    expect(count(db, 'deliveries')).toBe(2);
-    expect(count(db, 'alert_mentions')).toBe(2);
+    expect(alerts).toEqual([pendingOld, heldOld, sentRecent]);
+    expect(count(db, 'deliveries')).toBe(3);
+    expect(count(db, 'alert_mentions')).toBe(3);
     expect(ftsHits(db, oldWord)).toBe(0);
     expect(count(db, 'poll_log')).toBe(2);
     expect(getMeta(db, 'retention.horizon')).toBe(daysAgo(90));

@@ -186,7 +186,7 @@ function printRest(ctx: Context, s: RestStatus, now: number): void {
   const { outbox, config, database, retention } = s;
   ctx.io.out('');
   ctx.io.out(
-    `OUTBOX     ${outbox.pending} pending${outbox.oldestPendingAt ? ` (oldest ${ago(outbox.oldestPendingAt, now)})` : ''}; in 24h: ${outbox.sent} sent, ${outbox.failed} failed, ${outbox.skipped} skipped`,
+    `OUTBOX     ${outbox.pending} pending${outbox.oldestPendingAt ? ` (oldest ${ago(outbox.oldestPendingAt, now)})` : ''}${outbox.held ? `, ${outbox.held} held for quiet hours` : ''}; in 24h: ${outbox.sent} sent, ${outbox.failed} failed, ${outbox.skipped} skipped${outbox.suppressed ? `, ${outbox.suppressed} suppressed (silence, budget or quiet hours to digest)` : ''}`,
   );
   for (const f of outbox.recentFailures) ctx.io.out(`           ${f.notifier} ${terminalSafe(f.target)}: ${terminalSafe(f.error ?? '')}`);
   ctx.io.out(

@@ -164,6 +164,20 @@ export function createStateRegistry(options: StateMetricsOptions): Registry {
     },
   });
   new Gauge({
+    name: 'earshot_alerts_held',
+    help: 'Alert deliveries held back by quiet or active hours, by notifier (sent when the window allows).',
+    labelNames: ['notifier'] as const,
+    registers: reg,
+    collect() {
+      this.reset();
+      for (const notifier of ['slack', 'email']) this.set({ notifier }, 0);
+      const rows = db
+        .prepare("SELECT notifier, COUNT(*) AS n FROM deliveries WHERE status = 'held' GROUP BY notifier")
+        .all() as Array<{ notifier: string; n: number }>;
+      for (const r of rows) this.set({ notifier: r.notifier }, r.n);
+    },
+  });
+  new Gauge({
     name: 'earshot_outbox_oldest_pending_age_seconds',
     help: 'Age of the oldest alert still waiting for delivery; 0 when none waits.',
     registers: reg,

@@ -4,9 +4,10 @@
  * One run (`pruneOnce`) with a horizon of now - retention:
  *   - mentions published before the horizon are deleted (their full-text entries, waiting rule
  *     state and alert links go with them), except those an alert still waiting for delivery
- *     shows; a newer duplicate of a deleted mention keeps its `duplicate` state but loses the link;
+ *     (pending, or held for quiet hours) shows; a newer duplicate of a deleted mention keeps
+ *     its `duplicate` state but loses the link;
  *   - alerts created before the horizon are deleted with their deliveries, unless a delivery is
- *     still pending;
+ *     still pending or held;
  *   - the poll log keeps at most 30 days (it grows with every poll, and status and digests
  *     read only the last day);
  *   - the horizon is recorded in `meta`: a trigger (migration 003-ops) refuses to store a
@@ -69,7 +70,7 @@ function doomedMentions(db: Db, horizon: string, limit: number): number[] {
     `SELECT m.id FROM mentions m WHERE m.published_at < ?
        AND NOT EXISTS (
          SELECT 1 FROM alert_mentions am JOIN deliveries d ON d.alert_id = am.alert_id
-         WHERE am.mention_id = m.id AND d.status = 'pending')
+         WHERE am.mention_id = m.id AND d.status IN ('pending', 'held'))
      ORDER BY m.published_at LIMIT ?`,
   )
     .all(horizon, limit)
@@ -99,7 +100,7 @@ function deleteAlerts(db: Db, horizon: string, limit: number): number {
           db,
           `DELETE FROM alerts WHERE id IN (
              SELECT a.id FROM alerts a WHERE a.created_at < ?
-               AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_id = a.id AND d.status = 'pending')
+               AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_id = a.id AND d.status IN ('pending', 'held'))
              ORDER BY a.created_at LIMIT ?)`,
         ).run(horizon, limit).changes,
     )
