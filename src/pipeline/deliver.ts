@@ -22,6 +22,8 @@ const MAX_BACKOFF_MS = 15 * 60_000;
 const GIVE_UP_AFTER_MS = 24 * 3_600_000;
 /** Mentions shown in one alert message; the total count is always given. */
 const MAX_MENTIONS_SHOWN = 10;
+/** Bound on queue rounds per deliverDue call, so one call never runs unbounded. */
+const MAX_ROUNDS = 500;
 /** Later alerts join a group's Slack thread only within a day of its first message. */
 const THREAD_WINDOW_MS = 24 * 3_600_000;
 
@@ -111,19 +113,26 @@ export class Deliverer {
     const result: DeliverResult = { sent: 0, retried: 0, failed: 0 };
     const released = releaseHeld(this.db, this.now().toISOString());
     if (released > 0) this.log.info({ released }, 'quiet hours over: held alerts released');
-    const due = dueDeliveries(this.db, this.now().toISOString());
-    for (const delivery of due) {
-      if (signal?.aborted) break;
-      const destination = `${delivery.notifier}:${delivery.target}`;
-      if (delivery.notifier === 'slack') {
-        const last = this.lastSent.get(destination);
-        const wait = last === undefined ? 0 : last + this.slackIntervalMs - this.now().getTime();
-        if (wait > 0) await sleep(wait, signal);
+    // Each round takes the head of every destination's queue; the next round the ones behind
+    // them. A delivery that failed is not due again this call (its retry time is in the future).
+    const tried = new Set<number>();
+    for (let round = 0; round < MAX_ROUNDS && !signal?.aborted; round++) {
+      const due = dueDeliveries(this.db, this.now().toISOString()).filter((d) => !tried.has(d.id));
+      if (due.length === 0) break;
+      for (const delivery of due) {
+        if (signal?.aborted) break;
+        tried.add(delivery.id);
+        const destination = `${delivery.notifier}:${delivery.target}`;
+        if (delivery.notifier === 'slack') {
+          const last = this.lastSent.get(destination);
+          const wait = last === undefined ? 0 : last + this.slackIntervalMs - this.now().getTime();
+          if (wait > 0) await sleep(wait, signal);
+        }
+        const outcome = await this.attempt(delivery, signal);
+        observeDelivery(delivery.notifier, outcome);
+        this.lastSent.set(destination, this.now().getTime());
+        result[outcome]++;
       }
-      const outcome = await this.attempt(delivery, signal);
-      observeDelivery(delivery.notifier, outcome);
-      this.lastSent.set(destination, this.now().getTime());
-      result[outcome]++;
     }
     return result;
   }

@@ -63,7 +63,7 @@ export function matchesRule(match: CompiledMatch, m: Mention, prepared?: Prepare
 }
 
 export function groupKeyFor(rule: RuleConfig, m: Mention): string {
-  if (rule.groupBy.length === 0) return rule.throttleMs > 0 ? '*' : `mention:${m.id}`;
+  if (rule.groupBy.length === 0) return rule.type !== 'mention' || rule.throttleMs > 0 ? '*' : `mention:${m.id}`;
   return rule.groupBy
     .map((field) => {
       switch (field) {
