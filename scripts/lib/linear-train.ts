@@ -26,6 +26,8 @@ export interface LinearTrainOptions {
   dense?: number;
   /** Learning-rate multiplier for dense weights. */
   denseLr?: number;
+  /** When set, return the mean of the weights at the end of each epoch from this one (1-based) on. */
+  averageFrom?: number;
 }
 
 export function mulberry32(seed: number): () => number {
@@ -59,6 +61,8 @@ export function trainLinear(examples: readonly TrainExample[], opts: LinearTrain
   const random = mulberry32(opts.seed);
   const logits = new Float64Array(C);
   const denseLr = opts.lr * (opts.denseLr ?? 1);
+  const average = opts.averageFrom !== undefined ? new Float32Array(size) : null;
+  let averaged = 0;
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
     shuffleInPlace(order, random);
     for (const index of order) {
@@ -97,8 +101,14 @@ export function trainLinear(examples: readonly TrainExample[], opts: LinearTrain
         }
       }
     }
+    if (average !== null && epoch + 1 >= opts.averageFrom!) {
+      for (let k = 0; k < size; k++) average[k] = average[k]! + w[k]!;
+      averaged++;
+    }
   }
-  return w;
+  if (average === null || averaged === 0) return w;
+  for (let k = 0; k < size; k++) average[k] = average[k]! / averaged;
+  return average;
 }
 
 /** Logits of one example under float weights (training-time evaluation). */

@@ -1,12 +1,10 @@
 /**
- * Sentiment training pieces: featurising, the learned lexicon (word/bigram polarity from the
- * emoticon-labelled Sentiment140 sample), the class-offset tuning, and validation figures.
+ * Sentiment training pieces: featurising, the class-offset tuning, and validation figures.
  */
 import path from 'node:path';
 import { createFeatureBuffer, extractFeatures, type FeatureConfig } from '../../src/analyze/features/extract.js';
 import { tokenize } from '../../src/analyze/features/tokenize.js';
-import { lexiconDense, LEXICON_DENSE } from '../../src/analyze/sentiment/lexicon.js';
-import { EVAL_DIR, TRAIN_DIR, readLabelled, sentimentIndex } from './data.js';
+import { EVAL_DIR, readLabelled, sentimentIndex } from './data.js';
 import { predictLogits } from './linear-train.js';
 import { computeFigures, type Figures } from './metrics.js';
 
@@ -36,52 +34,6 @@ export function readRows(dir: string, files: string[]): { text: string; label: s
 
 export function readValidation(cfg: FeatureConfig): Featurized {
   return featurizeRows(readRows(EVAL_DIR, ['tweeteval_sentiment_val.csv']), cfg);
-}
-
-/**
- * Polarity of each word feature (unigram with its negation mark, bigram) learned from the
- * emoticon-labelled tweets: log-odds of positive vs negative with add-one smoothing, 0 for
- * features seen fewer than `minCount` times. Indexed by the feature's bucket.
- */
-export function buildLexicon(cfg: FeatureConfig, files: string[], minCount: number): Float32Array {
-  const data = featurizeRows(readRows(TRAIN_DIR, files), cfg);
-  const size = 1 << cfg.bits;
-  const pos = new Float32Array(size);
-  const neg = new Float32Array(size);
-  let nPos = 0;
-  let nNeg = 0;
-  for (let i = 0; i < data.ids.length; i++) {
-    const label = data.labels[i]!;
-    if (label === 1) continue;
-    if (label === 2) nPos++;
-    else nNeg++;
-    const ids = data.ids[i]!;
-    const kinds = data.kinds[i]!;
-    const seen = new Set<number>();
-    for (let f = 0; f < ids.length; f++) {
-      if (kinds[f]! > 1 || seen.has(ids[f]!)) continue;
-      seen.add(ids[f]!);
-      if (label === 2) pos[ids[f]!]!++;
-      else neg[ids[f]!]!++;
-    }
-  }
-  const lexicon = new Float32Array(size);
-  const prior = Math.log(nPos / nNeg);
-  for (let b = 0; b < size; b++) {
-    const p = pos[b]!;
-    const q = neg[b]!;
-    if (p + q < minCount) continue;
-    lexicon[b] = Math.log((p + 1) / (q + 1)) - prior;
-  }
-  return lexicon;
-}
-
-export function denseFor(data: Featurized, lexicon: Float32Array): Float32Array[] {
-  return data.ids.map((ids, i) => {
-    const out = new Float32Array(LEXICON_DENSE);
-    lexiconDense(ids, data.kinds[i]!, ids.length, (b) => lexicon[b]!, out);
-    return out;
-  });
 }
 
 export function argmax3(a: number, b: number, c: number): number {
