@@ -68,12 +68,15 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
   const rules = program.command('rules').description('work with alert rules');
   rules
     .command('test')
-    .description('replay stored mentions through the rules and print the alerts they would have sent; sends nothing')
-    .option('--since <when>', 'a duration (7d) or a date', '7d')
-    .option('--rule <name>', 'only this rule')
+    .description('run the rule unit tests (rules/*.test.yaml) and replay stored mentions through the rules, printing the alerts they would have sent; sends nothing')
+    .argument('[files...]', 'rule test files to run (default: rules/*.test.yaml); only these, no replay')
+    .option('--unit', 'only the rule unit tests (no database needed; exit 1 when one fails)')
+    .option('--replay', 'only the replay of stored mentions')
+    .option('--since <when>', 'replay from: a duration (7d) or a date (default 7d; implies --replay)')
+    .option('--rule <name>', 'replay only this rule')
     .option('--show <n>', 'alerts to show per rule', '3')
-    .option('--json', 'one JSON object per would-be alert')
-    .action(async (opts) => setCode((await import('./rules-test.js')).rulesTestCommand(ctx(), opts)));
+    .option('--json', 'one JSON object per test result and per would-be alert')
+    .action(async (files: string[], opts) => setCode((await import('./rules-test.js')).rulesTestCommand(ctx(), opts, files)));
 
   const silence = program.command('silence').description('hold back a rule\'s alerts for a while (recorded, shown in the digest, not sent)');
   silence

@@ -1,9 +1,19 @@
 /**
- * `earshot rules test [--since 7d] [--json]`: replays stored mentions through the rules and
- * prints the alerts they would have sent. Sends nothing, writes nothing.
+ * `earshot rules test [files...] [--unit | --replay] [--since 7d] [--json]`:
+ *   - unit tests: runs rules/*.test.yaml (or the files given) and prints a pass/fail line per
+ *     test; any failure makes the exit code 1. Needs no database, so it runs in CI.
+ *   - replay: replays stored mentions through the rules and prints the alerts they would have
+ *     sent. Sends nothing, writes nothing.
+ * By default both: the unit tests when there are any, the replay when there is a database.
+ * `--unit` runs only the tests, `--replay` (or giving `--since`) only the replay.
  */
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Config } from '../config/load.js';
+import { formatProblem } from '../config/problems.js';
 import { parseDuration } from '../core/duration.js';
 import { replayRules } from '../rules/replay.js';
+import { RuleTestFileError, runRuleTests, type RuleTestResult } from '../rules/unit-tests.js';
 import { listMentions } from '../store/mentions.js';
 import { openDb, parseSince, requireConfig, UserError, type Context } from './context.js';
 import { terminalSafe } from './mentions.js';
@@ -13,10 +23,75 @@ export interface RulesTestOptions {
   rule?: string;
   json?: boolean;
   show?: string;
+  /** Only the YAML unit tests. */
+  unit?: boolean;
+  /** Only the replay of stored history. */
+  replay?: boolean;
 }
 
-export function rulesTestCommand(ctx: Context, options: RulesTestOptions): number {
+/** rules/*.test.yaml in the config dir, sorted. */
+export function listRuleTestFiles(dir: string): string[] {
+  const rulesDir = join(dir, 'rules');
+  if (!existsSync(rulesDir)) return [];
+  return readdirSync(rulesDir)
+    .filter((name) => /\.test\.ya?ml$/.test(name) && !name.startsWith('.'))
+    .sort()
+    .map((name) => join(rulesDir, name));
+}
+
+export function rulesTestCommand(ctx: Context, options: RulesTestOptions, files: string[] = []): number {
+  if (options.unit && options.replay) throw new UserError('--unit runs only the rule tests and --replay only the replay: give one of them, or neither for both');
   const { config } = requireConfig(ctx);
+  const testFiles = files.length > 0 ? files.map((f) => resolve(f)) : listRuleTestFiles(ctx.dir);
+  const replayAsked = options.replay === true || options.since !== undefined;
+  const runUnit = !options.replay && options.since === undefined;
+  const runReplay = !options.unit && files.length === 0;
+  if (options.unit && testFiles.length === 0) throw new UserError('no rule tests: add rules/<name>.test.yaml (see README, "Rule unit tests")');
+  let code = 0;
+  if (runUnit && testFiles.length > 0) code = unitTests(ctx, config, testFiles, options.json === true);
+  if (!runReplay) return code;
+  if (!existsSync(ctx.dbPath) && !replayAsked && testFiles.length > 0) {
+    if (!options.json) ctx.io.out(`\nno database at ${ctx.dbPath}: the replay of stored mentions is skipped`);
+    return code;
+  }
+  if (testFiles.length > 0 && !options.json) ctx.io.out('');
+  return Math.max(code, replayHistory(ctx, config, options));
+}
+
+function unitTests(ctx: Context, config: Config, files: readonly string[], json: boolean): number {
+  const results: RuleTestResult[] = [];
+  let brokenFiles = 0;
+  for (const file of files) {
+    let fileResults: RuleTestResult[];
+    try {
+      if (!existsSync(file)) throw new UserError(`${file}: no such rule test file`);
+      fileResults = runRuleTests(config, file);
+    } catch (err) {
+      if (!(err instanceof RuleTestFileError)) throw err;
+      brokenFiles++;
+      for (const p of err.problems) ctx.io.err(formatProblem(p));
+      ctx.io.err(`${err.message}: its tests did not run`);
+      continue;
+    }
+    results.push(...fileResults);
+    for (const r of fileResults) {
+      if (json) {
+        ctx.io.out(JSON.stringify({ test: r.name, file: r.file, line: r.line, passed: r.passed, failures: r.failures, alerts: r.alerts }));
+        continue;
+      }
+      ctx.io.out(`${r.passed ? 'ok  ' : 'FAIL'}  ${r.file}:${r.line}  ${terminalSafe(r.name)}`);
+      for (const f of r.failures) ctx.io.out(`        ${terminalSafe(f)}`);
+    }
+  }
+  const failed = results.filter((r) => !r.passed).length;
+  if (!json) {
+    const broken = brokenFiles > 0 ? `, ${brokenFiles} file${brokenFiles === 1 ? '' : 's'} with errors` : '';
+    ctx.io.out(`${results.length} rule test${results.length === 1 ? '' : 's'}: ${results.length - failed} passed, ${failed} failed${broken}`);
+  }
+  return failed > 0 || brokenFiles > 0 ? 1 : 0;
+}
+
+function replayHistory(ctx: Context, config: Config, options: RulesTestOptions): number {
   const rules = options.rule ? config.rules.filter((r) => r.name === options.rule) : config.rules;
   if (options.rule && rules.length === 0) {
     throw new UserError(`--rule ${options.rule}: no such rule; rules are ${config.rules.map((r) => r.name).join(', ') || '(none)'}`);
