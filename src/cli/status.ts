@@ -178,7 +178,7 @@ function printSources(ctx: Context, sources: SourceStatus[], now: number): void 
 interface RestStatus {
   outbox: ReturnType<typeof outboxSummary> & { oldestPendingAgeSeconds: number | null };
   config: { lastReloadAt: string | null; lastReloadError: string | null; daemonHeartbeatAt: string | null; configValidNow: boolean };
-  database: { path: string; bytes: number; walBytes: number; schemaVersion: number; mentions: number };
+  database: { path: string; bytes: number; walBytes: number; schemaVersion: number; knownSchemaVersion: number; mentions: number };
   retention: ReturnType<typeof retentionStatus>;
 }
 
@@ -196,7 +196,7 @@ function printRest(ctx: Context, s: RestStatus, now: number): void {
   // The daemon writes a heartbeat at least every 30 s while it runs.
   ctx.io.out(`DAEMON     last seen ${ago(config.daemonHeartbeatAt, now)}${silentFor === null || silentFor > 120_000 ? ' (not running?)' : ''}`);
   ctx.io.out(
-    `DATABASE   ${database.path}: ${megabytes(database.bytes)}${database.walBytes ? ` + ${megabytes(database.walBytes)} WAL` : ''}, ${database.mentions} mentions, schema v${database.schemaVersion}`,
+    `DATABASE   ${database.path}: ${megabytes(database.bytes)}${database.walBytes ? ` + ${megabytes(database.walBytes)} WAL` : ''}, ${database.mentions} mentions, schema v${database.schemaVersion}${database.schemaVersion < database.knownSchemaVersion ? ` (this earshot migrates it to v${database.knownSchemaVersion} on the next \`earshot run\` or \`poll\`)` : ''}`,
   );
   const last = retention.lastResult;
   ctx.io.out(
