@@ -14,6 +14,7 @@ import { scheduledPeriod, scheduleOf } from '../src/digest/period.js';
 import { renderDigestText, sparkline } from '../src/digest/render-text.js';
 import { digestSubject } from '../src/digest/compose.js';
 import { PERIOD_END, PERIOD_START, seedScenario, writeDeployment, type ScenarioIds } from '../src/digest/test-fixture.js';
+import { seedAlert } from '../src/digest/test-seed.js';
 import { openDatabase, type Db } from '../src/store/db.js';
 
 let dir: string;
@@ -118,6 +119,30 @@ describe('digest content from a seeded day', () => {
       { kind: 'waiting', count: 1, text: "1 mention is waiting for rule negative-mention's throttle to end; it goes out with its next alert" },
       { kind: 'backfill', count: 1, text: "1 mention from a source's first poll stored without alerts (older than its alert_backfill)" },
       { kind: 'duplicate', count: 1, text: '1 repost of earlier mentions (same link or text) not counted and not alerted' },
+    ]);
+  });
+
+  it('deliveries kept back by a budget, a silence or quiet hours are listed with their reason', (ctx) => {
+    const columns = (db.pragma('table_info(deliveries)') as Array<{ name: string }>).map((c) => c.name);
+    if (!columns.includes('hold_reason')) {
+      ctx.skip('deliveries.hold_reason is not in this schema yet (alert budgets and quiet hours)');
+      return;
+    }
+    const alert = seedAlert(db, {
+      rule: 'praise', at: '2026-11-22T21:00:00.000Z', mentionIds: [ids.m3],
+      deliveries: [
+        { notifier: 'slack', target: '#brand-alerts', status: 'pending' },
+        { notifier: 'email', target: 'pr@example.com', status: 'pending' },
+      ],
+    });
+    db.prepare("UPDATE deliveries SET status = 'suppressed', hold_reason = 'over budget: 10 alerts per 1h to #brand-alerts' WHERE alert_id = ? AND notifier = 'slack'").run(alert);
+    db.prepare("UPDATE deliveries SET status = 'held', hold_reason = 'quiet hours (22:00-07:00 Europe/Berlin)' WHERE alert_id = ? AND notifier = 'email'").run(alert);
+    const [b] = build().brands;
+    expect(b!.heldBack.slice(0, 4)).toEqual([
+      { kind: 'delivery_failed', count: 1, text: '1 alert to email pr@example.com failed and will not be retried: SMTP: rejected after RCPT TO: 550 mailbox unavailable' },
+      { kind: 'delivery_suppressed', count: 1, text: '1 alert to slack #brand-alerts not sent: over budget: 10 alerts per 1h to #brand-alerts' },
+      { kind: 'delivery_held', count: 1, text: '1 alert to email pr@example.com held until the window ends: quiet hours (22:00-07:00 Europe/Berlin)' },
+      { kind: 'delivery_skipped', count: 1, text: '1 alert to slack #brand-alerts not sent: slack is not configured: set SLACK_BOT_TOKEN' },
     ]);
   });
 

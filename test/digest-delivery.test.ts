@@ -2,12 +2,12 @@
  * Digest delivery through a real SMTP server, parsed back with mailparser, and the
  * `earshot digest` command (preview to stdout, --out, --date, --send, argument errors).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cron } from 'croner';
 import { Parser } from 'htmlparser2';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { digestCommand } from '../src/cli/digest.js';
 import { createContext, UserError, type Context } from '../src/cli/context.js';
 import { loadConfig } from '../src/config/load.js';
@@ -45,18 +45,28 @@ function elementsOf(html: string): { tags: string[]; attributes: string[]; hrefs
 
 const HOSTILE_TEXT = '<script>alert(1)</script><img src="https://tracker.example/p.gif" onerror="x()"> refund please';
 
-beforeEach(async () => {
-  smtp = await startSmtpServer();
-  dir = writeDeployment({ smtpUrl: smtp.url, digestExtra: '    list_unsubscribe: mailto:unsubscribe@example.com?subject=daily' });
-  dbDir = mkdtempSync(join(tmpdir(), 'earshot-digest-mail-'));
-  dbPath = join(dbDir, 'earshot.db');
-  const db = openDatabase(dbPath);
+let templateDir: string;
+
+// Seeded once; each test gets its own copy of the database file.
+beforeAll(() => {
+  templateDir = mkdtempSync(join(tmpdir(), 'earshot-digest-template-'));
+  const db = openDatabase(join(templateDir, 'earshot.db'));
   seedScenario(db);
   seedMention(db, {
     id: 'hostile', at: '2026-11-22T12:30:00.000Z', author: 'x"><b>bold</b>', text: HOSTILE_TEXT, url: 'javascript:alert(1)',
     sentiment: 'negative', urgency: 'high', urgencyScore: 0.5,
   });
   db.close();
+});
+
+afterAll(() => rmSync(templateDir, { recursive: true, force: true }));
+
+beforeEach(async () => {
+  smtp = await startSmtpServer();
+  dir = writeDeployment({ smtpUrl: smtp.url, digestExtra: '    list_unsubscribe: mailto:unsubscribe@example.com?subject=daily' });
+  dbDir = mkdtempSync(join(tmpdir(), 'earshot-digest-mail-'));
+  dbPath = join(dbDir, 'earshot.db');
+  copyFileSync(join(templateDir, 'earshot.db'), dbPath);
 });
 
 afterEach(async () => {

@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { createLogger } from '../src/core/log.js';
 import { nextDigestAt, runDueDigests, type DigestDeps } from '../src/digest/index.js';
-import { listRuns } from '../src/digest/runs.js';
+import { claimRun, listRuns } from '../src/digest/runs.js';
 import { writeDeployment, type DeploymentOptions } from '../src/digest/test-fixture.js';
 import { seedMention, seedPolls } from '../src/digest/test-seed.js';
 import { openDatabase, type Db } from '../src/store/db.js';
@@ -147,6 +147,33 @@ describe('digest schedule (Europe/Berlin, daily at 08:00)', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(smtp.messages).toHaveLength(1);
     expect(runs(third)).toEqual([{ start: '2026-11-22T07:00:00.000Z', end: '2026-11-23T07:00:00.000Z', status: 'sent', attempts: 1 }]);
+  });
+
+  it('two processes on one database send the period once', async () => {
+    const a = startProcess('2026-11-23T06:00:00.000Z');
+    const b = startProcess('2026-11-23T06:00:00.000Z');
+    await runDueDigests(a.deps);
+    a.setNow('2026-11-23T07:00:00.000Z');
+    b.setNow('2026-11-23T07:00:00.000Z');
+    const results = await Promise.all([runDueDigests(a.deps), runDueDigests(b.deps)]);
+    expect(results.map((r) => r.sent).flat()).toEqual(['daily']);
+    await smtp.waitForMessages(1);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(smtp.attempts).toHaveLength(1);
+  });
+
+  it('a process that died mid-send is taken over after the claim timeout', async () => {
+    const dead = startProcess('2026-11-23T06:00:00.000Z');
+    await runDueDigests(dead.deps);
+    // Claimed at 08:00 and never finished (killed between claim and the SMTP reply).
+    expect(claimRun(dead.deps.db, 'daily', '2026-11-22T07:00:00.000Z', '2026-11-23T07:00:00.000Z', new Date('2026-11-23T07:00:00.000Z'))).not.toBeNull();
+    stop(dead);
+    const next = startProcess('2026-11-23T07:01:00.000Z');
+    expect(await runDueDigests(next.deps)).toEqual({ sent: [], failed: [] });
+    expect(nextDigestAt(next.deps)).toEqual(new Date('2026-11-23T07:05:00.000Z'));
+    next.setNow('2026-11-23T07:05:00.001Z');
+    expect(await runDueDigests(next.deps)).toEqual({ sent: ['daily'], failed: [] });
+    expect(smtp.messages).toHaveLength(1);
   });
 
   it('a daemon that was down at 08:00 sends the missed digest when it comes back within catch_up', async () => {

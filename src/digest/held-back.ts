@@ -9,6 +9,8 @@
  *   - waiting: mentions still waiting for their group's next alert;
  *   - delivery_failed / delivery_retrying / delivery_skipped: alert deliveries that failed for
  *     good, are still being retried, or were never attempted (notifier not configured);
+ *   - delivery_suppressed / delivery_held: deliveries an alert budget, a silence or quiet hours
+ *     kept back (when the store has `deliveries.hold_reason`), with that reason;
  *   - backfill / duplicate / quiet_import: mentions stored without alerting by design.
  */
 import type { Config } from '../config/load.js';
@@ -86,23 +88,49 @@ export function collectWaiting(ctx: HeldBackContext): HeldBack[] {
   }));
 }
 
+const columnCache = new WeakMap<Db, Map<string, boolean>>();
+
+/** True when the table has the column: digests also read stores written before a column was added. */
+function hasColumn(db: Db, table: string, column: string): boolean {
+  let map = columnCache.get(db);
+  if (!map) columnCache.set(db, (map = new Map()));
+  const key = `${table}.${column}`;
+  let known = map.get(key);
+  if (known === undefined) {
+    known = (db.pragma(`table_info(${table})`) as Array<{ name: string }>).some((c) => c.name === column);
+    map.set(key, known);
+  }
+  return known;
+}
+
+/** Display order: what needs action first. */
+const STATUS_RANK: Record<string, number> = { failed: 0, suppressed: 1, held: 2, pending: 3, skipped: 4 };
+
 export function collectDeliveries(ctx: HeldBackContext): HeldBack[] {
-  const rows = stmt<[string, string, string], { status: string; notifier: string; target: string; last_error: string | null; n: number }>(
+  // hold_reason comes with alert budgets and quiet hours (deliveries 'held' / 'suppressed').
+  const reason = hasColumn(ctx.db, 'deliveries', 'hold_reason') ? 'coalesce(d.hold_reason, d.last_error)' : 'd.last_error';
+  const rows = stmt<[string, string, string], { status: string; notifier: string; target: string; reason: string | null; n: number }>(
     ctx.db,
-    `SELECT d.status, d.notifier, d.target, d.last_error, COUNT(*) AS n FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+    `SELECT d.status, d.notifier, d.target, ${reason} AS reason, COUNT(*) AS n FROM deliveries d JOIN alerts a ON a.id = d.alert_id
      WHERE a.brand = ? AND a.created_at >= ? AND a.created_at < ? AND d.status <> 'sent'
-     GROUP BY d.status, d.notifier, d.target, d.last_error ORDER BY d.status, d.notifier, d.target`,
+     GROUP BY d.status, d.notifier, d.target, ${reason} ORDER BY d.notifier, d.target`,
   ).all(...range(ctx));
+  rows.sort((a, b) => (STATUS_RANK[a.status] ?? 9) - (STATUS_RANK[b.status] ?? 9));
   return rows.map((r) => {
-    const where = `${r.notifier} ${r.target}`;
-    const error = r.last_error ? `: ${r.last_error}` : '';
-    if (r.status === 'failed') {
-      return { kind: 'delivery_failed' as const, count: r.n, text: `${plural(r.n, 'alert')} to ${where} failed and will not be retried${error}` };
+    const alerts = `${plural(r.n, 'alert')} to ${r.notifier} ${r.target}`;
+    const why = r.reason ? `: ${r.reason}` : '';
+    switch (r.status) {
+      case 'failed':
+        return { kind: 'delivery_failed' as const, count: r.n, text: `${alerts} failed and will not be retried${why}` };
+      case 'suppressed':
+        return { kind: 'delivery_suppressed' as const, count: r.n, text: `${alerts} not sent${why}` };
+      case 'held':
+        return { kind: 'delivery_held' as const, count: r.n, text: `${alerts} held until the window ends${why}` };
+      case 'skipped':
+        return { kind: 'delivery_skipped' as const, count: r.n, text: `${alerts} not sent${why}` };
+      default:
+        return { kind: 'delivery_retrying' as const, count: r.n, text: `${alerts} still being retried${why}` };
     }
-    if (r.status === 'skipped') {
-      return { kind: 'delivery_skipped' as const, count: r.n, text: `${plural(r.n, 'alert')} to ${where} not sent${error}` };
-    }
-    return { kind: 'delivery_retrying' as const, count: r.n, text: `${plural(r.n, 'alert')} to ${where} still being retried${error}` };
   });
 }
 

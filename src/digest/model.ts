@@ -58,6 +58,8 @@ export type HeldBackKind =
   | 'delivery_failed'
   | 'delivery_retrying'
   | 'delivery_skipped'
+  | 'delivery_suppressed'
+  | 'delivery_held'
   | 'backfill'
   | 'duplicate'
   | 'quiet_import';
