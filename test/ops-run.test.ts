@@ -136,4 +136,22 @@ describe('earshot run --http', () => {
     expect(out.stderr()).toContain('"msg":"earshot stopped"');
     expect(out.stderr()).not.toContain(slack.token);
   }, 60_000);
+
+  it('refuses a bad --http address or EARSHOT_RETENTION before starting, with exit 1 and what to write', async () => {
+    const dir = makeDeployment({
+      'sources/acme.yaml': `brand: acme\nname: Acme Cloud\nquery: '"acme cloud"'\nsources:\n  - type: rss\n    url: ${feed.url('/feed.xml')}\n`,
+      'rules/alerts.yaml': 'rules: []\n',
+    });
+    const badHttp = await runCli(dir, ['run', '--http', 'localhost:http']);
+    expect(badHttp.code).toBe(1);
+    expect(badHttp.stderr).toBe(
+      'earshot: --http localhost:http: "http" is not a port; write it like 127.0.0.1:9464, :9464 or 9464 (loopback), or 0.0.0.0:9464 to listen on every interface',
+    );
+    writeFileSync(join(dir, '.env'), 'EARSHOT_RETENTION=12h\n');
+    const badRetention = await runCli(dir, ['run']);
+    expect(badRetention.code).toBe(1);
+    expect(badRetention.stderr).toBe(
+      'earshot: EARSHOT_RETENTION=12h: expected a duration of at least 1d like 90d, 26w or 365d, or "off" to keep everything',
+    );
+  });
 });
