@@ -23,7 +23,7 @@ import { repoRoot } from './helpers/cli.js';
 const ANNOTATIONS = new Set(['$schema', 'title', 'description', 'default', 'format', 'examples']);
 const KNOWN = new Set([
   ...ANNOTATIONS,
-  'type', 'properties', 'required', 'additionalProperties', 'propertyNames', 'items', 'minItems', 'maxItems',
+  'type', 'properties', 'required', 'additionalProperties', 'propertyNames', 'items', 'additionalItems', 'minItems', 'maxItems',
   'enum', 'const', 'pattern', 'minLength', 'maxLength', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum',
   'anyOf', 'oneOf', 'allOf',
 ]);
@@ -65,7 +65,15 @@ function validate(schema: JsonSchema, value: unknown, path = '$'): string[] {
   if (Array.isArray(value)) {
     if (typeof schema.minItems === 'number' && value.length < schema.minItems) fail(`fewer than ${schema.minItems} items`);
     if (typeof schema.maxItems === 'number' && value.length > schema.maxItems) fail(`more than ${schema.maxItems} items`);
-    if (schema.items) value.forEach((item, i) => errors.push(...validate(schema.items as JsonSchema, item, `${path}[${i}]`)));
+    if (Array.isArray(schema.items)) {
+      // A tuple (draft-07): one schema per position; additionalItems: false forbids more.
+      const positional = schema.items as JsonSchema[];
+      value.forEach((item, i) => {
+        const sub = positional[i];
+        if (sub) errors.push(...validate(sub, item, `${path}[${i}]`));
+        else if (schema.additionalItems === false) fail(`no item allowed at position ${i}`);
+      });
+    } else if (schema.items) value.forEach((item, i) => errors.push(...validate(schema.items as JsonSchema, item, `${path}[${i}]`)));
   }
   if (typeOf(value) === 'object') {
     const object = value as Record<string, unknown>;
@@ -97,6 +105,7 @@ function validate(schema: JsonSchema, value: unknown, path = '$'): string[] {
 const files = schemaFileContents();
 const rulesSchema = JSON.parse(files[SCHEMA_FILES.rules]!) as JsonSchema;
 const sourcesSchema = JSON.parse(files[SCHEMA_FILES.sources]!) as JsonSchema;
+const ruleTestsSchema = JSON.parse(files[SCHEMA_FILES.ruleTests]!) as JsonSchema;
 
 const BRAND = 'brand: acme\nname: Acme Cloud\nquery: acme\nsources:\n  - type: rss\n    url: https://example.com/feed.xml\n';
 
@@ -172,16 +181,16 @@ const CASES: Array<[string, 'sources' | 'rules', string, Verdict]> = [
 describe('schemas/ (generated JSON Schema)', () => {
   it.each(Object.keys(files))('schemas/%s is what `npm run schemas` generates', (name) => {
     const committed = readFileSync(join(repoRoot, 'schemas', name), 'utf8');
-    // When this fails: run `npm run schemas` and commit schemas/.
-    expect(committed).toBe(files[name]);
+    expect(committed, `schemas/${name} is out of date: run \`npm run schemas\` and commit schemas/`).toBe(files[name]);
   });
 
   it('the repo example files validate and reference their schema on the first line', () => {
-    for (const [folder, schema, file] of [
-      ['sources', sourcesSchema, SCHEMA_FILES.sources],
-      ['rules', rulesSchema, SCHEMA_FILES.rules],
+    for (const [folder, schema, file, pattern] of [
+      ['sources', sourcesSchema, SCHEMA_FILES.sources, /\.ya?ml$/],
+      ['rules', rulesSchema, SCHEMA_FILES.rules, /(?<!\.test)\.ya?ml$/],
+      ['rules', ruleTestsSchema, SCHEMA_FILES.ruleTests, /\.test\.ya?ml$/],
     ] as const) {
-      const names = readdirSync(join(repoRoot, folder)).filter((n) => /\.ya?ml$/.test(n) && !/\.test\.ya?ml$/.test(n));
+      const names = readdirSync(join(repoRoot, folder)).filter((n) => pattern.test(n));
       expect(names.length).toBeGreaterThan(0);
       for (const name of names) {
         const text = readFileSync(join(repoRoot, folder, name), 'utf8');
@@ -205,6 +214,14 @@ describe('schemas/ (generated JSON Schema)', () => {
     }
     const sourceBranches = (((sourcesSchema.properties as Record<string, JsonSchema>).sources!.items as JsonSchema).oneOf ?? []) as JsonSchema[];
     expect(sourceBranches.map((b) => (b.properties as Record<string, JsonSchema>).type!.const)).toEqual(sourcePlugins.map((p) => p.type));
+  });
+
+  it('the rule test schema accepts the documented format and rejects a misspelt key or a bad time', () => {
+    const good = 'tests:\n  - name: t\n    rules: [r]\n    until: 1h\n    mentions:\n      - { at: 0s, text: a, sentiment: { label: negative, score: -0.8 }, urgency: 0.7, repeat: 3, every: 1m, id: m }\n    expect:\n      - { rule: r, between: [0s, 1m], mentions: 1, with: [m.1] }\n      - { rule: r, at: 2m, with: ["#2"] }\n';
+    expect(validate(ruleTestsSchema, parse(good))).toEqual([]);
+    expect(validate(ruleTestsSchema, parse(good.replace('mentions:\n', 'mentoins:\n')))).not.toEqual([]);
+    expect(validate(ruleTestsSchema, parse(good.replace('at: 2m', 'at: 2 minutes')))).not.toEqual([]);
+    expect(validate(ruleTestsSchema, parse(good.replace('[0s, 1m]', '[0s, 1m, 2m]')))).not.toEqual([]);
   });
 
   it('durations are strings with a pattern, and defaults are written as users write them', () => {

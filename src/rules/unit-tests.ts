@@ -4,7 +4,7 @@
  * send with what the test expects. `earshot rules test` runs them (no database, no network), so
  * a rule change can be checked in CI before it goes live.
  *
- *   # rules/alerts.test.yaml
+ *   # yaml-language-server: $schema=../schemas/rules-test.schema.json   (editor completion; optional)
  *   start: 2026-01-05T09:00:00Z          # optional: the clock at `at: 0s` (default 2026-01-05T00:00:00Z, a Monday)
  *   tests:
  *     - name: a burst becomes one alert
@@ -108,7 +108,8 @@ const testSchema = z.strictObject({
   expect: z.array(expectSchema, { error: 'expect is a list of alerts; [] when nothing may fire' }),
 });
 
-const fileSchema = z.strictObject({
+/** The whole `*.test.yaml` file (also the source of schemas/rules-test.schema.json). */
+export const ruleTestFileSchema = z.strictObject({
   start: isoTime.optional(),
   tests: z.array(testSchema, { error: 'tests is a list of tests' }).min(1, 'list at least one test'),
 });
@@ -163,7 +164,7 @@ export function runRuleTests(config: Config, file: string, options: RuleTestOpti
   const problems: ConfigProblem[] = [];
   const yaml = readYamlFile(path, display, problems);
   if (!yaml) throw new RuleTestFileError(display, problems);
-  const parsed = fileSchema.safeParse(yaml.value ?? {});
+  const parsed = ruleTestFileSchema.safeParse(yaml.value ?? {});
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(problemAt(yaml, issue.path, issue.code === 'unrecognized_keys' ? unknownKeys(issue.keys) : issue.message, issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined));
     throw new RuleTestFileError(display, problems);
