@@ -101,6 +101,16 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .action(async (id: string) => setCode((await import('./silence.js')).silenceRemoveCommand(ctx(), id)));
 
   program
+    .command('digest')
+    .description('build a digest now: print it, send it (--send), or write the HTML to a file (--out)')
+    .option('--brand <brand>', 'only this brand (default: the brands of each configured digest)')
+    .option('--name <digest>', 'only this configured digest')
+    .option('--date <YYYY-MM-DD>', "a past day, in the digest's timezone (default: the period that ended last)")
+    .option('--send', "send it now to the digest's recipients")
+    .option('--out <file.html>', 'write the HTML to this file')
+    .action(async (opts) => setCode(await (await import('./digest.js')).digestCommand(ctx(), opts)));
+
+  program
     .command('import')
     .description('ingest mentions from a JSON-lines file through the same pipeline as the pollers')
     .argument('<file>', 'one JSON object per line: brand, source, id, url, author, title, text, published, optional reach')

@@ -23,6 +23,7 @@ import { formatProblem, hasErrors } from '../config/problems.js';
 import type { Logger } from '../core/log.js';
 import type { Analyzer } from '../core/types.js';
 import { observeReload } from '../ops/metrics.js';
+import { nextDigestAt, runDueDigests } from '../digest/index.js';
 import { nextReleaseAt } from '../rules/engine.js';
 import { setMeta, type Db } from '../store/db.js';
 import { nextDeliveryAt } from '../store/outbox.js';
@@ -60,6 +61,7 @@ export class Daemon {
   private watchers: FSWatcher[] = [];
   private reloadTimer: NodeJS.Timeout | null = null;
   private delivering: Promise<void> | null = null;
+  private digesting: Promise<void> | null = null;
   private stopped = false;
   private passRunning = false;
   private passRequested = false;
@@ -122,6 +124,7 @@ export class Daemon {
       setMeta(this.db, 'daemon.heartbeat_at', this.now().toISOString());
       this.startDuePolls();
       this.afterNewMentions();
+      this.runDigests();
       this.lastPassError = null;
     } catch (err) {
       this.lastPassError = (err as Error)?.message ?? String(err);
@@ -181,6 +184,17 @@ export class Daemon {
       });
   }
 
+  /** Digests whose period ended go out (one digest run at a time; exactly once per period, see src/digest). */
+  private runDigests(): void {
+    if (this.digesting || this.config.digests.length === 0) return;
+    this.digesting = runDueDigests({ db: this.db, config: this.config, log: this.log, now: this.now })
+      .then(() => undefined)
+      .catch((err: unknown) => this.log.error({ err }, 'digest run failed'))
+      .finally(() => {
+        this.digesting = null;
+      });
+  }
+
   private schedule(): void {
     if (this.stopped) return;
     const now = this.now().getTime();
@@ -190,6 +204,8 @@ export class Daemon {
     if (release) next = Math.min(next, release.getTime());
     const delivery = nextDeliveryAt(this.db);
     if (delivery) next = Math.min(next, Date.parse(delivery));
+    const digest = this.config.digests.length ? nextDigestAt({ db: this.db, config: this.config, log: this.log, now: this.now }) : null;
+    if (digest) next = Math.min(next, digest.getTime());
     const delay = Math.max(10, next - now);
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => this.wake(), delay);
@@ -252,6 +268,7 @@ export class Daemon {
     this.abort.abort();
     await Promise.allSettled([...this.inFlight.values()]);
     if (this.delivering) await this.delivering;
+    if (this.digesting) await this.digesting;
     await this.deliverer.close();
     this.log.info('earshot stopped');
   }
