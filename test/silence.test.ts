@@ -3,10 +3,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/store/db.js';
 import { activeSilence, addSilence } from '../src/store/silences.js';
 import { makeDeployment, runCli } from './helpers/cli.js';
+import { startSlackServer, type SlackServer } from './helpers/slack-server.js';
 
 const RULES = `rules:
   - name: negative
@@ -165,5 +166,45 @@ describe('earshot silence', () => {
     expect(list.stdout).toContain('[no such rule in the config: holds nothing back]');
     const json = await runCli(dir, ['silence', 'list', '--json']);
     expect(JSON.parse(json.stdout)).toMatchObject({ rule: 'urgent', unknownRule: true });
+  });
+});
+
+describe('a silence in the pipeline', () => {
+  let slack: SlackServer;
+  beforeAll(async () => {
+    slack = await startSlackServer();
+  });
+  afterAll(async () => {
+    await slack.close();
+  });
+
+  it('a silenced rule records its alert but sends nothing; after removal alerts go out again', async () => {
+    const dir = makeDeployment({
+      'sources/acme.yaml': `brand: acme\nname: Acme Cloud\nquery: acme\nsources:\n  - type: rss\n    url: http://127.0.0.1:9/never-polled.xml\n`,
+      'rules/alerts.yaml': `rules:\n  - name: negative\n    match: { sentiment: negative }\n    notify: [{ slack: "#alerts" }]\n`,
+      '.env': `SLACK_BOT_TOKEN=${slack.token}\nSLACK_API_URL=${slack.url}\n`,
+    });
+    const line = (id: string) =>
+      `${JSON.stringify({ brand: 'acme', source: 'twitter', id, url: `https://x.com/u/status/${id}`, author: 'dana', title: '', text: `acme lost my files (${id}), worst support ever, I want a refund`, published: new Date().toISOString() })}\n`;
+    expect((await runCli(dir, ['silence', 'add', '--rule', 'negative', '--for', '1h', '--reason', 'known outage'])).code).toBe(0);
+    writeFileSync(join(dir, 'a.jsonl'), line('1'));
+    const before = slack.messages.length;
+    const silenced = await runCli(dir, ['import', join(dir, 'a.jsonl')]);
+    expect(silenced.stderr).toBe('');
+    expect(silenced.stdout).toContain('1 stored');
+    expect(slack.messages.length).toBe(before);
+    const db = openDatabase(dbOf(dir), { readonly: true });
+    try {
+      const rows = db.prepare('SELECT a.rule, d.status, d.hold_reason FROM alerts a JOIN deliveries d ON d.alert_id = a.id').all();
+      expect(rows).toEqual([{ rule: 'negative', status: 'suppressed', hold_reason: expect.stringContaining('known outage') }]);
+    } finally {
+      db.close();
+    }
+
+    expect((await runCli(dir, ['silence', 'remove', '1'])).code).toBe(0);
+    writeFileSync(join(dir, 'b.jsonl'), line('2'));
+    await runCli(dir, ['import', join(dir, 'b.jsonl')]);
+    expect(slack.messages.length).toBe(before + 1);
+    expect(JSON.stringify(slack.messages.at(-1)!.blocks)).toContain('x.com/u/status/2');
   });
 });
