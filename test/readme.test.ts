@@ -1,0 +1,30 @@
+/** The README's config examples must be valid: a user copies them first. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.js';
+import { formatProblem } from '../src/config/problems.js';
+import { makeDeployment, repoRoot } from './helpers/cli.js';
+
+function yamlBlockAfter(markdown: string, heading: string): string {
+  const at = markdown.indexOf(heading);
+  expect(at, `README has "${heading}"`).toBeGreaterThanOrEqual(0);
+  const match = /```yaml\n([\s\S]*?)```/.exec(markdown.slice(at));
+  expect(match, `a yaml block after "${heading}"`).not.toBeNull();
+  return match![1]!;
+}
+
+describe('README examples', () => {
+  it('the sources and rules examples pass earshot check', () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const dir = makeDeployment({
+      'sources/acme.yaml': yamlBlockAfter(readme, '### sources/*.yaml'),
+      'rules/alerts.yaml': yamlBlockAfter(readme, '### rules/*.yaml'),
+    });
+    const { config, problems } = loadConfig(dir, {});
+    expect(problems.filter((p) => p.severity === 'error').map(formatProblem)).toEqual([]);
+    expect(config.rules.map((r) => r.type)).toEqual(['mention', 'volume', 'spike', 'silence']);
+    expect(config.sources.map((s) => s.type)).toEqual(['rss', 'reddit', 'twitter', 'hackernews']);
+    expect(config.budgets).toHaveLength(1);
+  });
+});
