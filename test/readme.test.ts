@@ -28,3 +28,18 @@ describe('README examples', () => {
     expect(config.budgets).toHaveLength(1);
   });
 });
+
+describe('.env.example', () => {
+  it('is what `earshot init` writes, and names every variable README documents', async () => {
+    const { INIT_FILES } = await import('../src/cli/init.js');
+    const example = readFileSync(join(repoRoot, '.env.example'), 'utf8');
+    expect(example).toBe(INIT_FILES.find(([name]) => name === '.env.example')![1]);
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const envSection = readme.slice(readme.indexOf('### Environment (.env)'), readme.indexOf('## Commands'));
+    const documented = [...envSection.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]!);
+    for (const name of new Set(documented)) {
+      if (name === 'EARSHOT_HOME') continue; // where .env itself is found; set in the environment
+      expect(example, `${name} in .env.example`).toContain(name);
+    }
+  });
+});
