@@ -135,6 +135,7 @@ describe('earshot rules test: rule unit tests', () => {
     [['--unit'], 'no rule tests: add rules/<name>.test.yaml'],
     [['--unit', '--replay'], '--unit runs only the rule tests and --replay only the replay'],
     [['rules/nope.test.yaml'], 'nope.test.yaml: no such rule test file'],
+    [['rules/a.test.yaml', '--since', '7d'], 'test files run only the rule tests; --replay and --since replay stored mentions'],
   ])('rules test %j exits 1: %s', async (args, message) => {
     const dir = deployment();
     const r = await runCli(dir, ['rules', 'test', ...args]);

@@ -41,6 +41,9 @@ export function listRuleTestFiles(dir: string): string[] {
 
 export function rulesTestCommand(ctx: Context, options: RulesTestOptions, files: string[] = []): number {
   if (options.unit && options.replay) throw new UserError('--unit runs only the rule tests and --replay only the replay: give one of them, or neither for both');
+  if (files.length > 0 && (options.replay || options.since !== undefined)) {
+    throw new UserError('test files run only the rule tests; --replay and --since replay stored mentions: give one or the other');
+  }
   const { config } = requireConfig(ctx);
   const testFiles = files.length > 0 ? files.map((f) => resolve(f)) : listRuleTestFiles(ctx.dir);
   const replayAsked = options.replay === true || options.since !== undefined;
