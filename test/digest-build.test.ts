@@ -14,7 +14,7 @@ import { scheduledPeriod, scheduleOf } from '../src/digest/period.js';
 import { renderDigestText, sparkline } from '../src/digest/render-text.js';
 import { digestSubject } from '../src/digest/compose.js';
 import { PERIOD_END, PERIOD_START, seedScenario, writeDeployment, type ScenarioIds } from '../src/digest/test-fixture.js';
-import { seedAlert } from '../src/digest/test-seed.js';
+import { seedAlert, seedMention } from '../src/digest/test-seed.js';
 import { openDatabase, type Db } from '../src/store/db.js';
 
 let dir: string;
@@ -104,6 +104,16 @@ describe('digest content from a seeded day', () => {
       { phrase: 'doubled overnight', mentions: 2 },
       { phrase: 'frankfurt', mentions: 2 },
     ]);
+  });
+
+  it('an author counts as new again after 90 days without a mention of the brand', () => {
+    seedMention(db, { id: 'ret-old', at: '2026-08-20T12:00:00.000Z', author: 'Returning', text: 'acme back then' });
+    seedMention(db, { id: 'ret-new', at: '2026-11-22T19:00:00.000Z', author: 'returning', reach: 900_000, text: 'acme again' });
+    seedMention(db, { id: 'rec-old', at: '2026-08-26T12:00:00.000Z', author: 'recent', text: 'acme in august' });
+    seedMention(db, { id: 'rec-new', at: '2026-11-22T19:30:00.000Z', author: 'recent', reach: 800_000, text: 'acme now' });
+    const [b] = build().brands;
+    expect(b!.newVoices.slice(0, 2).map((v) => v.name)).toEqual(['returning', 'techcrunchy']);
+    expect(b!.newVoicesTotal).toBe(7);
   });
 
   it('alerts sent, and what was held back and why', () => {

@@ -106,6 +106,7 @@ export async function digestCommand(ctx: Context, options: { brand?: string; dat
         ctx.io.out(`digest ${digest.name}: wrote ${path}`);
         continue;
       }
+      if (digests.length > 1 && digest !== digests[0]) ctx.io.out('');
       ctx.io.out(renderDigestText(model).trimEnd());
     }
   } finally {

@@ -159,20 +159,21 @@ function hostOf(url: string | null): string | null {
   }
 }
 
-function likeEscape(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
+/** How far back an author or site must be absent to count as new. */
+export const NEW_VOICE_LOOKBACK_MS = 90 * 86_400_000;
 
-/** Authors (or, for feeds without authors, sites) with no mention of the brand before the period. */
+/**
+ * Authors (or, for feeds without authors, sites) with no mention of the brand in the 90 days
+ * before the period: two range scans of the brand's recent history, however many voices there are.
+ */
 function newVoices(db: Db, brand: string, mentions: Mention[], period: Period): NewVoice[] {
-  const since = period.start.toISOString();
   const seen = new Map<string, NewVoice>();
   for (const m of mentions) {
     const author = m.author?.trim();
     const site = author ? null : hostOf(m.url);
     const name = author ?? site;
     if (!name) continue;
-    const key = `${m.source}\u0000${author ? 'a' : 's'}\u0000${name.toLowerCase()}`;
+    const key = author ? `a\u0000${m.source}\u0000${name.toLowerCase()}` : `s\u0000${name}`;
     const voice = seen.get(key);
     if (voice) {
       voice.mentions += 1;
@@ -181,24 +182,27 @@ function newVoices(db: Db, brand: string, mentions: Mention[], period: Period): 
     }
     seen.set(key, { name, kind: author ? 'author' : 'site', source: m.source, reach: m.reach, mentions: 1 });
   }
-  const byAuthor = stmt<[string, string, string, string], { one: number }>(
+  const since = new Date(period.start.getTime() - NEW_VOICE_LOOKBACK_MS).toISOString();
+  const until = period.start.toISOString();
+  const known = new Set<string>();
+  const authors = stmt<[string, string, string], { source: string; author: string }>(
     db,
-    'SELECT 1 AS one FROM mentions WHERE brand = ? AND source = ? AND lower(author) = ? AND published_at < ? LIMIT 1',
-  );
-  const bySite = stmt<[string, string, string, string], { one: number }>(
+    `SELECT DISTINCT source, lower(trim(author)) AS author FROM mentions
+     WHERE brand = ? AND published_at >= ? AND published_at < ? AND author IS NOT NULL`,
+  ).all(brand, since, until);
+  for (const r of authors) known.add(`a\u0000${r.source}\u0000${r.author}`);
+  const urls = stmt<[string, string, string], { url: string }>(
     db,
-    `SELECT 1 AS one FROM mentions WHERE brand = ? AND published_at < ? AND author IS NULL
-       AND (url LIKE ? ESCAPE '\\' OR url LIKE ? ESCAPE '\\') LIMIT 1`,
-  );
-  const fresh: NewVoice[] = [];
-  for (const voice of seen.values()) {
-    const known =
-      voice.kind === 'author'
-        ? byAuthor.get(brand, voice.source, voice.name.toLowerCase(), since)
-        : bySite.get(brand, since, `http%://${likeEscape(voice.name)}/%`, `http%://www.${likeEscape(voice.name)}/%`);
-    if (!known) fresh.push(voice);
+    'SELECT url FROM mentions WHERE brand = ? AND published_at >= ? AND published_at < ? AND author IS NULL AND url IS NOT NULL',
+  ).all(brand, since, until);
+  for (const r of urls) {
+    const host = hostOf(r.url);
+    if (host) known.add(`s\u0000${host}`);
   }
-  return fresh.sort((a, b) => (b.reach ?? -1) - (a.reach ?? -1) || b.mentions - a.mentions || a.name.localeCompare(b.name));
+  return [...seen]
+    .filter(([key]) => !known.has(key))
+    .map(([, voice]) => voice)
+    .sort((a, b) => (b.reach ?? -1) - (a.reach ?? -1) || b.mentions - a.mentions || a.name.localeCompare(b.name));
 }
 
 const STOPWORDS = new Set(

@@ -95,6 +95,12 @@ function duePeriod(deps: DigestDeps, digest: DigestConfig, now: Date): DueCheck 
   return { digest, period, windowEnd: end.getTime() + digest.catchUpMs };
 }
 
+/**
+ * Sends every digest whose period has ended and was not sent yet (exactly once per period;
+ * catches up a missed one within its catch-up window). Never throws for a delivery failure: it
+ * is logged and retried with backoff (the time is in nextDigestAt). Returns the digest names
+ * sent and failed in this call. Call it from one place per process at a time.
+ */
 export async function runDueDigests(deps: DigestDeps): Promise<{ sent: string[]; failed: string[] }> {
   const sent: string[] = [];
   const failed: string[] = [];
@@ -180,6 +186,11 @@ async function runOne(deps: DigestDeps, due: DueCheck, now: Date, transport: () 
   return 'sent';
 }
 
+/**
+ * When the next digest becomes due (for the daemon's timer): now when one is owed, else the
+ * earliest retry or schedule run; null when no digest is configured. Records when it first saw
+ * each digest (so a digest added at 10:00 does not send the 08:00 period it never knew).
+ */
 export function nextDigestAt(deps: DigestDeps): Date | null {
   const now = deps.now();
   let earliest: number | null = null;
