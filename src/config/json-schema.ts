@@ -97,8 +97,9 @@ function generate(schema: z.ZodType, meta: { title: string; description: string 
   const json = z.toJSONSchema(schema, {
     target: 'draft-07',
     io: 'input',
-    // Refinements (superRefine, refine) are checked by `earshot check`; they do not stop generation.
-    unrepresentable: 'any',
+    // A field JSON Schema cannot describe (z.custom, z.date...) fails generation rather than
+    // silently becoming "anything goes" in every editor.
+    unrepresentable: 'throw',
     override: (ctx) => {
       const c = ctx as unknown as OverrideContext;
       describePrimitives(c);
