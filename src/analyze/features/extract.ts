@@ -16,6 +16,24 @@ export interface FeatureConfig {
   charMax: number;
   /** Character n-grams of negated words live in their own space. */
   negateChars: boolean;
+  /**
+   * Frequent words whose character n-grams are left out: their own unigram weight is reliable,
+   * and skipping them cuts the features per text (and the time) by about half.
+   */
+  charSkipWords?: readonly string[];
+}
+
+const skipSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+function charSkipSet(cfg: FeatureConfig): ReadonlySet<string> | null {
+  const words = cfg.charSkipWords;
+  if (!words || words.length === 0) return null;
+  let set = skipSets.get(words);
+  if (!set) {
+    set = new Set(words);
+    skipSets.set(words, set);
+  }
+  return set;
 }
 
 export interface FeatureBuffer {
@@ -71,6 +89,7 @@ export function extractFeatures(tokens: readonly Token[], cfg: FeatureConfig, bu
   const mask = (1 << cfg.bits) - 1;
   const count = tokens.length;
   const useChars = cfg.charMax > 0;
+  const skipChars = charSkipSet(cfg);
   // Upper bound of the features this text can produce, so the loop below never checks.
   let bound = 1;
   for (const t of tokens) bound += 5 + (useChars ? 3 * (t.norm.length + 2) : 0);
@@ -102,7 +121,12 @@ export function extractFeatures(tokens: readonly Token[], cfg: FeatureConfig, bu
       spans[n] = 1;
       kinds[n++] = FEATURE_KIND.flag;
     }
-    if (useChars && (t.kind === 'word' || t.kind === 'hashtag') && t.norm.length <= MAX_CHAR_WORD) {
+    if (
+      useChars &&
+      (t.kind === 'word' || t.kind === 'hashtag') &&
+      t.norm.length <= MAX_CHAR_WORD &&
+      (skipChars === null || !skipChars.has(t.norm))
+    ) {
       // Character n-grams of "<word>", hashed incrementally without building the padded string.
       const word = t.norm;
       const len = word.length + 2;

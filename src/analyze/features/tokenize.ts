@@ -65,20 +65,135 @@ export function normalizeText(text: string): string {
   return out.replace(/[’‘`´]/g, "'");
 }
 
-const TOKEN_RE = new RegExp(
-  [
-    String.raw`(https?:\/\/\S+|www\.\S+)`, // 1 url
-    String.raw`(@\w+)`, // 2 mention
-    String.raw`(#[\p{L}\p{N}_]+)`, // 3 hashtag
-    // 4 emoticon: eyes, optional nose, mouth; reversed; hearts
-    String.raw`(<\/?3+|[>}]?[:;=][\-o^'*]?[)\](\[dDpPoO3\/\\|*@{}]+|[)\](\[][\-o^'*]?[:;=]|\^[_.]?\^|\b[xX][dD]+\b|-_-|T_T|;_;)`,
-    String.raw`(\p{Extended_Pictographic}(?:\uFE0F|\u200D\p{Extended_Pictographic}|\p{Emoji_Modifier})*)`, // 5 emoji
-    String.raw`(\p{L}[\p{L}\p{M}\p{N}'_]*(?:-\p{L}[\p{L}\p{M}\p{N}'_]*)*)`, // 6 word
-    String.raw`(\p{N}+(?:[.,:]\p{N}+)*%?)`, // 7 number
-    String.raw`([!?]+|\.{2,}|…|[.,;:()"])`, // 8 punctuation
-  ].join('|'),
-  'gu',
-);
+// Emoticons: eyes, optional nose, mouth; reversed; hearts; a few kaomoji. Tried (sticky) only
+// where one can start, so the scanner below stays a plain loop over character codes.
+const EMOTICON_RE =
+  /<\/?3+|[>}]?[:;=][\-o^'*]?[)\](\[dDpPoO3\/\\|*@{}]+|[)\](\[][\-o^'*]?[:;=]|\^[_.]?\^|\b[xX][dD]+\b|-_-|T_T|;_;/y;
+const EMOJI_RE = /\p{Extended_Pictographic}(?:\uFE0F|\u200D\p{Extended_Pictographic}|\p{Emoji_Modifier})*/uy;
+const LETTER_RE = /^\p{L}$/u;
+const WORD_BODY_RE = /^[\p{L}\p{M}\p{N}]$/u;
+const NUMBER_CHAR_RE = /^\p{N}$/u;
+const HASHTAG_CHAR_RE = /^[\p{L}\p{N}_]$/u;
+
+const EMOTICON_START = new Set('<>}:;=)]([^-xXT;'.split('').map((c) => c.charCodeAt(0)));
+const PUNCT_SINGLE = new Set('.,;:()"'.split('').map((c) => c.charCodeAt(0)));
+
+function isAsciiLetter(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
+}
+
+function isAsciiDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function isWordChar(c: number): boolean {
+  return isAsciiLetter(c) || isAsciiDigit(c) || c === 95;
+}
+
+function isLetterAt(text: string, i: number, c: number): boolean {
+  if (c < 0x80) return isAsciiLetter(c);
+  return LETTER_RE.test(charAt(text, i));
+}
+
+function isNumberAt(text: string, i: number, c: number): boolean {
+  if (c < 0x80) return isAsciiDigit(c);
+  return NUMBER_CHAR_RE.test(charAt(text, i));
+}
+
+/** Word continuation: letters, marks, digits, apostrophe, underscore. */
+function isWordBodyAt(text: string, i: number, c: number): boolean {
+  if (c < 0x80) return isAsciiLetter(c) || isAsciiDigit(c) || c === 39 || c === 95;
+  return WORD_BODY_RE.test(charAt(text, i));
+}
+
+/** The whole code point at `i` (a surrogate pair is one character). */
+function charAt(text: string, i: number): string {
+  const cp = text.codePointAt(i)!;
+  return String.fromCodePoint(cp);
+}
+
+function width(text: string, i: number): number {
+  return text.codePointAt(i)! > 0xffff ? 2 : 1;
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
+function isHashtagCharAt(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  if (c < 0x80) return isWordChar(c);
+  return HASHTAG_CHAR_RE.test(charAt(text, i));
+}
+
+type RawKind = TokenKind | 'skip';
+
+/** Finds the token starting at `i`: its kind and end, or 'skip' for one ignored character. */
+function scanAt(text: string, i: number): { kind: RawKind; end: number } {
+  const c = text.charCodeAt(i);
+  const len = text.length;
+  const prefix = c === 104 ? (text.startsWith('https://', i) ? 8 : text.startsWith('http://', i) ? 7 : 0) : c === 119 && text.startsWith('www.', i) ? 4 : 0;
+  if (prefix > 0 && i + prefix < len && !isSpace(text.charCodeAt(i + prefix))) {
+    let end = i + prefix;
+    while (end < len && !isSpace(text.charCodeAt(end))) end++;
+    return { kind: 'url', end };
+  }
+  if (c === 64 && i + 1 < len && isWordChar(text.charCodeAt(i + 1))) {
+    let end = i + 1;
+    while (end < len && isWordChar(text.charCodeAt(end))) end++;
+    return { kind: 'mention', end };
+  }
+  if (c === 35 && i + 1 < len && isHashtagCharAt(text, i + 1)) {
+    let end = i + 1;
+    while (end < len && isHashtagCharAt(text, end)) end += width(text, end);
+    return { kind: 'hashtag', end };
+  }
+  if (EMOTICON_START.has(c)) {
+    EMOTICON_RE.lastIndex = i;
+    if (EMOTICON_RE.test(text)) return { kind: 'emoticon', end: EMOTICON_RE.lastIndex };
+  }
+  if (c === 0xa9 || c === 0xae || c >= 0x203c) {
+    EMOJI_RE.lastIndex = i;
+    if (EMOJI_RE.test(text)) return { kind: 'emoji', end: EMOJI_RE.lastIndex };
+  }
+  if (isLetterAt(text, i, c)) {
+    let end = i + width(text, i);
+    for (;;) {
+      while (end < len && isWordBodyAt(text, end, text.charCodeAt(end))) end += width(text, end);
+      // "well-known": a hyphen joins two words.
+      if (end + 1 < len && text.charCodeAt(end) === 45 && isLetterAt(text, end + 1, text.charCodeAt(end + 1))) {
+        end += 1 + width(text, end + 1);
+        continue;
+      }
+      return { kind: 'word', end };
+    }
+  }
+  if (isNumberAt(text, i, c)) {
+    let end = i + width(text, i);
+    for (;;) {
+      while (end < len && isNumberAt(text, end, text.charCodeAt(end))) end += width(text, end);
+      const sep = text.charCodeAt(end);
+      if ((sep === 46 || sep === 44 || sep === 58) && end + 1 < len && isNumberAt(text, end + 1, text.charCodeAt(end + 1))) {
+        end += 1;
+        continue;
+      }
+      if (sep === 37) end++;
+      return { kind: 'number', end };
+    }
+  }
+  if (c === 33 || c === 63) {
+    let end = i + 1;
+    while (end < len && (text.charCodeAt(end) === 33 || text.charCodeAt(end) === 63)) end++;
+    return { kind: 'punct', end };
+  }
+  if (c === 46 && text.charCodeAt(i + 1) === 46) {
+    let end = i + 2;
+    while (end < len && text.charCodeAt(end) === 46) end++;
+    return { kind: 'punct', end };
+  }
+  if (c === 0x2026 || PUNCT_SINGLE.has(c)) return { kind: 'punct', end: i + 1 };
+  return { kind: 'skip', end: i + width(text, i) };
+}
 
 const NEGATORS = new Set([
   'not',
@@ -135,17 +250,24 @@ export function tokenize(input: string): Token[] {
   const text = normalizeText(input);
   const tokens: Token[] = [];
   let negating = false;
-  TOKEN_RE.lastIndex = 0;
-  for (const m of text.matchAll(TOKEN_RE)) {
-    const raw = m[0];
+  let i = 0;
+  while (i < text.length) {
+    if (isSpace(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const { kind, end } = scanAt(text, i);
+    const raw = text.slice(i, end);
+    i = end;
+    if (kind === 'skip') continue;
     let token: Token;
-    if (m[1] !== undefined) token = make('<url>', raw, 'url');
-    else if (m[2] !== undefined) token = make('@user', raw, 'mention');
-    else if (m[3] !== undefined) token = make(wordForm(raw.toLowerCase(), true), raw, 'hashtag');
-    else if (m[4] !== undefined) token = make(raw.toLowerCase(), raw, 'emoticon');
-    else if (m[5] !== undefined) token = make(raw.replace(/\uFE0F|\p{Emoji_Modifier}/gu, ''), raw, 'emoji');
-    else if (m[6] !== undefined) token = wordToken(raw);
-    else if (m[7] !== undefined) token = make('<num>', raw, 'number');
+    if (kind === 'url') token = make('<url>', raw, 'url');
+    else if (kind === 'mention') token = make('@user', raw, 'mention');
+    else if (kind === 'hashtag') token = make(wordForm(raw.toLowerCase(), true), raw, 'hashtag');
+    else if (kind === 'emoticon') token = make(raw.toLowerCase(), raw, 'emoticon');
+    else if (kind === 'emoji') token = make(raw.replace(/\uFE0F|\p{Emoji_Modifier}/gu, ''), raw, 'emoji');
+    else if (kind === 'word') token = wordToken(raw);
+    else if (kind === 'number') token = make('<num>', raw, 'number');
     else token = make(normalizePunct(raw), raw, 'punct');
 
     if (token.kind === 'punct' && SCOPE_END.test(token.norm)) {

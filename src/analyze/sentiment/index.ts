@@ -15,7 +15,7 @@
 import type { Sentiment, SentimentLabel } from '../../core/types.js';
 import { createFeatureBuffer, extractFeatures, type FeatureBuffer, type FeatureConfig } from '../features/extract.js';
 import { isNegator, type Token } from '../features/tokenize.js';
-import { createScratch, scoreFeatures, softmax, type LinearModel, type ScoreScratch } from './linear-model.js';
+import { createScratch, scoreFeatures, softmax, tokenPulls, type LinearModel, type ScoreScratch } from './linear-model.js';
 
 /** Logit pull of a vocabulary word with weight 1 (about what the model gives "love" or "worst"). */
 export const VOCABULARY_LOGITS = 3;
@@ -84,8 +84,12 @@ export class SentimentModel {
     if (features === undefined) extractFeatures(tokens, this.model.header.features, buf);
     const n = tokens.length;
     const hasVocabulary = vocabulary.length > 0 && this.markVocabulary(tokens, vocabulary);
-    scoreFeatures(this.model, buf, n, this.scratch, hasVocabulary ? this.skip : null, PULL);
-    const { logits, pull: pulls } = this.scratch;
+    // Word-level pulls are needed for reasons (non-neutral results only) and vocabulary; the
+    // plain logits come from a faster loop, and the pulls from a second pass when needed.
+    scoreFeatures(this.model, buf, n, this.scratch, hasVocabulary ? this.skip : null, hasVocabulary ? PULL : null);
+    const { logits } = this.scratch;
+    if (this.scratch.pull.length < n) this.scratch.pull = new Float64Array(n * 2);
+    const pulls = this.scratch.pull;
     if (hasVocabulary) {
       for (let t = 0; t < n; t++) {
         const pull = this.vocabPull[t]!;
@@ -99,7 +103,9 @@ export class SentimentModel {
     const best = softmax(logits);
     const label = LABELS[best]!;
     const score = clamp(logits[POS]! - logits[NEG]!);
-    const reasons = label === 'neutral' ? [] : this.reasons(tokens, label === 'positive' ? 1 : -1, hasVocabulary);
+    if (label === 'neutral') return { label, score: round3(score), reasons: [] };
+    if (!hasVocabulary) tokenPulls(this.model, buf, n, POS, NEG, pulls);
+    const reasons = this.reasons(tokens, label === 'positive' ? 1 : -1, hasVocabulary);
     return { label, score: round3(score), reasons };
   }
 
@@ -131,70 +137,59 @@ export class SentimentModel {
 
   private reasons(tokens: readonly Token[], sign: 1 | -1, hasVocabulary: boolean): string[] {
     const pulls = this.scratch.pull;
-    const units = negationUnits(tokens);
-    const phrases: { text: string; pull: number; vocabulary: boolean; negation: boolean }[] = [];
-    let current: { from: number; to: number; pull: number } | null = null;
+    // Phrases as [from, to, pull] triples; strings are built only for the ones shown.
+    const found: number[] = [];
+    let from = -1;
+    let to = -1;
+    let phrasePull = 0;
     const flush = (): void => {
-      if (current === null) return;
-      const { from, to, pull } = current;
-      current = null;
-      if (Math.abs(pull) < REASON_MIN) return;
-      const text = tokens
-        .slice(from, to)
-        .map((t) => t.raw)
-        .join(' ');
-      let vocabulary = false;
-      let negation = false;
-      for (let t = from; t < to; t++) {
-        if (hasVocabulary && this.skip[t] === 1) vocabulary = true;
-        if (tokens[t]!.negated) negation = true;
-      }
-      phrases.push({ text, pull, vocabulary, negation });
+      if (from >= 0 && Math.abs(phrasePull) >= REASON_MIN) found.push(from, to, phrasePull);
+      from = -1;
+      phrasePull = 0;
     };
-    for (const [from, to] of units) {
+    let t = 0;
+    while (t < tokens.length) {
+      // A negator and the words it negates are one unit ("never using you again").
+      let end = t + 1;
+      const token = tokens[t]!;
+      if (token.kind === 'word' && isNegator(token.norm)) {
+        while (end < tokens.length && tokens[end]!.negated) end++;
+      }
       let pull = 0;
-      for (let t = from; t < to; t++) pull += pulls[t]!;
-      const kind = tokens[from]!.kind;
-      const counts = pull * sign >= WORD_MIN && kind !== 'punct' && kind !== 'mention';
-      if (!counts) {
+      for (let k = t; k < end; k++) pull += pulls[k]!;
+      if (pull * sign >= WORD_MIN && token.kind !== 'punct' && token.kind !== 'mention') {
+        if (from < 0) from = t;
+        to = end;
+        phrasePull += pull;
+      } else {
         flush();
-        continue;
       }
-      if (current === null) current = { from, to, pull };
-      else {
-        current.to = to;
-        current.pull += pull;
-      }
+      t = end;
     }
     flush();
-    phrases.sort((a, b) => Math.abs(b.pull) - Math.abs(a.pull));
-    const out = phrases.slice(0, MAX_REASONS).map((p) => {
-      const value = Math.tanh(p.pull);
-      const shown = `(${value >= 0 ? '+' : ''}${value.toFixed(2)})`;
-      if (p.vocabulary) return `brand vocabulary: "${p.text}" ${shown}`;
-      return p.negation ? `negation: "${p.text}" ${shown}` : `"${p.text}" ${shown}`;
-    });
+    const order: number[] = [];
+    for (let k = 0; k < found.length; k += 3) order.push(k);
+    order.sort((a, b) => Math.abs(found[b + 2]!) - Math.abs(found[a + 2]!));
+    const out: string[] = [];
+    for (const k of order.slice(0, MAX_REASONS)) out.push(this.describe(tokens, found[k]!, found[k + 1]!, found[k + 2]!, hasVocabulary));
     if (out.length === 0) out.push('overall tone: no single word stands out');
     return out;
   }
-}
 
-/**
- * Token ranges [from, to) explained as one: a negator with the words it negates ("never using
- * you again"), or a single token.
- */
-function negationUnits(tokens: readonly Token[]): [number, number][] {
-  const units: [number, number][] = [];
-  let t = 0;
-  while (t < tokens.length) {
-    let end = t + 1;
-    if (tokens[t]!.kind === 'word' && isNegator(tokens[t]!.norm)) {
-      while (end < tokens.length && tokens[end]!.negated) end++;
+  private describe(tokens: readonly Token[], from: number, to: number, pull: number, hasVocabulary: boolean): string {
+    let text = tokens[from]!.raw;
+    let vocabulary = hasVocabulary && this.skip[from] === 1;
+    let negation = tokens[from]!.negated;
+    for (let t = from + 1; t < to; t++) {
+      text += ` ${tokens[t]!.raw}`;
+      if (hasVocabulary && this.skip[t] === 1) vocabulary = true;
+      if (tokens[t]!.negated) negation = true;
     }
-    units.push([t, end]);
-    t = end;
+    const value = Math.tanh(pull);
+    const shown = `(${value >= 0 ? '+' : ''}${value.toFixed(2)})`;
+    if (vocabulary) return `brand vocabulary: "${text}" ${shown}`;
+    return negation ? `negation: "${text}" ${shown}` : `"${text}" ${shown}`;
   }
-  return units;
 }
 
 function clamp(x: number): number {

@@ -139,6 +139,19 @@ export function scoreFeatures(
       }
       logits[0] = a * value;
       logits[1] = b * value;
+    } else if (C === 3) {
+      let a = 0;
+      let b = 0;
+      let c = 0;
+      for (let f = 0; f < n; f++) {
+        const base = (ids[f]! & mask) * 3;
+        a += w[base]!;
+        b += w[base + 1]!;
+        c += w[base + 2]!;
+      }
+      logits[0] = a * value;
+      logits[1] = b * value;
+      logits[2] = c * value;
     } else {
       for (let f = 0; f < n; f++) {
         const base = (ids[f]! & mask) * C;
@@ -171,6 +184,33 @@ export function scoreFeatures(
   }
   const bias = model.header.bias;
   for (let c = 0; c < C; c++) logits[c] = logits[c]! + (bias[c] ?? 0);
+}
+
+/** Per token: the pull of its features from class `down` to class `up`, for explanations. */
+export function tokenPulls(model: LinearModel, buf: FeatureBuffer, tokenCount: number, up: number, down: number, out: Float64Array): void {
+  const C = model.classes;
+  const w = model.weights;
+  const mask = (1 << model.header.features.bits) - 1;
+  const value = model.header.scale / Math.sqrt(buf.n);
+  out.fill(0, 0, tokenCount);
+  const ids = buf.ids;
+  const owners = buf.owner;
+  const spans = buf.span;
+  for (let f = 0; f < buf.n; f++) {
+    const owner = owners[f]!;
+    if (owner < 0) continue;
+    const base = (ids[f]! & mask) * C;
+    const d = w[base + up]! - w[base + down]!;
+    if (d === 0) continue;
+    const span = spans[f]!;
+    if (span === 1) {
+      out[owner] = out[owner]! + d;
+    } else {
+      const share = d / span;
+      for (let t = owner; t < owner + span; t++) out[t] = out[t]! + share;
+    }
+  }
+  for (let t = 0; t < tokenCount; t++) out[t] = out[t]! * value;
 }
 
 /** In-place softmax; returns the index of the largest logit. */
