@@ -196,7 +196,7 @@ describe('digest content from a seeded day', () => {
     expect(model.brands[0]!.previousTotal).toBe(1);
     const text = renderDigestText(model);
     expect(text.split('\n').slice(0, 4)).toEqual([
-      'Quiet period — earshot digest "daily"',
+      'Quiet day — earshot digest "daily"',
       'Tue 24 Nov 08:00 – Wed 25 Nov 08:00 (Europe/Berlin)',
       '',
       'No new mentions of Acme Cloud in this period.',
@@ -206,6 +206,26 @@ describe('digest content from a seeded day', () => {
     expect(text).toContain('! acme/rss: not polled at all in this period: was earshot running?');
     expect(text).toContain('The sources above had problems, so this quiet period may be a gap in coverage.');
     expect(text).not.toContain('NEEDS A REPLY');
-    expect(digestSubject(model)).toBe('[earshot] Acme Cloud: quiet period, no new mentions, 4 sources with problems — Wed 25 Nov');
+    expect(digestSubject(model)).toBe('[earshot] Acme Cloud: quiet day, no new mentions, 4 sources with problems — Wed 25 Nov');
+  });
+
+  it('a digest of every brand has a section per brand and names each in the subject', () => {
+    const multi = writeDeployment({
+      brands: null,
+      extraFiles: { 'sources/globex.yaml': 'brand: globex\nname: Globex\nquery: globex\nsources:\n  - type: rss\n    url: https://globex.example.com/feed\n' },
+    });
+    try {
+      config = loadConfig(multi).config;
+      seedMention(db, { brand: 'globex', id: 'g1', at: '2026-11-22T09:00:00.000Z', text: 'globex hires', source: 'rss', sourceKey: 'globex/rss' });
+      const model = build();
+      expect(model.brands.map((b) => [b.brand, b.total, b.previousTotal])).toEqual([['acme', 9, 4], ['globex', 1, 0]]);
+      expect(digestSubject(model)).toBe('[earshot] daily: Acme Cloud 9, Globex 1, 3 need a reply, 5 sources with problems — Mon 23 Nov');
+      const text = renderDigestText(model);
+      expect(text.indexOf('\nACME CLOUD\n')).toBeGreaterThan(0);
+      expect(text.indexOf('\nGLOBEX\n')).toBeGreaterThan(text.indexOf('\nACME CLOUD\n'));
+      expect(text).toContain('1 mention · +1 on the period before (0)');
+    } finally {
+      rmSync(multi, { recursive: true, force: true });
+    }
   });
 });

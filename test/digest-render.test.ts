@@ -195,6 +195,30 @@ describe.skipIf(!hasChromium)(title, () => {
     await page.close();
   });
 
+  it('a quiet period renders short: a quiet-day note and source health, no empty charts', async () => {
+    const db = freshDb();
+    const digest = config.digests[0]!;
+    const period = scheduledPeriod(scheduleOf(digest.schedule, digest.timezone), new Date('2026-11-25T07:00:00.000Z'))!;
+    const quiet = buildScheduled({ db, config, log: silentLogger(), now: () => period.end }, digest, period);
+    db.close();
+    const file = join(outDir, 'quiet.html');
+    writeFileSync(file, renderDigestHtml(quiet));
+    const page = await context.newPage();
+    // A short viewport, so the full-page screenshot is as tall as the content.
+    await page.setViewportSize({ width: 680, height: 200 });
+    await page.goto(pathToFileURL(file).href);
+    const text = (await page.evaluate('document.body.innerText')) as string;
+    expect(text).toContain('Quiet day · Wed 25 Nov');
+    expect(text).toContain('No new mentions of Acme Cloud in this period.');
+    expect(text).toContain('SOURCE HEALTH');
+    expect(text).not.toContain('VOLUME');
+    expect(text).not.toContain('NEEDS A REPLY');
+    const png = join(outDir, 'quiet.png');
+    await page.screenshot({ path: png, fullPage: true });
+    expect(pngSize(png).height).toBeLessThan(900);
+    await page.close();
+  });
+
   it('renders the README screenshot from a realistic day', async () => {
     const db = freshDb();
     seedBusyDay(db);

@@ -95,7 +95,7 @@ describe('digest schedule (Europe/Berlin, daily at 08:00)', () => {
     const mails = await smtp.waitForMessages(2);
     expect(mails).toHaveLength(2);
     expect(mails[1]!.text).toContain('Sat 28 Mar 08:00 – Sun 29 Mar 08:00 (Europe/Berlin)');
-    expect(mails[1]!.subject).toBe('[earshot] Acme Cloud: quiet period, no new mentions, 4 sources with problems — Sun 29 Mar');
+    expect(mails[1]!.subject).toBe('[earshot] Acme Cloud: quiet day, no new mentions, 4 sources with problems — Sun 29 Mar');
   });
 
   it('stays at 08:00 local across the October DST change: a 25-hour period with 25 hourly buckets', async () => {
@@ -281,9 +281,9 @@ describe('digest schedule (Europe/Berlin, daily at 08:00)', () => {
       p.setNow('2026-11-23T07:00:00.000Z');
       expect(await runDueDigests(p.deps)).toEqual({ sent: ['daily'], failed: [] });
       const [mail] = await smtp.waitForMessages(1);
-      expect(mail!.subject).toBe('[earshot] Acme Cloud: quiet period, no new mentions — Mon 23 Nov');
+      expect(mail!.subject).toBe('[earshot] Acme Cloud: quiet day, no new mentions — Mon 23 Nov');
       expect(mail!.text.split('\n').filter(Boolean)).toEqual([
-        'Quiet period — earshot digest "daily"',
+        'Quiet day — earshot digest "daily"',
         'Sun 22 Nov 08:00 – Mon 23 Nov 08:00 (Europe/Berlin)',
         'No new mentions of Acme Cloud in this period.',
         'ACME CLOUD',

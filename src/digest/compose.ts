@@ -1,7 +1,7 @@
 /** Turns a digest model into a mail message: subject, plain text, HTML and headers. */
 import type { DigestConfig } from '../config/load.js';
 import type { MailMessage } from '../notifiers/email/index.js';
-import { digestDay, plural } from './format.js';
+import { digestDay, periodNoun, plural } from './format.js';
 import { healthProblems, type DigestModel } from './model.js';
 import { renderDigestHtml } from './render-html.js';
 import { renderDigestText } from './render-text.js';
@@ -11,7 +11,7 @@ export function digestSubject(model: DigestModel): string {
   const failing = model.brands.reduce((n, b) => n + healthProblems(b).length, 0);
   const warning = failing > 0 ? `, ${plural(failing, 'source')} with problems` : '';
   const names = model.brands.map((b) => b.name).join(', ');
-  if (model.quiet) return `[earshot] ${names}: quiet ${model.kind === 'day' ? 'day' : 'period'}, no new mentions${warning} — ${day}`;
+  if (model.quiet) return `[earshot] ${names}: quiet ${periodNoun(model)}, no new mentions${warning} — ${day}`;
   const reply = model.brands.reduce((n, b) => n + b.needsReplyTotal, 0);
   const counts =
     model.brands.length === 1

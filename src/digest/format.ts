@@ -39,6 +39,12 @@ export function digestDay(model: Pick<DigestModel, 'period' | 'timezone' | 'kind
   return localDay(model.kind === 'day' ? model.period.start : model.period.end, model.timezone);
 }
 
+/** 'day' for a calendar day or a daily schedule's period (23-25 h across DST), else 'period'. */
+export function periodNoun(model: Pick<DigestModel, 'period' | 'kind'>): 'day' | 'period' {
+  const hours = (model.period.end.getTime() - model.period.start.getTime()) / 3_600_000;
+  return model.kind === 'day' || (hours >= 22 && hours <= 26) ? 'day' : 'period';
+}
+
 /** '+8 (+24%)', '-3 (-50%)', '±0', '+5 (new)' against the previous count. */
 export function formatChange(current: number, previous: number): string {
   const diff = current - previous;

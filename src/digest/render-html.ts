@@ -6,7 +6,7 @@
  */
 import { escapeHtml } from '../notifiers/email/render.js';
 import { formatReach, safeHttpUrl } from '../notifiers/slack/format.js';
-import { byline, clean, digestDay, excerpt, localDay, localTime, percent, periodLabel, plural } from './format.js';
+import { byline, clean, digestDay, excerpt, localDay, localTime, percent, periodLabel, periodNoun, plural } from './format.js';
 import { healthProblems, SENTIMENT_ORDER, type BrandDigest, type DigestMention, type DigestModel, type SentimentMix } from './model.js';
 
 export interface HtmlOptions {
@@ -209,9 +209,9 @@ function brandHtml(model: DigestModel, b: BrandDigest): string {
 }
 
 export function renderDigestHtml(model: DigestModel, options: HtmlOptions = {}): string {
-  const title = model.quiet ? `Quiet ${model.kind === 'day' ? 'day' : 'period'} · ${digestDay(model)}` : `Digest for ${digestDay(model)}`;
+  const title = model.quiet ? `Quiet ${periodNoun(model)} · ${digestDay(model)}` : `Digest for ${digestDay(model)}`;
   const intro = model.quiet
-    ? `<tr><td style="padding:16px 24px 0 24px;${FONT};font-size:15px;color:${INK};">No new mentions of ${model.brands.map((b) => e(b.name)).join(', ')} in this period.</td></tr>`
+    ? `<tr><td style="padding:0 24px 20px 24px;${FONT};font-size:15px;color:${INK};">No new mentions of ${model.brands.map((b) => e(b.name)).join(', ')} in this period.</td></tr>`
     : '';
   const unsubscribe = safeHttpUrl(options.unsubscribeUrl ?? null);
   const footer =

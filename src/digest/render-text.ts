@@ -3,7 +3,7 @@
  * what `earshot digest` prints). Charts become a sparkline of block characters.
  */
 import { formatReach, safeHttpUrl } from '../notifiers/slack/format.js';
-import { byline, clean, excerpt, formatChange, localDay, localTime, percent, periodLabel, plural } from './format.js';
+import { byline, clean, excerpt, formatChange, localDay, localTime, percent, periodLabel, periodNoun, plural } from './format.js';
 import { healthProblems, SENTIMENT_ORDER, type BrandDigest, type DigestMention, type DigestModel } from './model.js';
 
 const BLOCKS = '▁▂▃▄▅▆▇█';
@@ -114,7 +114,7 @@ function alertsAndHeldBack(model: DigestModel, b: BrandDigest): string[] {
 }
 
 export function renderDigestText(model: DigestModel): string {
-  const title = model.quiet ? `Quiet ${model.kind === 'day' ? 'day' : 'period'} — earshot digest "${clean(model.name)}"` : `earshot digest "${clean(model.name)}"`;
+  const title = model.quiet ? `Quiet ${periodNoun(model)} — earshot digest "${clean(model.name)}"` : `earshot digest "${clean(model.name)}"`;
   const lines = [title, periodLabel(model.period, model.timezone)];
   if (model.quiet) {
     lines.push('', `No new mentions of ${model.brands.map((b) => clean(b.name)).join(', ')} in this period.`);

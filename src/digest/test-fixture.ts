@@ -18,6 +18,10 @@ export interface DeploymentOptions {
   digestExtra?: string;
   schedule?: string;
   timezone?: string;
+  /** The digest's brands; null leaves `brands:` out (every brand). Default [acme]. */
+  brands?: string[] | null;
+  /** More files, e.g. another brand's sources file. */
+  extraFiles?: Record<string, string>;
 }
 
 export function writeDeployment(options: DeploymentOptions = {}): string {
@@ -54,7 +58,7 @@ export function writeDeployment(options: DeploymentOptions = {}): string {
       '    notify: [{ slack: "#brand-alerts" }]',
       'digests:',
       '  - name: daily',
-      '    brands: [acme]',
+      ...(options.brands === null ? [] : [`    brands: [${(options.brands ?? ['acme']).join(', ')}]`]),
       `    schedule: "${options.schedule ?? '0 8 * * *'}"`,
       `    timezone: ${options.timezone ?? 'Europe/Berlin'}`,
       '    to: [team@example.com, lead@example.com]',
@@ -70,6 +74,7 @@ export function writeDeployment(options: DeploymentOptions = {}): string {
       'EMAIL_FROM=earshot <digest@example.com>',
       '',
     ].join('\n'),
+    ...options.extraFiles,
   };
   for (const [name, content] of Object.entries(files)) {
     const path = join(dir, name);
