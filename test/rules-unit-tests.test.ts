@@ -126,7 +126,7 @@ describe('earshot rules test: rule unit tests', () => {
         line: 6,
         passed: false,
         failures: ['missing alert: expected negative at 5m (rules/b.test.yaml:10:9)', 'unexpected alert: negative at 0s with 1 mention [#1]'],
-        alerts: [{ rule: 'negative', at: '0s', mentions: ['#1'] }],
+        alerts: [{ rule: 'negative', at: '0s', mentions: ['#1'], heldBack: null }],
       },
     ]);
   });

@@ -31,6 +31,34 @@ const RULES = `rules:
     enabled: false
     match: { brand: acme }
     notify: [{ slack: "#a" }]
+  - name: busy
+    type: volume
+    match: { source: hackernews }
+    window: 1h
+    count: 3
+    notify: [{ slack: "#a" }]
+  - name: surge
+    type: spike
+    match: { source: bluesky }
+    window: 1h
+    baseline: 2
+    min_count: 3
+    factor: 3
+    notify: [{ slack: "#a" }]
+  - name: night
+    match: { source: mastodon }
+    quiet_hours: { from: "22:00", to: "07:00", timezone: UTC, then: digest }
+    notify: [{ slack: "#a" }]
+  - name: budgeted
+    match: { source: rss }
+    notify: [{ slack: "#budget" }]
+  - name: feed-silent
+    type: silence
+    for: 6h
+    match: { brand: acme }
+    notify: [{ slack: "#a" }]
+budgets:
+  - { slack: "#budget", max: 2, per: 1h }
 `;
 
 function setup(brands = ['acme']): Config {
@@ -149,6 +177,47 @@ expect:
   - { rule: off, at: 0s }`,
     ],
     [
+      'a volume rule fires once when the count is reached in the window, with a sample',
+      `rules: [busy]
+mentions:
+  - { at: 0s, text: "hn {i}", source: hackernews, sentiment: neutral, urgency: low, repeat: 4, every: 10m }
+  - { at: 2h, text: "much later", source: hackernews, sentiment: neutral, urgency: low }
+expect:
+  - { rule: busy, at: 20m, mentions: 3 }`,
+    ],
+    [
+      'a spike needs its baseline of history before it can fire',
+      `rules: [surge]
+mentions:
+  - { at: 0s, text: "early burst {i}", source: bluesky, sentiment: neutral, urgency: low, repeat: 5, every: 1m }
+  - { at: 1h30m, text: "quiet {i}", source: bluesky, sentiment: neutral, urgency: low, repeat: 1 }
+  - { at: 2h30m, text: "quiet again", source: bluesky, sentiment: neutral, urgency: low }
+  - { at: 3h10m, text: "surge {i}", source: bluesky, sentiment: neutral, urgency: low, repeat: 6, every: 1m }
+expect:
+  - { rule: surge, between: [3h10m, 3h20m] }`,
+    ],
+    [
+      'quiet hours hold an alert back; held says so',
+      `rules: [night]
+start: 2026-01-05T21:00:00Z
+mentions:
+  - { at: 0s, text: evening, source: mastodon, sentiment: neutral, urgency: low }
+  - { at: 1h30m, text: night, source: mastodon, sentiment: neutral, urgency: low }
+expect:
+  - { rule: night, at: 0s, held: false }
+  - { rule: night, at: 1h30m, held: true }`,
+    ],
+    [
+      'a budget holds back what is over it',
+      `rules: [budgeted]
+mentions:
+  - { at: 0s, text: "a {i}", source: rss, sentiment: neutral, urgency: low, repeat: 3, every: 1m }
+expect:
+  - { rule: budgeted, at: 0s, held: false }
+  - { rule: budgeted, at: 1m, held: false }
+  - { rule: budgeted, at: 2m, held: true }`,
+    ],
+    [
       'the analyzer scores what the test leaves out',
       `rules: [each]
 mentions:
@@ -211,6 +280,14 @@ mentions:
     expect(result!.failures).toEqual(failures);
   });
 
+  it('held: a wrong expectation is reported with the reason', () => {
+    const [result] = run(config, one(`rules: [night]\nstart: 2026-01-05T23:00:00Z\nmentions:\n  - { at: 0s, text: a, source: mastodon, sentiment: neutral, urgency: low }\nexpect:\n  - { rule: night, at: 0s, held: false }`));
+    expect(result!.failures).toEqual([
+      'missing alert: expected night at 0s, sent at once (rules/x.test.yaml:8:9)',
+      'unexpected alert: night at 0s with 1 mention [#1] (held back: quiet/active hours: sent to the digest)',
+    ]);
+  });
+
   it('a rule that sent nothing is named as such', () => {
     const [result] = run(config, one(`rules: [urgent]\nmentions:\n  - { at: 0s, text: a, sentiment: negative, urgency: low }\nexpect:\n  - { rule: urgent, at: 0s }`));
     expect(result!.failures).toEqual(['missing alert: expected urgent at 0s (rules/x.test.yaml:7:9); urgent sent no alert at all']);
@@ -230,7 +307,7 @@ describe('rule unit tests: a broken test file is reported with file:line:col', (
     ['invalid YAML', config, 'tests:\n  - name: t\n    mentions: [\n', /^rules\/x\.test\.yaml:\d+:\d+: invalid YAML/],
     ['a misspelt key', config, one('mentoins: []\nexpect: []'), /^rules\/x\.test\.yaml:3:5: tests\[0\]\.mentoins: unknown key "mentoins"$/],
     ['a duration in words', config, one('mentions:\n  - { at: 5 minutes, text: a }\nexpect: []'), /^rules\/x\.test\.yaml:4:15: tests\[0\]\.mentions\[0\]\.at: "5 minutes" is not a duration/],
-    ['an unknown rule in rules:', config, one('rules: [each, nope]\nmentions: []\nexpect: []'), /^rules\/x\.test\.yaml:3:19: tests\[0\]\.rules\[1\]: unknown rule "nope": rules are each, grouped, stories, very-negative, urgent, off$/],
+    ['an unknown rule in rules:', config, one('rules: [each, nope]\nmentions: []\nexpect: []'), /^rules\/x\.test\.yaml:3:19: tests\[0\]\.rules\[1\]: unknown rule "nope": rules are each, grouped, stories, very-negative, urgent, off, busy, surge, night, budgeted, feed-silent$/],
     ['an unknown rule in expect', config, one('mentions: []\nexpect:\n  - { rule: nope }'), /^rules\/x\.test\.yaml:5:17: tests\[0\]\.expect\[0\]\.rule: unknown rule "nope"/],
     ['an expected rule the test does not run', config, one('rules: [each]\nmentions: []\nexpect:\n  - { rule: urgent }'), /tests\[0\]\.expect\[0\]\.rule: rule "urgent" is not in this test's rules: \[each\]$/],
     ['an unknown brand', config, one('mentions:\n  - { at: 0s, text: a, brand: initech }\nexpect: []'), /tests\[0\]\.mentions\[0\]\.brand: unknown brand "initech": brands are acme$/],
@@ -239,6 +316,8 @@ describe('rule unit tests: a broken test file is reported with file:line:col', (
     ['at and between together', config, one('mentions: []\nexpect:\n  - { rule: each, at: 0s, between: [0s, 1m] }'), /tests\[0\]\.expect\[0\]\.between: give `at` or `between`, not both$/],
     ['a sentiment that is not a label', config, one('mentions:\n  - { at: 0s, text: a, sentiment: angry }\nexpect: []'), /tests\[0\]\.mentions\[0\]\.sentiment: sentiment is negative, neutral, positive or unknown/],
     ['no tests', config, 'tests: []\n', /tests: list at least one test$/],
+    ['a silence rule', config, one('rules: [feed-silent]\nmentions: []\nexpect: []'), /tests\[0\]\.rules\[0\]: rule "feed-silent" is a silence rule: it watches polls/],
+    ['held that is not a boolean', config, one('mentions: []\nexpect:\n  - { rule: each, held: maybe }'), /tests\[0\]\.expect\[0\]\.held: /],
   ])('%s', (_name, cfg, yaml, pattern) => {
     expect(problemsOf(cfg, yaml)).toContainEqual(expect.stringMatching(pattern));
   });

@@ -25,12 +25,17 @@
  *         - rule: negative-mention
  *           at: 10m
  *           with: [m2, m3]               # optional: exactly these mentions (by `id:`, default #1, #2... in time order)
+ *           held: false                  # optional: true when quiet/active hours or a budget hold it back
  *
  * Mention fields: at, text (required), brand, source, title, author, reach, url, link (the story
  * URL: `group_by: [story]`), language, sentiment (a label, or { label, score }), urgency (a level,
  * or a score 0..1), id, repeat, every. A label alone scores negative -0.6, neutral 0, positive
  * 0.6; a level alone scores at its threshold (low 0). Brand queries and language filters are not
  * applied: a test says what the rules do with mentions that were stored.
+ *
+ * Alerts are what the rules create, at creation time; `held` says whether quiet/active hours or a
+ * budget would hold one back. A volume or spike alert carries a sample of at most 5 mentions.
+ * Silence rules (type: silence) watch polls and are not run; `earshot silence` is not applied.
  *
  * Comparison: each expected alert matches one sent alert of its rule whose time and mentions fit;
  * order in the list does not matter. Sent alerts left over are failures ("unexpected alert"), so
@@ -94,6 +99,8 @@ const expectSchema = z
     between: z.tuple([durationSchema, durationSchema], { error: 'between is [from, to], e.g. [0s, 1m]' }).optional(),
     mentions: z.number().int().min(1).optional(),
     with: z.array(reference).min(1).optional(),
+    /** true: quiet/active hours or a budget hold it back (digest or later); false: it goes out at once. */
+    held: z.boolean().optional(),
   })
   .refine((e) => e.at === undefined || e.between === undefined, { message: 'give `at` or `between`, not both', path: ['between'] })
   .refine((e) => !e.between || e.between[0] <= e.between[1], { message: 'between: the first time must not be after the second', path: ['between'] });
@@ -131,8 +138,10 @@ export interface SentAlert {
   rule: string;
   /** Offset from the test's start, e.g. '10m'. */
   at: string;
-  /** Labels of the mentions it carries (`id:` or #n). */
+  /** Labels of the mentions it carries (`id:` or #n); a volume or spike alert carries a sample. */
   mentions: string[];
+  /** Why quiet/active hours or a budget would hold it back, or null when it goes out at once. */
+  heldBack: string | null;
 }
 
 export interface RuleTestResult {
@@ -210,6 +219,7 @@ function problemAt(yaml: YamlFile, path: readonly PropertyKey[], message: string
 /** Rules, brands and mention ids a test names must exist: a typo must not make a test pass. */
 function checkReferences(config: Config, yaml: YamlFile, tests: readonly TestSpec[], problems: ConfigProblem[]): void {
   const ruleNames = config.rules.map((r) => r.name);
+  const silenceRules = new Set(config.rules.filter((r) => r.type === 'silence').map((r) => r.name));
   const ruleList = ruleNames.join(', ') || '(none)';
   const brandList = [...config.brands.keys()].join(', ') || '(none)';
   const names = new Map<string, number>();
@@ -234,8 +244,12 @@ function checkReferences(config: Config, yaml: YamlFile, tests: readonly TestSpe
     const tested = test.rules ?? ruleNames;
     const total = test.mentions.reduce((n, m) => n + (m.repeat ?? 1), 0);
     if (total > MAX_MENTIONS_PER_TEST) problems.push(problemAt(yaml, [...base, 'mentions'], `a test has at most ${MAX_MENTIONS_PER_TEST} mentions (this one has ${total})`));
+    for (const [i, name] of (test.rules ?? []).entries()) {
+      if (silenceRules.has(name)) problems.push(problemAt(yaml, [...base, 'rules', i], SILENCE_RULE_PROBLEM(name)));
+    }
     test.expect.forEach((e, i) => {
-      if (!ruleNames.includes(e.rule)) problems.push(problemAt(yaml, [...base, 'expect', i, 'rule'], `unknown rule "${e.rule}": rules are ${ruleList}`));
+      if (silenceRules.has(e.rule)) problems.push(problemAt(yaml, [...base, 'expect', i, 'rule'], SILENCE_RULE_PROBLEM(e.rule)));
+      else if (!ruleNames.includes(e.rule)) problems.push(problemAt(yaml, [...base, 'expect', i, 'rule'], `unknown rule "${e.rule}": rules are ${ruleList}`));
       else if (!tested.includes(e.rule)) problems.push(problemAt(yaml, [...base, 'expect', i, 'rule'], `rule "${e.rule}" is not in this test's rules: [${tested.join(', ')}]`));
       e.with?.forEach((w, j) => {
         if (!labels.has(w) && !/^#\d+$/.test(w)) problems.push(problemAt(yaml, [...base, 'expect', i, 'with', j], `no mention with id "${w}" in this test`));
@@ -246,6 +260,9 @@ function checkReferences(config: Config, yaml: YamlFile, tests: readonly TestSpe
     });
   });
 }
+
+const SILENCE_RULE_PROBLEM = (name: string) =>
+  `rule "${name}" is a silence rule: it watches polls, which a rule test does not simulate; test it with the daemon's timeline tests`;
 
 /** Labels of a (repeated) mention entry: `m1`, or `m1.1`, `m1.2`... when repeated. */
 function expandLabels(id: string | undefined, repeat: number): string[] {
@@ -337,7 +354,7 @@ function offset(iso: string, start: number): string {
 }
 
 function toSentAlert(alert: ReplayedAlert, start: number, labels: Map<number, string>): SentAlert {
-  return { rule: alert.rule, at: offset(alert.at, start), mentions: alert.mentions.map((m) => labels.get(m.id) ?? `#${m.id}`) };
+  return { rule: alert.rule, at: offset(alert.at, start), mentions: alert.mentions.map((m) => labels.get(m.id) ?? `#${m.id}`), heldBack: alert.heldBack };
 }
 
 function window(e: ExpectSpec): [number, number] {
@@ -349,11 +366,12 @@ function window(e: ExpectSpec): [number, number] {
 function describeExpected(e: ExpectSpec): string {
   const time = e.at !== undefined ? ` at ${formatDuration(e.at)}` : e.between ? ` between ${formatDuration(e.between[0])} and ${formatDuration(e.between[1])}` : '';
   const what = e.with ? ` with [${e.with.join(', ')}]` : e.mentions !== undefined ? ` with ${plural(e.mentions, 'mention')}` : '';
-  return `${e.rule}${time}${what}`;
+  const held = e.held === undefined ? '' : e.held ? ', held back' : ', sent at once';
+  return `${e.rule}${time}${what}${held}`;
 }
 
 function describeSent(a: SentAlert): string {
-  return `${a.rule} at ${a.at} with ${plural(a.mentions.length, 'mention')} [${a.mentions.join(', ')}]`;
+  return `${a.rule} at ${a.at} with ${plural(a.mentions.length, 'mention')} [${a.mentions.join(', ')}]${a.heldBack ? ` (held back: ${a.heldBack})` : ''}`;
 }
 
 function plural(n: number, word: string): string {
@@ -384,6 +402,7 @@ function compare(
     const alert = alerts[i]!;
     if (alert.rule !== e.rule || times[i]! < from || times[i]! > to) return false;
     if (e.mentions !== undefined && alert.mentions.length !== e.mentions) return false;
+    if (e.held !== undefined && (alert.heldBack !== null) !== e.held) return false;
     if (e.with) {
       const withIds = e.with.map((w) => (/^#\d+$/.test(w) ? (labels.get(Number(w.slice(1))) ?? w) : w));
       if (!sameSet(alert.mentions, withIds)) return false;
