@@ -175,7 +175,13 @@ export function runRuleTests(config: Config, file: string, options: RuleTestOpti
   if (!yaml) throw new RuleTestFileError(display, problems);
   const parsed = ruleTestFileSchema.safeParse(yaml.value ?? {});
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems.push(problemAt(yaml, issue.path, issue.code === 'unrecognized_keys' ? unknownKeys(issue.keys) : issue.message, issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined));
+    for (const issue of parsed.error.issues) {
+      if (issue.code !== 'unrecognized_keys') {
+        problems.push(problemAt(yaml, issue.path, issue.message));
+        continue;
+      }
+      for (const key of issue.keys) problems.push(problemAt(yaml, issue.path, `unknown key "${key}"`, key));
+    }
     throw new RuleTestFileError(display, problems);
   }
   checkReferences(config, yaml, parsed.data.tests, problems);
@@ -205,10 +211,6 @@ export function runRuleTests(config: Config, file: string, options: RuleTestOpti
     results.push({ file: display, line: pos.line, col: pos.col, name: test.name, passed: failures.length === 0, failures, alerts });
   });
   return results;
-}
-
-function unknownKeys(keys: readonly string[]): string {
-  return `unknown key${keys.length === 1 ? '' : 's'} ${keys.map((k) => `"${k}"`).join(', ')}`;
 }
 
 function problemAt(yaml: YamlFile, path: readonly PropertyKey[], message: string, key?: string): ConfigProblem {
