@@ -162,6 +162,22 @@ describe('digest schedule (Europe/Berlin, daily at 08:00)', () => {
     expect(smtp.attempts).toHaveLength(1);
   });
 
+  it('claims every due digest before sending, so the timer does not spin while a send is in flight', async () => {
+    const extraFiles = { 'rules/more.yaml': 'digests:\n  - name: execs\n    schedule: "0 8 * * *"\n    timezone: Europe/Berlin\n    to: [ceo@example.com]\n' };
+    const p = startProcess('2026-11-23T06:00:00.000Z', { extraFiles });
+    await runDueDigests(p.deps);
+    p.setNow('2026-11-23T07:00:00.000Z');
+    expect(nextDigestAt(p.deps)).toEqual(new Date('2026-11-23T07:00:00.000Z'));
+    const running = runDueDigests(p.deps);
+    // Both periods are claimed before the first SMTP exchange: the next wake-up is the claim timeout.
+    expect(runs(p).map((r) => r.status)).toEqual(['pending', 'pending']);
+    expect(nextDigestAt(p.deps)).toEqual(new Date('2026-11-23T07:05:00.000Z'));
+    expect(await running).toEqual({ sent: ['daily', 'execs'], failed: [] });
+    expect(nextDigestAt(p.deps)).toEqual(new Date('2026-11-24T07:00:00.000Z'));
+    const mails = await smtp.waitForMessages(2);
+    expect(mails.map((m) => m.envelope.to)).toEqual([['team@example.com', 'lead@example.com'], ['ceo@example.com']]);
+  });
+
   it('a process that died mid-send is taken over after the claim timeout', async () => {
     const dead = startProcess('2026-11-23T06:00:00.000Z');
     await runDueDigests(dead.deps);

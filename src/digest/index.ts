@@ -24,7 +24,7 @@ import { buildDigest } from './build.js';
 import { composeDigest, digestMessageId } from './compose.js';
 import { nothingToReport, type DigestModel } from './model.js';
 import { latestRunAtOrBefore, previousPeriod, runAfter, scheduledPeriod, scheduleOf, type Period } from './period.js';
-import { claimRun, CLAIM_TIMEOUT_MS, getRun, markRunAttemptFailed, markRunSent, markRunSkipped, pendingRuns, recordMissed } from './runs.js';
+import { claimRun, CLAIM_TIMEOUT_MS, getRun, markRunAttemptFailed, markRunSent, markRunSkipped, pendingRuns, recordMissed, type DigestRun } from './runs.js';
 
 export { buildDigest } from './build.js';
 export { composeDigest, digestSubject } from './compose.js';
@@ -104,58 +104,74 @@ function duePeriod(deps: DigestDeps, digest: DigestConfig, now: Date): DueCheck 
 export async function runDueDigests(deps: DigestDeps): Promise<{ sent: string[]; failed: string[] }> {
   const sent: string[] = [];
   const failed: string[] = [];
-  let transport: MailTransport | null = null;
+  // Claim every due period first (synchronously), then send: while one digest is being sent,
+  // nextDigestAt already sees all of them claimed and does not report "due now" again.
+  const claimed: Array<{ due: DueCheck; run: DigestRun; now: Date }> = [];
+  for (const digest of deps.config.digests) {
+    const now = deps.now();
+    const due = duePeriod(deps, digest, now);
+    closeStaleRuns(deps, digest, due, now);
+    if (!due) continue;
+    const claim = claimDue(deps, due, now);
+    if (claim === 'failed') failed.push(digest.name);
+    else if (claim) claimed.push({ due, run: claim, now });
+  }
+  if (claimed.length === 0) return { sent, failed };
+  const transport = createMailTransport(deps.config.env);
   try {
-    for (const digest of deps.config.digests) {
-      const now = deps.now();
-      const due = duePeriod(deps, digest, now);
-      closeStaleRuns(deps, digest, due, now);
-      if (!due) continue;
-      const outcome = await runOne(deps, due, now, () => (transport ??= createMailTransport(deps.config.env)));
-      if (outcome === 'sent') sent.push(digest.name);
-      if (outcome === 'failed') failed.push(digest.name);
+    for (const { due, run, now } of claimed) {
+      const outcome = await deliver(deps, due, run, now, transport);
+      if (outcome === 'sent') sent.push(due.digest.name);
+      if (outcome === 'failed') failed.push(due.digest.name);
     }
   } finally {
-    await (transport as MailTransport | null)?.close();
+    await transport.close();
   }
   return { sent, failed };
+}
+
+function liveClaim(run: DigestRun, now: Date): boolean {
+  return run.claimedAt !== null && Date.parse(run.claimedAt) + CLAIM_TIMEOUT_MS > now.getTime();
 }
 
 /** Gives up retrying periods that are over: a newer period is due, or their catch-up window passed. */
 function closeStaleRuns(deps: DigestDeps, digest: DigestConfig, due: DueCheck | null, now: Date): void {
   const current = due?.period.end.toISOString();
   for (const run of pendingRuns(deps.db)) {
-    const liveClaim = run.claimedAt !== null && Date.parse(run.claimedAt) + CLAIM_TIMEOUT_MS > now.getTime();
-    if (run.digest !== digest.name || run.periodEnd === current || liveClaim) continue;
+    if (run.digest !== digest.name || run.periodEnd === current || liveClaim(run, now)) continue;
     if (current === undefined && Date.parse(run.periodEnd) + digest.catchUpMs >= now.getTime()) continue;
     markRunAttemptFailed(deps.db, digest.name, run.periodEnd, run.lastError ?? 'superseded by a newer period', now, true);
     deps.log.error({ digest: digest.name, periodEnd: run.periodEnd, error: run.lastError }, 'digest failed: giving up, its period is over');
   }
 }
 
-type RunOutcome = 'sent' | 'failed' | 'skipped' | 'none';
-
-async function runOne(deps: DigestDeps, due: DueCheck, now: Date, transport: () => MailTransport): Promise<RunOutcome> {
+/** Claims the due period for this process; records it as missed or failed when its window passed. */
+function claimDue(deps: DigestDeps, due: DueCheck, now: Date): DigestRun | 'failed' | null {
   const { db, log } = deps;
   const { digest, period } = due;
   const start = period.start.toISOString();
   const end = period.end.toISOString();
   const existing = getRun(db, digest.name, end);
-  if (existing && existing.status !== 'pending') return 'none';
-  if (now.getTime() > due.windowEnd) {
-    if (!existing) {
-      if (recordMissed(db, digest.name, start, end, now, 'earshot was not running at the digest time and the catch-up window passed')) {
-        log.warn({ digest: digest.name, periodEnd: end }, 'digest missed: earshot was not running at its time (past catch_up)');
-      }
-    } else if (!existing.claimedAt) {
-      markRunAttemptFailed(db, digest.name, end, existing.lastError ?? 'catch-up window passed', now, true);
-      log.error({ digest: digest.name, periodEnd: end, error: existing.lastError }, 'digest failed: giving up after its catch-up window');
-      return 'failed';
+  if (existing && existing.status !== 'pending') return null;
+  if (now.getTime() <= due.windowEnd) return claimRun(db, digest.name, start, end, now);
+  if (!existing) {
+    if (recordMissed(db, digest.name, start, end, now, 'earshot was not running at the digest time and the catch-up window passed')) {
+      log.warn({ digest: digest.name, periodEnd: end }, 'digest missed: earshot was not running at its time (past catch_up)');
     }
-    return 'none';
+    return null;
   }
-  const run = claimRun(db, digest.name, start, end, now);
-  if (!run) return 'none';
+  if (liveClaim(existing, now)) return null;
+  markRunAttemptFailed(db, digest.name, end, existing.lastError ?? 'catch-up window passed', now, true);
+  log.error({ digest: digest.name, periodEnd: end, error: existing.lastError }, 'digest failed: giving up after its catch-up window');
+  return 'failed';
+}
+
+type RunOutcome = 'sent' | 'failed' | 'skipped';
+
+async function deliver(deps: DigestDeps, due: DueCheck, run: DigestRun, now: Date, transport: MailTransport): Promise<RunOutcome> {
+  const { db, log } = deps;
+  const { digest, period } = due;
+  const end = run.periodEnd;
   const fail = (error: string): RunOutcome => {
     const nextAt = new Date(now.getTime() + retryDelayMs(run.attempts));
     const final = nextAt.getTime() > due.windowEnd;
@@ -179,7 +195,7 @@ async function runOne(deps: DigestDeps, due: DueCheck, now: Date, transport: () 
     return 'skipped';
   }
   const message = composeDigest(model, digest, { messageId: digestMessageId(digest.name, period.end, deps.config.env.EMAIL_FROM) });
-  const outcome = await transport().send(message);
+  const outcome = await transport.send(message);
   if (outcome.status !== 'sent') return fail(outcome.error);
   markRunSent(db, digest.name, end, deps.now(), outcome.ref ?? null, digest.to);
   log.info({ digest: digest.name, periodEnd: end, to: digest.to.length, mentions: model.brands.reduce((n, b) => n + b.total, 0) }, 'digest sent');
