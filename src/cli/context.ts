@@ -59,7 +59,17 @@ export function createContext(opts: GlobalOptions, io: Io = processIo): Context 
   const dbOption = opts.db ?? env.EARSHOT_DB;
   const dbPath = dbOption ? (isAbsolute(dbOption) ? dbOption : resolve(dbOption)) : join(dir, 'data', 'earshot.db');
   const level = (opts.logLevel ?? env.EARSHOT_LOG_LEVEL ?? 'info') as LevelWithSilent;
-  return { dir, dbPath, env, log: createLogger({ level }), io };
+  let log: Logger | undefined;
+  return {
+    dir,
+    dbPath,
+    env,
+    io,
+    // Made on first use: a command that logs nothing does not pay for the logger.
+    get log() {
+      return (log ??= createLogger({ level }));
+    },
+  };
 }
 
 /** Loads the config or throws a UserError listing every error (warnings are logged). */

@@ -6,8 +6,12 @@
  * passwords, the SMTP URL's credentials) is replaced by `[redacted]` in each line just before it
  * is written, wherever in the line it appears (messages, error stacks, nested objects).
  */
-import { pino, type Logger, type LevelWithSilent } from 'pino';
+import type { Logger, LevelWithSilent } from 'pino';
 import { Writable } from 'node:stream';
+import { lazy } from './lazy.js';
+
+/** pino is loaded when the first logger is made (commands like `check` never make one). */
+const pinoModule = lazy<typeof import('pino')>('pino');
 
 export type { Logger };
 
@@ -66,6 +70,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       done();
     },
   });
+  const { pino } = pinoModule();
   return pino(
     {
       level: options.level ?? (process.env.EARSHOT_LOG_LEVEL as LevelWithSilent | undefined) ?? 'info',
@@ -79,5 +84,5 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
 /** A logger that drops everything: for library use and tests that do not look at logs. */
 export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
+  return pinoModule().pino({ level: 'silent' });
 }

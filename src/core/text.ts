@@ -3,8 +3,10 @@
  * markup; nothing is ever executed or passed through. The output of `htmlToText` is plain text:
  * paragraphs separated by one blank line, line breaks kept, runs of spaces collapsed.
  */
-import { Parser } from 'htmlparser2';
-import { decodeHTML } from 'entities';
+import { lazy } from './lazy.js';
+
+const htmlparser2 = lazy<typeof import('htmlparser2')>('htmlparser2');
+const entities = lazy<typeof import('entities')>('entities');
 
 /** Elements whose content is never text a reader sees. */
 const SKIPPED = new Set(['script', 'style', 'noscript', 'template', 'head', 'title', 'iframe', 'object', 'svg', 'math', 'select', 'textarea']);
@@ -21,7 +23,7 @@ const LINE = new Set(['br', 'li', 'tr', 'dt', 'dd', 'figcaption', 'caption', 'su
 /** Decodes HTML character references (named, decimal, hex; lenient like a browser). */
 export function decodeEntities(text: string): string {
   if (!text.includes('&')) return text;
-  return decodeHTML(text);
+  return entities().decodeHTML(text);
 }
 
 /**
@@ -42,7 +44,7 @@ export function htmlToText(html: string): string {
   if (!html.includes('<') && !html.includes('&')) return collapseWhitespace(html);
   const parts: string[] = [];
   let skipDepth = 0;
-  const parser = new Parser(
+  const parser = new (htmlparser2().Parser)(
     {
       onopentag(name) {
         if (SKIPPED.has(name)) skipDepth++;

@@ -3,9 +3,11 @@
  * the Status entity (loose, as instances and forks add fields), mapped into earshot's
  * FetchedItem.
  */
-import { Parser } from 'htmlparser2';
+import { lazy } from '../../core/lazy.js';
 import { z } from 'zod';
 import { htmlToText } from '../../core/text.js';
+
+const htmlparser2 = lazy<typeof import('htmlparser2')>('htmlparser2');
 import type { FetchedItem } from '../../core/types.js';
 
 /** A hashtag as Mastodon allows it: letters, digits, underscores (and the middle dot), no '#'. */
@@ -83,7 +85,7 @@ export const searchResultSchema = z.object({ statuses: z.array(z.unknown()) });
 /** The first link in the HTML that is not a mention or a hashtag (Mastodon marks those). */
 export function firstContentLink(html: string): string | null {
   let found: string | null = null;
-  const parser = new Parser({
+  const parser = new (htmlparser2().Parser)({
     onopentag(name, attrs) {
       if (found || name !== 'a' || !attrs.href) return;
       const cls = attrs.class ?? '';

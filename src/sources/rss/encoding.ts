@@ -11,7 +11,9 @@
  * Unknown encoding names are ignored (the next rule applies); a declared encoding that does not
  * fit the bytes decodes with U+FFFD replacement characters rather than failing.
  */
-import iconv from 'iconv-lite';
+import { lazy } from '../../core/lazy.js';
+
+const iconvLite = lazy<typeof import('iconv-lite')>('iconv-lite');
 
 export type EncodingSource = 'bom' | 'http' | 'declaration' | 'utf-8' | 'guess';
 
@@ -28,23 +30,23 @@ const LATIN1_ALIASES = new Set(['iso-8859-1', 'iso8859-1', 'latin1', 'latin-1', 
 
 export function decodeFeedBytes(body: Buffer, contentType?: string | null): DecodedDocument {
   const bom = bomEncoding(body);
-  if (bom) return { text: iconv.decode(body.subarray(bom.length), bom.encoding), encoding: bom.encoding, source: 'bom' };
+  if (bom) return { text: iconvLite().decode(body.subarray(bom.length), bom.encoding), encoding: bom.encoding, source: 'bom' };
 
   const httpCharset = usableEncoding(charsetFromContentType(contentType));
-  if (httpCharset) return { text: stripBom(iconv.decode(body, httpCharset)), encoding: httpCharset, source: 'http' };
+  if (httpCharset) return { text: stripBom(iconvLite().decode(body, httpCharset)), encoding: httpCharset, source: 'http' };
 
   const utf16 = utf16WithoutBom(body);
-  if (utf16) return { text: iconv.decode(body, utf16), encoding: utf16, source: 'declaration' };
+  if (utf16) return { text: iconvLite().decode(body, utf16), encoding: utf16, source: 'declaration' };
 
   const declared = usableEncoding(declaredEncoding(body));
   // A UTF-16 declaration read from ASCII-compatible bytes is false: the bytes are 8-bit.
   if (declared && !declared.startsWith('utf-16')) {
-    return { text: iconv.decode(body, declared), encoding: declared, source: 'declaration' };
+    return { text: iconvLite().decode(body, declared), encoding: declared, source: 'declaration' };
   }
 
   if (isValidUtf8(body)) return { text: body.toString('utf8'), encoding: 'utf-8', source: 'utf-8' };
   const guessed = guessLegacyEncoding(body);
-  return { text: iconv.decode(body, guessed), encoding: guessed, source: 'guess' };
+  return { text: iconvLite().decode(body, guessed), encoding: guessed, source: 'guess' };
 }
 
 /** The charset parameter of a Content-Type header, lenient about spaces and quotes. */
@@ -68,7 +70,7 @@ export function usableEncoding(label: string | null | undefined): string | null 
   if (LATIN1_ALIASES.has(name)) return 'windows-1252';
   if (name === 'utf8') return 'utf-8';
   if (name === 'utf-16' || name === 'utf16') return 'utf-16le';
-  return iconv.encodingExists(name) ? name : null;
+  return iconvLite().encodingExists(name) ? name : null;
 }
 
 function bomEncoding(body: Buffer): { encoding: string; length: number } | null {
@@ -149,7 +151,7 @@ const FREQUENT_RUSSIAN = new Set('оеаинтсрвлкмдпу');
 
 function russianScore(body: Buffer, encoding: string): number {
   let score = 0;
-  for (const char of iconv.decode(body, encoding)) if (FREQUENT_RUSSIAN.has(char)) score++;
+  for (const char of iconvLite().decode(body, encoding)) if (FREQUENT_RUSSIAN.has(char)) score++;
   return score;
 }
 

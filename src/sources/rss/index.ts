@@ -10,11 +10,10 @@
  */
 import { errorForStatus, httpRequest, retryAfterMs, safeUrl, type HttpResponse } from '../../core/http.js';
 import { SourceError, type PollResult, type SourceContext, type SourcePlugin } from '../types.js';
-import { parseFeed } from './parse.js';
 import { rssConfigSchema, type RssConfig } from './schema.js';
 
 export type { RssConfig } from './schema.js';
-export { parseFeed, type ParsedFeed } from './parse.js';
+export type { ParsedFeed } from './parse.js';
 
 const ACCEPT = 'application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5';
 
@@ -50,6 +49,8 @@ async function pollFeed(ctx: SourceContext<RssConfig>, options: RssSourceOptions
   if (res.status < 200 || res.status > 299) throw statusError(res, ctx);
   if (res.url !== url) ctx.log.debug({ source: ctx.key, from: safeUrl(url), to: safeUrl(res.url) }, 'feed redirected; consider updating the url');
 
+  // The parser (htmlparser2, iconv-lite) loads on the first poll, not when the config is checked.
+  const { parseFeed } = await import('./parse.js');
   const feed = parseFeed(res.body, {
     url: res.url,
     contentType: res.headers.get('content-type'),

@@ -10,13 +10,11 @@
  * itself; the scheduler waits instead (see index.ts).
  */
 import http from 'node:http';
-import {
-  ApiPartialResponseError,
-  ApiRequestError,
-  ApiResponseError,
-  TwitterApi,
-  type ITwitterApiClientPlugin,
-} from 'twitter-api-v2';
+import type { ApiRequestError, ITwitterApiClientPlugin } from 'twitter-api-v2';
+import { lazy } from '../../core/lazy.js';
+
+/** twitter-api-v2 is loaded on the first poll, not when the config is checked. */
+const twitterApi = lazy<typeof import('twitter-api-v2')>('twitter-api-v2');
 import { USER_AGENT } from '../../core/http.js';
 import { SourceError } from '../types.js';
 
@@ -125,7 +123,7 @@ export async function twitterGet(
   const cut = new AbortController();
   const signal = AbortSignal.any([options.signal, deadline.signal, cut.signal]);
   const state: RequestState = { tooLarge: false };
-  const client = new TwitterApi(options.token, { plugins: [endpointPlugin(options, signal, state, cut)] });
+  const client = new (twitterApi().TwitterApi)(options.token, { plugins: [endpointPlugin(options, signal, state, cut)] });
   const where = `${options.baseUrl.origin}${options.baseUrl.pathname.replace(/\/+$/, '')}/2/${endpoint}`;
   try {
     const res = await client.v2.get(endpoint, query, { fullResponse: true });
@@ -133,7 +131,7 @@ export async function twitterGet(
     if (state.tooLarge) throw new TooLargeMarker();
     return { status: 200, data: res.data, headers: res.headers };
   } catch (err) {
-    if (err instanceof ApiResponseError && !state.tooLarge) {
+    if (err instanceof twitterApi().ApiResponseError && !state.tooLarge) {
       return { status: err.code, data: err.data, headers: err.headers };
     }
     throw transportError(err, { where, signal, state, timeoutMs: options.timeoutMs, maxBytes: options.maxBytes });
@@ -162,13 +160,13 @@ function transportError(err: unknown, ctx: FailureContext): SourceError {
     }
     return new SourceError('network', `Twitter/X: ${ctx.where}: the request was aborted (earshot is stopping)`, { cause: err });
   }
-  if (err instanceof ApiPartialResponseError) {
+  if (err instanceof twitterApi().ApiPartialResponseError) {
     if (/parse error/.test(err.message)) {
       return new SourceError('parse', `Twitter/X: ${ctx.where}: the response is not valid JSON (HTTP ${err.response.statusCode}); the API or a proxy in front of it sent a broken body`, { cause: err });
     }
     return new SourceError('network', `Twitter/X: ${ctx.where}: the connection closed before the response was complete`, { cause: err });
   }
-  if (err instanceof ApiRequestError) {
+  if (err instanceof twitterApi().ApiRequestError) {
     const cause = underlyingError(err);
     const code = (cause as { code?: unknown } | undefined)?.code;
     const detail = typeof code === 'string' ? code : cause?.message ?? 'request failed';
