@@ -208,7 +208,7 @@ END;
 `,
   },
   {
-    name: '005-rule-types',
+    name: '004-rule-types',
     sql: `
 -- Matches of counting rules (volume, spike), kept so windows and baselines are cheap to count.
 CREATE TABLE rule_hits (
@@ -232,7 +232,7 @@ CREATE INDEX mentions_author ON mentions (brand, author COLLATE NOCASE);
 `,
   },
   {
-    name: '004-silences',
+    name: '005-silences',
     sql: `
 -- Silences from \`earshot silence add\`: alerts of \`rule\` ('*': every rule) for \`brand\` (NULL:
 -- every brand) during [starts_at, ends_at) are recorded but not sent. Removing one sets removed_at.
