@@ -3,7 +3,7 @@
  * by a contiguous run of tokens (a word, a bigram, a trigram), so a model's weights can be
  * attributed back to the words of the text for explanations and brand-vocabulary overrides.
  */
-import { combineHash, finalizeHash, hashString } from './hash.js';
+import { combineHash, hashString } from './hash.js';
 import type { Token } from './tokenize.js';
 
 export interface FeatureConfig {
@@ -16,25 +16,8 @@ export interface FeatureConfig {
   charMax: number;
   /** Character n-grams of negated words live in their own space. */
   negateChars: boolean;
-  /**
-   * Frequent words whose character n-grams are left out: their own unigram weight is reliable,
-   * and skipping them cuts the features per text (and the time) by about half.
-   */
-  charSkipWords?: readonly string[];
 }
 
-const skipSets = new WeakMap<readonly string[], ReadonlySet<string>>();
-
-function charSkipSet(cfg: FeatureConfig): ReadonlySet<string> | null {
-  const words = cfg.charSkipWords;
-  if (!words || words.length === 0) return null;
-  let set = skipSets.get(words);
-  if (!set) {
-    set = new Set(words);
-    skipSets.set(words, set);
-  }
-  return set;
-}
 
 export interface FeatureBuffer {
   /** Bucket index of each feature. */
@@ -50,6 +33,15 @@ export interface FeatureBuffer {
 
 /** Feature kinds, for models that treat word features specially (the learned lexicon). */
 export const FEATURE_KIND = { unigram: 0, bigram: 1, trigram: 2, char: 3, flag: 4 } as const;
+
+/**
+ * Bucket of a 32-bit hash: one multiply between xorshifts, then the low bits, so a model with
+ * fewer bits can use `id & its mask` on ids extracted for a larger one.
+ */
+function bucket(h: number, mask: number): number {
+  const x = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
+  return (x ^ (x >>> 16)) & mask;
+}
 
 const SEED_UNI = hashString('w1');
 const SEED_NEG = hashString('neg');
@@ -89,7 +81,6 @@ export function extractFeatures(tokens: readonly Token[], cfg: FeatureConfig, bu
   const mask = (1 << cfg.bits) - 1;
   const count = tokens.length;
   const useChars = cfg.charMax > 0;
-  const skipChars = charSkipSet(cfg);
   // Upper bound of the features this text can produce, so the loop below never checks.
   let bound = 1;
   for (const t of tokens) bound += 5 + (useChars ? 3 * (t.norm.length + 2) : 0);
@@ -105,28 +96,23 @@ export function extractFeatures(tokens: readonly Token[], cfg: FeatureConfig, bu
     const t = tokens[i]!;
     const h = hashString(t.norm);
     hashes[i] = h;
-    ids[n] = finalizeHash(combineHash(t.negated ? SEED_NEG : SEED_UNI, h)) & mask;
+    ids[n] = bucket(combineHash(t.negated ? SEED_NEG : SEED_UNI, h), mask);
     owners[n] = i;
     spans[n] = 1;
     kinds[n++] = FEATURE_KIND.unigram;
     if (t.elongated) {
-      ids[n] = finalizeHash(SEED_ELONG) & mask;
+      ids[n] = bucket(SEED_ELONG, mask);
       owners[n] = i;
       spans[n] = 1;
       kinds[n++] = FEATURE_KIND.flag;
     }
     if (t.shouted) {
-      ids[n] = finalizeHash(SEED_SHOUT) & mask;
+      ids[n] = bucket(SEED_SHOUT, mask);
       owners[n] = i;
       spans[n] = 1;
       kinds[n++] = FEATURE_KIND.flag;
     }
-    if (
-      useChars &&
-      (t.kind === 'word' || t.kind === 'hashtag') &&
-      t.norm.length <= MAX_CHAR_WORD &&
-      (skipChars === null || !skipChars.has(t.norm))
-    ) {
+    if (useChars && (t.kind === 'word' || t.kind === 'hashtag') && t.norm.length <= MAX_CHAR_WORD) {
       // Character n-grams of "<word>", hashed incrementally without building the padded string.
       const word = t.norm;
       const len = word.length + 2;
@@ -138,7 +124,7 @@ export function extractFeatures(tokens: readonly Token[], cfg: FeatureConfig, bu
           g ^= j === 0 ? 60 : j === len - 1 ? 62 : word.charCodeAt(j - 1);
           g = Math.imul(g, 0x01000193) >>> 0;
           if (j - start + 1 >= cfg.charMin) {
-            ids[n] = finalizeHash(g) & mask;
+            ids[n] = bucket(g, mask);
             owners[n] = i;
             spans[n] = 1;
             kinds[n++] = FEATURE_KIND.char;
@@ -147,20 +133,20 @@ export function extractFeatures(tokens: readonly Token[], cfg: FeatureConfig, bu
       }
     }
     if (cfg.wordNgrams >= 2 && i >= 1) {
-      ids[n] = finalizeHash(combineHash(combineHash(SEED_BI, hashes[i - 1]!), h)) & mask;
+      ids[n] = bucket(combineHash(combineHash(SEED_BI, hashes[i - 1]!), h), mask);
       owners[n] = i - 1;
       spans[n] = 2;
       kinds[n++] = FEATURE_KIND.bigram;
     }
     if (cfg.wordNgrams >= 3 && i >= 2) {
-      ids[n] = finalizeHash(combineHash(combineHash(combineHash(SEED_TRI, hashes[i - 2]!), hashes[i - 1]!), h)) & mask;
+      ids[n] = bucket(combineHash(combineHash(combineHash(SEED_TRI, hashes[i - 2]!), hashes[i - 1]!), h), mask);
       owners[n] = i - 2;
       spans[n] = 3;
       kinds[n++] = FEATURE_KIND.trigram;
     }
   }
   // A bias feature owned by no word keeps empty texts scoreable.
-  ids[n] = finalizeHash(SEED_BIAS) & mask;
+  ids[n] = bucket(SEED_BIAS, mask);
   owners[n] = -1;
   spans[n] = 0;
   kinds[n++] = FEATURE_KIND.flag;

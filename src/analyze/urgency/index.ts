@@ -8,7 +8,8 @@
  *       + 1.2 * negativity     max(0, -sentiment score) when the label is negative
  *       + crisis               1.9 for the first severe crisis term, +0.6 per further term (max 2.9);
  *                              a moderate term (refund, broken, cancel...) counts 1.0
- *       + addressed            a question (2.2) or a complaint (1.0) addressed to one of the brand's handles
+ *       + addressed            a question (2.9: medium on its own) or a complaint (1.0) addressed to
+ *                              one of the brand's handles
  *       + 1.6 * reach * gate   reach = log10(1 + followers) / 6 (1M followers = 1)
  *       + 0.8 * engagement * gate   log10(1 + engagement) / 4, or velocity when given
  *   score = 1 / (1 + e^-z)
@@ -101,7 +102,7 @@ export function scoreUrgency(text: string, s: UrgencySignals): Urgency {
   if (addressed !== null) {
     const isQuestion = /\?/.test(text);
     if (isQuestion || complaint >= 0.5 || s.negative) {
-      parts.push({ reason: `${isQuestion ? 'question' : 'complaint'} to @${addressed}`, z: isQuestion ? 2.2 : 1.0 });
+      parts.push({ reason: `${isQuestion ? 'question' : 'complaint'} to @${addressed}`, z: isQuestion ? 2.9 : 1.0 });
     }
   }
 
