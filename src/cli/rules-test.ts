@@ -114,6 +114,7 @@ function replayHistory(ctx: Context, config: Config, options: RulesTestOptions):
             group: a.groupKey,
             summary: a.summary,
             destinations: a.destinations,
+            heldBack: a.heldBack,
             mentions: a.mentions.map((m) => ({ id: m.id, source: m.source, url: m.url, title: m.title, text: m.text.slice(0, 280) })),
           }),
         );
@@ -122,13 +123,21 @@ function replayHistory(ctx: Context, config: Config, options: RulesTestOptions):
     }
     ctx.io.out(`replayed ${mentions.length} mentions since ${since} through ${rules.length} rule${rules.length === 1 ? '' : 's'}`);
     for (const rule of rules) {
+      if (rule.type === 'silence') {
+        ctx.io.out(`\n${rule.name}: silence rules depend on polls and are not replayed`);
+        continue;
+      }
       const mine = alerts.filter((a) => a.rule === rule.name);
       const covered = mine.reduce((n, a) => n + a.mentions.length, 0);
-      ctx.io.out(`\n${rule.name}: would have sent ${mine.length} alert${mine.length === 1 ? '' : 's'} (${covered} mentions)${rule.enabled ? '' : ' [disabled]'}`);
+      const held = mine.filter((a) => a.heldBack).length;
+      ctx.io.out(
+        `\n${rule.name}: would have sent ${mine.length} alert${mine.length === 1 ? '' : 's'} (${covered} mentions)` +
+          `${held ? `, ${held} held back by quiet hours or budgets` : ''}${rule.enabled ? '' : ' [disabled]'}`,
+      );
       for (const a of mine.slice(0, show)) {
-        ctx.io.out(`  ${a.at.slice(0, 16).replace('T', ' ')}  ${terminalSafe(a.summary)} -> ${a.destinations.join(', ')}`);
-        const first = a.mentions[0]!;
-        ctx.io.out(`      ${terminalSafe(`${first.title ? first.title + ' — ' : ''}${first.text}`).replace(/\s+/g, ' ').slice(0, 140)}`);
+        ctx.io.out(`  ${a.at.slice(0, 16).replace('T', ' ')}  ${terminalSafe(a.summary)} -> ${a.destinations.join(', ')}${a.heldBack ? ` [${a.heldBack}]` : ''}`);
+        const first = a.mentions[0];
+        if (first) ctx.io.out(`      ${terminalSafe(`${first.title ? first.title + ' — ' : ''}${first.text}`).replace(/\s+/g, ' ').slice(0, 140)}`);
       }
       if (mine.length > show) ctx.io.out(`  … and ${mine.length - show} more`);
     }
