@@ -3,7 +3,7 @@
  * as the pollers (query match, dedup, analysis, storage, rules, delivery). A bad line is reported
  * with its line number and skipped; the rest is imported.
  */
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { createAnalyzer } from '../analyze/index.js';
@@ -11,6 +11,7 @@ import { SOURCE_TYPES, type FetchedItem, type SourceType } from '../core/types.j
 import { Deliverer } from '../pipeline/deliver.js';
 import { deliverPatiently, runRules } from '../pipeline/cycle.js';
 import { ingestItems } from '../pipeline/ingest.js';
+import { createProgress } from '../ops/progress.js';
 import { openDb, requireConfig, UserError, type Context } from './context.js';
 
 const lineSchema = z.object({
@@ -60,11 +61,15 @@ export async function importCommand(ctx: Context, file: string, options: ImportO
     batches.clear();
   };
 
+  const progress = createProgress('import', { total: statSync(file).size, unit: 'bytes' });
+  let bytes = 0;
   try {
     const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
     let pending = 0;
     for await (const raw of lines) {
       lineNo++;
+      bytes += Buffer.byteLength(raw) + 1;
+      progress.update(bytes);
       const line = raw.trim();
       if (!line) continue;
       totals.lines++;
@@ -108,6 +113,7 @@ export async function importCommand(ctx: Context, file: string, options: ImportO
       }
     }
     flush();
+    progress.done();
     let alerts = 0;
     let failed = false;
     if (!quiet) {
@@ -121,6 +127,7 @@ export async function importCommand(ctx: Context, file: string, options: ImportO
     );
     return bad > 0 || failed ? 1 : 0;
   } finally {
+    progress.done();
     await deliverer.close();
     db.close();
   }
