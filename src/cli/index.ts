@@ -177,7 +177,36 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       io.err(`earshot: ${redact(e.message)}`);
       return 1;
     }
+    const storage = storageProblem(err);
+    if (storage) {
+      io.err(`earshot: ${redact(storage)}`);
+      return 1;
+    }
     io.err(`earshot: internal error: ${redact(e?.stack ?? String(err))}`);
     return 2;
   }
+}
+
+/**
+ * SQLite errors the user can fix (a lock held by another process, a full disk, a read-only
+ * file): a clear message and exit 1, not an internal error. Writes are transactions, so the
+ * failed one left nothing behind.
+ */
+function storageProblem(err: unknown): string | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return null;
+  const detail = (err as Error).message;
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return `the database is busy (${detail}): another process holds a write lock on it (another earshot, a backup, an open sqlite3 shell?); nothing was written, run the command again once it is released`;
+  }
+  if (code.startsWith('SQLITE_FULL')) {
+    return `the disk holding the database is full (${detail}); nothing was written: free some space and run the command again`;
+  }
+  if (code.startsWith('SQLITE_READONLY')) {
+    return `the database cannot be written (${detail}): check the permissions of the database file and its folder`;
+  }
+  if (code.startsWith('SQLITE_IOERR')) {
+    return `the database could not be read or written (${code}: ${detail}); check the disk (space, errors) and run the command again`;
+  }
+  return null;
 }

@@ -3,7 +3,7 @@
  * brand) can point at the exact line and column of the offending value.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { isNode, LineCounter, parseDocument, visit, type Alias, type Document } from 'yaml';
 import type { ConfigProblem } from './problems.js';
 
 /** Larger files are refused: a rules file is kilobytes; megabytes means a mistake or an attack. */
@@ -61,10 +61,28 @@ export function parseYamlText(text: string, displayName: string, problems: Confi
   try {
     value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
-    problems.push(fileProblem(displayName, `cannot build the document: ${(err as Error).message}`));
+    // Building fails on aliases (unresolved, or too many: a "billion laughs" file): point at one.
+    const message = (err as Error).message;
+    const at = aliasPosition(doc, lines, /unresolved/i.test(message));
+    problems.push({ file: displayName, line: at.line, col: at.col, path: '', message: `cannot build the document: ${message}`, severity: 'error' });
     return null;
   }
   return { file: displayName, text, doc, lines, value };
+}
+
+/** Where the first alias (or the first unresolvable one) is, 1-based; 1:1 when there is none. */
+function aliasPosition(doc: Document, lines: LineCounter, unresolvedOnly: boolean): { line: number; col: number } {
+  let found: Alias | null = null;
+  visit(doc, {
+    Alias(_key, node) {
+      if (unresolvedOnly && node.resolve(doc) !== undefined) return undefined;
+      found = node;
+      return visit.BREAK;
+    },
+  });
+  const start = (found as Alias | null)?.range?.[0];
+  if (start === undefined) return { line: 1, col: 1 };
+  return lines.linePos(start);
 }
 
 function yamlMessage(code: string, message: string): string {

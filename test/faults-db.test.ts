@@ -1,0 +1,207 @@
+/**
+ * Database locked and disk full, through `earshot poll --once`:
+ *  - another process holds an exclusive write lock (BEGIN EXCLUSIVE) while the poll runs: a clear
+ *    error that says the database is busy, exit 1 (not an internal error), nothing half-written;
+ *    once the lock is gone the same command succeeds and alerts;
+ *  - the database's filesystem is full (a 3 MiB tmpfs mounted in a temp dir, when this machine
+ *    allows mounting; otherwise the file-size limit RLIMIT_FSIZE of the child process does the
+ *    same to SQLite's writes): a clear error, exit 1, integrity intact, nothing half-written; once
+ *    space is freed the next poll stores and alerts everything.
+ */
+import Database from 'better-sqlite3';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { compiledCli } from '../scripts/soak.js';
+import { collect, makeDeployment, repoRoot, rssFeed, runCli, type FeedItem } from './helpers/cli.js';
+import { startFeedServer, type FeedServer } from './helpers/feed-server.js';
+import { startSlackServer, type SlackServer } from './helpers/slack-server.js';
+
+let feed: FeedServer;
+let slack: SlackServer;
+
+beforeEach(async () => {
+  [feed, slack] = await Promise.all([startFeedServer(), startSlackServer()]);
+});
+afterEach(async () => {
+  await Promise.all([feed.close(), slack.close()]);
+});
+
+const NEGATIVE = 'Acme Cloud lost our data again. Furious, this is the worst service ever, we want a refund now.';
+
+function items(ids: string[]): FeedItem[] {
+  return ids.map((id) => ({ guid: id, title: `Acme Cloud outage ${id}`, description: `${NEGATIVE} (case ${id})` }));
+}
+
+function deployment(dbPath?: string): string {
+  return makeDeployment({
+    'sources/acme.yaml': `brand: acme\nname: Acme Cloud\nquery: '"acme cloud"'\nsources:\n  - type: rss\n    url: ${feed.url('/feed.xml')}\n    alert_backfill: 1d\n`,
+    'rules/alerts.yaml': 'rules:\n  - name: negative-mention\n    match: { sentiment: negative }\n    notify: [{ slack: "#alerts" }]\n',
+    '.env': `SLACK_BOT_TOKEN=${slack.token}\nSLACK_API_URL=${slack.url}\n${dbPath ? `EARSHOT_DB=${dbPath}\n` : ''}`,
+  });
+}
+
+function counts(dbPath: string): { mentions: number; alerts: number; deliveries: number; integrity: string } {
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    const n = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+    return {
+      mentions: n('SELECT COUNT(*) AS n FROM mentions'),
+      alerts: n('SELECT COUNT(*) AS n FROM alerts'),
+      deliveries: n('SELECT COUNT(*) AS n FROM deliveries'),
+      integrity: String(db.pragma('integrity_check', { simple: true })),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+/** A separate process that takes an exclusive write lock on the database and holds it until told to let go. */
+async function holdExclusiveLock(dbPath: string): Promise<{ release: () => Promise<void> }> {
+  const script = `
+    const Database = require('better-sqlite3');
+    const db = new Database(process.argv[1]);
+    db.exec('BEGIN EXCLUSIVE');
+    db.prepare("INSERT INTO meta (key, value) VALUES ('lock-holder', 'x') ON CONFLICT (key) DO UPDATE SET value = 'x'").run();
+    process.stdout.write('locked\\n');
+    process.stdin.once('data', () => { db.exec('ROLLBACK'); db.close(); process.exit(0); });
+  `;
+  const child = spawn(process.execPath, ['-e', script, dbPath], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
+  const out = collect(child);
+  const deadline = Date.now() + 15_000;
+  while (!out.stdout().includes('locked')) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`lock holder did not start: ${out.stderr()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return {
+    release: async () => {
+      child.stdin?.write('go\n');
+      await out.exited;
+    },
+  };
+}
+
+describe('database locked by another process', () => {
+  it('reports a busy database clearly, writes nothing, and succeeds once the lock is gone', async () => {
+    feed.route('/feed.xml', { body: rssFeed(items(['a1'])) });
+    const dir = deployment();
+    const dbPath = join(dir, 'data/earshot.db');
+    const first = await runCli(dir, ['poll', '--once']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(slack.messages).toHaveLength(1);
+    const before = counts(dbPath);
+
+    feed.route('/feed.xml', { body: rssFeed(items(['a2', 'a3', 'a1'])) });
+    const lock = await holdExclusiveLock(dbPath);
+    let locked;
+    try {
+      locked = await runCli(dir, ['poll', '--once']);
+    } finally {
+      await lock.release();
+    }
+    console.log(`database locked: exit ${locked.code}\n${locked.stdout}\n${locked.stderr}`);
+    expect(locked.code).toBe(1);
+    expect(locked.stderr + locked.stdout).toMatch(/database .*(busy|locked)/i);
+    expect(locked.stderr).not.toMatch(/internal error|    at /);
+    expect(counts(dbPath)).toEqual(before);
+    expect(slack.messages).toHaveLength(1);
+
+    const after = await runCli(dir, ['poll', '--once']);
+    expect(after.code, after.stdout + after.stderr).toBe(0);
+    expect(after.stdout).toContain('acme/rss: 3 fetched, 2 matched, 2 new');
+    expect(slack.messages).toHaveLength(3);
+    expect(counts(dbPath)).toMatchObject({ mentions: 3, alerts: 3, integrity: 'ok' });
+  }, 60_000);
+});
+
+/** Mounts a small tmpfs in a temp dir; null when this machine does not allow it (not root, no mount). */
+function mountTinyFs(bytes: number): { path: string; unmount: () => void } | null {
+  if (process.platform !== 'linux') return null;
+  const path = mkdtempSync(join(tmpdir(), 'earshot-full-'));
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${bytes},mode=0700`, 'tmpfs', path], { stdio: 'pipe' });
+  if (r.status !== 0) {
+    rmSync(path, { recursive: true, force: true });
+    return null;
+  }
+  return {
+    path,
+    unmount: () => {
+      spawnSync('umount', [path], { stdio: 'pipe' });
+      rmSync(path, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Fills the filesystem holding `dir` until a write fails with ENOSPC; returns the filler's path. */
+function fillUp(dir: string): string {
+  const path = join(dir, 'filler');
+  const fd = openSync(path, 'w');
+  const block = Buffer.alloc(4096, 1);
+  try {
+    for (;;) writeSync(fd, block);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+  } finally {
+    closeSync(fd);
+  }
+  return path;
+}
+
+/** `poll --once` in a child process whose files may not grow beyond `limitKb` (SIGXFSZ ignored, so writes fail with EFBIG). */
+async function pollWithFileLimit(dir: string, limitKb: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const launcher = compiledCli();
+  const child = spawn('sh', ['-c', `trap '' XFSZ; ulimit -f ${limitKb}; exec "$0" "$@"`, process.execPath, launcher, '--config-dir', dir, 'poll', '--once'], {
+    cwd: dir,
+    env: { ...process.env, EARSHOT_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out = collect(child);
+  const code = await out.exited;
+  return { code, stdout: out.stdout(), stderr: out.stderr() };
+}
+
+describe('disk full', () => {
+  it('reports a full disk clearly, keeps the database intact with nothing half-written, and recovers when space is freed', async () => {
+    feed.route('/feed.xml', { body: rssFeed(items(['d1'])) });
+    const fs = mountTinyFs(3 * 1024 * 1024);
+    const dataDir = fs ? fs.path : mkdtempSync(join(tmpdir(), 'earshot-full-'));
+    const dbPath = join(dataDir, 'earshot.db');
+    const dir = deployment(dbPath);
+    try {
+      const first = await runCli(dir, ['poll', '--once']);
+      expect(first.code, first.stdout + first.stderr).toBe(0);
+      const before = counts(dbPath);
+
+      // New mentions: any write needs pages the full filesystem cannot give.
+      feed.route('/feed.xml', { body: rssFeed(items(['n1', 'n2', 'n3', 'n4', 'd1'])) });
+      let full: { code: number | null; stdout: string; stderr: string };
+      let filler: string | null = null;
+      if (fs) {
+        filler = fillUp(dataDir);
+        const r = await runCli(dir, ['poll', '--once']);
+        full = r;
+      } else {
+        const size = Math.ceil(Number(spawnSync('stat', ['-c', '%s', dbPath]).stdout.toString()) / 1024);
+        full = await pollWithFileLimit(dir, size + 16);
+      }
+      console.log(`disk full (${fs ? 'tmpfs' : 'RLIMIT_FSIZE'}): exit ${full.code}\n${full.stdout}\n${full.stderr.slice(0, 2000)}`);
+      expect(full.code).toBe(1);
+      expect(full.stdout + full.stderr).toMatch(/disk|full|space/i);
+      expect(full.stderr).not.toMatch(/internal error|    at /);
+      if (filler) rmSync(filler);
+      expect(counts(dbPath)).toEqual({ ...before, integrity: 'ok' });
+      expect(slack.messages).toHaveLength(1);
+
+      const recovered = await runCli(dir, ['poll', '--once']);
+      expect(recovered.code, recovered.stdout + recovered.stderr).toBe(0);
+      expect(recovered.stdout).toContain('5 fetched, 4 matched, 4 new');
+      expect(counts(dbPath)).toMatchObject({ mentions: 5, alerts: 5, integrity: 'ok' });
+      expect(slack.messages).toHaveLength(5);
+    } finally {
+      fs?.unmount();
+      if (!fs) rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
