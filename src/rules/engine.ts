@@ -43,6 +43,7 @@ import {
 import { listSourceStates } from '../store/source-state.js';
 import { planDeliveries } from './delivery-plan.js';
 import {
+  countingSummary,
   groupDue,
   groupDueAt,
   groupKeyFor,
@@ -220,10 +221,6 @@ function createAlert(deps: EngineDeps, rule: RuleConfig, groupKey: string, now: 
 
 // ---------------------------------------------------------------- counting and silence rules
 
-function groupLabel(groupKey: string): string {
-  return groupKey === '*' ? '' : ` (${groupKey.replace(/,/g, ', ')})`;
-}
-
 function brandOfGroup(config: Config, rule: RuleConfig, groupKey: string, sample: Mention[]): string {
   const fromKey = /(?:^|,)brand=([^,]+)/.exec(groupKey)?.[1];
   return fromKey ?? sample[0]?.brand ?? rule.match.brands?.[0] ?? [...config.brands.keys()][0] ?? '';
@@ -315,19 +312,13 @@ function evaluateCounting(deps: EngineDeps, rule: RuleConfig, now: Date): number
       const brand = brandOfGroup(config, rule, groupKey, sample);
       const name = config.brands.get(brand)?.name ?? brand;
       const window = formatDuration(rule.windowMs);
-      let summary: string;
-      const details: string[] = [];
-      if (rule.type === 'volume') {
-        summary = `Volume: ${n} mentions of ${name} in ${window}${groupLabel(groupKey)}`;
-        details.push(`threshold: ${rule.count} in ${window}`);
-      } else if (verdict?.kind === 'up') {
-        const ratio = n / Math.max(verdict.average, 1);
-        summary = `Spike: ${n} mentions of ${name} in ${window}${groupLabel(groupKey)}, ${ratio.toFixed(1)}x the usual ${verdict.average.toFixed(1)}`;
-        details.push(`baseline: average of the previous ${rule.baseline} windows of ${window}; fires at ${rule.factor}x and at least ${rule.count}`);
-      } else {
-        summary = `Drop: ${n} mentions of ${name} in ${window}${groupLabel(groupKey)}, usually ${verdict?.average.toFixed(1) ?? '?'}`;
-        details.push(`baseline: average of the previous ${rule.baseline} windows of ${window}; a source may have stopped working`);
-      }
+      const summary = countingSummary(rule, name, groupKey, n, verdict);
+      const details =
+        rule.type === 'volume'
+          ? [`threshold: ${rule.count} in ${window}`]
+          : verdict?.kind === 'up'
+            ? [`baseline: average of the previous ${rule.baseline} windows of ${window}; fires at ${rule.factor}x and at least ${rule.count}`]
+            : [`baseline: average of the previous ${rule.baseline} windows of ${window}; a source may have stopped working`];
       return { brand, summary, details, mentions: sample, totalMentions: n };
     });
     if (id !== null) created.push(id);

@@ -11,10 +11,10 @@
  */
 import type { Config, RuleConfig } from '../config/load.js';
 import { prepareText } from '../analyze/query/index.js';
-import { formatDuration } from '../core/duration.js';
 import type { Mention } from '../core/types.js';
 import { heldUntil, isHeld } from './hours.js';
 import {
+  countingSummary,
   groupDueAt,
   groupKeyFor,
   matchesRule,
@@ -103,14 +103,10 @@ export function replayRules(config: Config, mentionsAsc: readonly Mention[], rul
     const list = hits.get(id) ?? [];
     const inWindow = list.filter((h) => h.t > t - rule.windowMs && h.t <= t);
     let firing = false;
-    let summary = '';
+    let verdict: ReturnType<typeof spikeVerdict> = null;
     const brand = inWindow[0]?.m.brand ?? '';
-    const name = config.brands.get(brand)?.name ?? brand;
-    const window = formatDuration(rule.windowMs);
-    const label = key === '*' ? '' : ` (${key.replace(/,/g, ', ')})`;
     if (rule.type === 'volume') {
       firing = inWindow.length >= rule.count;
-      summary = `Volume: ${inWindow.length} mentions of ${name} in ${window}${label}`;
     } else if (t - historyStart >= rule.windowMs * (rule.baseline + 1)) {
       const baseline: number[] = [];
       for (let k = 1; k <= rule.baseline; k++) {
@@ -118,14 +114,10 @@ export function replayRules(config: Config, mentionsAsc: readonly Mention[], rul
         const to = t - rule.windowMs * k;
         baseline.push(list.filter((h) => h.t > from && h.t <= to).length);
       }
-      const verdict = spikeVerdict(rule, inWindow.length, baseline);
+      verdict = spikeVerdict(rule, inWindow.length, baseline);
       firing = verdict !== null;
-      if (verdict?.kind === 'up') {
-        summary = `Spike: ${inWindow.length} mentions of ${name} in ${window}${label}, ${(inWindow.length / Math.max(verdict.average, 1)).toFixed(1)}x the usual ${verdict.average.toFixed(1)}`;
-      } else if (verdict) {
-        summary = `Drop: ${inWindow.length} mentions of ${name} in ${window}${label}, usually ${verdict.average.toFixed(1)}`;
-      }
     }
+    const summary = countingSummary(rule, config.brands.get(brand)?.name ?? brand, key, inWindow.length, verdict);
     const m = mem(id);
     if (!firing) {
       m.active = false;

@@ -36,6 +36,7 @@
  */
 import type { CompiledMatch, RuleConfig } from '../config/load.js';
 import { prepareText, type PreparedText } from '../analyze/query/index.js';
+import { formatDuration } from '../core/duration.js';
 import { URGENCY_LEVELS, type Mention } from '../core/types.js';
 
 export function urgencyRank(level: string): number {
@@ -175,4 +176,19 @@ export function summarize(brandName: string, mentions: readonly Mention[]): stri
   const sources = [...new Set(mentions.map((m) => sourceLabel(m.source)))];
   const mood = negative > 0 ? ` (${negative} negative)` : '';
   return `${mentions.length} mentions of ${brandName}${mood} on ${sources.join(', ')}`;
+}
+
+function groupLabel(groupKey: string): string {
+  return groupKey === '*' ? '' : ` (${groupKey.replace(/,/g, ', ')})`;
+}
+
+/** The one-line summary of a counting rule's alert (volume, spike up, spike down). */
+export function countingSummary(rule: RuleConfig, brandName: string, groupKey: string, count: number, verdict: SpikeVerdict | null): string {
+  const window = formatDuration(rule.windowMs);
+  const where = `${brandName} in ${window}${groupLabel(groupKey)}`;
+  if (rule.type === 'volume') return `Volume: ${count} mentions of ${where}`;
+  if (verdict?.kind === 'up') {
+    return `Spike: ${count} mentions of ${where}, ${(count / Math.max(verdict.average, 1)).toFixed(1)}x the usual ${verdict.average.toFixed(1)}`;
+  }
+  return `Drop: ${count} mentions of ${where}, usually ${verdict?.average.toFixed(1) ?? '?'}`;
 }
