@@ -15,6 +15,7 @@
 import { registerSecret } from '../../core/log.js';
 import type { HttpResponse } from '../../core/http.js';
 import type { FetchedItem } from '../../core/types.js';
+import { lowBudgetDelay, rateLimitFromHeaders } from '../rate-limit.js';
 import { SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin } from '../types.js';
 import { blueskyConfigSchema, mapPost, postViewSchema, searchPostsSchema, sortTime, type BlueskyConfig, type PostView } from './schema.js';
 import { readCursor, writeCursor } from './cursor.js';
@@ -161,25 +162,8 @@ function parsePage(res: HttpResponse, ctx: SourceContext<BlueskyConfig>): Page {
   return { posts, cursor: envelope.data.cursor };
 }
 
-function numberHeader(res: HttpResponse, name: string): number | null {
-  const value = res.headers.get(name)?.trim();
-  return value && /^\d+$/.test(value) ? Number(value) : null;
-}
-
 export function rateLimitFrom(res: HttpResponse): RateLimit | undefined {
-  const remaining = numberHeader(res, 'ratelimit-remaining');
-  const limit = numberHeader(res, 'ratelimit-limit');
-  const reset = numberHeader(res, 'ratelimit-reset');
-  if (remaining === null && limit === null && reset === null) return undefined;
-  return { remaining, limit, resetAt: reset === null ? null : new Date(reset * 1000).toISOString() };
-}
-
-function lowBudgetDelay(rate: RateLimit | undefined, maxPages: number, now: Date): number | undefined {
-  if (!rate || rate.remaining === null || !rate.resetAt) return undefined;
-  const threshold = Math.max(maxPages, Math.ceil((rate.limit ?? 0) * 0.05));
-  if (rate.remaining > threshold) return undefined;
-  const wait = Date.parse(rate.resetAt) - now.getTime();
-  return wait > 0 ? wait : undefined;
+  return rateLimitFromHeaders((name) => res.headers.get(name), { remaining: 'ratelimit-remaining', limit: 'ratelimit-limit', reset: 'ratelimit-reset' });
 }
 
 function searchError(res: HttpResponse, now: Date): SourceError {

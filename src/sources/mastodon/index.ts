@@ -19,6 +19,7 @@
 import { errorForStatus, httpRequest, safeUrl, type HttpResponse } from '../../core/http.js';
 import { registerSecret } from '../../core/log.js';
 import type { FetchedItem } from '../../core/types.js';
+import { lowBudgetDelay, numericHeader } from '../rate-limit.js';
 import { SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin } from '../types.js';
 import { readCursor, writeCursor } from './cursor.js';
 import { compareIds, instanceOrigin, mapStatus, mastodonConfigSchema, searchResultSchema, statusSchema, type MastodonConfig, type Status } from './schema.js';
@@ -225,26 +226,13 @@ export function nextMaxId(res: HttpResponse, statuses: Status[]): string | undef
   return oldest;
 }
 
-function numberHeader(res: HttpResponse, name: string): number | null {
-  const value = res.headers.get(name)?.trim();
-  return value && /^\d+$/.test(value) ? Number(value) : null;
-}
-
 export function rateLimitFrom(res: HttpResponse): RateLimit | undefined {
-  const remaining = numberHeader(res, 'x-ratelimit-remaining');
-  const limit = numberHeader(res, 'x-ratelimit-limit');
+  const remaining = numericHeader(res.headers.get('x-ratelimit-remaining'));
+  const limit = numericHeader(res.headers.get('x-ratelimit-limit'));
   const resetRaw = res.headers.get('x-ratelimit-reset');
   const resetMs = resetRaw ? Date.parse(resetRaw) : NaN;
   if (remaining === null && limit === null && Number.isNaN(resetMs)) return undefined;
   return { remaining, limit, resetAt: Number.isNaN(resetMs) ? null : new Date(resetMs).toISOString() };
-}
-
-function lowBudgetDelay(rate: RateLimit | undefined, maxPages: number, now: Date): number | undefined {
-  if (!rate || rate.remaining === null || !rate.resetAt) return undefined;
-  const threshold = Math.max(maxPages, Math.ceil((rate.limit ?? 0) * 0.05));
-  if (rate.remaining > threshold) return undefined;
-  const wait = Date.parse(rate.resetAt) - now.getTime();
-  return wait > 0 ? wait : undefined;
 }
 
 function mastodonSays(res: HttpResponse): string {

@@ -16,6 +16,7 @@
  */
 import { registerSecret } from '../../core/log.js';
 import type { FetchedItem } from '../../core/types.js';
+import { lowBudgetDelay, numericHeader, rateLimitFromHeaders } from '../rate-limit.js';
 import { SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin } from '../types.js';
 import { parseApiUrl, twitterGet, type TwitterResponse } from './client.js';
 import {
@@ -181,29 +182,15 @@ function header(headers: TwitterResponse['headers'], name: string): string | und
 }
 
 function numberHeader(headers: TwitterResponse['headers'], name: string): number | null {
-  const value = header(headers, name);
-  if (value === undefined || !/^\d+$/.test(value.trim())) return null;
-  return Number(value);
+  return numericHeader(header(headers, name));
 }
 
 export function rateLimitFrom(headers: TwitterResponse['headers']): RateLimit | undefined {
-  const remaining = numberHeader(headers, 'x-rate-limit-remaining');
-  const limit = numberHeader(headers, 'x-rate-limit-limit');
-  const reset = numberHeader(headers, 'x-rate-limit-reset');
-  if (remaining === null && limit === null && reset === null) return undefined;
-  return { remaining, limit, resetAt: reset === null ? null : new Date(reset * 1000).toISOString() };
-}
-
-/**
- * When the window has fewer requests left than one full poll may use (or under 5% of it), wait
- * for the reset instead of running dry mid-poll.
- */
-function lowBudgetDelay(rate: RateLimit | undefined, maxPages: number, now: Date): number | undefined {
-  if (!rate || rate.remaining === null || !rate.resetAt) return undefined;
-  const threshold = Math.max(maxPages, Math.ceil((rate.limit ?? 0) * 0.05));
-  if (rate.remaining > threshold) return undefined;
-  const wait = Date.parse(rate.resetAt) - now.getTime();
-  return wait > 0 ? wait : undefined;
+  return rateLimitFromHeaders((name) => header(headers, name), {
+    remaining: 'x-rate-limit-remaining',
+    limit: 'x-rate-limit-limit',
+    reset: 'x-rate-limit-reset',
+  });
 }
 
 function retryAfter(headers: TwitterResponse['headers'], now: Date): number {
