@@ -48,7 +48,7 @@ function trainSentiment(): void {
   // Tune and report with the quantised weights the analyzer will use.
   const deq = Float32Array.from(weights, (q) => q * scale);
   const val = readValidation(SENTIMENT_FEATURES);
-  const logits = logitsOf(deq, val, null, SENTIMENT_FEATURES.bits);
+  const logits = logitsOf(deq, val);
   const bias = tuneBias(logits, val.labels);
   const tuned = figuresWithBias(logits, val.labels, bias);
   const honest = honestMacroRecall(logits, val.labels);

@@ -7,8 +7,6 @@ export interface TrainExample {
   /** Bucket ids of the example's features (duplicates allowed). */
   ids: Int32Array;
   label: number;
-  /** Dense real-valued features (e.g. learned-lexicon aggregates), used as they are. */
-  dense?: Float32Array;
   /** Loss weight (class balancing). */
   weight: number;
 }
@@ -22,12 +20,6 @@ export interface LinearTrainOptions {
   /** L2 strength per update on touched weights. */
   l2: number;
   seed: number;
-  /** Number of dense features; their weights follow the hashed ones. */
-  dense?: number;
-  /** Learning-rate multiplier for dense weights. */
-  denseLr?: number;
-  /** When set, return the mean of the weights at the end of each epoch from this one (1-based) on. */
-  averageFrom?: number;
 }
 
 export function mulberry32(seed: number): () => number {
@@ -52,22 +44,17 @@ export function shuffleInPlace<T>(items: T[], random: () => number): void {
 
 export function trainLinear(examples: readonly TrainExample[], opts: LinearTrainOptions): Float32Array {
   const C = opts.classes;
-  const D = opts.dense ?? 0;
-  const hashed = (1 << opts.bits) * C;
-  const size = hashed + D * C;
+  const size = (1 << opts.bits) * C;
   const w = new Float32Array(size);
   const g2 = new Float32Array(size).fill(1e-6);
   const order = examples.map((_e, i) => i);
   const random = mulberry32(opts.seed);
   const logits = new Float64Array(C);
-  const denseLr = opts.lr * (opts.denseLr ?? 1);
-  const average = opts.averageFrom !== undefined ? new Float32Array(size) : null;
-  let averaged = 0;
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
     shuffleInPlace(order, random);
     for (const index of order) {
       const ex = examples[index]!;
-      predictLogits(w, ex.ids, C, logits, ex.dense, hashed);
+      predictLogits(w, ex.ids, C, logits);
       let max = -Infinity;
       for (let c = 0; c < C; c++) max = Math.max(max, logits[c]!);
       let sum = 0;
@@ -88,48 +75,17 @@ export function trainLinear(examples: readonly TrainExample[], opts: LinearTrain
           w[k] = w[k]! - (opts.lr * grad) / Math.sqrt(g2[k]!);
         }
       }
-      if (ex.dense) {
-        for (let d = 0; d < D; d++) {
-          const x = ex.dense[d]!;
-          if (x === 0) continue;
-          for (let c = 0; c < C; c++) {
-            const k = hashed + d * C + c;
-            const grad = logits[c]! * x;
-            g2[k] = g2[k]! + grad * grad;
-            w[k] = w[k]! - (denseLr * grad) / Math.sqrt(g2[k]!);
-          }
-        }
-      }
-    }
-    if (average !== null && epoch + 1 >= opts.averageFrom!) {
-      for (let k = 0; k < size; k++) average[k] = average[k]! + w[k]!;
-      averaged++;
     }
   }
-  if (average === null || averaged === 0) return w;
-  for (let k = 0; k < size; k++) average[k] = average[k]! / averaged;
-  return average;
+  return w;
 }
 
 /** Logits of one example under float weights (training-time evaluation). */
-export function predictLogits(
-  w: Float32Array,
-  ids: Int32Array,
-  classes: number,
-  out: Float64Array,
-  dense?: Float32Array,
-  denseOffset = 0,
-): void {
+export function predictLogits(w: Float32Array, ids: Int32Array, classes: number, out: Float64Array): void {
   out.fill(0);
   const v = 1 / Math.sqrt(ids.length);
   for (const id of ids) {
     const base = id * classes;
     for (let c = 0; c < classes; c++) out[c] = out[c]! + w[base + c]! * v;
-  }
-  if (!dense) return;
-  for (let d = 0; d < dense.length; d++) {
-    const x = dense[d]!;
-    if (x === 0) continue;
-    for (let c = 0; c < classes; c++) out[c] = out[c]! + w[denseOffset + d * classes + c]! * x;
   }
 }

@@ -83,10 +83,10 @@ export function honestMacroRecall(logits: Float64Array[], gold: number[]): numbe
   return total / 2;
 }
 
-export function logitsOf(w: Float32Array, data: Featurized, dense: Float32Array[] | null, bits: number): Float64Array[] {
-  return data.ids.map((ids, i) => {
+export function logitsOf(w: Float32Array, data: Featurized): Float64Array[] {
+  return data.ids.map((ids) => {
     const out = new Float64Array(3);
-    predictLogits(w, ids, 3, out, dense?.[i], (1 << bits) * 3);
+    predictLogits(w, ids, 3, out);
     return out;
   });
 }

@@ -31,7 +31,7 @@ export interface FeatureBuffer {
   n: number;
 }
 
-/** Feature kinds, for models that treat word features specially (the learned lexicon). */
+/** Feature kinds (training tools and tests tell word n-grams from character n-grams with them). */
 export const FEATURE_KIND = { unigram: 0, bigram: 1, trigram: 2, char: 3, flag: 4 } as const;
 
 /**
