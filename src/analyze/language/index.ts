@@ -56,6 +56,7 @@ function iso1(code: string): string {
 
 /** Letters outside Latin script (Latin, Latin-1 and Latin Extended count as Latin). */
 const LETTER_RE = /\p{L}/u;
+const NON_ASCII_RE = /[^\x00-\x7f]/;
 
 function scriptCounts(text: string): { latin: number; other: number; han: number; kana: number; hangul: number } {
   let latin = 0;
@@ -92,22 +93,27 @@ export class LanguageDetector {
   }
 
   detect(text: string, tokens: readonly Token[]): LanguageGuess {
-    const script = scriptCounts(text);
-    if (script.other > script.latin) return this.otherScript(text, script);
+    // Pure ASCII text is Latin script; only other text needs its letters counted.
+    if (NON_ASCII_RE.test(text)) {
+      const script = scriptCounts(text);
+      if (script.other > script.latin) return this.otherScript(text, script);
+    }
     let words = 0;
     let known = 0;
-    const votes = new Map<string, number>();
+    let votes: Map<string, number> | null = null;
     for (const t of tokens) {
       // One-letter words ("I", "a") say little and are not in the word list.
       if (t.kind !== 'word' || t.norm.length < 2) continue;
       words++;
       if (this.english.has(t.norm)) known++;
       const langs = FOREIGN.get(t.norm);
-      if (langs) for (const l of langs) votes.set(l, (votes.get(l) ?? 0) + 1);
+      if (!langs) continue;
+      votes ??= new Map();
+      for (const l of langs) votes.set(l, (votes.get(l) ?? 0) + 1);
     }
     let bestLang: string | null = null;
     let bestVotes = 0;
-    for (const [lang, n] of votes) {
+    for (const [lang, n] of votes ?? []) {
       if (n > bestVotes) {
         bestLang = lang;
         bestVotes = n;
