@@ -31,9 +31,18 @@ export function formatReach(source: SourceType, reach: number | null): string | 
   return `${formatCount(reach)} ${REACH_UNIT[source] ?? 'reach'}`;
 }
 
+/**
+ * Drops control characters (C0 but line feed and tab, DEL, C1): a mention's ANSI escape or bell
+ * must not reach a terminal that shows the alert (a console mail reader, a log tail).
+ */
+export function withoutControls(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
+}
+
 /** 'u/foo (512 karma)', 'unknown author' when the source gave none. */
 export function formatAuthor(mention: Pick<Mention, 'author' | 'reach' | 'source'>): string {
-  const name = mention.author?.trim() || 'unknown author';
+  const name = withoutControls(mention.author ?? '').trim() || 'unknown author';
   const reach = formatReach(mention.source, mention.reach);
   return reach ? `${name} (${reach})` : name;
 }
@@ -89,7 +98,7 @@ export function formatScore(label: string, score: number, reasons: string[], max
 
 /** Title (one line, capped at 200) and text (capped at `max`); a text that merely repeats the title is dropped. */
 export function mentionBody(mention: Pick<Mention, 'title' | 'text'>, max: number): { title: string; text: string } {
-  const title = oneLine(mention.title);
-  const text = mention.text.trim();
+  const title = oneLine(withoutControls(mention.title));
+  const text = withoutControls(mention.text).trim();
   return { title: truncate(title, 200), text: oneLine(text) === title ? '' : truncate(text, max) };
 }
