@@ -173,7 +173,8 @@ export function initCommand(io: Io, dir: string, options: InitOptions): number {
   }
   for (const [name, content] of INIT_FILES) {
     const path = join(root, name);
-    mkdirSync(join(path, '..'), { recursive: true });
+    // Owner-only like the files (folders that already exist are left as they are).
+    mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
     writeFileSync(path, content, { mode: 0o600 });
     io.out(`wrote ${path}`);
   }
