@@ -38,7 +38,8 @@ export function readYamlFile(path: string, displayName: string, problems: Config
 
 export function parseYamlText(text: string, displayName: string, problems: ConfigProblem[]): YamlFile | null {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true });
+  // logLevel 'error': yaml would otherwise print its warnings (e.g. on collection keys) to stderr; they are problems here.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true, logLevel: 'error' });
   let ok = true;
   for (const err of doc.errors) {
     const pos = lines.linePos(err.pos[0]);
