@@ -1,0 +1,205 @@
+/**
+ * Benchmark 1: ingest throughput of the import path (brand query match, analysis, dedup,
+ * storage, rules) for generated mentions, in process (ingestItems + runRules in batches, as
+ * `earshot import` does) and as a real `earshot import` subprocess; beside a baseline of raw
+ * better-sqlite3 batched inserts of the same rows into an equivalent table.
+ */
+import Database from 'better-sqlite3';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createAnalyzer } from '../../src/analyze/index.js';
+import { loadConfig, type Config } from '../../src/config/load.js';
+import { hasErrors, formatProblem } from '../../src/config/problems.js';
+import { silentLogger } from '../../src/core/log.js';
+import type { FetchedItem, SourceType } from '../../src/core/types.js';
+import { runRules } from '../../src/pipeline/cycle.js';
+import { Deliverer } from '../../src/pipeline/deliver.js';
+import { ingestItems } from '../../src/pipeline/ingest.js';
+import { openDatabase } from '../../src/store/db.js';
+import type { BenchBrand, BenchMention } from './corpus.js';
+import { cpuMs, makeDir, runEarshot } from './proc.js';
+
+/** Rules that look at every mention (sentiment, urgency, text, reach) but send one alert each. */
+export const BENCH_RULES = `rules:
+  - name: negative
+    match: { sentiment: negative }
+    throttle: 1h
+    notify: [{ slack: "#bench-negative" }]
+  - name: urgent-outage
+    match: { urgency: { atLeast: high }, text: 'outage OR down OR refund OR "lost our data"' }
+    throttle: 1h
+    notify: [{ slack: "#bench-urgent" }]
+  - name: big-voices
+    match: { reach: { atLeast: 100000 } }
+    group_by: [brand]
+    throttle: 1h
+    notify: [{ slack: "#bench-reach" }]
+`;
+
+/** One file per brand (as users write them), each with one feed that the import bench never polls. */
+export function brandFiles(brands: BenchBrand[], sources: (b: BenchBrand, i: number) => string): Record<string, string> {
+  const files: Record<string, string> = {};
+  brands.forEach((b, i) => {
+    files[`sources/${b.id}.yaml`] = `brand: ${b.id}\nname: ${b.name}\nquery: '${b.query.replaceAll("'", "''")}'\nhandles: [${b.compact}]\nsources:\n${sources(b, i)}`;
+  });
+  return files;
+}
+
+export function loadBenchConfig(dir: string, env: Record<string, string>): Config {
+  const { config, problems } = loadConfig(dir, env);
+  if (hasErrors(problems)) throw new Error(`bench config invalid:\n${problems.map((p) => formatProblem(p)).join('\n')}`);
+  return config;
+}
+
+export interface IngestFigures {
+  mentions: number;
+  stored: number;
+  duplicates: number;
+  unmatched: number;
+  /** In-process pipeline: ingest batches, then rules. */
+  pipelineMs: number;
+  pipelineCpuMs: number;
+  ingestMs: number;
+  rulesMs: number;
+  alerts: number;
+  /** `earshot import` subprocess wall time (startup, JSON parsing, pipeline, rules, delivery). */
+  importMs: number | null;
+  importCpuMs: number | null;
+  importOutput: string;
+  /** Raw inserts of the same rows into the same table, indexes, FTS index and trigger. */
+  rawMs: number;
+  rawCpuMs: number;
+  /** Raw inserts into the same table without the FTS index. */
+  rawPlainMs: number;
+}
+
+function toItem(m: BenchMention): FetchedItem {
+  return { sourceId: m.id, url: m.url, author: m.author, reach: m.reach, title: m.title, text: m.text, published: m.published, language: null };
+}
+
+/** The import command's batching: per brand and source, flushed every 1000 lines. */
+function ingestLikeImport(config: Config, db: ReturnType<typeof openDatabase>, mentions: readonly BenchMention[]) {
+  const analyzer = createAnalyzer();
+  const totals = { matched: 0, stored: 0, duplicates: 0 };
+  const batches = new Map<string, FetchedItem[]>();
+  const flush = () => {
+    for (const [key, items] of batches) {
+      const [brandId, source] = key.split('\u0000') as [string, SourceType];
+      const brand = config.brands.get(brandId)!;
+      const r = ingestItems({ db, analyzer, brand, source, sourceKey: `${brandId}/import`, now: new Date(), alertFrom: null }, items);
+      totals.matched += r.matched;
+      totals.stored += r.stored;
+      totals.duplicates += r.duplicates;
+    }
+    batches.clear();
+  };
+  let pending = 0;
+  for (const m of mentions) {
+    const key = `${m.brand}\u0000${m.source}`;
+    let batch = batches.get(key);
+    if (!batch) batches.set(key, (batch = []));
+    batch.push(toItem(m));
+    if (++pending >= 1000) {
+      flush();
+      pending = 0;
+    }
+  }
+  flush();
+  return totals;
+}
+
+/** The earshot schema of `mentions` (table, indexes, FTS and its insert trigger), copied from a migrated database. */
+function mentionsDdl(db: Database.Database, withFts: boolean): string[] {
+  const rows = db
+    .prepare("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND (tbl_name = 'mentions' OR name = 'mentions_fts') ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 ELSE 2 END")
+    .all() as Array<{ type: string; name: string; sql: string }>;
+  return rows
+    .filter((r) => r.type !== 'trigger' || r.name === 'mentions_fts_insert')
+    .filter((r) => withFts || !r.name.startsWith('mentions_fts'))
+    .map((r) => r.sql);
+}
+
+function rawInserts(dir: string, name: string, ddl: string[], rows: Record<string, unknown>[]): { ms: number; cpuMs: number } {
+  const db = new Database(join(dir, name));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  for (const sql of ddl) db.exec(sql);
+  const columns = Object.keys(rows[0]!);
+  const insert = db.prepare(`INSERT INTO mentions (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`);
+  const batch = db.transaction((chunk: Record<string, unknown>[]) => {
+    for (const row of chunk) insert.run(row);
+  });
+  const started = performance.now();
+  const cpu0 = cpuMs();
+  for (let i = 0; i < rows.length; i += 1000) batch.immediate(rows.slice(i, i + 1000));
+  const ms = performance.now() - started;
+  const cpu = cpuMs() - cpu0;
+  db.close();
+  return { ms, cpuMs: cpu };
+}
+
+export async function benchIngest(brands: BenchBrand[], mentions: BenchMention[], slack: { url: string; token: string } | null): Promise<IngestFigures> {
+  const env: Record<string, string> = slack ? { SLACK_BOT_TOKEN: slack.token, SLACK_API_URL: slack.url } : {};
+  const files = {
+    ...brandFiles(brands, (b) => `  - type: rss\n    url: https://feeds.example.com/${b.id}.xml\n`),
+    'rules/alerts.yaml': BENCH_RULES,
+    '.env': Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n',
+  };
+
+  // In process.
+  const dir = makeDir(files);
+  const config = loadBenchConfig(dir, env);
+  const db = openDatabase(join(dir, 'data/earshot.db'));
+  const log = silentLogger();
+  const now = () => new Date();
+  const deliverer = new Deliverer(db, config, log, now);
+  const t0 = performance.now();
+  const c0 = cpuMs();
+  const totals = ingestLikeImport(config, db, mentions);
+  const t1 = performance.now();
+  const alerts = runRules({ db, config, log, now, deliverer }, true).length;
+  const t2 = performance.now();
+  const pipelineCpuMs = cpuMs() - c0;
+  await deliverer.close();
+
+  // Baseline: the same rows, the same table definition, batched inserts.
+  const rows = db.prepare('SELECT * FROM mentions ORDER BY id').all() as Record<string, unknown>[];
+  const ddlFts = mentionsDdl(db, true);
+  const ddlPlain = mentionsDdl(db, false);
+  db.close();
+  const raw = rawInserts(dir, 'raw.db', ddlFts, rows);
+  const rawPlain = rawInserts(dir, 'raw-plain.db', ddlPlain, rows);
+
+  // A real `earshot import` of the same mentions as JSON lines.
+  let importMs: number | null = null;
+  let importCpuMs: number | null = null;
+  let importOutput = '';
+  const importDir = makeDir(files);
+  const file = join(importDir, 'mentions.jsonl');
+  writeFileSync(file, mentions.map((m) => JSON.stringify(m)).join('\n') + '\n');
+  const r = await runEarshot(['--config-dir', importDir, 'import', file]);
+  importOutput = (r.stdout + r.stderr).trim().split('\n').slice(-3).join(' | ');
+  if (r.code === 0) {
+    importMs = r.ms;
+    importCpuMs = r.cpuMs;
+  }
+
+  return {
+    mentions: mentions.length,
+    stored: totals.stored,
+    duplicates: totals.duplicates,
+    unmatched: mentions.length - totals.matched,
+    pipelineMs: t2 - t0,
+    pipelineCpuMs,
+    ingestMs: t1 - t0,
+    rulesMs: t2 - t1,
+    alerts,
+    importMs,
+    importCpuMs,
+    importOutput,
+    rawMs: raw.ms,
+    rawCpuMs: raw.cpuMs,
+    rawPlainMs: rawPlain.ms,
+  };
+}
