@@ -15,7 +15,9 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createAnalyzer } from '../src/analyze/index.js';
-import { crossValidateComplaint } from './lib/complaint.js';
+import { complaintTexts, crossValidateComplaint, type ComplaintCv } from './lib/complaint.js';
+import { scoreUrgency } from '../src/analyze/urgency/index.js';
+import { URGENCY_LEVELS, type UrgencyLevel } from '../src/core/types.js';
 import { EVAL_DIR, REPO_ROOT, TRAIN_DIR, readLabelled, requireSharedData, sentimentIndex, type LabelledText } from './lib/data.js';
 import { computeFigures, type Figures } from './lib/metrics.js';
 
@@ -113,6 +115,44 @@ function modelFacts(): { sizeMB: number; loadMs: number } {
   return { sizeMB: size / 1024 / 1024, loadMs: performance.now() - started };
 }
 
+/**
+ * Urgency levels of the complaint tweets, with each tweet's complaint probability taken from the
+ * cross-validation fold that did not train on it (sentiment from the shipped model, which never
+ * saw these tweets). No brand handles or reach: the levels come from the text alone.
+ */
+function urgencyOnComplaints(cv: ComplaintCv): Record<'complaint' | 'not_complaint', Record<UrgencyLevel, number>> {
+  const analyzer = createAnalyzer();
+  const texts = complaintTexts();
+  const empty = (): Record<UrgencyLevel, number> => ({ low: 0, medium: 0, high: 0, critical: 0 });
+  const out = { complaint: empty(), not_complaint: empty() };
+  texts.forEach((text, i) => {
+    const sentiment = analyzer.analyze({ text }).sentiment;
+    const urgency = scoreUrgency(text, {
+      complaint: cv.probabilities[i]!,
+      sentimentScore: sentiment.score,
+      negative: sentiment.label === 'negative',
+      reach: null,
+      metrics: undefined,
+      handles: [],
+      neutralWords: new Set(),
+    });
+    out[cv.labels[i] === 1 ? 'complaint' : 'not_complaint'][urgency.level]++;
+  });
+  return out;
+}
+
+function printUrgency(levels: ReturnType<typeof urgencyOnComplaints>): void {
+  console.log('Urgency levels of the complaint tweets (text only, held-out complaint probabilities):\n');
+  console.log(`| label | n | ${URGENCY_LEVELS.join(' | ')} | medium or above |`);
+  console.log('|---|---|---|---|---|---|---|');
+  for (const label of ['complaint', 'not_complaint'] as const) {
+    const row = levels[label];
+    const n = URGENCY_LEVELS.reduce((sum, l) => sum + row[l], 0);
+    const share = (k: number): string => `${((100 * k) / Math.max(1, n)).toFixed(1)}%`;
+    console.log(`| ${label} | ${n} | ${URGENCY_LEVELS.map((l) => share(row[l])).join(' | ')} | ${share(n - row.low)} |`);
+  }
+}
+
 function main(): void {
   if (!requireSharedData(EVAL_DIR, 'eval')) return;
   const json = process.argv.includes('--json');
@@ -124,8 +164,10 @@ function main(): void {
     .sort((a, b) => (a.startsWith('semeval') ? -1 : b.startsWith('semeval') ? 1 : a < b ? -1 : 1));
   const results = files.map((f) => evaluateSet(f, readLabelled(path.join(EVAL_DIR, f)), baseline));
   const complaint = requireSharedData(TRAIN_DIR, 'complaint cross-validation') ? crossValidateComplaint() : null;
+  const urgency = complaint ? urgencyOnComplaints(complaint) : null;
   if (json) {
-    console.log(JSON.stringify({ facts, results, complaint }, null, 2));
+    const { probabilities: _p, labels: _l, ...complaintFigures } = complaint ?? { probabilities: [], labels: [] };
+    console.log(JSON.stringify({ facts, results, complaint: complaint ? complaintFigures : null, urgency }, null, 2));
     return;
   }
   printTable(results);
@@ -134,6 +176,11 @@ function main(): void {
     console.log(
       `Complaint detector: 10-fold cross-validated complaint F1 ${f3(complaint.f1)} (accuracy ${f3(complaint.accuracy)}); published best (Preoţiuc-Pietro et al. 2019): 0.79 F1`,
     );
+  }
+  if (urgency) {
+    console.log('');
+    printUrgency(urgency);
+    console.log('');
   }
   console.log(`Models: ${facts.sizeMB.toFixed(2)} MB in models/, load ${facts.loadMs.toFixed(0)} ms`);
 }

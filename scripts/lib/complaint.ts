@@ -24,6 +24,10 @@ export interface ComplaintData {
   labels: number[];
 }
 
+export function complaintTexts(): string[] {
+  return readLabelled(path.join(TRAIN_DIR, COMPLAINT_FILE)).map((r) => r.text);
+}
+
 export function complaintData(): ComplaintData {
   const file = path.join(TRAIN_DIR, COMPLAINT_FILE);
   const rows = readLabelled(file);
@@ -41,11 +45,20 @@ export function fitComplaint(ids: Int32Array[], labels: number[]): Float32Array 
 }
 
 /** 10-fold cross-validated F1 of the complaint class (the paper's measure). */
-export function crossValidateComplaint(folds = 10): { f1: number; accuracy: number } {
+export interface ComplaintCv {
+  f1: number;
+  accuracy: number;
+  /** Held-out complaint probability of every row, in file order. */
+  probabilities: number[];
+  labels: number[];
+}
+
+export function crossValidateComplaint(folds = 10): ComplaintCv {
   const { ids, labels } = complaintData();
   const order = ids.map((_x, i) => i);
   shuffleInPlace(order, mulberry32(SEED));
   const pred = new Array<number>(ids.length).fill(0);
+  const probabilities = new Array<number>(ids.length).fill(0);
   const out = new Float64Array(2);
   for (let k = 0; k < folds; k++) {
     const test = new Set(order.filter((_i, j) => j % folds === k));
@@ -57,9 +70,10 @@ export function crossValidateComplaint(folds = 10): { f1: number; accuracy: numb
     for (const i of test) {
       predictLogits(w, ids[i]!, 2, out);
       pred[i] = out[1]! > out[0]! ? 1 : 0;
+      probabilities[i] = 1 / (1 + Math.exp(out[0]! - out[1]!));
     }
   }
   const f = computeFigures(labels, pred, 2);
-  return { f1: f.perClass[1]!.f1, accuracy: f.accuracy };
+  return { f1: f.perClass[1]!.f1, accuracy: f.accuracy, probabilities, labels };
 }
 

@@ -4,22 +4,24 @@
  * Signals, each in [0, 1], combined as a logistic score:
  *
  *   z = -3.5
- *       + 2.2 * complaint      probability from the complaint model (models/complaint.bin)
- *       + 1.2 * negativity     max(0, -sentiment score) when the label is negative
+ *       + complaint            p = probability from the complaint model (models/complaint.bin):
+ *                              3.0 * p below 0.5; from 0.5 (the model calls it a complaint: it
+ *                              needs a reply) 2.9 + 0.8 * (p - 0.5), medium on its own
+ *       + 1.0 * negativity     max(0, -sentiment score) when the label is negative
  *       + crisis               1.9 for the first severe crisis term, +0.6 per further term (max 2.9);
  *                              a moderate term (refund, broken, cancel...) counts 1.0
- *       + addressed            a question (2.9: medium on its own) or a complaint (1.0) addressed to
+ *       + addressed            a question (2.9: medium on its own) or a complaint (0.8) addressed to
  *                              one of the brand's handles
- *       + 1.6 * reach * gate   reach = log10(1 + followers) / 6 (1M followers = 1)
+ *       + 1.6 * reach * gate   reach = (log10(1 + followers) - 2) / 4 in [0, 1] (100 followers = 0, 1M = 1)
  *       + 0.8 * engagement * gate   log10(1 + engagement) / 4, or velocity when given
  *   score = 1 / (1 + e^-z)
  *
  * `gate` = max(complaint, negativity, crisis > 0): a famous account saying something nice is
- * not urgent. Levels (see `urgencyLevel`): low < 0.35 <= medium < 0.6 <= high < 0.85 <= critical.
+ * not urgent. Levels (see `urgencyLevel`): low < 0.35 <= medium < 0.65 <= high < 0.9 <= critical.
  */
 import type { UrgencyLevel, Urgency } from '../../core/types.js';
 
-export const URGENCY_THRESHOLDS = { medium: 0.35, high: 0.6, critical: 0.85 } as const;
+export const URGENCY_THRESHOLDS = { medium: 0.35, high: 0.65, critical: 0.9 } as const;
 
 export function urgencyLevel(score: number): UrgencyLevel {
   if (score >= URGENCY_THRESHOLDS.critical) return 'critical';
@@ -95,21 +97,21 @@ export function scoreUrgency(text: string, s: UrgencySignals): Urgency {
     crisisZ += add;
     parts.push({ reason: `crisis word: ${c.name}`, z: add });
   }
-  if (complaint >= 0.5) parts.push({ reason: `complaint (${complaint.toFixed(2)})`, z: 2.2 * complaint });
-  if (negativity > 0) parts.push({ reason: `negative sentiment (${(-negativity).toFixed(2)})`, z: 1.2 * negativity });
+  if (complaint >= 0.5) parts.push({ reason: `complaint (${complaint.toFixed(2)})`, z: 2.9 + 0.8 * (complaint - 0.5) });
+  if (negativity > 0) parts.push({ reason: `negative sentiment (${(-negativity).toFixed(2)})`, z: 1.0 * negativity });
 
   const addressed = addressedHandle(text, s.handles);
   if (addressed !== null) {
     const isQuestion = /\?/.test(text);
     if (isQuestion || complaint >= 0.5 || s.negative) {
-      parts.push({ reason: `${isQuestion ? 'question' : 'complaint'} to @${addressed}`, z: isQuestion ? 2.9 : 1.0 });
+      parts.push({ reason: `${isQuestion ? 'question' : 'complaint'} to @${addressed}`, z: isQuestion ? 2.9 : 0.8 });
     }
   }
 
   const gate = Math.max(complaint, negativity, crisisZ > 0 ? 1 : 0);
   const reach = s.reach ?? 0;
   if (reach > 0) {
-    const r = Math.min(1, Math.log10(1 + reach) / 6);
+    const r = Math.max(0, Math.min(1, (Math.log10(1 + reach) - 2) / 4));
     const z = 1.6 * r * gate;
     // Small accounts add a little weight but are not worth naming.
     parts.push({ reason: reach >= 1000 ? `reach: ${formatCount(reach)} followers` : '', z });
@@ -122,7 +124,7 @@ export function scoreUrgency(text: string, s: UrgencySignals): Urgency {
   }
 
   // Complaint probability below 0.5 still counts, just not as a named reason.
-  let z = -3.5 + (complaint < 0.5 ? 2.2 * complaint : 0);
+  let z = -3.5 + (complaint < 0.5 ? 3.0 * complaint : 0);
   for (const p of parts) z += p.z;
   const score = 1 / (1 + Math.exp(-z));
   parts.sort((a, b) => b.z - a.z);
