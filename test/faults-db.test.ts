@@ -10,7 +10,7 @@
  */
 import Database from 'better-sqlite3';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -114,6 +114,70 @@ describe('database locked by another process', () => {
     expect(slack.messages).toHaveLength(3);
     expect(counts(dbPath)).toMatchObject({ mentions: 3, alerts: 3, integrity: 'ok' });
   }, 60_000);
+});
+
+describe('database locked under the daemon', () => {
+  it('a lock taken while earshot run works: logged, nothing sent meanwhile, recovers on its own once released', async () => {
+    feed.route('/feed.xml', { body: rssFeed([]) });
+    const dir = deployment();
+    writeFileSync(join(dir, 'sources/acme.yaml'), readFileSync(join(dir, 'sources/acme.yaml'), 'utf8').replace('alert_backfill: 1d', 'alert_backfill: 1d\n    every: 1s'));
+    const dbPath = join(dir, 'data/earshot.db');
+    const launcher = compiledCli();
+    const child = spawn(process.execPath, [launcher, '--config-dir', dir, 'run', '--no-watch'], { cwd: dir, env: { ...process.env, EARSHOT_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = collect(child);
+    let lock: { release: () => Promise<void> } | null = null;
+    try {
+      const ready = Date.now() + 30_000;
+      while (!out.stderr().includes('"msg":"poll ok"') && Date.now() < ready) await new Promise((r) => setTimeout(r, 50));
+      expect(out.stderr()).toContain('"msg":"poll ok"');
+      lock = await holdExclusiveLock(dbPath);
+      feed.route('/feed.xml', { body: rssFeed(items(['r1'])) });
+      // Locked for longer than the 5 s busy timeout.
+      await new Promise((r) => setTimeout(r, 8000));
+      expect(slack.messages).toHaveLength(0);
+      expect(child.exitCode).toBeNull();
+      await lock.release();
+      lock = null;
+      await slack.waitForMessages(1, 30_000);
+      child.kill('SIGTERM');
+      expect(await out.exited).toBe(0);
+    } finally {
+      if (lock) await lock.release();
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    const lockLines = out.stderr().split('\n').filter((l) => /locked|busy/.test(l));
+    console.log(`daemon under a lock taken while running: ${lockLines.length} log lines about it, e.g.\n${lockLines.slice(0, 2).join('\n').slice(0, 600)}`);
+    expect(lockLines.length).toBeGreaterThan(0);
+    expect(slack.messages).toHaveLength(1);
+    expect(counts(dbPath)).toMatchObject({ mentions: 1, alerts: 1, integrity: 'ok' });
+  }, 90_000);
+
+  it('a lock held when earshot run starts: exit 1 with a clear message (a supervisor restarts it), and a restart works', async () => {
+    feed.route('/feed.xml', { body: rssFeed(items(['s1'])) });
+    const dir = deployment();
+    const dbPath = join(dir, 'data/earshot.db');
+    const { openDatabase } = await import('../src/store/db.js');
+    openDatabase(dbPath).close();
+    const launcher = compiledCli();
+    const lock = await holdExclusiveLock(dbPath);
+    let first;
+    try {
+      const child = spawn(process.execPath, [launcher, '--config-dir', dir, 'run', '--no-watch'], { cwd: dir, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = collect(child);
+      first = { code: await out.exited, stderr: out.stderr() };
+    } finally {
+      await lock.release();
+    }
+    expect(first.code, first.stderr).toBe(1);
+    expect(first.stderr).toMatch(/the database is busy/);
+    expect(first.stderr).not.toMatch(/internal error|    at /);
+    const again = spawn(process.execPath, [launcher, '--config-dir', dir, 'run', '--no-watch'], { cwd: dir, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const againOut = collect(again);
+    await slack.waitForMessages(1, 30_000);
+    again.kill('SIGTERM');
+    expect(await againOut.exited).toBe(0);
+    expect(counts(dbPath)).toMatchObject({ alerts: 1, integrity: 'ok' });
+  }, 90_000);
 });
 
 /** Mounts a small tmpfs in a temp dir; null when this machine does not allow it (not root, no mount). */
