@@ -29,12 +29,14 @@ import {
 } from './lib/complaint.js';
 import { REPO_ROOT, TRAIN_DIR, readLabelled, requireSharedData, SENTIMENT_CLASSES } from './lib/data.js';
 import { trainLinear, type LinearTrainOptions } from './lib/linear-train.js';
-import { featurizeRows, figuresWithBias, honestMacroRecall, logitsOf, readRows, readValidation, tuneBias } from './lib/sentiment-train.js';
+import { featurizeRows, figuresWithBias, honestMacroRecall, logitsOf, naiveBayesScale, readRows, readValidation, tuneBias } from './lib/sentiment-train.js';
 
 /** Chosen on the validation split (see src/analyze/README.md for what was tried). */
 export const SENTIMENT_FEATURES: FeatureConfig = { bits: 20, wordNgrams: 3, charMin: 3, charMax: 5, negateChars: true };
 const SENTIMENT_FILES = ['tweeteval_sentiment_train.csv', 'tweet_sentiment_extraction_train.csv'];
 const SENTIMENT_OPTS = { epochs: 6, lr: 0.1, l2: 1e-4 };
+/** NBSVM-style prior: weight scale 1 + 0.5 * naive-Bayes log-ratio (add-1 smoothing). */
+const NB_STRENGTH = 0.5;
 
 const DRY = process.env.DRY === '1';
 
@@ -44,7 +46,8 @@ function trainSentiment(): void {
   const cw = classWeights(train.labels, 3, 1);
   const examples = train.ids.map((ids, i) => ({ ids, label: train.labels[i]!, weight: cw[train.labels[i]!]! }));
   const opts: LinearTrainOptions = { bits: SENTIMENT_FEATURES.bits, classes: 3, seed: SEED, ...SENTIMENT_OPTS };
-  const { weights, scale } = quantizeWeights(trainLinear(examples, opts));
+  const nb = naiveBayesScale(train, SENTIMENT_FEATURES.bits, 3, 1, NB_STRENGTH);
+  const { weights, scale } = quantizeWeights(trainLinear(examples, { ...opts, scale: nb }));
   // Tune and report with the quantised weights the analyzer will use.
   const deq = Float32Array.from(weights, (q) => q * scale);
   const val = readValidation(SENTIMENT_FEATURES);
@@ -64,7 +67,7 @@ function trainSentiment(): void {
     scale,
     bias,
     trainedOn: SENTIMENT_FILES,
-    settings: { ...opts, classWeights: cw.map((w) => Math.round(w * 1000) / 1000), offsetsTunedOn: 'tweeteval_sentiment_val.csv' },
+    settings: { ...opts, naiveBayesStrength: NB_STRENGTH, classWeights: cw.map((w) => Math.round(w * 1000) / 1000), offsetsTunedOn: 'tweeteval_sentiment_val.csv' },
     metrics: { valMacroRecall: tuned.macroRecall, valMacroRecallHonest: honest, valMacroF1: tuned.macroF1, valNegativeF1: tuned.perClass[0]!.f1 },
   };
   writeModel('sentiment.bin', encodeLinearModel(header, weights));

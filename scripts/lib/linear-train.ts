@@ -20,6 +20,11 @@ export interface LinearTrainOptions {
   /** L2 strength per update on touched weights. */
   l2: number;
   seed: number;
+  /**
+   * Optional fixed scale per weight (buckets x classes): the model's weight is `scale * w` and
+   * L2 acts on `w`, so a larger scale is a weaker prior on that weight (NBSVM-style).
+   */
+  scale?: Float32Array;
 }
 
 export function mulberry32(seed: number): () => number {
@@ -50,11 +55,12 @@ export function trainLinear(examples: readonly TrainExample[], opts: LinearTrain
   const order = examples.map((_e, i) => i);
   const random = mulberry32(opts.seed);
   const logits = new Float64Array(C);
+  const R = opts.scale;
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
     shuffleInPlace(order, random);
     for (const index of order) {
       const ex = examples[index]!;
-      predictLogits(w, ex.ids, C, logits);
+      predictLogits(w, ex.ids, C, logits, R);
       let max = -Infinity;
       for (let c = 0; c < C; c++) max = Math.max(max, logits[c]!);
       let sum = 0;
@@ -70,22 +76,23 @@ export function trainLinear(examples: readonly TrainExample[], opts: LinearTrain
         const base = ex.ids[f]! * C;
         for (let c = 0; c < C; c++) {
           const k = base + c;
-          const grad = logits[c]! * v + opts.l2 * w[k]!;
+          const grad = logits[c]! * v * (R ? R[k]! : 1) + opts.l2 * w[k]!;
           g2[k] = g2[k]! + grad * grad;
           w[k] = w[k]! - (opts.lr * grad) / Math.sqrt(g2[k]!);
         }
       }
     }
   }
+  if (R) for (let k = 0; k < size; k++) w[k] = w[k]! * R[k]!;
   return w;
 }
 
 /** Logits of one example under float weights (training-time evaluation). */
-export function predictLogits(w: Float32Array, ids: Int32Array, classes: number, out: Float64Array): void {
+export function predictLogits(w: Float32Array, ids: Int32Array, classes: number, out: Float64Array, scale?: Float32Array): void {
   out.fill(0);
   const v = 1 / Math.sqrt(ids.length);
   for (const id of ids) {
     const base = id * classes;
-    for (let c = 0; c < classes; c++) out[c] = out[c]! + w[base + c]! * v;
+    for (let c = 0; c < classes; c++) out[c] = out[c]! + w[base + c]! * (scale ? scale[base + c]! : 1) * v;
   }
 }

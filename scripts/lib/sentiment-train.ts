@@ -36,6 +36,41 @@ export function readValidation(cfg: FeatureConfig): Featurized {
   return featurizeRows(readRows(EVAL_DIR, ['tweeteval_sentiment_val.csv']), cfg);
 }
 
+/**
+ * NBSVM-style weight scales: `1 + strength * r`, where r is the log-ratio of the share of texts of
+ * a class that contain the feature to the share of the other texts that do (add-`alpha`
+ * smoothing). Features that naive Bayes finds telling for a class get a weaker prior.
+ */
+export function naiveBayesScale(data: Featurized, bits: number, classes: number, alpha: number, strength: number): Float32Array {
+  const buckets = 1 << bits;
+  const count = new Float32Array(buckets * classes);
+  const docs = new Array<number>(classes).fill(0);
+  const seen = new Set<number>();
+  data.ids.forEach((ids, i) => {
+    const y = data.labels[i]!;
+    docs[y]!++;
+    seen.clear();
+    for (const f of ids) {
+      if (seen.has(f)) continue;
+      seen.add(f);
+      count[f * classes + y]!++;
+    }
+  });
+  const total = docs.reduce((a, b) => a + b, 0);
+  const scale = new Float32Array(buckets * classes);
+  for (let f = 0; f < buckets; f++) {
+    let all = 0;
+    for (let c = 0; c < classes; c++) all += count[f * classes + c]!;
+    for (let c = 0; c < classes; c++) {
+      const inClass = count[f * classes + c]!;
+      const p = (inClass + alpha) / (docs[c]! + alpha);
+      const q = (all - inClass + alpha) / (total - docs[c]! + alpha);
+      scale[f * classes + c] = 1 + strength * Math.log(p / q);
+    }
+  }
+  return scale;
+}
+
 export function argmax3(a: number, b: number, c: number): number {
   if (a >= b && a >= c) return 0;
   return b >= c ? 1 : 2;
