@@ -17,7 +17,7 @@ import { Deliverer } from '../../src/pipeline/deliver.js';
 import { ingestItems } from '../../src/pipeline/ingest.js';
 import { openDatabase } from '../../src/store/db.js';
 import type { BenchBrand, BenchMention } from './corpus.js';
-import { cpuMs, makeDir, runEarshot } from './proc.js';
+import { cpuMs, makeDir, removeDir, runEarshot } from './proc.js';
 
 /** Rules that look at every mention (sentiment, urgency, text, reach) but send one alert each. */
 export const BENCH_RULES = `rules:
@@ -179,6 +179,8 @@ export async function benchIngest(brands: BenchBrand[], mentions: BenchMention[]
   const file = join(importDir, 'mentions.jsonl');
   writeFileSync(file, mentions.map((m) => JSON.stringify(m)).join('\n') + '\n');
   const r = await runEarshot(['--config-dir', importDir, 'import', file]);
+  removeDir(importDir);
+  removeDir(dir);
   importOutput = (r.stdout + r.stderr).trim().split('\n').slice(-3).join(' | ');
   if (r.code === 0) {
     importMs = r.ms;

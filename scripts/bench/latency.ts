@@ -12,7 +12,7 @@ import { startSlackServer } from '../../test/helpers/slack-server.js';
 import type { BenchBrand, BenchMention } from './corpus.js';
 import { rssDocument } from './feeds.js';
 import { brandFiles } from './ingest.js';
-import { makeDir, median, sleep, spawnEarshot, stopChild } from './proc.js';
+import { makeDir, median, removeDir, sleep, spawnEarshot, stopChild } from './proc.js';
 
 export interface LatencyFigures {
   alerts: number;
@@ -79,6 +79,7 @@ export async function benchLatency(brands: BenchBrand[], perBrand: number): Prom
     await stopChild(child);
     await feed.close();
     await slack.close();
+    removeDir(dir);
   }
   if (process.env.BENCH_DEBUG || (slack.messages.length === 0 && stderr)) process.stderr.write(`latency bench: earshot run said:\n${stderr.slice(0, 2000)}\n`);
   const samples: number[] = [];

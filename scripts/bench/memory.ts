@@ -12,7 +12,7 @@ import { loadTwitterFixture, startTwitterServer } from '../../test/helpers/twitt
 import type { BenchBrand } from './corpus.js';
 import { BENCH_RULES, brandFiles } from './ingest.js';
 import { serveFeeds } from './poll.js';
-import { makeDir, sleep, spawnEarshot, stopChild } from './proc.js';
+import { makeDir, removeDir, sleep, spawnEarshot, stopChild } from './proc.js';
 import type { Rng } from './rng.js';
 
 export interface MemoryFigures {
@@ -89,6 +89,7 @@ export async function benchMemory(brands: BenchBrand[], rng: Rng, now: Date, sec
     }
   } finally {
     await stopChild(child);
+    removeDir(dir);
   }
   const polls = feed.requests.length + reddit.apiRequests().length + hn.requests.length + twitter.searches().length;
   await Promise.all([feed.close(), reddit.close(), hn.close(), twitter.close(), slack.close()]);

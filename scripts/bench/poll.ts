@@ -7,7 +7,7 @@ import type { BenchBrand } from './corpus.js';
 import { makeMentions } from './corpus.js';
 import { rssDocument } from './feeds.js';
 import { BENCH_RULES, brandFiles } from './ingest.js';
-import { makeDir, runEarshot } from './proc.js';
+import { makeDir, removeDir, runEarshot } from './proc.js';
 import type { Rng } from './rng.js';
 
 export interface PollFigures {
@@ -55,6 +55,7 @@ export async function benchPoll(brands: BenchBrand[], perBrand: number, rng: Rng
     });
     const first = await runEarshot(['--config-dir', dir, 'poll', '--once']);
     const second = await runEarshot(['--config-dir', dir, 'poll', '--once']);
+    removeDir(dir);
     return {
       feeds: brands.length * perBrand,
       items,

@@ -1,6 +1,6 @@
 /** Child processes, timing and small statistics for the benchmarks. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +85,11 @@ export function makeDir(files: Record<string, string>, prefix = 'earshot-bench-'
     writeFileSync(path, content);
   }
   return dir;
+}
+
+/** Removes a directory made by makeDir (the ingest databases alone take a few hundred MB). */
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
 }
 
 export function median(values: readonly number[]): number {

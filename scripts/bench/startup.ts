@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createAnalyzer } from '../../src/analyze/index.js';
 import type { BenchBrand } from './corpus.js';
 import { BENCH_RULES, brandFiles } from './ingest.js';
-import { makeDir, median, repoRoot, runEarshot } from './proc.js';
+import { makeDir, median, removeDir, repoRoot, runEarshot } from './proc.js';
 
 export interface StartupFigures {
   checkMedianMs: number;
@@ -49,6 +49,7 @@ export async function benchStartup(brands: BenchBrand[], runs: number): Promise<
     if (r.cpuMs !== null) checkCpu.push(r.cpuMs);
     checkCode = r.code;
   }
+  removeDir(dir);
   const nodeRuns: number[] = [];
   for (let i = 0; i < runs; i++) nodeRuns.push((await nodeOnce(['-e', ''])).ms);
 
