@@ -7,7 +7,7 @@
  * `earshot status`; the process's peak RSS stays bounded; a healthy feed in the same run is
  * polled and alerts as usual.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { createGzip } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -195,7 +195,7 @@ describe('slow and hostile sources', () => {
     const stored = mentions.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { sourceId: string; title: string });
     const broken = stored.find((m) => m.sourceId === 'u1');
     expect(broken?.title).toMatch(/^Acme Cloud .*broken bytes$/);
+    // well-formed Unicode: no lone surrogates (they would not survive a UTF-8 round trip)
     expect(Buffer.from(broken!.title, 'utf8').toString('utf8')).toBe(broken!.title);
-    expect(existsSync(dir)).toBe(true);
   }, 90_000);
 });

@@ -7,7 +7,7 @@
  *    `file:` for a whole-file problem such as size), exit 1, never 2, and fast.
  */
 import Database from 'better-sqlite3';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeDeployment, repoRoot, runCli } from './helpers/cli.js';
@@ -103,7 +103,6 @@ describe('invalid YAML through earshot check', () => {
   it.each(CASES)('$name -> a positioned error, exit 1', async ({ file, content, expect: pattern }) => {
     const files: Record<string, string> = { 'sources/acme.yaml': GOOD_SOURCES, 'rules/alerts.yaml': GOOD_RULES };
     const dir = makeDeployment({ ...files, [file]: '' });
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(join(dir, file), content);
     const started = Date.now();
     const r = await runCli(dir, ['check']);
