@@ -25,6 +25,8 @@ export interface LinearTrainOptions {
    * L2 acts on `w`, so a larger scale is a weaker prior on that weight (NBSVM-style).
    */
   scale?: Float32Array;
+  /** Starting weights (raw, before `scale`), e.g. from pretraining; default zeros. */
+  init?: Float32Array;
 }
 
 export function mulberry32(seed: number): () => number {
@@ -47,10 +49,11 @@ export function shuffleInPlace<T>(items: T[], random: () => number): void {
   }
 }
 
+/** Trains and returns the raw weights (see `applyScale` when `opts.scale` is set). */
 export function trainLinear(examples: readonly TrainExample[], opts: LinearTrainOptions): Float32Array {
   const C = opts.classes;
   const size = (1 << opts.bits) * C;
-  const w = new Float32Array(size);
+  const w = opts.init ? Float32Array.from(opts.init) : new Float32Array(size);
   const g2 = new Float32Array(size).fill(1e-6);
   const order = examples.map((_e, i) => i);
   const random = mulberry32(opts.seed);
@@ -83,8 +86,13 @@ export function trainLinear(examples: readonly TrainExample[], opts: LinearTrain
       }
     }
   }
-  if (R) for (let k = 0; k < size; k++) w[k] = w[k]! * R[k]!;
   return w;
+}
+
+/** The model's weights: raw weights times their fixed scale. */
+export function applyScale(w: Float32Array, scale: Float32Array | undefined): Float32Array {
+  if (!scale) return w;
+  return Float32Array.from(w, (x, k) => x * scale[k]!);
 }
 
 /** Logits of one example under float weights (training-time evaluation). */

@@ -18,7 +18,7 @@ import { isNegator, type Token } from '../features/tokenize.js';
 import { createScratch, scoreFeatures, softmax, tokenPulls, type LinearModel, type ScoreScratch } from './linear-model.js';
 
 /** Logit pull of a vocabulary word with weight 1 (about what the model gives "love" or "worst"). */
-export const VOCABULARY_LOGITS = 3;
+export const VOCABULARY_LOGITS = 4;
 /** A phrase must pull at least this much (logits) to be named as a reason. */
 const REASON_MIN = 0.15;
 /** Words pulling less than this do not extend a phrase. */
