@@ -32,10 +32,9 @@ const FOREIGN_WORDS: Record<string, string[]> = {
   tr: 've bir bu çok için ile değil ama ben sen gibi'.split(' '),
 };
 
-const FOREIGN = new Map<string, string[]>();
-for (const [lang, words] of Object.entries(FOREIGN_WORDS)) {
-  for (const w of words) FOREIGN.set(w, [...(FOREIGN.get(w) ?? []), lang]);
-}
+const FOREIGN_LANGS = Object.keys(FOREIGN_WORDS);
+/** Bit 0: an English word; bit i + 1: a function word of FOREIGN_LANGS[i]. One lookup per word. */
+const ENGLISH_BIT = 1;
 
 const ISO3_TO_1: Record<string, string> = {
   cmn: 'zh', spa: 'es', eng: 'en', rus: 'ru', arb: 'ar', ben: 'bn', hin: 'hi', por: 'pt', ind: 'id', jpn: 'ja',
@@ -78,10 +77,13 @@ function scriptCounts(text: string): { latin: number; other: number; han: number
 }
 
 export class LanguageDetector {
-  private readonly english: Set<string>;
+  private readonly words = new Map<string, number>();
 
   constructor(english: Set<string>) {
-    this.english = english;
+    for (const w of english) this.words.set(w, ENGLISH_BIT);
+    FOREIGN_LANGS.forEach((lang, i) => {
+      for (const w of FOREIGN_WORDS[lang]!) this.words.set(w, (this.words.get(w) ?? 0) | (2 << i));
+    });
   }
 
   static fromFile(file: string): LanguageDetector {
@@ -100,23 +102,26 @@ export class LanguageDetector {
     }
     let words = 0;
     let known = 0;
-    let votes: Map<string, number> | null = null;
+    let votes: number[] | null = null;
     for (const t of tokens) {
       // One-letter words ("I", "a") say little and are not in the word list.
       if (t.kind !== 'word' || t.norm.length < 2) continue;
       words++;
-      if (this.english.has(t.norm)) known++;
-      const langs = FOREIGN.get(t.norm);
-      if (!langs) continue;
-      votes ??= new Map();
-      for (const l of langs) votes.set(l, (votes.get(l) ?? 0) + 1);
+      const bits = this.words.get(t.norm);
+      if (bits === undefined) continue;
+      if (bits & ENGLISH_BIT) known++;
+      if (bits <= ENGLISH_BIT) continue;
+      votes ??= new Array<number>(FOREIGN_LANGS.length).fill(0);
+      for (let i = 0; i < FOREIGN_LANGS.length; i++) if (bits & (2 << i)) votes[i]!++;
     }
     let bestLang: string | null = null;
     let bestVotes = 0;
-    for (const [lang, n] of votes ?? []) {
-      if (n > bestVotes) {
-        bestLang = lang;
-        bestVotes = n;
+    if (votes !== null) {
+      for (let i = 0; i < votes.length; i++) {
+        if (votes[i]! > bestVotes) {
+          bestLang = FOREIGN_LANGS[i]!;
+          bestVotes = votes[i]!;
+        }
       }
     }
     const share = words > 0 ? known / words : 0;
