@@ -48,6 +48,9 @@ export interface DaemonOptions {
 
 const MAX_SLEEP_MS = 30_000;
 const RELOAD_DEBOUNCE_MS = 250;
+/** After a failed pass (disk full, database locked), wait 1 s, 2 s, 4 s ... up to a minute: no tight error loop. */
+const FAILED_PASS_BASE_MS = 1_000;
+const FAILED_PASS_MAX_MS = 60_000;
 
 export class Daemon {
   private config: Config;
@@ -68,6 +71,7 @@ export class Daemon {
   private started = false;
   private lastPassAt: Date | null = null;
   private lastPassError: string | null = null;
+  private failedPasses = 0;
 
   constructor(private readonly options: DaemonOptions) {
     this.config = options.config;
@@ -126,9 +130,11 @@ export class Daemon {
       this.afterNewMentions();
       this.runDigests();
       this.lastPassError = null;
+      this.failedPasses = 0;
     } catch (err) {
       this.lastPassError = (err as Error)?.message ?? String(err);
-      this.log.error({ err }, 'daemon loop failed; retrying shortly');
+      this.failedPasses++;
+      this.log.error({ err, retryInMs: this.failedPassDelayMs() }, 'daemon loop failed; retrying shortly');
     }
     this.lastPassAt = this.now();
     this.schedule();
@@ -206,9 +212,14 @@ export class Daemon {
     if (delivery) next = Math.min(next, Date.parse(delivery));
     const digest = this.config.digests.length ? nextDigestAt({ db: this.db, config: this.config, log: this.log, now: this.now }) : null;
     if (digest) next = Math.min(next, digest.getTime());
-    const delay = Math.max(10, next - now);
+    const delay = Math.max(10, next - now, this.failedPassDelayMs());
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => this.wake(), delay);
+  }
+
+  private failedPassDelayMs(): number {
+    if (this.failedPasses === 0) return 0;
+    return Math.min(FAILED_PASS_MAX_MS, FAILED_PASS_BASE_MS * 2 ** (this.failedPasses - 1));
   }
 
   private watchConfig(): void {
