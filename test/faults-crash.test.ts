@@ -7,8 +7,8 @@
  *
  * The one unavoidable window (see scripts/soak.ts): killed after Slack accepted a message and
  * before the database recorded it, the next run sends it again. The harness finds such copies
- * (their Slack ts is no delivery's ref) and this test allows "at most once more" only for them;
- * it prints how often it happened. `npm run soak` runs the same harness with many more kills.
+ * (their Slack ts is no delivery's ref) and this test allows "at most once more" only for them,
+ * once per kill that hit the window; it prints how often it happened. `npm run soak` runs the same harness with many more kills.
  */
 import { describe, expect, it } from 'vitest';
 import { runCrashSoak } from '../scripts/soak.js';
@@ -31,9 +31,13 @@ describe('crash anywhere (SIGKILL at random moments)', () => {
     expect(report.missing).toEqual([]);
     expect(report.unexpected).toEqual([]);
     expect(report.unsent).toBe(0);
-    // Only the sent-but-not-recorded window may double a message, and only once.
+    // Only the sent-but-not-recorded window may repeat a message: at most once more per kill that
+    // hit it (a soak of 150 kills once saw the same delivery caught by two kills in a row).
     for (const d of report.duplicates) {
-      expect(d, `${d.url} in ${d.channel}: ${JSON.stringify(d, null, 1)}`).toMatchObject({ explained: true, count: 2 });
+      const why = `${d.url} in ${d.channel}: ${JSON.stringify(d, null, 1)}`;
+      expect(d.explained, why).toBe(true);
+      const killedRuns = new Set(d.copies.filter((c) => !c.recorded).map((c) => c.run));
+      expect(d.count, why).toBe(1 + killedRuns.size);
     }
     expect(report.messages).toBe(report.selected * report.channels.length + report.orphans);
   }, 240_000);
