@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AnalyzeInput, Analysis, Analyzer, Sentiment } from '../core/types.js';
 import { createFeatureBuffer, extractFeatures, type FeatureBuffer } from './features/extract.js';
-import { tokenize, type Token } from './features/tokenize.js';
+import { tokenize } from './features/tokenize.js';
 import { LanguageDetector } from './language/index.js';
 import { loadLinearModel } from './sentiment/linear-model.js';
 import { SentimentModel, compileVocabulary, type VocabularyEntry } from './sentiment/index.js';
@@ -138,4 +138,3 @@ function brandTerms(vocabulary: Record<string, number> | undefined): BrandTerms 
   return terms;
 }
 
-export type { Token };
