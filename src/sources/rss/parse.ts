@@ -14,16 +14,22 @@
  * Content-Location and the feed URL, in that order.
  */
 import { createHash } from 'node:crypto';
-import { Parser, parseDocument } from 'htmlparser2';
-import { isCDATA, isTag, isText, type AnyNode, type CDATA, type Element } from 'domhandler';
-import { decodeHTML } from 'entities';
+import type { AnyNode, CDATA, Element } from 'domhandler';
 import { z } from 'zod';
 import { safeUrl } from '../../core/http.js';
+import { lazy } from '../../core/lazy.js';
 import { collapseWhitespace, htmlToText } from '../../core/text.js';
 import type { FetchedItem } from '../../core/types.js';
 import { SourceError } from '../types.js';
 import { parseFeedDate } from './dates.js';
 import { decodeFeedBytes } from './encoding.js';
+
+// Loaded with require(), like everywhere else in earshot (core/lazy.ts): mixing require() and
+// import() of these ES modules can catch one half-loaded (ERR_INTERNAL_ASSERTION). This module
+// itself is imported on the first poll, so start-up does not pay for them.
+const { Parser, parseDocument } = lazy<typeof import('htmlparser2')>('htmlparser2')();
+const { isCDATA, isTag, isText } = lazy<typeof import('domhandler')>('domhandler')();
+const { decodeHTML } = lazy<typeof import('entities')>('entities')();
 
 export type FeedFormat = 'rss' | 'atom' | 'rdf' | 'json';
 
