@@ -46,20 +46,22 @@ export async function importCommand(ctx: Context, file: string, options: ImportO
   const quiet = options.alerts === false;
   let lineNo = 0;
   let bad = 0;
-  const totals = { lines: 0, matched: 0, stored: 0, duplicates: 0 };
+  const totals = { lines: 0, known: 0, matched: 0, stored: 0, duplicates: 0 };
   const batches = new Map<string, FetchedItem[]>();
 
-  const flush = () => {
+  // One transaction per batch (the per-group ingests become savepoints): commits dominate otherwise.
+  const flush = () => db.transaction(() => {
     for (const [key, items] of batches) {
       const [brandId, source] = key.split('\u0000') as [string, SourceType];
       const brand = config.brands.get(brandId)!;
       const r = ingestItems({ db, analyzer, brand, source, sourceKey: `${brandId}/import`, now: now(), alertFrom: null, quiet }, items);
+      totals.known += r.known;
       totals.matched += r.matched;
       totals.stored += r.stored;
       totals.duplicates += r.duplicates;
     }
     batches.clear();
-  };
+  }).immediate();
 
   const progress = createProgress('import', { total: statSync(file).size, unit: 'bytes' });
   let bytes = 0;
@@ -123,7 +125,7 @@ export async function importCommand(ctx: Context, file: string, options: ImportO
       failed = delivered.failed > 0;
     }
     ctx.io.out(
-      `${totals.lines} lines: ${totals.stored} stored (${totals.duplicates} duplicates), ${totals.lines - bad - totals.matched} did not match the brand query, ${bad} skipped as invalid${quiet ? '; alerts off' : `; ${alerts} alerts`}`,
+      `${totals.lines} lines: ${totals.stored} stored (${totals.duplicates} duplicates), ${totals.known} already stored, ${totals.lines - bad - totals.known - totals.matched} did not match the brand query, ${bad} skipped as invalid${quiet ? '; alerts off' : `; ${alerts} alerts`}`,
     );
     return bad > 0 || failed ? 1 : 0;
   } finally {

@@ -33,6 +33,8 @@ export interface IngestTarget {
 
 export interface IngestResult {
   fetched: number;
+  /** Items already stored earlier (same source-side id): not new, not matched again. */
+  known: number;
   matched: number;
   stored: number;
   duplicates: number;
@@ -47,14 +49,16 @@ const MAX_TITLE = 1_000;
 
 export function ingestItems(target: IngestTarget, items: readonly FetchedItem[]): IngestResult {
   const { db, analyzer, brand } = target;
-  const result: IngestResult = { fetched: items.length, matched: 0, stored: 0, duplicates: 0, alertable: 0, ids: [] };
+  const result: IngestResult = { fetched: items.length, known: 0, matched: 0, stored: 0, duplicates: 0, alertable: 0, ids: [] };
   const fetchedAt = target.now.toISOString();
   const seen = new Set<string>();
   db.transaction(() => {
     for (const item of items) {
-      if (seen.has(item.sourceId)) continue;
+      if (seen.has(item.sourceId) || mentionExists(db, brand.id, target.source, item.sourceId)) {
+        result.known++;
+        continue;
+      }
       seen.add(item.sourceId);
-      if (mentionExists(db, brand.id, target.source, item.sourceId)) continue;
       const title = item.title.slice(0, MAX_TITLE);
       const text = item.text.slice(0, MAX_TEXT);
       const terms = brand.matcher.match(prepareText(`${title}\n${text}`));
