@@ -3,12 +3,16 @@
  * keys on, a busy timeout so a concurrent CLI command waits instead of failing, migrations run
  * on open. Files are created owner-only (0600): they hold everything earshot has seen.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { lazy } from '../core/lazy.js';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MIGRATIONS } from './migrations.js';
 
 export type Db = Database.Database;
+
+/** The native SQLite binding loads when a database is opened (`earshot check` never opens one). */
+const sqlite = lazy<typeof Database>('better-sqlite3');
 
 export class DatabaseVersionError extends Error {
   constructor(path: string, found: number, known: number) {
@@ -27,7 +31,8 @@ export interface OpenOptions {
 export function openDatabase(path: string, options: OpenOptions = {}): Db {
   const isNew = path !== ':memory:' && !existsSync(path);
   if (isNew && !options.readonly) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+  const SQLite = sqlite();
+  const db = new SQLite(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
   try {
     if (isNew) chmodSync(path, 0o600);
     db.pragma('busy_timeout = 5000');
