@@ -77,12 +77,12 @@ function toItem(m: BenchMention): FetchedItem {
   return { sourceId: m.id, url: m.url, author: m.author, reach: m.reach, title: m.title, text: m.text, published: m.published, language: null };
 }
 
-/** The import command's batching: per brand and source, flushed every 1000 lines. */
+/** The import command's batching: per brand and source, flushed every 1000 lines, one transaction per flush. */
 function ingestLikeImport(config: Config, db: ReturnType<typeof openDatabase>, mentions: readonly BenchMention[]) {
   const analyzer = createAnalyzer();
   const totals = { matched: 0, stored: 0, duplicates: 0 };
   const batches = new Map<string, FetchedItem[]>();
-  const flush = () => {
+  const flush = () => db.transaction(() => {
     for (const [key, items] of batches) {
       const [brandId, source] = key.split('\u0000') as [string, SourceType];
       const brand = config.brands.get(brandId)!;
@@ -92,7 +92,7 @@ function ingestLikeImport(config: Config, db: ReturnType<typeof openDatabase>, m
       totals.duplicates += r.duplicates;
     }
     batches.clear();
-  };
+  }).immediate();
   let pending = 0;
   for (const m of mentions) {
     const key = `${m.brand}\u0000${m.source}`;
