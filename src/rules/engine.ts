@@ -56,8 +56,6 @@ import {
   throttleFor,
 } from './semantics.js';
 
-export { notifierProblem } from './notifier-problem.js';
-
 export interface EngineDeps {
   db: Db;
   config: Config;

@@ -218,10 +218,6 @@ export function dueDeliveries(db: Db, now: string): DeliveryRow[] {
     .map(deliveryFromRow);
 }
 
-export function pendingDeliveries(db: Db): DeliveryRow[] {
-  return stmt<[], DeliveryDbRow>(db, "SELECT * FROM deliveries WHERE status = 'pending' ORDER BY id").all().map(deliveryFromRow);
-}
-
 /** The earliest time any pending delivery becomes due, or null when none is pending. */
 export function nextDeliveryAt(db: Db): string | null {
   const row = stmt<[], { at: string | null }>(db, "SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE status IN ('pending', 'held')").get();
