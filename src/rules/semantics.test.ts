@@ -32,19 +32,8 @@ function mention(over: Partial<Mention> = {}): Mention {
   };
 }
 
-const none: CompiledMatch = {
-  brands: null,
-  sources: null,
-  sentimentLabels: null,
-  sentimentBelow: null,
-  sentimentAbove: null,
-  urgencyAtLeast: null,
-  text: null,
-  authors: null,
-  reachAtLeast: null,
-  languages: null,
-  firstFromAuthor: false,
-};
+/** A match with no conditions (selects every mention). */
+const none: CompiledMatch = defaultRule().match;
 
 describe('matchesRule', () => {
   it.each<[string, Partial<CompiledMatch>, Partial<Mention>, boolean]>([
