@@ -177,3 +177,28 @@ describe('earshot status', () => {
     expect(r.stdout).toMatch(/last reload REJECTED \(last good config in force\): .*rules\/alerts\.yaml:3:25/);
   });
 });
+
+describe('earshot status: digests', () => {
+  it('shows each digest’s last period and its next run', async () => {
+    const dir = makeDeployment({
+      'sources/acme.yaml': `brand: acme\nname: Acme\nquery: acme\nsources:\n  - type: rss\n    url: http://127.0.0.1:9/f.xml\n`,
+      'rules/alerts.yaml': `digests:\n  - name: daily\n    schedule: "0 8 * * *"\n    timezone: Europe/Berlin\n    to: [team@example.com]\n`,
+    });
+    const db = openDatabase(join(dir, 'data/earshot.db'));
+    db.prepare(
+      `INSERT INTO digest_runs (digest, period_end, period_start, status, attempts, next_attempt_at, last_error, created_at)
+       VALUES ('daily', '2026-11-22T07:00:00.000Z', '2026-11-21T07:00:00.000Z', 'failed', 3, '2026-11-22T07:00:00.000Z', 'SMTP 550 mailbox unavailable', '2026-11-22T07:00:00.000Z')`,
+    ).run();
+    db.close();
+    const json = await runCli(dir, ['status', '--json']);
+    const digests = (JSON.parse(json.stdout) as { digests: Array<{ name: string; lastStatus: string; lastError: string; next: string }> }).digests;
+    expect(digests).toHaveLength(1);
+    expect(digests[0]).toMatchObject({ name: 'daily', lastStatus: 'failed', lastError: 'SMTP 550 mailbox unavailable' });
+    const next = new Date(digests[0]!.next);
+    expect(next.getTime()).toBeGreaterThan(Date.now());
+    expect(next.getTime() - Date.now()).toBeLessThanOrEqual(86_400_000);
+    expect([6, 7]).toContain(next.getUTCHours()); // 08:00 in Berlin is 07:00 UTC in winter, 06:00 in summer
+    const text = await runCli(dir, ['status']);
+    expect(text.stdout).toMatch(/DIGEST {5}daily \(0 8 \* \* \* Europe\/Berlin\): last period FAILED: SMTP 550 mailbox unavailable; next in /);
+  });
+});

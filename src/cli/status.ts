@@ -14,6 +14,9 @@ import { MIGRATIONS } from '../store/migrations.js';
 import { outboxSummary } from '../store/outbox.js';
 import { parseRetention, type PruneResult } from '../store/retention.js';
 import { listSourceStates, pollSummarySince } from '../store/source-state.js';
+import { Cron } from 'croner';
+import type { DigestConfig } from '../config/load.js';
+import { listRuns } from '../digest/runs.js';
 import { openDb, type Context } from './context.js';
 import { terminalSafe } from './mentions.js';
 
@@ -86,7 +89,7 @@ function sourceRows(ctx: Context, db: Db, now: number) {
       nextPoll: st?.nextPollAt ?? null,
     };
   });
-  return { sources, configValidNow: !hasErrors(problems) };
+  return { sources, configValidNow: !hasErrors(problems), config };
 }
 
 function retentionStatus(ctx: Context, db: Db) {
@@ -111,7 +114,7 @@ export function statusCommand(ctx: Context, options: StatusOptions): number {
   const db = openDb(ctx, { readonly: true });
   try {
     const now = Date.now();
-    const { sources, configValidNow } = sourceRows(ctx, db, now);
+    const { sources, configValidNow, config: loaded } = sourceRows(ctx, db, now);
     const summary = outboxSummary(db, new Date(now - 86_400_000).toISOString());
     const outbox = {
       ...summary,
@@ -132,12 +135,14 @@ export function statusCommand(ctx: Context, options: StatusOptions): number {
       mentions: (db.prepare('SELECT COUNT(*) AS n FROM mentions').get() as { n: number }).n,
     };
     const retention = retentionStatus(ctx, db);
+    const digests = digestRows(db, loaded.digests, now);
     if (options.json) {
-      ctx.io.out(JSON.stringify({ sources, outbox, config, database, retention }));
+      ctx.io.out(JSON.stringify({ sources, outbox, config, database, retention, digests }));
       return 0;
     }
     printSources(ctx, sources, now);
     printRest(ctx, { outbox, config, database, retention }, now);
+    printDigests(ctx, digests, now);
     return 0;
   } finally {
     db.close();
@@ -202,4 +207,33 @@ function printRest(ctx: Context, s: RestStatus, now: number): void {
   ctx.io.out(
     `RETENTION  ${retention.setting}; ${retention.lastRunAt ? `last run ${ago(retention.lastRunAt, now)}${last ? `: pruned ${last.mentions} mentions, ${last.alerts} alerts, ${last.pollLog} poll-log rows` : ''}` : 'not run yet (the daemon prunes daily)'}`,
   );
+}
+
+/** Per configured digest: its last period's run (sent, failed, missed...) and when the next is due. */
+function digestRows(db: Db, digests: readonly DigestConfig[], now: number) {
+  return digests.map((d) => {
+    const last = listRuns(db, d.name).at(-1) ?? null;
+    let next: string | null = null;
+    try {
+      next = new Cron(d.schedule, { timezone: d.timezone, paused: true }).nextRun(new Date(now))?.toISOString() ?? null;
+    } catch {
+      next = null;
+    }
+    return {
+      name: d.name,
+      schedule: `${d.schedule} ${d.timezone}`,
+      lastPeriodEnd: last?.periodEnd ?? null,
+      lastStatus: last?.status ?? null,
+      lastSentAt: last?.sentAt ?? null,
+      lastError: last?.lastError ?? null,
+      next,
+    };
+  });
+}
+
+function printDigests(ctx: Context, digests: ReturnType<typeof digestRows>, now: number): void {
+  for (const d of digests) {
+    const last = d.lastStatus === null ? 'none sent yet' : d.lastStatus === 'sent' ? `last sent ${ago(d.lastSentAt, now)}` : `last period ${d.lastStatus.toUpperCase()}${d.lastError ? `: ${terminalSafe(d.lastError)}` : ''}`;
+    ctx.io.out(`DIGEST     ${d.name} (${d.schedule}): ${last}; next ${ago(d.next, now)}`);
+  }
 }
