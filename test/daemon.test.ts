@@ -67,7 +67,7 @@ describe('daemon timeline', () => {
     start(`rules:\n  - name: neg\n    match: { sentiment: negative }\n    throttle: 2s\n    group_by: [brand]\n    notify: [{ slack: "#alerts" }]\n`);
     const t0 = Date.now();
     await slack.waitForMessages(1, 5_000);
-    expect(Date.now() - t0).toBeLessThan(3_000);
+    expect(Date.now() - t0).toBeLessThan(5_000); // generous: the point is "within a poll or two", not speed
 
     // t1: two more mentions during the throttle: they wait for it to end, then go out as ONE
     // message. Asserted on the server's receive times, so a slow machine cannot fake a pass or a failure.

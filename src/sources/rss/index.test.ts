@@ -183,7 +183,7 @@ describe('rssSource.poll', () => {
     const err = await failure(createRssSource({ timeoutMs: 300 }).poll(context(server.url('/trickle.xml'))));
     expect(err.kind).toBe('timeout');
     expect(err.message).toContain(server.url('/trickle.xml'));
-    expect(Date.now() - started).toBeLessThan(1500);
+    expect(Date.now() - started).toBeLessThan(5_000); // cut off near 300 ms; generous for a loaded CI machine
     const deadline = await failure(rssSource.poll(context(server.url('/trickle.xml'), { signal: AbortSignal.timeout(200) })));
     expect(deadline.kind).toBe('timeout');
   });
