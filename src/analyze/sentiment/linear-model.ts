@@ -63,9 +63,9 @@ export function decodeLinearModel(data: Buffer, file: string): LinearModel {
   if (data.length - start !== expected) {
     throw new Error(`${file}: expected ${expected} weights, found ${data.length - start}; the file is truncated or corrupt`);
   }
-  // Copy into an aligned array of its own so the file buffer can be collected.
-  const weights = new Int8Array(expected);
-  weights.set(new Int8Array(data.buffer, data.byteOffset + start, expected));
+  // A view of the file's bytes, not a copy: the weights are almost the whole file, and a copy
+  // would hold both in memory at start-up (int8 needs no alignment).
+  const weights = new Int8Array(data.buffer, data.byteOffset + start, expected);
   return { header, weights, classes };
 }
 
