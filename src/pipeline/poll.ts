@@ -66,7 +66,8 @@ export async function pollSource(deps: PollDeps, source: SourceConfig): Promise<
       config: source.settings,
       cursor: { etag: state.etag, lastModified: state.lastModified, cursor: state.cursor },
       env: config.env,
-      log: sourceLog,
+      // Plugins name the source in each line themselves; a child logger would repeat the key.
+      log,
       signal,
       now: deps.now,
     });
