@@ -147,7 +147,7 @@ export function releaseDueGroups(deps: EngineDeps, options: ReleaseOptions = {})
       db,
       config.rules.filter((r) => r.enabled && r.type === 'mention').map((r) => ({ rule: r.name, hash: r.hash })),
     );
-    if (dropped > 0) log.info({ dropped }, 'dropped waiting mentions of removed rules');
+    for (const [rule, count] of dropped) log.info({ rule, dropped: count }, 'rule removed: its waiting mentions are dropped');
   }).immediate();
 
   const now = deps.now();

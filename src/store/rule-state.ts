@@ -118,17 +118,18 @@ export function clearPending(db: Db, rule: string, mentionIds: readonly number[]
 /**
  * Reconciles waiting mentions with the rules in force: a mention waiting for an edited rule moves
  * to its new definition (the edit resets throttle memory, but loses no mention); one waiting for
- * a removed rule is dropped. Returns how many were dropped.
+ * a removed rule is dropped. Returns how many were dropped, per removed rule.
  */
-export function reconcilePending(db: Db, live: ReadonlyArray<{ rule: string; hash: string }>): number {
+export function reconcilePending(db: Db, live: ReadonlyArray<{ rule: string; hash: string }>): Map<string, number> {
   const hashes = new Map(live.map((r) => [r.rule, r.hash]));
   const rows = stmt<[], { rule: string; rule_hash: string }>(db, 'SELECT DISTINCT rule, rule_hash FROM rule_pending').all();
-  let dropped = 0;
+  const dropped = new Map<string, number>();
   for (const r of rows) {
     const current = hashes.get(r.rule);
     if (current === r.rule_hash) continue;
     if (current === undefined) {
-      dropped += stmt(db, 'DELETE FROM rule_pending WHERE rule = ? AND rule_hash = ?').run(r.rule, r.rule_hash).changes;
+      const n = stmt(db, 'DELETE FROM rule_pending WHERE rule = ? AND rule_hash = ?').run(r.rule, r.rule_hash).changes;
+      dropped.set(r.rule, (dropped.get(r.rule) ?? 0) + n);
     } else {
       stmt(db, 'UPDATE rule_pending SET rule_hash = ? WHERE rule = ? AND rule_hash = ?').run(current, r.rule, r.rule_hash);
     }
