@@ -16,6 +16,7 @@ import { registerSecret } from '../../core/log.js';
 import type { HttpResponse } from '../../core/http.js';
 import type { FetchedItem } from '../../core/types.js';
 import { lowBudgetDelay, rateLimitFromHeaders } from '../rate-limit.js';
+import { pagingSettings, type PagedSourceOptions, type PagingSettings } from '../paging.js';
 import { SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin } from '../types.js';
 import { blueskyConfigSchema, mapPost, postViewSchema, searchPostsSchema, sortTime, type BlueskyConfig, type PostView } from './schema.js';
 import { readCursor, writeCursor } from './cursor.js';
@@ -26,31 +27,12 @@ export { clearBlueskySessions } from './session.js';
 
 export const SEARCH_NSID = 'app.bsky.feed.searchPosts';
 
-export interface BlueskySourceOptions {
-  /** Whole-request deadline; default 30 s. */
-  timeoutMs?: number;
-  /** Pages per poll after the first; default 5. */
-  maxPages?: number;
-  /** `limit` per request, 1..100; default 100. */
-  pageSize?: number;
-  /** Response size cap; default 5 MiB. */
-  maxBytes?: number;
-}
+/** Request limits; see paging.ts (`pageSize` is 1..100 here). */
+export type BlueskySourceOptions = PagedSourceOptions;
 
-interface Settings {
-  timeoutMs: number;
-  maxPages: number;
-  pageSize: number;
-  maxBytes: number;
-}
 
 export function createBlueskySource(options: BlueskySourceOptions = {}): SourcePlugin<BlueskyConfig> {
-  const settings: Settings = {
-    timeoutMs: options.timeoutMs ?? 30_000,
-    maxPages: Math.max(1, options.maxPages ?? 5),
-    pageSize: Math.min(100, Math.max(1, options.pageSize ?? 100)),
-    maxBytes: options.maxBytes ?? 5 * 1024 * 1024,
-  };
+  const settings = pagingSettings(options, { min: 1, max: 100 });
   return {
     type: 'bluesky',
     description: 'Bluesky post search (app.bsky.feed.searchPosts, app password)',
@@ -74,7 +56,7 @@ function credentials(env: Record<string, string | undefined>): Credentials {
   return { handle, appPassword };
 }
 
-async function pollBluesky(ctx: SourceContext<BlueskyConfig>, settings: Settings): Promise<PollResult> {
+async function pollBluesky(ctx: SourceContext<BlueskyConfig>, settings: PagingSettings): Promise<PollResult> {
   const creds = credentials(ctx.env);
   const xrpcOptions: XrpcOptions = {
     service: parseServiceUrl(ctx.env.BLUESKY_SERVICE_URL),

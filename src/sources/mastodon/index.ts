@@ -20,37 +20,19 @@ import { errorForStatus, httpRequest, safeUrl, type HttpResponse } from '../../c
 import { registerSecret } from '../../core/log.js';
 import type { FetchedItem } from '../../core/types.js';
 import { lowBudgetDelay, numericHeader } from '../rate-limit.js';
+import { pagingSettings, type PagedSourceOptions, type PagingSettings } from '../paging.js';
 import { SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin } from '../types.js';
 import { readCursor, writeCursor } from './cursor.js';
 import { compareIds, instanceOrigin, mapStatus, mastodonConfigSchema, searchResultSchema, statusSchema, type MastodonConfig, type Status } from './schema.js';
 
 export { mastodonConfigSchema, type MastodonConfig } from './schema.js';
 
-export interface MastodonSourceOptions {
-  /** Whole-request deadline; default 30 s. */
-  timeoutMs?: number;
-  /** Pages per poll after the first; default 5 (200 statuses). */
-  maxPages?: number;
-  /** `limit` per request, 1..40; default 40. */
-  pageSize?: number;
-  /** Response size cap; default 5 MiB. */
-  maxBytes?: number;
-}
+/** Request limits; see paging.ts (`pageSize` is 1..40 here). */
+export type MastodonSourceOptions = PagedSourceOptions;
 
-interface Settings {
-  timeoutMs: number;
-  maxPages: number;
-  pageSize: number;
-  maxBytes: number;
-}
 
 export function createMastodonSource(options: MastodonSourceOptions = {}): SourcePlugin<MastodonConfig> {
-  const settings: Settings = {
-    timeoutMs: options.timeoutMs ?? 30_000,
-    maxPages: Math.max(1, options.maxPages ?? 5),
-    pageSize: Math.min(40, Math.max(1, options.pageSize ?? 40)),
-    maxBytes: options.maxBytes ?? 5 * 1024 * 1024,
-  };
+  const settings = pagingSettings(options, { min: 1, max: 40 });
   return {
     type: 'mastodon',
     description: 'Mastodon hashtag timeline (no token) or status search (MASTODON_ACCESS_TOKEN)',
@@ -103,7 +85,7 @@ function modeFor(config: MastodonConfig, env: Record<string, string | undefined>
   };
 }
 
-async function pollMastodon(ctx: SourceContext<MastodonConfig>, settings: Settings): Promise<PollResult> {
+async function pollMastodon(ctx: SourceContext<MastodonConfig>, settings: PagingSettings): Promise<PollResult> {
   const origin = instanceOrigin(ctx.config.instance);
   if (!origin) throw new SourceError('config', `Mastodon: instance ${JSON.stringify(ctx.config.instance)} is not a host name or URL; use e.g. mastodon.social`);
   const mode = modeFor(ctx.config, ctx.env);
@@ -165,7 +147,7 @@ async function pollMastodon(ctx: SourceContext<MastodonConfig>, settings: Settin
   return result;
 }
 
-async function get(url: string, mode: Mode, ctx: SourceContext<MastodonConfig>, settings: Settings): Promise<HttpResponse> {
+async function get(url: string, mode: Mode, ctx: SourceContext<MastodonConfig>, settings: PagingSettings): Promise<HttpResponse> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (mode.token) headers.authorization = `Bearer ${mode.token}`;
   try {

@@ -17,6 +17,7 @@
 import { registerSecret } from '../../core/log.js';
 import type { FetchedItem } from '../../core/types.js';
 import { lowBudgetDelay, numericHeader, rateLimitFromHeaders } from '../rate-limit.js';
+import { pagingSettings, type PagedSourceOptions, type PagingSettings } from '../paging.js';
 import { SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin } from '../types.js';
 import { parseApiUrl, twitterGet, type TwitterResponse } from './client.js';
 import {
@@ -40,24 +41,11 @@ export const USER_FIELDS = 'public_metrics,username,name';
 const WINDOW_MS = 15 * 60_000;
 const PAUSED = 'the source is paused until TWITTER_BEARER_TOKEN or the config changes';
 
-export interface TwitterSourceOptions {
-  /** Whole-request deadline; default 30 s. */
-  timeoutMs?: number;
-  /** Pages per poll after the first; default 5 (500 tweets). */
-  maxPages?: number;
-  /** `max_results` per request, 10..100; default 100. */
-  pageSize?: number;
-  /** Response size cap; default 5 MiB. */
-  maxBytes?: number;
-}
+/** Request limits; see paging.ts (`pageSize` is 10..100 here). */
+export type TwitterSourceOptions = PagedSourceOptions;
 
 export function createTwitterSource(options: TwitterSourceOptions = {}): SourcePlugin<TwitterConfig> {
-  const settings = {
-    timeoutMs: options.timeoutMs ?? 30_000,
-    maxPages: Math.max(1, options.maxPages ?? 5),
-    pageSize: Math.min(100, Math.max(10, options.pageSize ?? 100)),
-    maxBytes: options.maxBytes ?? 5 * 1024 * 1024,
-  };
+  const settings = pagingSettings(options, { min: 10, max: 100 });
   return {
     type: 'twitter',
     description: 'Twitter/X recent search (X API v2, app bearer token)',
@@ -70,12 +58,6 @@ export function createTwitterSource(options: TwitterSourceOptions = {}): SourceP
 
 export const twitterSource = createTwitterSource();
 
-interface Settings {
-  timeoutMs: number;
-  maxPages: number;
-  pageSize: number;
-  maxBytes: number;
-}
 
 interface Page {
   tweets: Tweet[];
@@ -84,7 +66,7 @@ interface Page {
   skipped: number;
 }
 
-async function pollTwitter(ctx: SourceContext<TwitterConfig>, settings: Settings): Promise<PollResult> {
+async function pollTwitter(ctx: SourceContext<TwitterConfig>, settings: PagingSettings): Promise<PollResult> {
   const token = ctx.env.TWITTER_BEARER_TOKEN?.trim();
   if (!token) {
     throw new SourceError('config', 'Twitter/X: TWITTER_BEARER_TOKEN is not set; add your X app\'s bearer token (developer.x.com → Projects & Apps → your app → Keys and tokens) to .env');
