@@ -4,6 +4,7 @@
  * holds, and the held mentions together when it ends. Hot reload: a valid edit applies without
  * a restart; an invalid edit is rejected and the last good rules stay in force.
  */
+import { until } from './helpers/wait.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -91,7 +92,7 @@ describe('daemon timeline', () => {
 
     // An invalid edit: reported, recorded, ignored.
     writeFileSync(join(dir, 'rules/alerts.yaml'), `rules:\n  - name: neg\n    match: { sentiment: furious }\n    notify: [{ slack: "#other" }]\n`);
-    await waitFor(() => getMeta(db!, 'config.last_reload_error') !== null, 5_000);
+    await until(() => getMeta(db!, 'config.last_reload_error') !== null, 5_000, 'the rejected reload');
     expect(getMeta(db!, 'config.last_reload_error')).toMatch(/rules\/alerts\.yaml:3:25: rules\[0\]\.match\.sentiment/);
     push('r2', BAD(2));
     await slack.waitForMessages(2, 5_000);
@@ -99,7 +100,7 @@ describe('daemon timeline', () => {
 
     // A valid edit: the next mention goes where the new rule says.
     writeFileSync(join(dir, 'rules/alerts.yaml'), `rules:\n  - name: neg\n    match: { sentiment: negative }\n    notify: [{ slack: "#other" }]\n`);
-    await waitFor(() => getMeta(db!, 'config.last_reload_error') === null, 5_000);
+    await until(() => getMeta(db!, 'config.last_reload_error') === null, 5_000, 'the accepted reload');
     push('r3', BAD(3));
     await slack.waitForMessages(3, 5_000);
     expect(slack.messages[2]!.channel).toBe('#other');
@@ -118,10 +119,3 @@ describe('daemon timeline', () => {
   }, 20_000);
 });
 
-async function waitFor(check: () => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await sleep(25);
-  }
-}

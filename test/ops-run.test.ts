@@ -4,6 +4,7 @@
  * delivered alert and a rejected reload; `earshot status` and `earshot backup` work against the
  * running daemon's database; SIGTERM stops it cleanly.
  */
+import { until } from './helpers/wait.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -23,16 +24,6 @@ afterEach(async () => {
 });
 
 const NEGATIVE = 'Acme Cloud lost our data again. Furious, this is the worst service ever, we want a refund now.';
-
-async function until<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Value of one sample line in Prometheus text, or 0 when absent (a counter not yet incremented). */
 function sample(text: string, name: string, labels = ''): number {

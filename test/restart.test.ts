@@ -3,6 +3,7 @@
  * outbox but before Slack answered; the next run delivers it exactly once. And `earshot run`
  * stops cleanly on SIGTERM.
  */
+import { until } from './helpers/wait.js';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -30,14 +31,6 @@ function deployment(every = '5m'): string {
     'rules/alerts.yaml': `rules:\n  - name: negative-mention\n    match: { sentiment: negative }\n    notify:\n      - slack: "#brand-alerts"\n      - email: pr@example.com\n`,
     '.env': `SLACK_BOT_TOKEN=${slack.token}\nSLACK_API_URL=${slack.url}\nSMTP_URL=${smtp.url}\nEMAIL_FROM=alerts@example.com\n`,
   });
-}
-
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 describe('crash and restart', () => {

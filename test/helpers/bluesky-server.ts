@@ -11,6 +11,7 @@
  * - `RateLimit-Limit/Remaining/Reset/Policy` headers, 429 RateLimitExceeded when used up;
  * - scripted failures: any status, HTML error pages, invalid JSON, a request that never answers.
  */
+import { FailureScript, serveFailure, type ScriptedFailure } from './scripted-failures.js';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -50,11 +51,7 @@ function byIndexedAtDesc(a: PostView, b: PostView): number {
   return Date.parse(b.indexedAt) - Date.parse(a.indexedAt);
 }
 
-export type ScriptedFailure =
-  | { kind: 'status'; status: number; body?: string; contentType?: string; headers?: Record<string, string> }
-  | { kind: 'html'; status?: number }
-  | { kind: 'invalid-json' }
-  | { kind: 'hang' };
+export type { ScriptedFailure } from './scripted-failures.js';
 
 export interface RecordedRequest {
   method: string;
@@ -102,7 +99,7 @@ function token(kind: string): string {
 export async function startBlueskyServer(options: BlueskyServerOptions): Promise<BlueskyServer> {
   const posts: PostView[] = [...options.posts].sort(byIndexedAtDesc);
   const requests: RecordedRequest[] = [];
-  const failures: { failure: ScriptedFailure; when?: (req: RecordedRequest) => boolean }[] = [];
+  const failures = new FailureScript<RecordedRequest>();
   const access = new Map<string, 'valid' | 'expired'>();
   const refresh = new Map<string, 'valid' | 'revoked'>();
   const searchHeaders = hasBlueskyFixtures ? loadBlueskyMetaHeaders('searchPosts__q_redistricting') : {};
@@ -138,22 +135,13 @@ export async function startBlueskyServer(options: BlueskyServerOptions): Promise
   }
 
   function scripted(res: ServerResponse, failure: ScriptedFailure): void {
-    switch (failure.kind) {
-      case 'hang':
-        return;
-      case 'html':
-        res.writeHead(failure.status ?? 502, { 'content-type': 'text/html' });
-        res.end('<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>');
-        return;
-      case 'invalid-json':
-        send(res, 200, '{"posts":[{"uri":"at://did:plc:x/app.bsky.feed.post/1",');
-        return;
-      case 'status':
-        send(res, failure.status, failure.body ?? { error: 'InternalServerError', message: 'Internal Server Error' }, {
-          ...(failure.contentType ? { 'content-type': failure.contentType } : {}),
-          ...failure.headers,
-        });
-    }
+    serveFailure(res, failure, {
+      send: (r, status, body, headers) => send(r, status, body, headers),
+      htmlStatus: 502,
+      htmlPage: '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>',
+      truncatedJson: '{"posts":[{"uri":"at://did:plc:x/app.bsky.feed.post/1",',
+      errorBody: (status) => JSON.stringify({ error: 'InternalServerError', message: 'Internal Server Error' }),
+    });
   }
 
   function issueSession(res: ServerResponse): void {
@@ -285,10 +273,9 @@ export async function startBlueskyServer(options: BlueskyServerOptions): Promise
         body: Buffer.concat(chunks).toString('utf8'),
       };
       requests.push(recorded);
-      const index = failures.findIndex((f) => !f.when || f.when(recorded));
-      if (index >= 0) {
-        const [entry] = failures.splice(index, 1);
-        scripted(res, entry!.failure);
+      const failure = failures.take(recorded);
+      if (failure) {
+        scripted(res, failure);
         return;
       }
       route(req, res, recorded);
@@ -313,7 +300,7 @@ export async function startBlueskyServer(options: BlueskyServerOptions): Promise
       for (const key of refresh.keys()) refresh.set(key, 'revoked');
     },
     failNext(failure, times = 1, when) {
-      for (let i = 0; i < times; i++) failures.push(when ? { failure, when } : { failure });
+      failures.push(failure, times, when);
     },
     setRateLimit(state) {
       if (state.limit !== undefined) rate.limit = state.limit;

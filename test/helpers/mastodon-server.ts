@@ -16,6 +16,7 @@
  * Only two real statuses were captured, so paging tests use `deriveStatuses`, which clones the
  * captured Status shape with new ids, times and text (labelled as derived in the content).
  */
+import { FailureScript, serveFailure, type ScriptedFailure } from './scripted-failures.js';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
@@ -95,11 +96,7 @@ export function deriveStatuses(count: number, options: DeriveOptions): Status[] 
   return out;
 }
 
-export type ScriptedFailure =
-  | { kind: 'status'; status: number; body?: string; contentType?: string; headers?: Record<string, string> }
-  | { kind: 'html'; status?: number }
-  | { kind: 'invalid-json' }
-  | { kind: 'hang' };
+export type { ScriptedFailure } from './scripted-failures.js';
 
 export interface RecordedRequest {
   method: string;
@@ -151,7 +148,7 @@ function idParam(value: string | undefined): bigint | null {
 export async function startMastodonServer(options: MastodonServerOptions): Promise<MastodonServer> {
   const statuses: Status[] = [...options.statuses].sort(compareIdsDesc);
   const requests: RecordedRequest[] = [];
-  const failures: { failure: ScriptedFailure; when?: (req: RecordedRequest) => boolean }[] = [];
+  const failures = new FailureScript<RecordedRequest>();
   const baseHeaders = hasMastodonFixtures ? loadMastodonMetaHeaders('timelines_tag__hoot') : { 'content-type': 'application/json; charset=utf-8' };
   const rate = {
     limit: options.rateLimit?.limit ?? 300,
@@ -174,22 +171,13 @@ export async function startMastodonServer(options: MastodonServerOptions): Promi
   }
 
   function scripted(res: ServerResponse, failure: ScriptedFailure): void {
-    switch (failure.kind) {
-      case 'hang':
-        return;
-      case 'html':
-        res.writeHead(failure.status ?? 503, { 'content-type': 'text/html; charset=utf-8' });
-        res.end('<!DOCTYPE html><html><head><title>We are down for maintenance</title></head><body><h1>This instance is undergoing maintenance</h1></body></html>');
-        return;
-      case 'invalid-json':
-        send(res, 200, '[{"id":"1","created_at":"2026-08-01T13:55:55.867Z","content":"<p>cut');
-        return;
-      case 'status':
-        send(res, failure.status, failure.body ?? { error: 'Internal Server Error' }, {
-          ...(failure.contentType ? { 'content-type': failure.contentType } : {}),
-          ...failure.headers,
-        });
-    }
+    serveFailure(res, failure, {
+      send: (r, status, body, headers) => send(r, status, body, headers),
+      htmlStatus: 503,
+      htmlPage: '<!DOCTYPE html><html><head><title>We are down for maintenance</title></head><body><h1>This instance is undergoing maintenance</h1></body></html>',
+      truncatedJson: '[{"id":"1","created_at":"2026-08-01T13:55:55.867Z","content":"<p>cut',
+      errorBody: (status) => JSON.stringify({ error: 'Internal Server Error' }),
+    });
   }
 
   /** Applies Mastodon's id window: max_id, since_id (newest page) or min_id (page right after it). */
@@ -254,10 +242,9 @@ export async function startMastodonServer(options: MastodonServerOptions): Promi
     const query = Object.fromEntries(url.searchParams.entries());
     const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query, headers: req.headers };
     requests.push(recorded);
-    const index = failures.findIndex((f) => !f.when || f.when(recorded));
-    if (index >= 0) {
-      const [entry] = failures.splice(index, 1);
-      scripted(res, entry!.failure);
+    const failure = failures.take(recorded);
+    if (failure) {
+      scripted(res, failure);
       return;
     }
     if (Date.now() >= rate.reset.getTime()) {
@@ -289,7 +276,7 @@ export async function startMastodonServer(options: MastodonServerOptions): Promi
       statuses.sort(compareIdsDesc);
     },
     failNext(failure, times = 1, when) {
-      for (let i = 0; i < times; i++) failures.push(when ? { failure, when } : { failure });
+      failures.push(failure, times, when);
     },
     setRateLimit(state) {
       if (state.limit !== undefined) rate.limit = state.limit;

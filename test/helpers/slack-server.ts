@@ -36,6 +36,7 @@
  *                                                  failRandomly(0, [], 0) turns them off.
  * A faulted request is never recorded in `messages`; every request is recorded in `requests`.
  */
+import { waitForCount } from './wait.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
@@ -417,20 +418,7 @@ export async function startSlackServer(options: SlackServerOptions = {}): Promis
           : null;
     },
     waitForMessages(n, timeoutMs = 5_000) {
-      if (messages.length >= n) return Promise.resolve(messages);
-      return new Promise((resolve, reject) => {
-        const wake = (): void => {
-          if (messages.length < n) return;
-          clearTimeout(timer);
-          waiters.delete(wake);
-          resolve(messages);
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(wake);
-          reject(new Error(`slack-server: expected ${n} message(s) within ${timeoutMs} ms, got ${messages.length}`));
-        }, timeoutMs);
-        waiters.add(wake);
-      });
+      return waitForCount(messages, n, waiters, timeoutMs, 'slack-server: message(s)');
     },
     async close() {
       for (const res of hanging) res.socket?.destroy();

@@ -18,6 +18,7 @@
  * (permanent). A rejected message is not recorded in `messages`; every attempt is recorded in
  * `attempts`.
  */
+import { waitForCount } from './wait.js';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { simpleParser, type AddressObject, type Attachment, type ParsedMail } from 'mailparser';
 
@@ -210,20 +211,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
       for (let i = 0; i < n; i += 1) pending.push({ code, stage, message });
     },
     waitForMessages(n, timeoutMs = 5_000) {
-      if (messages.length >= n) return Promise.resolve(messages);
-      return new Promise((resolve, reject) => {
-        const wake = (): void => {
-          if (messages.length < n) return;
-          clearTimeout(timer);
-          waiters.delete(wake);
-          resolve(messages);
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(wake);
-          reject(new Error(`smtp-server: expected ${n} message(s) within ${timeoutMs} ms, got ${messages.length}`));
-        }, timeoutMs);
-        waiters.add(wake);
-      });
+      return waitForCount(messages, n, waiters, timeoutMs, 'smtp-server: message(s)');
     },
     close() {
       return new Promise<void>((resolve) => server.close(() => resolve()));

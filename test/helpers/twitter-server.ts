@@ -11,6 +11,7 @@
  * - `x-rate-limit-limit/remaining/reset` on every response, a 429 when the window is used up;
  * - scripted failures: any status, an HTML error page, invalid JSON, a request that never answers.
  */
+import { FailureScript, serveFailure, type ScriptedFailure } from './scripted-failures.js';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
@@ -50,15 +51,7 @@ export function loadTwitterMetaHeaders(name: string): Record<string, string> {
   return out;
 }
 
-export type ScriptedFailure =
-  /** Any status with an optional body (JSON unless contentType says otherwise). */
-  | { kind: 'status'; status: number; body?: string; contentType?: string; headers?: Record<string, string> }
-  /** An HTML error page, as a proxy or a CDN in front of the API sends one. */
-  | { kind: 'html'; status?: number }
-  /** 200 with a JSON content type and a truncated body. */
-  | { kind: 'invalid-json' }
-  /** Never answers (until the server closes): for client timeouts. */
-  | { kind: 'hang' };
+export type { ScriptedFailure } from './scripted-failures.js';
 
 export interface RecordedRequest {
   method: string;
@@ -154,7 +147,7 @@ export async function startTwitterServer(options: TwitterServerOptions): Promise
   const tweets: ApiObject[] = [];
   const users = new Map<string, ApiObject>();
   const requests: RecordedRequest[] = [];
-  const failures: { failure: ScriptedFailure; when?: (req: RecordedRequest) => boolean }[] = [];
+  const failures = new FailureScript<RecordedRequest>();
   const baseHeaders = recordedHeaders();
   let searchAccess = options.searchAccess ?? true;
   const nowSec = (): number => Math.floor(Date.now() / 1000);
@@ -186,22 +179,13 @@ export async function startTwitterServer(options: TwitterServerOptions): Promise
   }
 
   function scripted(res: ServerResponse, failure: ScriptedFailure): void {
-    switch (failure.kind) {
-      case 'hang':
-        return;
-      case 'html':
-        res.writeHead(failure.status ?? 503, { 'content-type': 'text/html; charset=utf-8' });
-        res.end('<!DOCTYPE html><html><head><title>Over capacity</title></head><body><h1>Something is technically wrong.</h1><p>Thanks for noticing. We are going to fix it up.</p></body></html>');
-        return;
-      case 'invalid-json':
-        send(res, 200, '{"data":[{"id":"1","text":"cut off');
-        return;
-      case 'status':
-        send(res, failure.status, failure.body ?? problem(failure.status, 'Error', `HTTP ${failure.status}`), {
-          ...(failure.contentType ? { 'content-type': failure.contentType } : {}),
-          ...failure.headers,
-        });
-    }
+    serveFailure(res, failure, {
+      send: (r, status, body, headers) => send(r, status, body, headers),
+      htmlStatus: 503,
+      htmlPage: '<!DOCTYPE html><html><head><title>Over capacity</title></head><body><h1>Something is technically wrong.</h1><p>Thanks for noticing. We are going to fix it up.</p></body></html>',
+      truncatedJson: '{"data":[{"id":"1","text":"cut off',
+      errorBody: (status) => problem(status, 'Error', `HTTP ${status}`),
+    });
   }
 
   function search(res: ServerResponse, query: Record<string, string>): void {
@@ -263,10 +247,9 @@ export async function startTwitterServer(options: TwitterServerOptions): Promise
     const query = Object.fromEntries(url.searchParams.entries());
     const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query, headers: req.headers };
     requests.push(recorded);
-    const index = failures.findIndex((f) => !f.when || f.when(recorded));
-    if (index >= 0) {
-      const [scriptedFailure] = failures.splice(index, 1);
-      scripted(res, scriptedFailure!.failure);
+    const failure = failures.take(recorded);
+    if (failure) {
+      scripted(res, failure);
       return;
     }
     if (req.headers.authorization !== `Bearer ${options.token}`) {
@@ -311,7 +294,7 @@ export async function startTwitterServer(options: TwitterServerOptions): Promise
     searches: () => requests.filter((r) => r.path === '/2/tweets/search/recent'),
     addTweets,
     failNext(failure, times = 1, when) {
-      for (let i = 0; i < times; i++) failures.push(when ? { failure, when } : { failure });
+      failures.push(failure, times, when);
     },
     setRateLimit(state) {
       if (state.limit !== undefined) rate.limit = state.limit;
