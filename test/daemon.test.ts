@@ -51,7 +51,7 @@ function start(rules: string): string {
   const { config, problems } = loadConfig(dir, loadEnv(dir, {}));
   expect(problems).toEqual([]);
   db = openDatabase(join(dir, 'data/earshot.db'));
-  daemon = new Daemon({ db, config, analyzer, log: silentLogger(), slackChannelIntervalMs: 0 });
+  daemon = new Daemon({ db, config, analyzer, log: silentLogger(), spacingMs: 0 });
   daemon.start();
   return dir;
 }

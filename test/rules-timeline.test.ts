@@ -238,7 +238,7 @@ describe('holding back: quiet hours, budgets, silences', () => {
     expect(w.deliveries()).toEqual([
       { alert_id: 1, status: 'held', hold_reason: 'quiet hours (11:00-13:00 UTC)', next_attempt_at: '2026-11-23T13:00:00.000Z' },
     ]);
-    const deliverer = new Deliverer(w.db, w.config, log, () => w.clock.now, { slackChannelIntervalMs: 0 });
+    const deliverer = new Deliverer(w.db, w.config, log, () => w.clock.now, { spacingMs: 0 });
     await deliverer.deliverDue();
     expect(slack.messages).toHaveLength(0);
     w.clock.now = at(60);
@@ -296,7 +296,7 @@ describe('Slack threads', () => {
     slack = await startSlackServer();
     const env = { SLACK_BOT_TOKEN: slack.token, SLACK_API_URL: slack.url };
     const w = world(`rules:\n  - name: story\n    group_by: [story]\n    notify: [{ slack: "#a" }]\n`, env);
-    const deliverer = new Deliverer(w.db, w.config, log, () => w.clock.now, { slackChannelIntervalMs: 0 });
+    const deliverer = new Deliverer(w.db, w.config, log, () => w.clock.now, { spacingMs: 0 });
     w.push(0, CALM('hn'), { linkUrl: 'https://blog.example.com/acme-outage' });
     w.evaluate(0);
     await deliverer.deliverDue();

@@ -61,6 +61,8 @@ export interface NotifierPlugin {
   description: string;
   /** Environment variables this notifier needs; missing ones are reported by `earshot check`. */
   requiredEnv: string[];
+  /** Messages to one target are spaced at least this far apart (a service's rate limit), if set. */
+  minIntervalMs?: number;
   /** Validates a target ('#channel', 'a@b.c'); returns a problem or null. */
   validateTarget(target: string): string | null;
   create(env: Record<string, string | undefined>): Notifier;

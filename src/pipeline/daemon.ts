@@ -41,7 +41,8 @@ export interface DaemonOptions {
   /** Watch the config dir and reload on change; default true. */
   watch?: boolean;
   maxConcurrentPolls?: number;
-  slackChannelIntervalMs?: number;
+  /** Overrides the notifiers' minimum spacing per target (tests). */
+  spacingMs?: number;
   /** Called after each loop pass (tests use it to observe progress). */
   onTick?: () => void;
 }
@@ -79,7 +80,7 @@ export class Daemon {
     this.log = options.log;
     this.now = options.now ?? (() => new Date());
     this.deliverer = new Deliverer(this.db, this.config, this.log, this.now, {
-      ...(options.slackChannelIntervalMs !== undefined ? { slackChannelIntervalMs: options.slackChannelIntervalMs } : {}),
+      ...(options.spacingMs !== undefined ? { spacingMs: options.spacingMs } : {}),
     });
   }
 

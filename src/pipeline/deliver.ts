@@ -6,7 +6,8 @@
  *              after 24 h of failing it is given up and marked failed (visible in status)
  *   failed  -> not retried (e.g. channel_not_found); reported in the log and `earshot status`
  * Per destination, deliveries go out in order (a delivery waiting out a Retry-After holds back
- * the ones behind it), and at most about one message per second per Slack channel.
+ * the ones behind it), spaced by the notifier's `minIntervalMs` (Slack: about one message per
+ * second per channel).
  */
 import type { Config } from '../config/load.js';
 import type { Logger } from '../core/log.js';
@@ -15,7 +16,7 @@ import type { AlertContent, Notifier } from '../notifiers/types.js';
 import type { Db } from '../store/db.js';
 import { observeDelivery } from '../ops/metrics.js';
 import { getMentions } from '../store/mentions.js';
-import { dueDeliveries, getAlert, markFailed, markRetry, markSent, releaseHeld, threadRoot, type DeliveryRow } from '../store/outbox.js';
+import { dueDeliveries, getAlert, markFailed, markRetry, markSent, releaseHeld, threadRoot, type AlertRow, type DeliveryRow } from '../store/outbox.js';
 
 const BASE_BACKOFF_MS = 5_000;
 const MAX_BACKOFF_MS = 15 * 60_000;
@@ -40,14 +41,14 @@ export interface DeliverResult {
 }
 
 export interface DelivererOptions {
-  /** Minimum spacing of messages to one Slack channel; default 1000 ms (Slack's documented limit). */
-  slackChannelIntervalMs?: number;
+  /** Overrides every notifier's minimum spacing per target (`minIntervalMs`; Slack 1 s); tests use 0. */
+  spacingMs?: number;
 }
 
 export class Deliverer {
   private readonly notifiers = new Map<string, Notifier>();
   private readonly lastSent = new Map<string, number>();
-  private readonly slackIntervalMs: number;
+  private readonly spacingOverrideMs: number | undefined;
 
   constructor(
     private readonly db: Db,
@@ -56,7 +57,7 @@ export class Deliverer {
     private readonly now: () => Date,
     options: DelivererOptions = {},
   ) {
-    this.slackIntervalMs = options.slackChannelIntervalMs ?? 1000;
+    this.spacingOverrideMs = options.spacingMs;
   }
 
   /** A reload may change credentials or endpoints: notifiers are rebuilt lazily. */
@@ -75,20 +76,18 @@ export class Deliverer {
     return created;
   }
 
-  /** Slack threads: a later alert of the same rule and group replies to the group's first message (within a day). */
-  private threadFor(delivery: DeliveryRow): string | null {
-    if (delivery.notifier !== 'slack') return null;
-    const alert = getAlert(this.db, delivery.alertId);
-    if (!alert) return null;
+  /**
+   * Threads: a later alert of the same rule and group replies to the group's first message
+   * (within a day). Notifiers without threads (email) ignore the reference.
+   */
+  private threadFor(delivery: DeliveryRow, alert: AlertRow): string | null {
     const rule = this.config.rules.find((r) => r.name === alert.rule);
     if (!rule?.thread) return null;
     const since = new Date(Date.parse(alert.createdAt) - THREAD_WINDOW_MS).toISOString();
     return threadRoot(this.db, alert.rule, alert.groupKey, delivery.notifier, delivery.target, since);
   }
 
-  private content(delivery: DeliveryRow): AlertContent | null {
-    const alert = getAlert(this.db, delivery.alertId);
-    if (!alert) return null;
+  private content(alert: AlertRow): AlertContent {
     const ids = alert.mentionIds.length > 0 ? alert.mentionIds : alert.sampleMentionIds;
     const mentions = getMentions(this.db, ids.slice(0, MAX_MENTIONS_SHOWN));
     return {
@@ -123,11 +122,10 @@ export class Deliverer {
         if (signal?.aborted) break;
         tried.add(delivery.id);
         const destination = `${delivery.notifier}:${delivery.target}`;
-        if (delivery.notifier === 'slack') {
-          const last = this.lastSent.get(destination);
-          const wait = last === undefined ? 0 : last + this.slackIntervalMs - this.now().getTime();
-          if (wait > 0) await sleep(wait, signal);
-        }
+        const spacing = this.spacingOverrideMs ?? notifierPlugin(delivery.notifier)?.minIntervalMs ?? 0;
+        const last = this.lastSent.get(destination);
+        const wait = last === undefined ? 0 : last + spacing - this.now().getTime();
+        if (wait > 0) await sleep(wait, signal);
         const outcome = await this.attempt(delivery, signal);
         observeDelivery(delivery.notifier, outcome);
         this.lastSent.set(destination, this.now().getTime());
@@ -139,14 +137,15 @@ export class Deliverer {
 
   private async attempt(delivery: DeliveryRow, signal?: AbortSignal): Promise<'sent' | 'retried' | 'failed'> {
     const at = this.now();
-    const content = this.content(delivery);
+    const alert = getAlert(this.db, delivery.alertId);
+    const content = alert ? this.content(alert) : null;
     const log = this.log.child({ rule: content?.rule, brand: content?.brand, delivery: delivery.id, alert: delivery.alertId, notifier: delivery.notifier, target: delivery.target });
     const notifier = this.notifier(delivery.notifier);
-    if (!content || !notifier) {
+    if (!alert || !content || !notifier) {
       markFailed(this.db, delivery.id, at.toISOString(), content ? `notifier ${delivery.notifier} is not available` : 'alert not found');
       return 'failed';
     }
-    const threadRef = this.threadFor(delivery);
+    const threadRef = this.threadFor(delivery, alert);
     let outcome;
     try {
       outcome = await notifier.send(delivery.target, content, { ...(signal ? { signal } : {}), ...(threadRef ? { threadRef } : {}) });

@@ -262,6 +262,8 @@ export const slackNotifier: NotifierPlugin = {
   type: 'slack',
   description: 'Slack messages via chat.postMessage (bot token)',
   requiredEnv: ['SLACK_BOT_TOKEN'],
+  // Slack's documented limit for chat.postMessage: about one message per second per channel.
+  minIntervalMs: 1000,
   validateTarget: validateSlackTarget,
   create: (env) => createSlackNotifier(env),
 };
