@@ -201,7 +201,7 @@ function printRest(ctx: Context, s: RestStatus, now: number): void {
   // The daemon writes a heartbeat at least every 30 s while it runs.
   ctx.io.out(`DAEMON     last seen ${ago(config.daemonHeartbeatAt, now)}${silentFor === null || silentFor > 120_000 ? ' (not running?)' : ''}`);
   ctx.io.out(
-    `DATABASE   ${database.path}: ${megabytes(database.bytes)}${database.walBytes ? ` + ${megabytes(database.walBytes)} WAL` : ''}, ${database.mentions} mentions, schema v${database.schemaVersion}${database.schemaVersion < database.knownSchemaVersion ? ` (this earshot migrates it to v${database.knownSchemaVersion} on the next \`earshot run\` or \`poll\`)` : ''}`,
+    `DATABASE   ${database.path}: ${megabytes(database.bytes)}${database.walBytes ? ` + ${megabytes(database.walBytes)} WAL` : ''}, ${database.mentions} mentions, schema v${database.schemaVersion}`,
   );
   const last = retention.lastResult;
   ctx.io.out(

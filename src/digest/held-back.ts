@@ -10,7 +10,7 @@
  *   - delivery_failed / delivery_retrying / delivery_skipped: alert deliveries that failed for
  *     good, are still being retried, or were never attempted (notifier not configured);
  *   - delivery_suppressed / delivery_held: deliveries an alert budget, a silence or quiet hours
- *     kept back (when the store has `deliveries.hold_reason`), with that reason;
+ *     kept back, with that reason;
  *   - backfill / duplicate / quiet_import: mentions stored without alerting by design.
  */
 import type { Config } from '../config/load.js';
@@ -88,27 +88,12 @@ export function collectWaiting(ctx: HeldBackContext): HeldBack[] {
   }));
 }
 
-const columnCache = new WeakMap<Db, Map<string, boolean>>();
-
-/** True when the table has the column: digests also read stores written before a column was added. */
-function hasColumn(db: Db, table: string, column: string): boolean {
-  let map = columnCache.get(db);
-  if (!map) columnCache.set(db, (map = new Map()));
-  const key = `${table}.${column}`;
-  let known = map.get(key);
-  if (known === undefined) {
-    known = (db.pragma(`table_info(${table})`) as Array<{ name: string }>).some((c) => c.name === column);
-    map.set(key, known);
-  }
-  return known;
-}
-
 /** Display order: what needs action first. */
 const STATUS_RANK: Record<string, number> = { failed: 0, suppressed: 1, held: 2, pending: 3, skipped: 4 };
 
 export function collectDeliveries(ctx: HeldBackContext): HeldBack[] {
-  // hold_reason comes with alert budgets and quiet hours (deliveries 'held' / 'suppressed').
-  const reason = hasColumn(ctx.db, 'deliveries', 'hold_reason') ? 'coalesce(d.hold_reason, d.last_error)' : 'd.last_error';
+  // Why a delivery was kept back (budget, silence, quiet hours), else why it failed.
+  const reason = 'coalesce(d.hold_reason, d.last_error)';
   const rows = stmt<[string, string, string], { status: string; notifier: string; target: string; reason: string | null; n: number }>(
     ctx.db,
     `SELECT d.status, d.notifier, d.target, ${reason} AS reason, COUNT(*) AS n FROM deliveries d JOIN alerts a ON a.id = d.alert_id

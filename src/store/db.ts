@@ -41,10 +41,17 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
       db.pragma('synchronous = NORMAL');
     }
     db.pragma('foreign_keys = ON');
+    if (options.readonly && schemaVersion(db) < MIGRATIONS.length) {
+      // A reader of an older database (status, digest, export right after an upgrade) would see
+      // tables without today's columns: bring it up to date first, then read.
+      db.close();
+      openDatabase(path).close();
+      return openDatabase(path, options);
+    }
     migrate(db, path, options.readonly ?? false);
     return db;
   } catch (err) {
-    db.close();
+    if (db.open) db.close();
     throw err;
   }
 }
@@ -56,7 +63,7 @@ export function schemaVersion(db: Db): number {
 function migrate(db: Db, path: string, readonly: boolean): void {
   const version = schemaVersion(db);
   if (version > MIGRATIONS.length) throw new DatabaseVersionError(path, version, MIGRATIONS.length);
-  if (version === MIGRATIONS.length || readonly) return;
+  if (version >= MIGRATIONS.length || readonly) return;
   const apply = db.transaction(() => {
     for (let i = version; i < MIGRATIONS.length; i++) {
       db.exec(MIGRATIONS[i]!.sql);
