@@ -8,9 +8,12 @@
  * A window whose `to` is earlier than its `from` spans midnight; `days` are the days a window
  * starts on (a Friday 22:00-07:00 window covers Saturday 03:00).
  */
-import type { HoursWindow } from './schema.js';
+import type { DAYS, HoursWindow } from './schema.js';
 
-const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+type Day = (typeof DAYS)[number];
+
+/** Index = JavaScript's getDay(): 0 is Sunday. */
+const DAY_NAMES: readonly Day[] = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 function formatter(tz: string): Intl.DateTimeFormat {
@@ -28,7 +31,7 @@ export function localClock(at: Date, tz: string): { day: number; minute: number 
   let hour = 0;
   let minute = 0;
   for (const part of formatter(tz).formatToParts(at)) {
-    if (part.type === 'weekday') day = DAY_NAMES.indexOf(part.value.slice(0, 3).toLowerCase());
+    if (part.type === 'weekday') day = DAY_NAMES.indexOf(part.value.slice(0, 3).toLowerCase() as Day);
     else if (part.type === 'hour') hour = Number(part.value);
     else if (part.type === 'minute') minute = Number(part.value);
   }
@@ -46,7 +49,7 @@ export function inWindow(window: HoursWindow, at: Date): boolean {
   const from = minutesOf(window.from);
   const to = minutesOf(window.to);
   const days = window.days ?? null;
-  const startsOn = (d: number) => days === null || days.includes(DAY_NAMES[(d + 7) % 7] as (typeof window.days & string[])[number]);
+  const startsOn = (d: number) => days === null || days.includes(DAY_NAMES[(d + 7) % 7]!);
   if (from === to) return startsOn(day); // a whole day
   if (from < to) return minute >= from && minute < to && startsOn(day);
   // Spans midnight: the evening part starts today, the morning part started yesterday.
