@@ -97,7 +97,7 @@ export function ingestItems(target: IngestTarget, items: readonly FetchedItem[])
         sentiment: analysis.sentiment,
         urgency: analysis.urgency,
         duplicateOf: original,
-        storyKey: canonicalUrl(item.linkUrl ?? item.url),
+        storyKey: item.linkUrl ? canonicalUrl(item.linkUrl) : canonical,
         metrics: item.metrics ?? {},
         fingerprint,
         alertState,

@@ -418,7 +418,7 @@ export async function startSlackServer(options: SlackServerOptions = {}): Promis
           : null;
     },
     waitForMessages(n, timeoutMs = 5_000) {
-      return waitForCount(messages, n, waiters, timeoutMs, 'slack-server: message(s)');
+      return waitForCount(messages, n, waiters, timeoutMs, 'slack-server');
     },
     async close() {
       for (const res of hanging) res.socket?.destroy();

@@ -211,7 +211,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
       for (let i = 0; i < n; i += 1) pending.push({ code, stage, message });
     },
     waitForMessages(n, timeoutMs = 5_000) {
-      return waitForCount(messages, n, waiters, timeoutMs, 'smtp-server: message(s)');
+      return waitForCount(messages, n, waiters, timeoutMs, 'smtp-server');
     },
     close() {
       return new Promise<void>((resolve) => server.close(() => resolve()));

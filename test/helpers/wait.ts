@@ -2,7 +2,7 @@
  * Waiting in fake servers for `n` received items: resolves with the list once it is long enough,
  * rejects after `timeoutMs`. The server calls every function in `waiters` after each arrival.
  */
-export function waitForCount<T>(list: T[], n: number, waiters: Set<() => void>, timeoutMs: number, what: string): Promise<T[]> {
+export function waitForCount<T>(list: T[], n: number, waiters: Set<() => void>, timeoutMs: number, server: string, noun = 'message(s)'): Promise<T[]> {
   if (list.length >= n) return Promise.resolve(list);
   return new Promise((resolve, reject) => {
     const wake = (): void => {
@@ -13,7 +13,7 @@ export function waitForCount<T>(list: T[], n: number, waiters: Set<() => void>, 
     };
     const timer = setTimeout(() => {
       waiters.delete(wake);
-      reject(new Error(`${what}: expected ${n} within ${timeoutMs} ms, got ${list.length}`));
+      reject(new Error(`${server}: expected ${n} ${noun} within ${timeoutMs} ms, got ${list.length}`));
     }, timeoutMs);
     waiters.add(wake);
   });
