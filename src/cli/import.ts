@@ -11,6 +11,8 @@ import { SOURCE_TYPES, type FetchedItem, type SourceType } from '../core/types.j
 import { Deliverer } from '../pipeline/deliver.js';
 import { deliverPatiently, runRules } from '../pipeline/cycle.js';
 import { ingestItems } from '../pipeline/ingest.js';
+import type { PreparedItem } from '../pipeline/prepare.js';
+import { PrepareWorker } from '../pipeline/prepare-pool.js';
 import { createProgress } from '../ops/progress.js';
 import { openDb, requireConfig, UserError, type Context } from './context.js';
 
@@ -32,9 +34,22 @@ const lineSchema = z.object({
 
 export interface ImportOptions {
   alerts?: boolean;
+  /** Files at least this large are prepared in a worker thread (default 1 MB); tests lower it. */
+  workerMinBytes?: number;
 }
 
 const BATCH = 1000;
+/** Below this a worker thread's start-up (analyzer, brand queries) costs more than it saves. */
+const WORKER_MIN_BYTES = 1_000_000;
+/** Batches handed to the worker ahead of the one being stored. */
+const PREPARE_AHEAD = 2;
+
+interface Group {
+  brandId: string;
+  source: SourceType;
+  items: FetchedItem[];
+  prepared: Promise<PreparedItem[] | null> | null;
+}
 
 export async function importCommand(ctx: Context, file: string, options: ImportOptions): Promise<number> {
   if (!existsSync(file)) throw new UserError(`${file}: no such file`);
@@ -49,21 +64,45 @@ export async function importCommand(ctx: Context, file: string, options: ImportO
   const totals = { lines: 0, known: 0, matched: 0, stored: 0, duplicates: 0 };
   const batches = new Map<string, FetchedItem[]>();
 
+  const size = statSync(file).size;
+  const worker = size >= (options.workerMinBytes ?? WORKER_MIN_BYTES)
+    ? new PrepareWorker(config.brands.values(), (reason) => ctx.log.warn({ reason }, 'import: analysing in the main thread'))
+    : null;
+  // Batches in order; each group's items are being prepared by the worker while earlier batches are stored.
+  const queue: Group[][] = [];
+
   // One transaction per batch (the per-group ingests become savepoints): commits dominate otherwise.
-  const flush = () => db.transaction(() => {
-    for (const [key, items] of batches) {
-      const [brandId, source] = key.split('\u0000') as [string, SourceType];
-      const brand = config.brands.get(brandId)!;
-      const r = ingestItems({ db, analyzer, brand, source, sourceKey: `${brandId}/import`, now: now(), alertFrom: null, quiet }, items);
+  const store = (groups: Group[], prepared: (PreparedItem[] | null)[]) => db.transaction(() => {
+    groups.forEach((group, i) => {
+      const brand = config.brands.get(group.brandId)!;
+      const target = { db, analyzer, brand, source: group.source, sourceKey: `${group.brandId}/import`, now: now(), alertFrom: null, quiet };
+      const r = ingestItems(target, group.items, prepared[i] ?? undefined);
       totals.known += r.known;
       totals.matched += r.matched;
       totals.stored += r.stored;
       totals.duplicates += r.duplicates;
-    }
-    batches.clear();
+    });
   }).immediate();
 
-  const progress = createProgress('import', { total: statSync(file).size, unit: 'bytes' });
+  const storeAhead = async (keep: number) => {
+    while (queue.length > keep) {
+      const groups = queue.shift()!;
+      store(groups, await Promise.all(groups.map((g) => g.prepared)));
+    }
+  };
+
+  const flush = async (keep: number) => {
+    const groups: Group[] = [];
+    for (const [key, items] of batches) {
+      const [brandId, source] = key.split('\u0000') as [string, SourceType];
+      groups.push({ brandId, source, items, prepared: worker ? worker.prepare(brandId, items) : null });
+    }
+    batches.clear();
+    if (groups.length) queue.push(groups);
+    await storeAhead(keep);
+  };
+
+  const progress = createProgress('import', { total: size, unit: 'bytes' });
   let bytes = 0;
   try {
     const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
@@ -110,11 +149,11 @@ export async function importCommand(ctx: Context, file: string, options: ImportO
         language: d.language ?? null,
       });
       if (++pending >= BATCH) {
-        flush();
+        await flush(worker ? PREPARE_AHEAD : 0);
         pending = 0;
       }
     }
-    flush();
+    await flush(0);
     progress.done();
     let alerts = 0;
     let failed = false;
@@ -130,6 +169,7 @@ export async function importCommand(ctx: Context, file: string, options: ImportO
     return bad > 0 || failed ? 1 : 0;
   } finally {
     progress.done();
+    await worker?.close();
     await deliverer.close();
     db.close();
   }

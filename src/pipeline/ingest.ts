@@ -1,7 +1,8 @@
 /**
- * From fetched items to stored mentions: query match -> dedup -> analysis -> storage, in one
- * transaction per batch. Pollers and `earshot import` both come through here, so an imported
- * mention is treated exactly like a polled one.
+ * From fetched items to stored mentions: query match -> analysis -> dedup -> storage, in one
+ * transaction per batch (the steps that need no database are in prepare.ts). Pollers and
+ * `earshot import` both come through here, so an imported mention is treated exactly like a
+ * polled one.
  *
  *   - Only items matching the brand query are stored (and, when the brand lists languages, only
  *     those in them; an undetectable language is kept rather than lost).
@@ -12,11 +13,10 @@
  *     alerted (alert_backfill), so adding a brand never floods a channel with history.
  */
 import type { BrandConfig } from '../config/load.js';
-import { prepareText } from '../analyze/query/index.js';
 import type { Analyzer, FetchedItem, SourceType } from '../core/types.js';
 import type { Db } from '../store/db.js';
 import { findOriginal, insertMention, mentionExists, type AlertState } from '../store/mentions.js';
-import { canonicalUrl, textFingerprint } from './dedup.js';
+import { MAX_TEXT, MAX_TITLE, prepareItem, type PreparedItem } from './prepare.js';
 
 export interface IngestTarget {
   db: Db;
@@ -43,34 +43,29 @@ export interface IngestResult {
   ids: number[];
 }
 
-/** Max stored text length: a mention is a post, not a book (and the database stays bounded). */
-const MAX_TEXT = 20_000;
-const MAX_TITLE = 1_000;
-
-export function ingestItems(target: IngestTarget, items: readonly FetchedItem[]): IngestResult {
+/**
+ * `prepared[i]`, when given, is `prepareItem(brand, analyzer, items[i])` computed ahead (in a
+ * worker thread); items without one are prepared here.
+ */
+export function ingestItems(target: IngestTarget, items: readonly FetchedItem[], prepared?: readonly (PreparedItem | null | undefined)[]): IngestResult {
   const { db, analyzer, brand } = target;
   const result: IngestResult = { fetched: items.length, known: 0, matched: 0, stored: 0, duplicates: 0, alertable: 0, ids: [] };
   const fetchedAt = target.now.toISOString();
   const seen = new Set<string>();
   db.transaction(() => {
-    for (const item of items) {
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
       if (seen.has(item.sourceId) || mentionExists(db, brand.id, target.source, item.sourceId)) {
         result.known++;
         continue;
       }
       seen.add(item.sourceId);
-      const title = item.title.slice(0, MAX_TITLE);
-      const text = item.text.slice(0, MAX_TEXT);
-      const terms = brand.matcher.match(prepareText(`${title}\n${text}`));
-      if (!terms) continue;
+      const p = prepared?.[i] ?? prepareItem(brand, analyzer, item);
+      if (!p.terms) continue;
       result.matched++;
-      const analysis = analyzer.analyze({ title, text, reach: item.reach, brand: brand.context, ...(item.metrics ? { metrics: item.metrics } : {}) });
-      const language = item.language ?? analysis.language;
-      if (brand.languages && language && !brand.languages.includes(language.slice(0, 2))) continue;
+      if (!p.keep || !p.analysis) continue;
 
-      const canonical = canonicalUrl(item.url);
-      const fingerprint = textFingerprint(title, text);
-      const original = findOriginal(db, brand.id, canonical, fingerprint);
+      const original = findOriginal(db, brand.id, p.canonicalUrl, p.fingerprint);
       const published = item.published ?? fetchedAt;
       let alertState: AlertState = 'new';
       if (original !== null) alertState = 'duplicate';
@@ -83,23 +78,23 @@ export function ingestItems(target: IngestTarget, items: readonly FetchedItem[])
         sourceKey: target.sourceKey,
         sourceId: item.sourceId,
         url: item.url,
-        canonicalUrl: canonical,
+        canonicalUrl: p.canonicalUrl,
         author: item.author,
         reach: item.reach,
-        title,
-        text,
+        title: item.title.slice(0, MAX_TITLE),
+        text: item.text.slice(0, MAX_TEXT),
         kind: item.kind ?? null,
         linkUrl: item.linkUrl ?? null,
-        language: language ?? null,
+        language: p.language,
         publishedAt: published,
         fetchedAt,
-        matchedTerms: terms,
-        sentiment: analysis.sentiment,
-        urgency: analysis.urgency,
+        matchedTerms: p.terms,
+        sentiment: p.analysis.sentiment,
+        urgency: p.analysis.urgency,
         duplicateOf: original,
-        storyKey: item.linkUrl ? canonicalUrl(item.linkUrl) : canonical,
+        storyKey: p.storyKey,
         metrics: item.metrics ?? {},
-        fingerprint,
+        fingerprint: p.fingerprint,
         alertState,
       });
       if (id === null) continue;
