@@ -74,13 +74,18 @@ function ensureCapacity(buf: FeatureBuffer, size: number): void {
 }
 
 const MAX_CHAR_WORD = 22;
+const FNV_PRIME = 0x01000193;
 let hashScratch = new Uint32Array(256);
+/** Character codes of "<word>" for the character n-gram loop. */
+const codes = new Int32Array(MAX_CHAR_WORD + 2);
 
 /** Fills `buf` with the features of `tokens`; returns the number of features. */
 export function extractFeatures(tokens: readonly Token[], cfg: FeatureConfig, buf: FeatureBuffer): number {
   const mask = (1 << cfg.bits) - 1;
   const count = tokens.length;
   const useChars = cfg.charMax > 0;
+  const charMin = cfg.charMin;
+  const charMax = cfg.charMax;
   // Upper bound of the features this text can produce, so the loop below never checks.
   let bound = 1;
   for (const t of tokens) bound += 5 + (useChars ? 3 * (t.norm.length + 2) : 0);
@@ -94,7 +99,7 @@ export function extractFeatures(tokens: readonly Token[], cfg: FeatureConfig, bu
   let n = 0;
   for (let i = 0; i < count; i++) {
     const t = tokens[i]!;
-    const h = hashString(t.norm);
+    const h = t.hash;
     hashes[i] = h;
     ids[n] = bucket(combineHash(t.negated ? SEED_NEG : SEED_UNI, h), mask);
     owners[n] = i;
@@ -113,22 +118,24 @@ export function extractFeatures(tokens: readonly Token[], cfg: FeatureConfig, bu
       kinds[n++] = FEATURE_KIND.flag;
     }
     if (useChars && (t.kind === 'word' || t.kind === 'hashtag') && t.norm.length <= MAX_CHAR_WORD) {
-      // Character n-grams of "<word>", hashed incrementally without building the padded string.
+      // Character n-grams of "<word>", hashed incrementally (FNV-1a, as hashString) without
+      // building the padded string.
       const word = t.norm;
       const len = word.length + 2;
-      const seed = t.negated && cfg.negateChars ? SEED_CHAR_NEG : SEED_CHAR;
-      for (let start = 0; start + cfg.charMin <= len; start++) {
+      codes[0] = 60; // <
+      for (let k = 0; k < word.length; k++) codes[k + 1] = word.charCodeAt(k);
+      codes[len - 1] = 62; // >
+      const seed = (t.negated && cfg.negateChars ? SEED_CHAR_NEG : SEED_CHAR) | 0;
+      for (let start = 0; start + charMin <= len; start++) {
         let g = seed;
-        const end = Math.min(len, start + cfg.charMax);
-        for (let j = start; j < end; j++) {
-          g ^= j === 0 ? 60 : j === len - 1 ? 62 : word.charCodeAt(j - 1);
-          g = Math.imul(g, 0x01000193) >>> 0;
-          if (j - start + 1 >= cfg.charMin) {
-            ids[n] = bucket(g, mask);
-            owners[n] = i;
-            spans[n] = 1;
-            kinds[n++] = FEATURE_KIND.char;
-          }
+        let j = start;
+        for (const first = start + charMin - 1; j < first; j++) g = Math.imul(g ^ codes[j]!, FNV_PRIME);
+        for (const end = Math.min(len, start + charMax); j < end; j++) {
+          g = Math.imul(g ^ codes[j]!, FNV_PRIME);
+          ids[n] = bucket(g, mask);
+          owners[n] = i;
+          spans[n] = 1;
+          kinds[n++] = FEATURE_KIND.char;
         }
       }
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeText, tokenize } from './tokenize.js';
+import { hashString } from './hash.js';
+import { isNegator, isNegatorToken, normalizeText, tokenize } from './tokenize.js';
 import { createFeatureBuffer, extractFeatures, FEATURE_KIND } from './extract.js';
 
 const norms = (text: string) => tokenize(text).map((t) => t.norm);
@@ -31,6 +32,15 @@ describe('tokenize', () => {
     const tokens = tokenize("I don't like this app, but the support is good");
     const negated = tokens.filter((t) => t.negated).map((t) => t.norm);
     expect(negated).toEqual(['like', 'this', 'app']);
+  });
+
+  it('carries the hash of each norm and tells negators like isNegator', () => {
+    const tokens = tokenize("Never say can't, nope #not not!! 😡 @x http://a.b 12");
+    for (const t of tokens) {
+      expect(t.hash).toBe(hashString(t.norm) | 0);
+      expect(isNegatorToken(t)).toBe(t.kind === 'word' && isNegator(t.norm));
+    }
+    expect(tokens.filter(isNegatorToken).map((t) => t.norm)).toEqual(['never', 'cant', 'nope', 'not']);
   });
 
   it('flags elongated and shouted words', () => {

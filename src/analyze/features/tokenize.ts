@@ -9,6 +9,9 @@
  * to the next punctuation mark are flagged as negated ("not [good]", "never [using you again]").
  */
 
+import { hashString } from './hash.js';
+import { WordTable } from './word-table.js';
+
 export type TokenKind = 'word' | 'hashtag' | 'mention' | 'url' | 'emoticon' | 'emoji' | 'number' | 'punct';
 
 export interface Token {
@@ -20,6 +23,8 @@ export interface Token {
   negated: boolean;
   elongated: boolean;
   shouted: boolean;
+  /** `hashString(norm) | 0` (features/hash.ts; a small integer, not a heap number): computed once here, used by features and word lookups. */
+  hash: number;
 }
 
 const ENTITY_RE = /&(amp|lt|gt|quot|apos|#39|#x27|nbsp);/g;
@@ -75,35 +80,59 @@ const WORD_BODY_RE = /^[\p{L}\p{M}\p{N}]$/u;
 const NUMBER_CHAR_RE = /^\p{N}$/u;
 const HASHTAG_CHAR_RE = /^[\p{L}\p{N}_]$/u;
 
-const EMOTICON_START = new Set('<>}:;=)]([^-xXT;'.split('').map((c) => c.charCodeAt(0)));
-const PUNCT_SINGLE = new Set('.,;:()"'.split('').map((c) => c.charCodeAt(0)));
-
-function isAsciiLetter(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
-}
-
-function isAsciiDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
-}
-
-function isWordChar(c: number): boolean {
-  return isAsciiLetter(c) || isAsciiDigit(c) || c === 95;
-}
-
-function isLetterAt(text: string, i: number, c: number): boolean {
-  if (c < 0x80) return isAsciiLetter(c);
-  return LETTER_RE.test(charAt(text, i));
-}
-
-function isNumberAt(text: string, i: number, c: number): boolean {
-  if (c < 0x80) return isAsciiDigit(c);
-  return NUMBER_CHAR_RE.test(charAt(text, i));
-}
-
+// Character classes as bit flags, so the scanner does one table load per character instead of
+// a chain of comparisons (ASCII) or a regular expression (other characters, cached below).
+const LETTER = 1;
+const NUMBER = 2;
 /** Word continuation: letters, marks, digits, apostrophe, underscore. */
-function isWordBodyAt(text: string, i: number, c: number): boolean {
-  if (c < 0x80) return isAsciiLetter(c) || isAsciiDigit(c) || c === 39 || c === 95;
-  return WORD_BODY_RE.test(charAt(text, i));
+const WORD_BODY = 4;
+/** Hashtag and mention body: letters, digits, underscore. */
+const HASHTAG_CHAR = 8;
+const EMOTICON_START = 16;
+const PUNCT_SINGLE = 32;
+const CLASSIFIED = 128;
+
+const ASCII_CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const letter = (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
+  const digit = c >= 48 && c <= 57;
+  let cls = 0;
+  if (letter) cls |= LETTER;
+  if (digit) cls |= NUMBER;
+  if (letter || digit || c === 39 || c === 95) cls |= WORD_BODY;
+  if (letter || digit || c === 95) cls |= HASHTAG_CHAR;
+  if ('<>}:;=)]([^-xXT;'.includes(String.fromCharCode(c))) cls |= EMOTICON_START;
+  if ('.,;:()"'.includes(String.fromCharCode(c))) cls |= PUNCT_SINGLE;
+  ASCII_CLASS[c] = cls;
+}
+
+// Classes of the other BMP characters, computed with the regexes on first sight.
+const BMP_CLASS = new Uint8Array(0x10000);
+
+function classifyChar(ch: string): number {
+  let cls = CLASSIFIED;
+  if (LETTER_RE.test(ch)) cls |= LETTER;
+  if (NUMBER_CHAR_RE.test(ch)) cls |= NUMBER;
+  if (WORD_BODY_RE.test(ch)) cls |= WORD_BODY;
+  if (HASHTAG_CHAR_RE.test(ch)) cls |= HASHTAG_CHAR;
+  return cls;
+}
+
+/** Class flags of the character (code point) at `i`, whose code unit is `c`. */
+function classAt(text: string, i: number, c: number): number {
+  if (c < 0x80) return ASCII_CLASS[c]!;
+  // Surrogates: the class belongs to the whole code point (rare enough not to cache).
+  if (c >= 0xd800 && c <= 0xdfff) return classifyChar(charAt(text, i));
+  let cls = BMP_CLASS[c]!;
+  if (cls === 0) {
+    cls = classifyChar(String.fromCharCode(c));
+    BMP_CLASS[c] = cls;
+  }
+  return cls;
+}
+
+function isAsciiWordChar(c: number): boolean {
+  return c < 0x80 && (ASCII_CLASS[c]! & HASHTAG_CHAR) !== 0;
 }
 
 /** The whole code point at `i` (a surrogate pair is one character). */
@@ -112,87 +141,127 @@ function charAt(text: string, i: number): string {
   return String.fromCodePoint(cp);
 }
 
-function width(text: string, i: number): number {
-  return text.codePointAt(i)! > 0xffff ? 2 : 1;
+/** Code units taken by the character starting with code unit `c`: 2 for a surrogate pair. */
+function width(text: string, i: number, c: number): number {
+  return c >= 0xd800 && c <= 0xdbff && text.codePointAt(i)! > 0xffff ? 2 : 1;
 }
 
 function isSpace(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+  return c === 32 || (c >= 9 && c <= 13) || (c >= 0xa0 && (c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff));
 }
 
-function isHashtagCharAt(text: string, i: number): boolean {
-  const c = text.charCodeAt(i);
-  if (c < 0x80) return isWordChar(c);
-  return HASHTAG_CHAR_RE.test(charAt(text, i));
-}
+// What scanAt found; small integers so the scanner allocates nothing.
+const SKIP = 0;
+const URL = 1;
+const MENTION = 2;
+const HASHTAG = 3;
+const EMOTICON = 4;
+const EMOJI = 5;
+const WORD = 6;
+const NUMBER_TOKEN = 7;
+const PUNCT = 8;
 
-type RawKind = TokenKind | 'skip';
+/** Kind of the token scanAt found last (one of the constants above). */
+let scannedKind = SKIP;
 
-/** Finds the token starting at `i`: its kind and end, or 'skip' for one ignored character. */
-function scanAt(text: string, i: number): { kind: RawKind; end: number } {
+/** Finds the token starting at `i`: sets `scannedKind` (SKIP for one ignored character) and returns its end. */
+function scanAt(text: string, i: number): number {
   const c = text.charCodeAt(i);
   const len = text.length;
   const prefix = c === 104 ? (text.startsWith('https://', i) ? 8 : text.startsWith('http://', i) ? 7 : 0) : c === 119 && text.startsWith('www.', i) ? 4 : 0;
   if (prefix > 0 && i + prefix < len && !isSpace(text.charCodeAt(i + prefix))) {
     let end = i + prefix;
     while (end < len && !isSpace(text.charCodeAt(end))) end++;
-    return { kind: 'url', end };
+    scannedKind = URL;
+    return end;
   }
-  if (c === 64 && i + 1 < len && isWordChar(text.charCodeAt(i + 1))) {
+  if (c === 64 && i + 1 < len && isAsciiWordChar(text.charCodeAt(i + 1))) {
     let end = i + 1;
-    while (end < len && isWordChar(text.charCodeAt(end))) end++;
-    return { kind: 'mention', end };
+    while (end < len && isAsciiWordChar(text.charCodeAt(end))) end++;
+    scannedKind = MENTION;
+    return end;
   }
-  if (c === 35 && i + 1 < len && isHashtagCharAt(text, i + 1)) {
+  if (c === 35 && i + 1 < len && (classAt(text, i + 1, text.charCodeAt(i + 1)) & HASHTAG_CHAR) !== 0) {
     let end = i + 1;
-    while (end < len && isHashtagCharAt(text, end)) end += width(text, end);
-    return { kind: 'hashtag', end };
+    while (end < len) {
+      const d = text.charCodeAt(end);
+      if ((classAt(text, end, d) & HASHTAG_CHAR) === 0) break;
+      end += width(text, end, d);
+    }
+    scannedKind = HASHTAG;
+    return end;
   }
-  if (EMOTICON_START.has(c)) {
+  const cls = classAt(text, i, c);
+  if (c < 0x80 && (cls & EMOTICON_START) !== 0) {
     EMOTICON_RE.lastIndex = i;
-    if (EMOTICON_RE.test(text)) return { kind: 'emoticon', end: EMOTICON_RE.lastIndex };
+    if (EMOTICON_RE.test(text)) {
+      scannedKind = EMOTICON;
+      return EMOTICON_RE.lastIndex;
+    }
   }
   if (c === 0xa9 || c === 0xae || c >= 0x203c) {
     EMOJI_RE.lastIndex = i;
-    if (EMOJI_RE.test(text)) return { kind: 'emoji', end: EMOJI_RE.lastIndex };
-  }
-  if (isLetterAt(text, i, c)) {
-    let end = i + width(text, i);
-    for (;;) {
-      while (end < len && isWordBodyAt(text, end, text.charCodeAt(end))) end += width(text, end);
-      // "well-known": a hyphen joins two words.
-      if (end + 1 < len && text.charCodeAt(end) === 45 && isLetterAt(text, end + 1, text.charCodeAt(end + 1))) {
-        end += 1 + width(text, end + 1);
-        continue;
-      }
-      return { kind: 'word', end };
+    if (EMOJI_RE.test(text)) {
+      scannedKind = EMOJI;
+      return EMOJI_RE.lastIndex;
     }
   }
-  if (isNumberAt(text, i, c)) {
-    let end = i + width(text, i);
+  if ((cls & LETTER) !== 0) {
+    let end = i + width(text, i, c);
     for (;;) {
-      while (end < len && isNumberAt(text, end, text.charCodeAt(end))) end += width(text, end);
+      while (end < len) {
+        const d = text.charCodeAt(end);
+        if ((classAt(text, end, d) & WORD_BODY) === 0) break;
+        end += width(text, end, d);
+      }
+      // "well-known": a hyphen joins two words.
+      if (end + 1 < len && text.charCodeAt(end) === 45) {
+        const d = text.charCodeAt(end + 1);
+        if ((classAt(text, end + 1, d) & LETTER) !== 0) {
+          end += 1 + width(text, end + 1, d);
+          continue;
+        }
+      }
+      scannedKind = WORD;
+      return end;
+    }
+  }
+  if ((cls & NUMBER) !== 0) {
+    let end = i + width(text, i, c);
+    for (;;) {
+      while (end < len) {
+        const d = text.charCodeAt(end);
+        if ((classAt(text, end, d) & NUMBER) === 0) break;
+        end += width(text, end, d);
+      }
       const sep = text.charCodeAt(end);
-      if ((sep === 46 || sep === 44 || sep === 58) && end + 1 < len && isNumberAt(text, end + 1, text.charCodeAt(end + 1))) {
+      if ((sep === 46 || sep === 44 || sep === 58) && end + 1 < len && (classAt(text, end + 1, text.charCodeAt(end + 1)) & NUMBER) !== 0) {
         end += 1;
         continue;
       }
       if (sep === 37) end++;
-      return { kind: 'number', end };
+      scannedKind = NUMBER_TOKEN;
+      return end;
     }
   }
   if (c === 33 || c === 63) {
     let end = i + 1;
     while (end < len && (text.charCodeAt(end) === 33 || text.charCodeAt(end) === 63)) end++;
-    return { kind: 'punct', end };
+    scannedKind = PUNCT;
+    return end;
   }
   if (c === 46 && text.charCodeAt(i + 1) === 46) {
     let end = i + 2;
     while (end < len && text.charCodeAt(end) === 46) end++;
-    return { kind: 'punct', end };
+    scannedKind = PUNCT;
+    return end;
   }
-  if (c === 0x2026 || PUNCT_SINGLE.has(c)) return { kind: 'punct', end: i + 1 };
-  return { kind: 'skip', end: i + width(text, i) };
+  if (c === 0x2026 || (c < 0x80 && (cls & PUNCT_SINGLE) !== 0)) {
+    scannedKind = PUNCT;
+    return i + 1;
+  }
+  scannedKind = SKIP;
+  return i + width(text, i, c);
 }
 
 const NEGATORS = new Set([
@@ -230,11 +299,20 @@ const NEGATORS = new Set([
 ]);
 
 /** Punctuation that ends a negation scope. */
-const SCOPE_END = /^[.,;:!?…()"]/;
+const SCOPE_END = new Set('.,;:!?…()"'.split('').map((c) => c.charCodeAt(0)));
 const ELONGATION_RE = /(\p{L})\1{2,}/gu;
+
+// The same set by hash, for the tokenizer's per-word test.
+const NEGATOR_TABLE = new WordTable([...NEGATORS].map((w) => [w, 1] as const));
 
 export function isNegator(word: string): boolean {
   return NEGATORS.has(word) || word.endsWith("n't");
+}
+
+/** isNegator() for a token from tokenize(), without hashing the string again. */
+export function isNegatorToken(token: Token): boolean {
+  // A word's norm has no apostrophe, so only the set can match.
+  return token.kind === 'word' && NEGATOR_TABLE.get(token.norm, token.hash) !== 0;
 }
 
 function normalizePunct(raw: string): string {
@@ -248,42 +326,47 @@ function normalizePunct(raw: string): string {
 /** Splits text into normalised tokens. */
 export function tokenize(input: string): Token[] {
   const text = normalizeText(input);
+  const len = text.length;
   const tokens: Token[] = [];
   let negating = false;
   let i = 0;
-  while (i < text.length) {
+  while (i < len) {
     if (isSpace(text.charCodeAt(i))) {
       i++;
       continue;
     }
-    const { kind, end } = scanAt(text, i);
+    const end = scanAt(text, i);
+    const kind = scannedKind;
+    if (kind === SKIP) {
+      i = end;
+      continue;
+    }
     const raw = text.slice(i, end);
     i = end;
-    if (kind === 'skip') continue;
-    let token: Token;
-    if (kind === 'url') token = make('<url>', raw, 'url');
-    else if (kind === 'mention') token = make('@user', raw, 'mention');
-    else if (kind === 'hashtag') token = make(wordForm(raw.toLowerCase(), true), raw, 'hashtag');
-    else if (kind === 'emoticon') token = make(raw.toLowerCase(), raw, 'emoticon');
-    else if (kind === 'emoji') token = make(raw.replace(/\uFE0F|\p{Emoji_Modifier}/gu, ''), raw, 'emoji');
-    else if (kind === 'word') token = wordToken(raw);
-    else if (kind === 'number') token = make('<num>', raw, 'number');
-    else token = make(normalizePunct(raw), raw, 'punct');
-
-    if (token.kind === 'punct' && SCOPE_END.test(token.norm)) {
-      negating = false;
-    } else if (token.kind === 'word' && isNegator(token.norm)) {
-      negating = true;
-    } else if (negating && (token.kind === 'word' || token.kind === 'hashtag')) {
-      token.negated = true;
-    }
-    tokens.push(token);
+    if (kind === WORD) {
+      const token = wordToken(raw);
+      if (isNegatorToken(token)) negating = true;
+      else if (negating) token.negated = true;
+      tokens.push(token);
+    } else if (kind === PUNCT) {
+      const norm = normalizePunct(raw);
+      if (SCOPE_END.has(norm.charCodeAt(0))) negating = false;
+      tokens.push(make(norm, raw, 'punct'));
+    } else if (kind === HASHTAG) {
+      const token = make(wordForm(raw.toLowerCase(), true), raw, 'hashtag');
+      token.negated = negating;
+      tokens.push(token);
+    } else if (kind === URL) tokens.push(make('<url>', raw, 'url'));
+    else if (kind === MENTION) tokens.push(make('@user', raw, 'mention'));
+    else if (kind === EMOTICON) tokens.push(make(raw.toLowerCase(), raw, 'emoticon'));
+    else if (kind === EMOJI) tokens.push(make(raw.replace(/\uFE0F|\p{Emoji_Modifier}/gu, ''), raw, 'emoji'));
+    else tokens.push(make('<num>', raw, 'number'));
   }
   return tokens;
 }
 
 function make(norm: string, raw: string, kind: TokenKind): Token {
-  return { norm, raw, kind, negated: false, elongated: false, shouted: false };
+  return { norm, raw, kind, negated: false, elongated: false, shouted: false, hash: hashString(norm) | 0 };
 }
 
 /** True when some character repeats three times in a row ("soooo"); cheaper than the regex. */
@@ -304,8 +387,7 @@ function wordForm(lower: string, elongated: boolean): string {
 function wordToken(raw: string): Token {
   const lower = raw.toLowerCase();
   const elongated = hasTripleRun(lower) && /(\p{L})\1{2,}/u.test(lower);
-  const token = make(wordForm(lower, elongated), raw, 'word');
-  token.elongated = elongated;
-  token.shouted = raw.length >= 3 && raw !== lower && raw === raw.toUpperCase();
-  return token;
+  const shouted = raw.length >= 3 && raw !== lower && raw === raw.toUpperCase();
+  const norm = wordForm(lower, elongated);
+  return { norm, raw, kind: 'word', negated: false, elongated, shouted, hash: hashString(norm) | 0 };
 }

@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { franc, francAll } from 'franc-min';
 import type { Token } from '../features/tokenize.js';
+import { WordTable } from '../features/word-table.js';
 
 export interface LanguageGuess {
   /** ISO 639-1 code where one exists ('en', 'de'), else franc's ISO 639-3 code; null when unclear. */
@@ -77,13 +78,15 @@ function scriptCounts(text: string): { latin: number; other: number; han: number
 }
 
 export class LanguageDetector {
-  private readonly words = new Map<string, number>();
+  private readonly words: WordTable;
 
   constructor(english: Set<string>) {
-    for (const w of english) this.words.set(w, ENGLISH_BIT);
+    const words = new Map<string, number>();
+    for (const w of english) words.set(w, ENGLISH_BIT);
     FOREIGN_LANGS.forEach((lang, i) => {
-      for (const w of FOREIGN_WORDS[lang]!) this.words.set(w, (this.words.get(w) ?? 0) | (2 << i));
+      for (const w of FOREIGN_WORDS[lang]!) words.set(w, (words.get(w) ?? 0) | (2 << i));
     });
+    this.words = new WordTable(words);
   }
 
   static fromFile(file: string): LanguageDetector {
@@ -107,8 +110,8 @@ export class LanguageDetector {
       // One-letter words ("I", "a") say little and are not in the word list.
       if (t.kind !== 'word' || t.norm.length < 2) continue;
       words++;
-      const bits = this.words.get(t.norm);
-      if (bits === undefined) continue;
+      const bits = this.words.get(t.norm, t.hash);
+      if (bits === 0) continue;
       if (bits & ENGLISH_BIT) known++;
       if (bits <= ENGLISH_BIT) continue;
       votes ??= new Array<number>(FOREIGN_LANGS.length).fill(0);

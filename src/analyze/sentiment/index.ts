@@ -14,7 +14,7 @@
  */
 import type { Sentiment, SentimentLabel } from '../../core/types.js';
 import { createFeatureBuffer, extractFeatures, type FeatureBuffer, type FeatureConfig } from '../features/extract.js';
-import { isNegator, type Token } from '../features/tokenize.js';
+import { isNegatorToken, type Token } from '../features/tokenize.js';
 import { createScratch, scoreFeatures, softmax, tokenPulls, type LinearModel, type ScoreScratch } from './linear-model.js';
 
 /** Logit pull of a vocabulary word with weight 1 (about what the model gives "love" or "worst"). */
@@ -152,7 +152,7 @@ export class SentimentModel {
       // A negator and the words it negates are one unit ("never using you again").
       let end = t + 1;
       const token = tokens[t]!;
-      if (token.kind === 'word' && isNegator(token.norm)) {
+      if (isNegatorToken(token)) {
         while (end < tokens.length && tokens[end]!.negated) end++;
       }
       let pull = 0;
