@@ -99,8 +99,10 @@ function analyze(models: LoadedModels, input: AnalyzeInput): Analysis {
     return { sentiment, urgency, language: language.code };
   }
   extractFeatures(tokens, models.sentiment.features, models.buf);
-  const sentiment = models.sentiment.score(tokens, brand.entries, models.buf);
-  const complaint = models.complaint.probability(tokens, models.shareFeatures ? models.buf : undefined);
+  // The complaint model shares the features and, then, the scoring pass.
+  const companion = models.shareFeatures ? models.complaint.companion : undefined;
+  const sentiment = models.sentiment.score(tokens, brand.entries, models.buf, companion);
+  const complaint = companion !== undefined ? models.complaint.scoredProbability() : models.complaint.probability(tokens);
   const urgency = scoreUrgency(text, urgencySignals(input, complaint, sentiment, brand.neutralWords));
   return { sentiment, urgency, language: language.code };
 }

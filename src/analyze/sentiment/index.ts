@@ -15,7 +15,16 @@
 import type { Sentiment, SentimentLabel } from '../../core/types.js';
 import { createFeatureBuffer, extractFeatures, type FeatureBuffer, type FeatureConfig } from '../features/extract.js';
 import { isNegatorToken, type Token } from '../features/tokenize.js';
-import { createScratch, scoreFeatures, softmax, tokenPulls, type LinearModel, type ScoreScratch } from './linear-model.js';
+import {
+  createScratch,
+  scoreFeatures,
+  scoreFeaturesPair,
+  softmax,
+  tokenPulls,
+  type CompanionModel,
+  type LinearModel,
+  type ScoreScratch,
+} from './linear-model.js';
 
 /** Logit pull of a vocabulary word with weight 1 (about what the model gives "love" or "worst"). */
 export const VOCABULARY_LOGITS = 4;
@@ -77,16 +86,23 @@ export class SentimentModel {
 
   /**
    * Scores `tokens`; `features` may hold their features already extracted with this model's
-   * settings (the complaint model shares them).
+   * settings (the complaint model shares them). A `companion` model (the complaint model) is
+   * scored over the same features, in the same pass when possible, leaving its logits in its
+   * scratch.
    */
-  score(tokens: readonly Token[], vocabulary: readonly VocabularyEntry[], features?: FeatureBuffer): Sentiment {
+  score(tokens: readonly Token[], vocabulary: readonly VocabularyEntry[], features?: FeatureBuffer, companion?: CompanionModel): Sentiment {
     const buf = features ?? this.buf;
     if (features === undefined) extractFeatures(tokens, this.model.header.features, buf);
     const n = tokens.length;
     const hasVocabulary = vocabulary.length > 0 && this.markVocabulary(tokens, vocabulary);
     // Word-level pulls are needed for reasons (non-neutral results only) and vocabulary; the
     // plain logits come from a faster loop, and the pulls from a second pass when needed.
-    scoreFeatures(this.model, buf, n, this.scratch, hasVocabulary ? this.skip : null, hasVocabulary ? PULL : null);
+    if (hasVocabulary || companion === undefined) {
+      scoreFeatures(this.model, buf, n, this.scratch, hasVocabulary ? this.skip : null, hasVocabulary ? PULL : null);
+      if (companion !== undefined) scoreFeatures(companion.model, buf, n, companion.scratch, null, null);
+    } else {
+      scoreFeaturesPair(this.model, this.scratch, companion.model, companion.scratch, buf);
+    }
     const { logits } = this.scratch;
     if (this.scratch.pull.length < n) this.scratch.pull = new Float64Array(n * 2);
     const pulls = this.scratch.pull;

@@ -11,6 +11,7 @@ import {
   loadLinearModel,
   quantizeWeights,
   scoreFeatures,
+  scoreFeaturesPair,
   softmax,
   tokenPulls,
   type LinearModelHeader,
@@ -88,6 +89,19 @@ describe('scoring', () => {
     scoreFeatures(model, buf, tokens.length, without, skip, { up: 2, down: 0 });
     expect(Array.from(without.logits)).not.toEqual(Array.from(all.logits));
     expect(without.pull[2]).toBe(0);
+  });
+
+  it('scores two models over the same features in one pass exactly as two separate passes', () => {
+    const twoWeights = Int8Array.from({ length: 64 * 2 }, (_x, i) => ((i * 31) % 180) - 90);
+    const twoHeader = { ...header([0.25, -0.5]), classes: ['no', 'yes'], features: { ...features, bits: 6 }, scale: 0.03 };
+    const two = decodeLinearModel(encodeLinearModel(twoHeader, twoWeights), 'two.bin');
+    const separate = [createScratch(3), createScratch(2)] as const;
+    scoreFeatures(model, buf, tokens.length, separate[0], null, null);
+    scoreFeatures(two, buf, tokens.length, separate[1], null, null);
+    const joint = [createScratch(3), createScratch(2)] as const;
+    scoreFeaturesPair(model, joint[0], two, joint[1], buf);
+    expect(Array.from(joint[0].logits)).toEqual(Array.from(separate[0].logits));
+    expect(Array.from(joint[1].logits)).toEqual(Array.from(separate[1].logits));
   });
 
   it('softmax returns the best class and probabilities summing to 1', () => {

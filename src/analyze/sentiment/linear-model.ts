@@ -98,6 +98,12 @@ export function createScratch(classes: number, tokens = 256): ScoreScratch {
   return { logits: new Float64Array(classes), pull: new Float64Array(tokens) };
 }
 
+/** A second model scored in the same pass as another (see scoreFeaturesPair). */
+export interface CompanionModel {
+  model: LinearModel;
+  scratch: ScoreScratch;
+}
+
 export interface PullSpec {
   up: number;
   down: number;
@@ -184,6 +190,51 @@ export function scoreFeatures(
   }
   const bias = model.header.bias;
   for (let c = 0; c < C; c++) logits[c] = logits[c]! + (bias[c] ?? 0);
+}
+
+/**
+ * `scoreFeatures(model, buf, …, null, null)` for two models over the same features in one pass.
+ * Loading the weights is most of the cost (the tables do not stay in cache between texts), and
+ * one loop lets the loads of both models overlap. Sums are integers, so the logits are exactly
+ * those of two separate calls.
+ */
+export function scoreFeaturesPair(first: LinearModel, firstScratch: ScoreScratch, second: LinearModel, secondScratch: ScoreScratch, buf: FeatureBuffer): void {
+  if (first.classes !== 3 || second.classes !== 2) {
+    scoreFeatures(first, buf, 0, firstScratch, null, null);
+    scoreFeatures(second, buf, 0, secondScratch, null, null);
+    return;
+  }
+  const w1 = first.weights;
+  const w2 = second.weights;
+  const mask1 = (1 << first.header.features.bits) - 1;
+  const mask2 = (1 << second.header.features.bits) - 1;
+  const ids = buf.ids;
+  const n = buf.n;
+  let a = 0;
+  let b = 0;
+  let c = 0;
+  let d = 0;
+  let e = 0;
+  for (let f = 0; f < n; f++) {
+    const id = ids[f]!;
+    const base1 = (id & mask1) * 3;
+    const base2 = (id & mask2) * 2;
+    a += w1[base1]!;
+    b += w1[base1 + 1]!;
+    c += w1[base1 + 2]!;
+    d += w2[base2]!;
+    e += w2[base2 + 1]!;
+  }
+  finishLogits(first, firstScratch.logits, buf.n, a, b, c);
+  finishLogits(second, secondScratch.logits, buf.n, d, e, 0);
+}
+
+function finishLogits(model: LinearModel, logits: Float64Array, featureCount: number, a: number, b: number, c: number): void {
+  const value = model.header.scale / Math.sqrt(featureCount);
+  const bias = model.header.bias;
+  logits[0] = a * value + (bias[0] ?? 0);
+  logits[1] = b * value + (bias[1] ?? 0);
+  if (model.classes === 3) logits[2] = c * value + (bias[2] ?? 0);
 }
 
 /** Per token: the pull of its features from class `down` to class `up`, for explanations. */

@@ -4,17 +4,23 @@
  */
 import { createFeatureBuffer, extractFeatures, type FeatureBuffer, type FeatureConfig } from '../features/extract.js';
 import type { Token } from '../features/tokenize.js';
-import { createScratch, scoreFeatures, softmax, type LinearModel, type ScoreScratch } from '../sentiment/linear-model.js';
+import { createScratch, scoreFeatures, softmax, type CompanionModel, type LinearModel, type ScoreScratch } from '../sentiment/linear-model.js';
 
 export class ComplaintModel {
   private readonly model: LinearModel;
   private readonly buf: FeatureBuffer = createFeatureBuffer();
   private readonly scratch: ScoreScratch;
+  /**
+   * For SentimentModel.score, which scores this model in the same pass over shared features;
+   * read the result with scoredProbability().
+   */
+  readonly companion: CompanionModel;
 
   constructor(model: LinearModel) {
     if (model.classes !== 2) throw new Error(`complaint model must have 2 classes, has ${model.classes}`);
     this.model = model;
     this.scratch = createScratch(2);
+    this.companion = { model, scratch: this.scratch };
   }
 
   /**
@@ -37,6 +43,12 @@ export class ComplaintModel {
     const buf = shared ?? this.buf;
     if (shared === undefined) extractFeatures(tokens, this.model.header.features, buf);
     scoreFeatures(this.model, buf, tokens.length, this.scratch, null, null);
+    return this.scoredProbability();
+  }
+
+
+  /** Probability of a complaint from the logits the companion pass left in the scratch. */
+  scoredProbability(): number {
     softmax(this.scratch.logits);
     return this.scratch.logits[1]!;
   }
