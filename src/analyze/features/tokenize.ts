@@ -90,9 +90,12 @@ const WORD_BODY = 4;
 const HASHTAG_CHAR = 8;
 const EMOTICON_START = 16;
 const PUNCT_SINGLE = 32;
+/** ASCII capital, or any non-ASCII character: the word may change when lower-cased. */
+const MAY_CASE = 64;
 const CLASSIFIED = 128;
+const APOSTROPHE = 256;
 
-const ASCII_CLASS = new Uint8Array(128);
+const ASCII_CLASS = new Uint16Array(128);
 for (let c = 0; c < 128; c++) {
   const letter = (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
   const digit = c >= 48 && c <= 57;
@@ -103,6 +106,8 @@ for (let c = 0; c < 128; c++) {
   if (letter || digit || c === 95) cls |= HASHTAG_CHAR;
   if ('<>}:;=)]([^-xXT;'.includes(String.fromCharCode(c))) cls |= EMOTICON_START;
   if ('.,;:()"'.includes(String.fromCharCode(c))) cls |= PUNCT_SINGLE;
+  if (c >= 65 && c <= 90) cls |= MAY_CASE;
+  if (c === 39) cls |= APOSTROPHE;
   ASCII_CLASS[c] = cls;
 }
 
@@ -110,7 +115,7 @@ for (let c = 0; c < 128; c++) {
 const BMP_CLASS = new Uint8Array(0x10000);
 
 function classifyChar(ch: string): number {
-  let cls = CLASSIFIED;
+  let cls = CLASSIFIED | MAY_CASE;
   if (LETTER_RE.test(ch)) cls |= LETTER;
   if (NUMBER_CHAR_RE.test(ch)) cls |= NUMBER;
   if (WORD_BODY_RE.test(ch)) cls |= WORD_BODY;
@@ -163,6 +168,8 @@ const PUNCT = 8;
 
 /** Kind of the token scanAt found last (one of the constants above). */
 let scannedKind = SKIP;
+/** For a WORD: the class flags of its characters or-ed together. */
+let scannedFlags = 0;
 
 /** Finds the token starting at `i`: sets `scannedKind` (SKIP for one ignored character) and returns its end. */
 function scanAt(text: string, i: number): number {
@@ -208,21 +215,27 @@ function scanAt(text: string, i: number): number {
   }
   if ((cls & LETTER) !== 0) {
     let end = i + width(text, i, c);
+    let flags = cls;
     for (;;) {
       while (end < len) {
         const d = text.charCodeAt(end);
-        if ((classAt(text, end, d) & WORD_BODY) === 0) break;
+        const dcls = classAt(text, end, d);
+        if ((dcls & WORD_BODY) === 0) break;
+        flags |= dcls;
         end += width(text, end, d);
       }
       // "well-known": a hyphen joins two words.
       if (end + 1 < len && text.charCodeAt(end) === 45) {
         const d = text.charCodeAt(end + 1);
-        if ((classAt(text, end + 1, d) & LETTER) !== 0) {
+        const dcls = classAt(text, end + 1, d);
+        if ((dcls & LETTER) !== 0) {
+          flags |= dcls;
           end += 1 + width(text, end + 1, d);
           continue;
         }
       }
       scannedKind = WORD;
+      scannedFlags = flags;
       return end;
     }
   }
@@ -344,7 +357,7 @@ export function tokenize(input: string): Token[] {
     const raw = text.slice(i, end);
     i = end;
     if (kind === WORD) {
-      const token = wordToken(raw);
+      const token = wordToken(raw, (scannedFlags & MAY_CASE) !== 0, (scannedFlags & APOSTROPHE) !== 0);
       if (isNegatorToken(token)) negating = true;
       else if (negating) token.negated = true;
       tokens.push(token);
@@ -378,16 +391,18 @@ function hasTripleRun(word: string): boolean {
   return false;
 }
 
-function wordForm(lower: string, elongated: boolean): string {
+function wordForm(lower: string, elongated: boolean, apostrophe = true): string {
   const squeezed = elongated ? lower.replace(ELONGATION_RE, '$1$1') : lower;
   // "don't" and "dont" are the same word in tweets.
-  return squeezed.includes("'") ? squeezed.replace(/'/g, '') : squeezed;
+  return apostrophe && squeezed.includes("'") ? squeezed.replace(/'/g, '') : squeezed;
 }
 
-function wordToken(raw: string): Token {
-  const lower = raw.toLowerCase();
+/** `mayCase`: the word has a capital or a non-ASCII letter; `apostrophe`: it has a `'`. */
+function wordToken(raw: string, mayCase: boolean, apostrophe: boolean): Token {
+  // All-lower-case ASCII needs neither case mapping nor the shouting test.
+  const lower = mayCase ? raw.toLowerCase() : raw;
   const elongated = hasTripleRun(lower) && /(\p{L})\1{2,}/u.test(lower);
-  const shouted = raw.length >= 3 && raw !== lower && raw === raw.toUpperCase();
-  const norm = wordForm(lower, elongated);
+  const shouted = mayCase && raw.length >= 3 && raw !== lower && raw === raw.toUpperCase();
+  const norm = wordForm(lower, elongated, apostrophe);
   return { norm, raw, kind: 'word', negated: false, elongated, shouted, hash: hashString(norm) | 0 };
 }
