@@ -52,7 +52,7 @@ export function ingestItems(target: IngestTarget, items: readonly FetchedItem[],
   const result: IngestResult = { fetched: items.length, known: 0, matched: 0, stored: 0, duplicates: 0, alertable: 0, ids: [] };
   const fetchedAt = target.now.toISOString();
   const seen = new Set<string>();
-  db.transaction(() => {
+  const run = () => {
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       if (seen.has(item.sourceId) || mentionExists(db, brand.id, target.source, item.sourceId)) {
@@ -103,6 +103,10 @@ export function ingestItems(target: IngestTarget, items: readonly FetchedItem[],
       if (alertState === 'duplicate') result.duplicates++;
       if (alertState === 'new') result.alertable++;
     }
-  }).immediate();
+  };
+  // Within a caller's transaction (`earshot import` stores a whole batch in one), that transaction
+  // is the unit that commits or rolls back; a savepoint per call would add ~15% to the inserts.
+  if (db.inTransaction) run();
+  else db.transaction(run).immediate();
   return result;
 }
