@@ -314,12 +314,18 @@ function compileAt(yaml: YamlFile, path: PropertyKey[], query: string, problems:
   }
 }
 
+/**
+ * Config is parsed once per load: zod's JIT (a generated parser per object schema, worth it for
+ * thousands of API responses) costs more to build than it saves here, and `earshot check` pays it.
+ */
+const ONCE: z.core.ParseContext<z.core.$ZodIssue> = { jitless: true };
+
 function hashOf(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
 }
 
 function loadBrandFile(yaml: YamlFile, config: Config, brandFiles: Map<string, string>, problems: ConfigProblem[]): void {
-  const parsed = brandFileSchema.safeParse(yaml.value ?? {});
+  const parsed = brandFileSchema.safeParse(yaml.value ?? {}, ONCE);
   if (!parsed.success) {
     issueProblems(yaml, [], parsed.error, problems);
     return;
@@ -360,7 +366,7 @@ function loadBrandFile(yaml: YamlFile, config: Config, brandFiles: Map<string, s
     const common: Record<string, unknown> = {};
     const rest: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(entry)) (COMMON_SOURCE_KEYS.includes(k) ? common : rest)[k] = v;
-    const commonParsed = commonSourceSchema.safeParse(common);
+    const commonParsed = commonSourceSchema.safeParse(common, ONCE);
     if (!commonParsed.success) {
       issueProblems(yaml, path, commonParsed.error, problems);
       return;
@@ -379,7 +385,7 @@ function loadBrandFile(yaml: YamlFile, config: Config, brandFiles: Map<string, s
       });
       return;
     }
-    const settingsParsed = (plugin.schema as z.ZodType<Record<string, unknown>>).safeParse(rest);
+    const settingsParsed = (plugin.schema as z.ZodType<Record<string, unknown>>).safeParse(rest, ONCE);
     if (!settingsParsed.success) {
       issueProblems(yaml, path, settingsParsed.error, problems);
       return;
@@ -434,7 +440,7 @@ function loadRulesFile(
   digestNames: Map<string, string>,
   problems: ConfigProblem[],
 ): void {
-  const parsed = rulesFileSchema.safeParse(yaml.value ?? {});
+  const parsed = rulesFileSchema.safeParse(yaml.value ?? {}, ONCE);
   if (!parsed.success) {
     issueProblems(yaml, [], parsed.error, problems);
     return;

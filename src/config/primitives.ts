@@ -2,8 +2,12 @@
  * Schema building blocks shared by the config files' schemas (durations, ids, cron, timezones).
  */
 import { z } from 'zod';
-import { Cron } from 'croner';
+import type { Cron } from 'croner';
 import { parseDuration } from '../core/duration.js';
+import { lazy } from '../core/lazy.js';
+
+/** croner loads when a digest schedule is checked: most deployments have none. */
+const croner = lazy<{ Cron: typeof Cron }>('croner');
 
 export const BRAND_ID = /^[a-z0-9][a-z0-9-]*$/;
 
@@ -46,7 +50,7 @@ export function isValidTimezone(tz: string): boolean {
 
 export function cronProblem(expr: string): string | null {
   try {
-    const job = new Cron(expr, { paused: true });
+    const job = new (croner().Cron)(expr, { paused: true });
     job.stop();
     return null;
   } catch (err) {
