@@ -1,8 +1,8 @@
 /**
  * Benchmark 1: ingest throughput of the import path (brand query match, analysis, dedup,
- * storage, rules) for generated mentions, in process (ingestItems + runRules in batches, as
- * `earshot import` does) and as a real `earshot import` subprocess; beside a baseline of raw
- * better-sqlite3 batched inserts of the same rows into an equivalent table.
+ * storage, rules) for generated mentions, in process (the import's own batching, ImportBatches
+ * with its worker thread, then runRules) and as a real `earshot import` subprocess; beside a
+ * baseline of raw better-sqlite3 batched inserts of the same rows into an equivalent table.
  */
 import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
@@ -14,7 +14,8 @@ import { silentLogger } from '../../src/core/log.js';
 import type { FetchedItem, SourceType } from '../../src/core/types.js';
 import { runRules } from '../../src/pipeline/cycle.js';
 import { Deliverer } from '../../src/pipeline/deliver.js';
-import { ingestItems } from '../../src/pipeline/ingest.js';
+import { ImportBatches } from '../../src/cli/import.js';
+import { PrepareWorker } from '../../src/pipeline/prepare-pool.js';
 import { openDatabase } from '../../src/store/db.js';
 import type { BenchBrand, BenchMention } from './corpus.js';
 import { cpuMs, makeDir, removeDir, runEarshot } from './proc.js';
@@ -80,35 +81,19 @@ function toItem(m: BenchMention): FetchedItem {
   return { sourceId: m.id, url: m.url, author: m.author, reach: m.reach, title: m.title, text: m.text, published: m.published, language: null };
 }
 
-/** The import command's batching: per brand and source, flushed every 1000 lines, one transaction per flush. */
-function ingestLikeImport(config: Config, db: ReturnType<typeof openDatabase>, mentions: readonly BenchMention[]) {
-  const analyzer = createAnalyzer();
-  const totals = { matched: 0, stored: 0, duplicates: 0 };
-  const batches = new Map<string, FetchedItem[]>();
-  const flush = () => db.transaction(() => {
-    for (const [key, items] of batches) {
-      const [brandId, source] = key.split('\u0000') as [string, SourceType];
-      const brand = config.brands.get(brandId)!;
-      const r = ingestItems({ db, analyzer, brand, source, sourceKey: `${brandId}/import`, now: new Date(), alertFrom: null }, items);
-      totals.matched += r.matched;
-      totals.stored += r.stored;
-      totals.duplicates += r.duplicates;
-    }
-    batches.clear();
-  }).immediate();
-  let pending = 0;
-  for (const m of mentions) {
-    const key = `${m.brand}\u0000${m.source}`;
-    let batch = batches.get(key);
-    if (!batch) batches.set(key, (batch = []));
-    batch.push(toItem(m));
-    if (++pending >= 1000) {
-      flush();
-      pending = 0;
-    }
+/** `earshot import`'s own batching (ImportBatches, with its worker thread), minus reading and validating JSON lines. */
+async function ingestLikeImport(config: Config, db: ReturnType<typeof openDatabase>, mentions: readonly BenchMention[]) {
+  const worker = new PrepareWorker(config.brands.values(), (reason) => {
+    throw new Error(`bench: the prepare worker failed: ${reason}`);
+  });
+  try {
+    const batches = new ImportBatches({ db, config, analyzer: createAnalyzer(), now: () => new Date(), quiet: false, worker });
+    for (const m of mentions) await batches.add(m.brand, m.source as SourceType, toItem(m));
+    await batches.finish();
+    return batches.totals;
+  } finally {
+    await worker.close();
   }
-  flush();
-  return totals;
 }
 
 /** The earshot schema of `mentions` (table, indexes, FTS and its insert trigger), copied from a migrated database. */
@@ -159,7 +144,7 @@ export async function benchIngest(brands: BenchBrand[], mentions: BenchMention[]
   const deliverer = new Deliverer(db, config, log, now);
   const t0 = performance.now();
   const c0 = cpuMs();
-  const totals = ingestLikeImport(config, db, mentions);
+  const totals = await ingestLikeImport(config, db, mentions);
   const t1 = performance.now();
   const alerts = runRules({ db, config, log, now, deliverer }, true).length;
   const t2 = performance.now();

@@ -7,13 +7,15 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { createAnalyzer } from '../analyze/index.js';
-import { SOURCE_TYPES, type FetchedItem, type SourceType } from '../core/types.js';
+import type { Config } from '../config/load.js';
+import { SOURCE_TYPES, type Analyzer, type FetchedItem, type SourceType } from '../core/types.js';
 import { Deliverer } from '../pipeline/deliver.js';
 import { deliverPatiently, runRules } from '../pipeline/cycle.js';
 import { ingestItems } from '../pipeline/ingest.js';
 import type { PreparedItem } from '../pipeline/prepare.js';
 import { PrepareWorker } from '../pipeline/prepare-pool.js';
 import { createProgress } from '../ops/progress.js';
+import type { Db } from '../store/db.js';
 import { openDb, requireConfig, UserError, type Context } from './context.js';
 
 const lineSchema = z.object({
@@ -51,6 +53,75 @@ interface Group {
   prepared: Promise<PreparedItem[] | null> | null;
 }
 
+export interface ImportBatchOptions {
+  db: Db;
+  config: Config;
+  analyzer: Analyzer;
+  now: () => Date;
+  quiet: boolean;
+  /** Prepares each batch ahead in a worker thread; null: inline. */
+  worker: PrepareWorker | null;
+}
+
+/**
+ * The import's batching (also run by `npm run bench`): items grouped by brand and source, 1,000
+ * lines a batch, each batch stored in one transaction; with a worker, the next batches are
+ * being prepared while one is stored.
+ */
+export class ImportBatches {
+  readonly totals = { known: 0, matched: 0, stored: 0, duplicates: 0 };
+  private readonly batches = new Map<string, FetchedItem[]>();
+  private pending = 0;
+  // Batches in order, their items being prepared by the worker while earlier batches are stored.
+  private readonly queue: Group[][] = [];
+
+  constructor(private readonly o: ImportBatchOptions) {}
+
+  async add(brandId: string, source: SourceType, item: FetchedItem): Promise<void> {
+    const key = `${brandId}\u0000${source}`;
+    let batch = this.batches.get(key);
+    if (!batch) this.batches.set(key, (batch = []));
+    batch.push(item);
+    if (++this.pending >= BATCH) await this.flush(this.o.worker ? PREPARE_AHEAD : 0);
+  }
+
+  /** Stores everything added so far. */
+  finish(): Promise<void> {
+    return this.flush(0);
+  }
+
+  private async flush(keep: number): Promise<void> {
+    const groups: Group[] = [];
+    for (const [key, items] of this.batches) {
+      const [brandId, source] = key.split('\u0000') as [string, SourceType];
+      groups.push({ brandId, source, items, prepared: this.o.worker ? this.o.worker.prepare(brandId, items) : null });
+    }
+    this.batches.clear();
+    this.pending = 0;
+    if (groups.length) this.queue.push(groups);
+    while (this.queue.length > keep) {
+      const next = this.queue.shift()!;
+      this.store(next, await Promise.all(next.map((g) => g.prepared)));
+    }
+  }
+
+  /** One transaction per batch: commits dominate otherwise. */
+  private store(groups: Group[], prepared: (PreparedItem[] | null)[]): void {
+    const { db, config, analyzer, now, quiet } = this.o;
+    db.transaction(() => {
+      groups.forEach((group, i) => {
+        const brand = config.brands.get(group.brandId)!;
+        const target = { db, analyzer, brand, source: group.source, sourceKey: `${group.brandId}/import`, now: now(), alertFrom: null, quiet };
+        const r = ingestItems(target, group.items, prepared[i] ?? undefined);
+        this.totals.known += r.known;
+        this.totals.matched += r.matched;
+        this.totals.stored += r.stored;
+        this.totals.duplicates += r.duplicates;
+      });
+    }).immediate();
+  }
+}
+
 export async function importCommand(ctx: Context, file: string, options: ImportOptions): Promise<number> {
   if (!existsSync(file)) throw new UserError(`${file}: no such file`);
   const { config } = requireConfig(ctx);
@@ -61,59 +132,25 @@ export async function importCommand(ctx: Context, file: string, options: ImportO
   const quiet = options.alerts === false;
   let lineNo = 0;
   let bad = 0;
-  const totals = { lines: 0, known: 0, matched: 0, stored: 0, duplicates: 0 };
-  const batches = new Map<string, FetchedItem[]>();
-
+  let lines = 0;
   const size = statSync(file).size;
   const worker = size >= (options.workerMinBytes ?? WORKER_MIN_BYTES)
     ? new PrepareWorker(config.brands.values(), (reason) => ctx.log.warn({ reason }, 'import: analysing in the main thread'))
     : null;
-  // Batches in order; each group's items are being prepared by the worker while earlier batches are stored.
-  const queue: Group[][] = [];
-
-  // One transaction per batch (the per-group ingests become savepoints): commits dominate otherwise.
-  const store = (groups: Group[], prepared: (PreparedItem[] | null)[]) => db.transaction(() => {
-    groups.forEach((group, i) => {
-      const brand = config.brands.get(group.brandId)!;
-      const target = { db, analyzer, brand, source: group.source, sourceKey: `${group.brandId}/import`, now: now(), alertFrom: null, quiet };
-      const r = ingestItems(target, group.items, prepared[i] ?? undefined);
-      totals.known += r.known;
-      totals.matched += r.matched;
-      totals.stored += r.stored;
-      totals.duplicates += r.duplicates;
-    });
-  }).immediate();
-
-  const storeAhead = async (keep: number) => {
-    while (queue.length > keep) {
-      const groups = queue.shift()!;
-      store(groups, await Promise.all(groups.map((g) => g.prepared)));
-    }
-  };
-
-  const flush = async (keep: number) => {
-    const groups: Group[] = [];
-    for (const [key, items] of batches) {
-      const [brandId, source] = key.split('\u0000') as [string, SourceType];
-      groups.push({ brandId, source, items, prepared: worker ? worker.prepare(brandId, items) : null });
-    }
-    batches.clear();
-    if (groups.length) queue.push(groups);
-    await storeAhead(keep);
-  };
+  const batches = new ImportBatches({ db, config, analyzer, now, quiet, worker });
+  const totals = batches.totals;
 
   const progress = createProgress('import', { total: size, unit: 'bytes' });
   let bytes = 0;
   try {
-    const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-    let pending = 0;
-    for await (const raw of lines) {
+    const input = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+    for await (const raw of input) {
       lineNo++;
       bytes += Buffer.byteLength(raw) + 1;
       progress.update(bytes);
       const line = raw.trim();
       if (!line) continue;
-      totals.lines++;
+      lines++;
       let json: unknown;
       try {
         json = JSON.parse(line);
@@ -135,10 +172,7 @@ export async function importCommand(ctx: Context, file: string, options: ImportO
         ctx.io.err(`${file}:${lineNo}: brand: unknown brand "${d.brand}" (brands are ${[...config.brands.keys()].join(', ')}); line skipped`);
         continue;
       }
-      const key = `${d.brand}\u0000${d.source}`;
-      let batch = batches.get(key);
-      if (!batch) batches.set(key, (batch = []));
-      batch.push({
+      await batches.add(d.brand, d.source, {
         sourceId: d.id,
         url: d.url ?? null,
         author: d.author ?? null,
@@ -148,12 +182,8 @@ export async function importCommand(ctx: Context, file: string, options: ImportO
         published: d.published ? new Date(d.published).toISOString() : null,
         language: d.language ?? null,
       });
-      if (++pending >= BATCH) {
-        await flush(worker ? PREPARE_AHEAD : 0);
-        pending = 0;
-      }
     }
-    await flush(0);
+    await batches.finish();
     progress.done();
     let alerts = 0;
     let failed = false;
@@ -164,7 +194,7 @@ export async function importCommand(ctx: Context, file: string, options: ImportO
       failed = delivered.failed > 0;
     }
     ctx.io.out(
-      `${totals.lines} lines: ${totals.stored} stored (${totals.duplicates} duplicates), ${totals.known} already stored, ${totals.lines - bad - totals.known - totals.matched} did not match the brand query, ${bad} skipped as invalid${quiet ? '; alerts off' : `; ${alerts} alerts`}`,
+      `${lines} lines: ${totals.stored} stored (${totals.duplicates} duplicates), ${totals.known} already stored, ${lines - bad - totals.known - totals.matched} did not match the brand query, ${bad} skipped as invalid${quiet ? '; alerts off' : `; ${alerts} alerts`}`,
     );
     return bad > 0 || failed ? 1 : 0;
   } finally {
