@@ -226,6 +226,21 @@ describe('prepareText', () => {
     expect(compileQuery('outage -fixed').match(prepared)).toBeNull();
   });
 
+  it('answers the same before and after the prepared text builds its word index', () => {
+    // The first lookups scan the words; later ones (many queries on one text) use the index.
+    const text = 'Acme Cloud is down again, @acmecloud #outage refunds pending';
+    const queries = ['nothing', 'absent', 'missing', 'acme', '"acme cloud"', '@acmecloud', '#outage', 'refund*', 'down -up', 'zzz OR cloud', 'acmecloud -"acme corp"'];
+    const prepared = prepareText(text);
+    for (const round of [1, 2]) {
+      for (const query of queries) {
+        const q = compileQuery(query);
+        expect(q.match(prepared), `${query} (round ${round})`).toEqual(q.match(prepareText(text)));
+      }
+    }
+    expect(compileQuery('nothing').match(prepared)).toBeNull();
+    expect(compileQuery('@acmecloud').match(prepared)).toEqual(['@acmecloud']);
+  });
+
   it('counts word tokens', () => {
     expect(prepareText('Acme-Cloud, @acme #x 東京').tokenCount).toBe(6);
     expect(prepareText('').tokenCount).toBe(0);

@@ -111,50 +111,54 @@ export function isWordChar(ch: string): boolean {
  * The tokenized text behind the public `PreparedText`. Each distinct word gets a small integer id;
  * the text is kept as a sequence of ids plus an index from id to positions, so a term costs one
  * map lookup and a phrase compares integers, whatever the length of the text.
+ *
+ * The index is built on first use: most texts are matched against one brand query whose words
+ * they mostly do not contain, and a scan of the words answers "absent" for less than building
+ * the index costs. After a few scans (many queries, e.g. rules) the index is built anyway.
  */
 export class PreparedTextImpl {
   readonly tokenCount: number;
-  /** Word id per token. */
-  readonly ids: Int32Array;
   /** PLAIN, HANDLE or HASHTAG per token. */
   readonly kinds: Uint8Array;
-  /** Word per id. */
-  readonly vocabulary: readonly string[];
-  /** Token positions per id, ascending. */
-  readonly positions: readonly (readonly number[])[];
-  private readonly idOf: ReadonlyMap<string, number>;
+  private readonly words: readonly string[];
+  private index: TextIndex | null = null;
+  private scansLeft = MAX_SCANS;
   private sortedIds: number[] | null = null;
 
   constructor(text: string) {
     const { words, kinds } = tokenizeNormalized(normalizeText(text));
-    const idOf = new Map<string, number>();
-    const vocabulary: string[] = [];
-    const positions: number[][] = [];
-    const ids = new Int32Array(words.length);
-    for (let i = 0; i < words.length; i++) {
-      const word = words[i] as string;
-      let id = idOf.get(word);
-      if (id === undefined) {
-        id = vocabulary.length;
-        idOf.set(word, id);
-        vocabulary.push(word);
-        positions.push([i]);
-      } else {
-        (positions[id] as number[]).push(i);
-      }
-      ids[i] = id;
-    }
     this.tokenCount = words.length;
-    this.ids = ids;
+    this.words = words;
     this.kinds = new Uint8Array(kinds);
-    this.vocabulary = vocabulary;
-    this.positions = positions;
-    this.idOf = idOf;
+  }
+
+  /** Word id per token. */
+  get ids(): Int32Array {
+    return this.indexed().ids;
+  }
+
+  /** Word per id. */
+  get vocabulary(): readonly string[] {
+    return this.indexed().vocabulary;
+  }
+
+  /** Token positions per id, ascending. */
+  get positions(): readonly (readonly number[])[] {
+    return this.indexed().positions;
   }
 
   /** The id of `word`, or -1 when the text does not contain it. */
   idFor(word: string): number {
-    return this.idOf.get(word) ?? -1;
+    if (this.index === null && this.scansLeft > 0) {
+      this.scansLeft--;
+      if (!this.words.includes(word)) return -1;
+    }
+    return this.indexed().idOf.get(word) ?? -1;
+  }
+
+  private indexed(): TextIndex {
+    this.index ??= buildIndex(this.words);
+    return this.index;
   }
 
   /** Ids of the distinct words starting with `prefix` (sorted once, on first use, then binary-searched). */
@@ -177,6 +181,37 @@ export class PreparedTextImpl {
     }
     return found;
   }
+}
+
+/** Scans of the words before idFor() builds the index instead (each costs about 1/8 of building it). */
+const MAX_SCANS = 8;
+
+interface TextIndex {
+  ids: Int32Array;
+  vocabulary: string[];
+  positions: number[][];
+  idOf: Map<string, number>;
+}
+
+function buildIndex(words: readonly string[]): TextIndex {
+  const idOf = new Map<string, number>();
+  const vocabulary: string[] = [];
+  const positions: number[][] = [];
+  const ids = new Int32Array(words.length);
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i] as string;
+    let id = idOf.get(word);
+    if (id === undefined) {
+      id = vocabulary.length;
+      idOf.set(word, id);
+      vocabulary.push(word);
+      positions.push([i]);
+    } else {
+      (positions[id] as number[]).push(i);
+    }
+    ids[i] = id;
+  }
+  return { ids, vocabulary, positions, idOf };
 }
 
 // Code-unit order, the same order `<` uses in the binary search.
