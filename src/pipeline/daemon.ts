@@ -125,9 +125,14 @@ export class Daemon {
   }
 
   private async pass(): Promise<void> {
+    // The pass runs without awaiting, so no poll can end in between: the sources' next poll times
+    // are read once, for both starting the due polls and scheduling the next pass (a pass runs
+    // after every poll, and reading each source's state twice per pass was most of the loop's CPU).
+    let dueAt: Map<string, number> | undefined;
     try {
       setMeta(this.db, 'daemon.heartbeat_at', this.now().toISOString());
-      this.startDuePolls();
+      dueAt = this.dueTimes();
+      this.startDuePolls(dueAt);
       this.afterNewMentions();
       this.runDigests();
       this.lastPassError = null;
@@ -138,7 +143,7 @@ export class Daemon {
       this.log.error({ err, retryInMs: this.failedPassDelayMs() }, 'daemon loop failed; retrying shortly');
     }
     this.lastPassAt = this.now();
-    this.schedule();
+    this.schedule(dueAt);
     this.options.onTick?.();
   }
 
@@ -148,16 +153,23 @@ export class Daemon {
     return Date.parse(state.nextPollAt);
   }
 
+  /** When each active source not being polled is due next (ms since the epoch; 0: now). */
+  private dueTimes(): Map<string, number> {
+    const due = new Map<string, number>();
+    for (const s of this.activeSources()) if (!this.inFlight.has(s.key)) due.set(s.key, this.sourceDueAt(s));
+    return due;
+  }
+
   private activeSources(): SourceConfig[] {
     return this.config.sources.filter((s) => s.enabled && s.missingEnv.length === 0);
   }
 
-  private startDuePolls(): void {
+  private startDuePolls(dueAt: Map<string, number>): void {
     const now = this.now().getTime();
     const limit = this.options.maxConcurrentPolls ?? 4;
     const due = this.activeSources()
-      .filter((s) => !this.inFlight.has(s.key))
-      .map((s) => ({ s, at: this.sourceDueAt(s) }))
+      .filter((s) => dueAt.has(s.key))
+      .map((s) => ({ s, at: dueAt.get(s.key)! }))
       .filter((x) => x.at <= now)
       .sort((a, b) => a.at - b.at);
     for (const { s } of due) {
@@ -202,11 +214,15 @@ export class Daemon {
       });
   }
 
-  private schedule(): void {
+  /** Sets the timer for the next pass; `dueAt` is this pass's reading of the sources' next poll times. */
+  private schedule(dueAt?: Map<string, number>): void {
     if (this.stopped) return;
     const now = this.now().getTime();
     let next = now + MAX_SLEEP_MS;
-    for (const s of this.activeSources()) if (!this.inFlight.has(s.key)) next = Math.min(next, this.sourceDueAt(s));
+    for (const s of this.activeSources()) {
+      if (this.inFlight.has(s.key)) continue;
+      next = Math.min(next, dueAt?.get(s.key) ?? this.sourceDueAt(s));
+    }
     const release = nextReleaseAt({ db: this.db, config: this.config, log: this.log, now: this.now });
     if (release) next = Math.min(next, release.getTime());
     const delivery = nextDeliveryAt(this.db);
