@@ -1,22 +1,89 @@
 /**
- * The source registry: one line per source type. Adding a source means adding its folder under
- * src/sources/ and one line here (registry.test.ts fails when a folder is not listed).
+ * The source registry: one entry per source type. Adding a source means adding its folder under
+ * src/sources/ and one entry here (registry.test.ts fails when a folder is not listed, and when
+ * an entry says something else than the plugin itself).
+ *
+ * An entry holds what loading the config needs (the settings schema, the default interval, the
+ * credentials) and loads the rest of the plugin (HTTP client, cursors, mapping, their schemas)
+ * on the type's first poll: `earshot check` and every command that only reads the config must
+ * start fast, and most deployments use a few of the six types.
  */
-import type { SourcePlugin } from './types.js';
-import { blueskySource } from './bluesky/index.js';
-import { hackernewsSource } from './hackernews/index.js';
-import { mastodonSource } from './mastodon/index.js';
-import { redditSource } from './reddit/index.js';
-import { rssSource } from './rss/index.js';
-import { twitterSource } from './twitter/index.js';
+import { blueskyConfigSchema } from './bluesky/schema.js';
+import { hackernewsConfigSchema } from './hackernews/schema.js';
+import { mastodonConfigSchema, type MastodonConfig } from './mastodon/schema.js';
+import { redditConfigSchema } from './reddit/schema.js';
+import { rssConfigSchema } from './rss/schema.js';
+import { twitterConfigSchema } from './twitter/schema.js';
+import type { PollResult, SourceContext, SourcePlugin } from './types.js';
 
-export const sourcePlugins: readonly SourcePlugin<any>[] = [
-  rssSource,
-  redditSource,
-  twitterSource,
-  hackernewsSource,
-  blueskySource,
-  mastodonSource,
+type Plugin = SourcePlugin<any>;
+
+/** The plugin, poll code included. */
+export type PluginLoader = () => Promise<Plugin>;
+
+export const sourceLoaders: Readonly<Record<string, PluginLoader>> = {
+  rss: async () => (await import('./rss/index.js')).rssSource,
+  reddit: async () => (await import('./reddit/index.js')).redditSource,
+  twitter: async () => (await import('./twitter/index.js')).twitterSource,
+  hackernews: async () => (await import('./hackernews/index.js')).hackernewsSource,
+  bluesky: async () => (await import('./bluesky/index.js')).blueskySource,
+  mastodon: async () => (await import('./mastodon/index.js')).mastodonSource,
+};
+
+function lazyPlugin(manifest: Omit<Plugin, 'poll'>): Plugin {
+  const load = sourceLoaders[manifest.type]!;
+  let loaded: Promise<Plugin> | undefined;
+  return {
+    ...manifest,
+    async poll(ctx: SourceContext<unknown>): Promise<PollResult> {
+      return (await (loaded ??= load())).poll(ctx);
+    },
+  };
+}
+
+export const sourcePlugins: readonly Plugin[] = [
+  lazyPlugin({
+    type: 'rss',
+    description: 'RSS, Atom, RDF or JSON feed (news searches, blogs, subreddit and Mastodon feeds)',
+    schema: rssConfigSchema,
+    defaultEveryMs: 15 * 60_000,
+    requiredEnv: () => [],
+  }),
+  lazyPlugin({
+    type: 'reddit',
+    description: 'Reddit search (posts, optionally comments) via the official API with an app-only OAuth token',
+    schema: redditConfigSchema,
+    defaultEveryMs: 5 * 60_000,
+    requiredEnv: () => ['REDDIT_CLIENT_ID', 'REDDIT_CLIENT_SECRET', 'REDDIT_USER_AGENT'],
+  }),
+  lazyPlugin({
+    type: 'twitter',
+    description: 'Twitter/X recent search (X API v2, app bearer token)',
+    schema: twitterConfigSchema,
+    defaultEveryMs: 2 * 60_000,
+    requiredEnv: () => ['TWITTER_BEARER_TOKEN'],
+  }),
+  lazyPlugin({
+    type: 'hackernews',
+    description: 'Hacker News stories and comments via the Algolia HN Search API (no credentials)',
+    schema: hackernewsConfigSchema,
+    defaultEveryMs: 10 * 60_000,
+    requiredEnv: () => [],
+  }),
+  lazyPlugin({
+    type: 'bluesky',
+    description: 'Bluesky post search (app.bsky.feed.searchPosts, app password)',
+    schema: blueskyConfigSchema,
+    defaultEveryMs: 5 * 60_000,
+    requiredEnv: () => ['BLUESKY_HANDLE', 'BLUESKY_APP_PASSWORD'],
+  }),
+  lazyPlugin({
+    type: 'mastodon',
+    description: 'Mastodon hashtag timeline (no token) or status search (MASTODON_ACCESS_TOKEN)',
+    schema: mastodonConfigSchema,
+    defaultEveryMs: 5 * 60_000,
+    requiredEnv: (config: MastodonConfig) => (config.query !== undefined ? ['MASTODON_ACCESS_TOKEN'] : []),
+  }),
 ];
 
 export function sourcePlugin(type: string): SourcePlugin<Record<string, unknown>> | undefined {
