@@ -316,7 +316,7 @@ const SCOPE_END = new Set('.,;:!?…()"'.split('').map((c) => c.charCodeAt(0)));
 const ELONGATION_RE = /(\p{L})\1{2,}/gu;
 
 // The same set by hash, for the tokenizer's per-word test.
-const NEGATOR_TABLE = new WordTable([...NEGATORS].map((w) => [w, 1] as const));
+const NEGATOR_TABLE = WordTable.of(NEGATORS, 1);
 
 export function isNegator(word: string): boolean {
   return NEGATORS.has(word) || word.endsWith("n't");

@@ -1,8 +1,8 @@
 /**
- * A read-only word → value table keyed by the FNV-1a hash the tokenizer already computed for each
- * token (Token.hash), so a lookup costs no string hashing and, for a word that is not in the
- * table, no string comparison either. Open addressing with linear probing; the hash and value of
- * a slot sit side by side, so a probe is one cache line.
+ * A word → bit-set table keyed by the FNV-1a hash the tokenizer already computed for each token
+ * (Token.hash), so a lookup costs no string hashing and, for a word that is not in the table, no
+ * string comparison either. Open addressing with linear probing; the hash and value of a slot sit
+ * side by side, so a probe is one cache line.
  */
 import { hashString } from './hash.js';
 
@@ -11,25 +11,45 @@ export class WordTable {
   /** Per slot: [hash, value]; value 0 marks an empty slot. */
   private readonly slots: Int32Array;
   private readonly words: (string | undefined)[];
+  private count = 0;
 
-  /** `entries` maps words to non-zero values (0 means "absent" to get()). */
-  constructor(entries: Iterable<readonly [string, number]>) {
-    const list = [...entries];
+  /** An empty table sized for about `capacity` words (it does not grow). */
+  constructor(capacity: number) {
     let size = 16;
-    while (size < list.length * 2.5) size *= 2;
+    while (size < capacity * 2.5) size *= 2;
     this.mask = size - 1;
     this.slots = new Int32Array(size * 2);
     this.words = new Array<string | undefined>(size).fill(undefined);
-    for (const [word, value] of list) {
-      if (value === 0) throw new Error(`WordTable: the value of "${word}" is 0, which means absent`);
-      const hash = hashString(word) | 0;
-      let slot = spread(hash) & this.mask;
-      while (this.words[slot] !== undefined && this.words[slot] !== word) slot = (slot + 1) & this.mask;
-      this.words[slot] = word;
-      this.slots[slot * 2] = hash;
-      this.slots[slot * 2 + 1] = value;
-    }
   }
+
+  static of(words: Iterable<string>, bits: number): WordTable {
+    const list = [...words];
+    const table = new WordTable(list.length);
+    for (const word of list) table.include(word, bits);
+    return table;
+  }
+
+  /** Sets `bits` (non-zero) in the value of `word`, adding the word when absent. */
+  include(word: string, bits: number): void {
+    if (bits === 0) throw new Error(`WordTable: no bits to set for "${word}" (0 means absent)`);
+    const hash = hashString(word) | 0;
+    let slot = spread(hash) & this.mask;
+    for (;;) {
+      const stored = this.words[slot];
+      if (stored === undefined) break;
+      if (stored === word) {
+        this.slots[slot * 2 + 1] = this.slots[slot * 2 + 1]! | bits;
+        return;
+      }
+      slot = (slot + 1) & this.mask;
+    }
+    if (4 * (this.count + 1) > 3 * (this.mask + 1)) throw new Error(`WordTable: more words than the capacity it was made for (${this.count})`);
+    this.count++;
+    this.words[slot] = word;
+    this.slots[slot * 2] = hash;
+    this.slots[slot * 2 + 1] = bits;
+  }
+
 
   /** The value of `word`, whose hashString() is `hash`; 0 when absent. */
   get(word: string, hash: number): number {

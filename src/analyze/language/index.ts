@@ -80,21 +80,20 @@ function scriptCounts(text: string): { latin: number; other: number; han: number
 export class LanguageDetector {
   private readonly words: WordTable;
 
-  constructor(english: Set<string>) {
-    const words = new Map<string, number>();
-    for (const w of english) words.set(w, ENGLISH_BIT);
+  constructor(english: Iterable<string>, capacity = 0) {
+    const foreign = Object.values(FOREIGN_WORDS).reduce((n, list) => n + list.length, 0);
+    this.words = new WordTable(capacity + foreign);
+    for (const w of english) this.words.include(w, ENGLISH_BIT);
     FOREIGN_LANGS.forEach((lang, i) => {
-      for (const w of FOREIGN_WORDS[lang]!) words.set(w, (words.get(w) ?? 0) | (2 << i));
+      for (const w of FOREIGN_WORDS[lang]!) this.words.include(w, 2 << i);
     });
-    this.words = new WordTable(words);
   }
 
   static fromFile(file: string): LanguageDetector {
-    const words = new Set<string>();
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
-      if (line && !line.startsWith('#')) words.add(line);
-    }
-    return new LanguageDetector(words);
+    const words = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => line && !line.startsWith('#'));
+    return new LanguageDetector(words, words.length);
   }
 
   detect(text: string, tokens: readonly Token[]): LanguageGuess {
