@@ -3,15 +3,19 @@
  * Exit codes: 0 success, 1 a user-facing problem (invalid config, bad arguments, failed delivery
  * in --once), 2 an internal error.
  */
-import { Command, CommanderError, Option } from 'commander';
+import type { Command } from 'commander';
 import { createRequire } from 'node:module';
+import { lazy } from '../core/lazy.js';
 import { redact } from '../core/log.js';
 import { createContext, processIo, UserError, type GlobalOptions, type Io } from './context.js';
 
 const require = createRequire(import.meta.url);
-const { version } = require('../../package.json') as { version: string };
+/** Loaded when a command needs parsing: the plain `earshot check` does without (see plainCheckArgs). */
+const commander = lazy<typeof import('commander')>('commander');
 
 export function buildProgram(io: Io, setCode: (code: number) => void): Command {
+  const { Command, Option } = commander();
+  const { version } = require('../../package.json') as { version: string };
   const program = new Command();
   program
     .name('earshot')
@@ -154,23 +158,63 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
   return program;
 }
 
-/** Runs the CLI; returns the exit code. */
-export async function main(argv: string[], io: Io = processIo): Promise<number> {
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'];
+
+/**
+ * `earshot check` runs on every save in editors, CI and pre-commit hooks, and loading commander
+ * was about a tenth of its start-up. Its plain forms (`[--config-dir D] [--db F] [--log-level L]
+ * check [--strict]`, options in any order, `--opt value` or `--opt=value`) are read here; anything
+ * else (help, a typo, an unknown option, a missing value) returns null and goes through commander,
+ * so every message stays commander's.
+ */
+export function plainCheckArgs(args: readonly string[]): { global: GlobalOptions; strict: boolean } | null {
+  const global: GlobalOptions = {};
+  let command = false;
+  let strict = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === 'check' && !command) {
+      command = true;
+      continue;
+    }
+    if (arg === '--strict' && command) {
+      strict = true;
+      continue;
+    }
+    const option = /^--(config-dir|db|log-level)(?:=(.*))?$/s.exec(arg);
+    if (!option) return null;
+    const value = option[2] ?? args[++i];
+    if (!value || value.startsWith('-')) return null;
+    if (option[1] === 'config-dir') global.configDir = value;
+    else if (option[1] === 'db') global.db = value;
+    else if (LOG_LEVELS.includes(value)) global.logLevel = value;
+    else return null;
+  }
+  return command ? { global, strict } : null;
+}
+
+/** Runs the CLI; returns the exit code. `commander: true` always parses with commander (tests). */
+export async function main(argv: string[], io: Io = processIo, options: { commander?: boolean } = {}): Promise<number> {
   let code = 0;
-  const program = buildProgram(io, (c) => {
+  const setCode = (c: number) => {
     code = c;
-  });
+  };
   try {
-    await program.parseAsync(argv);
+    const check = options.commander ? null : plainCheckArgs(argv.slice(2));
+    if (check) {
+      setCode((await import('./check.js')).checkCommand(createContext(check.global, io), { strict: check.strict }));
+      return code;
+    }
+    await buildProgram(io, setCode).parseAsync(argv);
     return code;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      // --help and --version exit 0; a bad argument exits 1.
-      return err.exitCode === 0 ? 0 : 1;
-    }
     if (err instanceof UserError) {
       io.err(`earshot: ${redact(err.message)}`);
       return 1;
+    }
+    if (err instanceof commander().CommanderError) {
+      // --help and --version exit 0; a bad argument exits 1.
+      return err.exitCode === 0 ? 0 : 1;
     }
     const e = err as Error;
     if (e?.name === 'DatabaseVersionError' || (e as NodeJS.ErrnoException)?.code === 'SQLITE_CANTOPEN') {
