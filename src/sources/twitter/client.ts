@@ -8,8 +8,14 @@
  * The same plugin adds what the package lacks for a daemon: our User-Agent, the poll's abort
  * signal, a whole-request deadline and a response size cap. The package does not retry 429s
  * itself; the scheduler waits instead (see index.ts).
+ *
+ * Every request gets a fresh connection: the package adds `timeout`, `error`, `connect` and
+ * `lookup` listeners to a request's socket and never removes them, so on a reused keep-alive
+ * socket (Node's default agents keep sockets alive) they pile up poll after poll, a leak in a
+ * daemon that runs for months. A poll every few minutes does not need keep-alive.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { ApiRequestError, ITwitterApiClientPlugin } from 'twitter-api-v2';
 import { lazy } from '../../core/lazy.js';
 
@@ -51,7 +57,8 @@ class TooLargeMarker extends Error {
   }
 }
 
-const plainHttpAgent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+const plainHttpAgent = new http.Agent({ keepAlive: false });
+const tlsAgent = new https.Agent({ keepAlive: false });
 
 /** Parses TWITTER_API_URL; a bad value is a config error, not a crash. */
 export function parseApiUrl(value: string | undefined): URL {
@@ -101,7 +108,7 @@ function endpointPlugin(options: TwitterClientOptions, signal: AbortSignal, stat
     },
     onBeforeRequest({ computedParams, requestOptions }) {
       rewriteUrl(computedParams.url, options.baseUrl);
-      if (options.baseUrl.protocol === 'http:') requestOptions.agent = plainHttpAgent;
+      requestOptions.agent = options.baseUrl.protocol === 'http:' ? plainHttpAgent : tlsAgent;
       requestOptions.signal = signal;
       requestOptions.headers = { ...requestOptions.headers, 'user-agent': USER_AGENT };
     },

@@ -82,6 +82,21 @@ describe('twitter config schema', () => {
 });
 
 describe.skipIf(!hasTwitterFixtures)(`twitter source against a local X API (${twitterFixturesDir})`, () => {
+  it('polls many times without piling listeners on a connection (no leak in a long-running daemon)', async () => {
+    const srv = await start({ dataset: loadTwitterFixture('v2_search_all__conversation_id__with_includes_users') });
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      for (let i = 0; i < 15; i++) await createTwitterSource().poll(context(srv));
+      // Warnings are emitted on the next tick.
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
+  });
+
   it('maps a first poll from the captured search payload, reach from includes.users', async () => {
     const dataset = withFollowers(loadTwitterFixture('v2_search_all__conversation_id__with_includes_users'), {
       happycamper: 1520,
