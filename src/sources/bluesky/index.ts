@@ -18,7 +18,8 @@ import type { FetchedItem } from '../../core/types.js';
 import { lowBudgetDelay, rateLimitFromHeaders } from '../rate-limit.js';
 import { pagingSettings, type PagedSourceOptions, type PagingSettings } from '../paging.js';
 import { SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin } from '../types.js';
-import { blueskyConfigSchema, mapPost, postViewSchema, searchPostsSchema, sortTime, type BlueskyConfig, type PostView } from './schema.js';
+import { mapPost, postViewSchema, searchPostsSchema, sortTime, type PostView } from './payload.js';
+import { blueskyConfigSchema, type BlueskyConfig } from './schema.js';
 import { readCursor, writeCursor } from './cursor.js';
 import { authedGet, isHtml, parseServiceUrl, resetIn, xrpcError, type Credentials, type XrpcOptions } from './session.js';
 

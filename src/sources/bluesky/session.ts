@@ -11,7 +11,7 @@
 import { httpRequest, safeUrl, type HttpResponse } from '../../core/http.js';
 import { registerSecret } from '../../core/log.js';
 import { SourceError } from '../types.js';
-import { sessionSchema, xrpcErrorSchema, type BlueskySession } from './schema.js';
+import { sessionSchema, xrpcErrorSchema, type BlueskySession } from './payload.js';
 
 export const DEFAULT_SERVICE_URL = 'https://bsky.social';
 

@@ -17,7 +17,8 @@ import type { FetchedItem } from '../../core/types.js';
 import type { PollResult, SourceContext, SourcePlugin } from '../types.js';
 import { SourceError } from '../types.js';
 import { mapHit } from './map.js';
-import { hackernewsConfigSchema, hitSchema, searchResponseSchema, type HackernewsConfig } from './schema.js';
+import { hitSchema, searchResponseSchema } from './payload.js';
+import { hackernewsConfigSchema, type HackernewsConfig } from './schema.js';
 
 export type { HackernewsConfig } from './schema.js';
 

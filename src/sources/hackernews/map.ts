@@ -5,7 +5,7 @@
  */
 import { htmlToText } from '../../core/text.js';
 import type { FetchedItem } from '../../core/types.js';
-import type { HnHit } from './schema.js';
+import type { HnHit } from './payload.js';
 
 export const HN_ITEM_URL = 'https://news.ycombinator.com/item?id=';
 

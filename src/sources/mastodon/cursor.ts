@@ -12,7 +12,7 @@
  * A bare id (an older cursor) is read as `since_id` with no overlap.
  */
 import { z } from 'zod';
-import { compareIds } from './schema.js';
+import { compareIds } from './payload.js';
 
 export const OVERLAP_MS = 10 * 60_000;
 export const MAX_RECENT = 500;

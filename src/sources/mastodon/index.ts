@@ -23,7 +23,8 @@ import { lowBudgetDelay, numericHeader } from '../rate-limit.js';
 import { pagingSettings, type PagedSourceOptions, type PagingSettings } from '../paging.js';
 import { SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin } from '../types.js';
 import { readCursor, writeCursor } from './cursor.js';
-import { compareIds, instanceOrigin, mapStatus, mastodonConfigSchema, searchResultSchema, statusSchema, type MastodonConfig, type Status } from './schema.js';
+import { compareIds, mapStatus, searchResultSchema, statusSchema, type Status } from './payload.js';
+import { instanceOrigin, mastodonConfigSchema, type MastodonConfig } from './schema.js';
 
 export { mastodonConfigSchema, type MastodonConfig } from './schema.js';
 

@@ -7,7 +7,7 @@ import { errorForStatus, httpRequest, safeUrl, retryAfterMs, type HttpResponse }
 import { registerSecret } from '../../core/log.js';
 import type { RateLimit } from '../types.js';
 import { SourceError } from '../types.js';
-import { tokenResponseSchema } from './schema.js';
+import { tokenResponseSchema } from './payload.js';
 
 export const DEFAULT_API_URL = 'https://oauth.reddit.com';
 export const DEFAULT_AUTH_URL = 'https://www.reddit.com';

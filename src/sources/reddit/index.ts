@@ -18,7 +18,8 @@ import { SourceError } from '../types.js';
 import { apiGet, readRedditEnv, REQUIRED_ENV, type RedditEnv, type RequestOptions } from './client.js';
 import { advance, formatCursor, isNewer, parseCursor, type Position, type RedditCursor, type StreamCursor } from './cursor.js';
 import { mapComment, mapPost } from './map.js';
-import { commentDataSchema, listingSchema, postDataSchema, redditConfigSchema, type RedditConfig } from './schema.js';
+import { commentDataSchema, listingSchema, postDataSchema } from './payload.js';
+import { redditConfigSchema, type RedditConfig } from './schema.js';
 import { matchesSearch, parseSearch } from './search-words.js';
 
 export { resetRedditTokenCache } from './client.js';

@@ -6,7 +6,7 @@
  */
 import { htmlToText } from '../../core/text.js';
 import type { FetchedItem } from '../../core/types.js';
-import type { RedditComment, RedditPost } from './schema.js';
+import type { RedditComment, RedditPost } from './payload.js';
 
 export const REDDIT_WEB = 'https://www.reddit.com';
 

@@ -20,17 +20,8 @@ import { lowBudgetDelay, numericHeader, rateLimitFromHeaders } from '../rate-lim
 import { pagingSettings, type PagedSourceOptions, type PagingSettings } from '../paging.js';
 import { SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin } from '../types.js';
 import { parseApiUrl, twitterGet, type TwitterResponse } from './client.js';
-import {
-  mapTweet,
-  problemSchema,
-  searchResponseSchema,
-  tweetSchema,
-  twitterConfigSchema,
-  twitterUserSchema,
-  type Tweet,
-  type TwitterConfig,
-  type TwitterUser,
-} from './schema.js';
+import { mapTweet, problemSchema, searchResponseSchema, tweetSchema, twitterUserSchema, type Tweet, type TwitterUser } from './payload.js';
+import { twitterConfigSchema, type TwitterConfig } from './schema.js';
 
 export { twitterConfigSchema, type TwitterConfig } from './schema.js';
 
