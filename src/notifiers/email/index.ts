@@ -14,7 +14,11 @@
 import type { Attachment } from 'nodemailer';
 import { registerSecret } from '../../core/log.js';
 import type { AlertContent, DeliveryOutcome, Notifier, NotifierPlugin } from '../types.js';
-import { renderAlertEmail, sanitizeHeaderText } from './render.js';
+
+/** Rendering loads on the first send: config validation (`earshot check`) never renders. */
+function loadRender(): Promise<typeof import('./render.js')> {
+  return import('./render.js');
+}
 
 export const SMTP_CONNECTION_TIMEOUT_MS = 10_000;
 export const SMTP_GREETING_TIMEOUT_MS = 10_000;
@@ -164,7 +168,7 @@ async function makeTransporter(settings: SmtpSettings, options: MailTransportOpt
   });
 }
 
-function sanitizeHeaders(headers: Record<string, string>): Record<string, string> {
+function sanitizeHeaders(headers: Record<string, string>, sanitizeHeaderText: (text: string, max?: number) => string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     // A header name is printable ASCII without ':' (RFC 5322); anything else is dropped.
@@ -190,6 +194,7 @@ export function createMailTransport(env: Record<string, string | undefined>, opt
       if (typeof settings === 'string') return { status: 'failed', error: `Email: ${settings}` };
       if (!from) return { status: 'failed', error: 'Email: EMAIL_FROM is not set: set it in .env, e.g. EMAIL_FROM=earshot <alerts@example.com>' };
       if (msg.to.length === 0) return { status: 'failed', error: 'Email: no recipients' };
+      const { sanitizeHeaderText } = await loadRender();
       try {
         transporter ??= await makeTransporter(settings, options);
         const info = await transporter.sendMail({
@@ -199,7 +204,7 @@ export function createMailTransport(env: Record<string, string | undefined>, opt
           subject: sanitizeHeaderText(msg.subject, 998),
           text: msg.text,
           html: msg.html,
-          ...(msg.headers ? { headers: sanitizeHeaders(msg.headers) } : {}),
+          ...(msg.headers ? { headers: sanitizeHeaders(msg.headers, sanitizeHeaderText) } : {}),
           ...(msg.attachments ? { attachments: msg.attachments } : {}),
         });
         return typeof info.messageId === 'string' ? { status: 'sent', ref: info.messageId } : { status: 'sent' };
@@ -221,7 +226,7 @@ export function createEmailNotifier(env: Record<string, string | undefined>, opt
     async send(target: string, alert: AlertContent): Promise<DeliveryOutcome> {
       const problem = validateEmailTarget(target);
       if (problem) return { status: 'failed', error: `Email: ${problem} (notify.email in rules/*.yaml)` };
-      const email = renderAlertEmail(alert);
+      const email = (await loadRender()).renderAlertEmail(alert);
       return transport.send({
         to: [target],
         ...email,

@@ -9,7 +9,6 @@
 import type { WebClient, KnownBlock, Logger as SlackLogger } from '@slack/web-api';
 import { registerSecret } from '../../core/log.js';
 import type { AlertContent, DeliveryOutcome, Notifier, NotifierPlugin, SendOptions } from '../types.js';
-import { renderSlackMessage } from './render.js';
 
 export const DEFAULT_SLACK_API_URL = 'https://slack.com/api/';
 /** One request's time limit; a timeout is retried by the outbox. */
@@ -225,6 +224,8 @@ export function createSlackNotifier(env: Record<string, string | undefined>, opt
 
   async function post(target: string, alert: AlertContent, sendOptions: SendOptions): Promise<DeliveryOutcome> {
     const web = await getClient();
+    // Rendering loads on the first send: config validation (`earshot check`) never renders.
+    const { renderSlackMessage } = await import('./render.js');
     const message = renderSlackMessage(alert);
     const result = await web.chat.postMessage({
       channel: target,
