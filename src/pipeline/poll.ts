@@ -11,13 +11,21 @@
 import type { BrandConfig, Config, SourceConfig } from '../config/load.js';
 import { formatDuration } from '../core/duration.js';
 import type { Logger } from '../core/log.js';
-import type { Analyzer } from '../core/types.js';
+import type { Analyzer, FetchedItem } from '../core/types.js';
 import { sourcePlugin } from '../sources/registry.js';
 import { SourceError, type PollResult } from '../sources/types.js';
 import type { Db } from '../store/db.js';
 import { observePoll } from '../ops/metrics.js';
+import { mentionExists } from '../store/mentions.js';
 import { ensureSourceState, logPoll, recordFailure, recordSuccess } from '../store/source-state.js';
 import { ingestItems, type IngestResult } from './ingest.js';
+import type { PreparedItem } from './prepare.js';
+
+/**
+ * Prepares items (query match, analysis, fingerprint) ahead of storage, e.g. in a worker thread
+ * while this thread fetches and stores other sources; resolves to null to prepare inline.
+ */
+export type PrepareAhead = (brandId: string, items: FetchedItem[]) => Promise<PreparedItem[] | null>;
 
 export interface PollDeps {
   db: Db;
@@ -28,6 +36,7 @@ export interface PollDeps {
   signal?: AbortSignal;
   /** Upper bound for one poll, default 2 minutes. */
   pollTimeoutMs?: number;
+  prepare?: PrepareAhead;
 }
 
 export type PollOutcome =
@@ -76,11 +85,13 @@ export async function pollSource(deps: PollDeps, source: SourceConfig): Promise<
   }
 
   const finishedAt = deps.now();
+  const prepared = deps.prepare ? await prepareNew(deps, deps.prepare, source, result.items) : undefined;
   // First successful poll of this source (or of its current settings): alert only within alert_backfill.
   const alertFrom = state.firstSuccessAt ? null : new Date(finishedAt.getTime() - source.alertBackfillMs);
   const ingest = ingestItems(
     { db, analyzer: deps.analyzer, brand: brand as BrandConfig, source: source.type, sourceKey: source.key, now: finishedAt, alertFrom },
     result.items,
+    prepared,
   );
   const gaps = result.gaps ?? [];
   const nextPollAt = new Date(finishedAt.getTime() + Math.max(source.everyMs, result.minDelayMs ?? 0));
@@ -124,6 +135,29 @@ export async function pollSource(deps: PollDeps, source: SourceConfig): Promise<
     'poll ok',
   );
   return { status: 'ok', sourceKey: source.key, ingest, notModified: Boolean(result.notModified), gaps, nextPollAt };
+}
+
+/**
+ * The prepared forms of the items not stored yet, aligned with `items` (known ones are left
+ * out: most of a feed is old news after its first poll). ingestItems checks again, and prepares
+ * inline whatever has no prepared form, so a slow or failed worker changes nothing but speed.
+ */
+async function prepareNew(deps: PollDeps, prepare: PrepareAhead, source: SourceConfig, items: readonly FetchedItem[]): Promise<(PreparedItem | null)[] | undefined> {
+  const fresh: number[] = [];
+  items.forEach((item, i) => {
+    if (!mentionExists(deps.db, source.brand, source.type, item.sourceId)) fresh.push(i);
+  });
+  if (fresh.length === 0) return undefined;
+  const done = await prepare(
+    source.brand,
+    fresh.map((i) => items[i]!),
+  );
+  if (!done) return undefined;
+  const aligned = new Array<PreparedItem | null>(items.length).fill(null);
+  fresh.forEach((i, k) => {
+    aligned[i] = done[k] ?? null;
+  });
+  return aligned;
 }
 
 function recordPollFailure(deps: PollDeps, source: SourceConfig, err: unknown, startedAt: Date, failures: number): PollOutcome {
