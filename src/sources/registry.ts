@@ -3,17 +3,17 @@
  * src/sources/ and one entry here (registry.test.ts fails when a folder is not listed, and when
  * an entry says something else than the plugin itself).
  *
- * An entry holds what loading the config needs (the settings schema, the default interval, the
- * credentials) and loads the rest of the plugin (HTTP client, cursors, mapping, their schemas)
- * on the type's first poll: `earshot check` and every command that only reads the config must
- * start fast, and most deployments use a few of the six types.
+ * An entry holds what loading the config needs (the settings schema, built on first use, the
+ * default interval, the credentials) and loads the rest of the plugin (HTTP client, cursors,
+ * mapping, their schemas) on the type's first poll: `earshot check` and every command that only
+ * reads the config must start fast, and most deployments use a few of the six types.
  */
-import { blueskyConfigSchema } from './bluesky/schema.js';
-import { hackernewsConfigSchema } from './hackernews/schema.js';
-import { mastodonConfigSchema, type MastodonConfig } from './mastodon/schema.js';
-import { redditConfigSchema } from './reddit/schema.js';
-import { rssConfigSchema } from './rss/schema.js';
-import { twitterConfigSchema } from './twitter/schema.js';
+import { blueskySettingsSchema } from './bluesky/schema.js';
+import { hackernewsSettingsSchema } from './hackernews/schema.js';
+import { mastodonSettingsSchema, type MastodonConfig } from './mastodon/schema.js';
+import { redditSettingsSchema } from './reddit/schema.js';
+import { rssSettingsSchema } from './rss/schema.js';
+import { twitterSettingsSchema } from './twitter/schema.js';
 import type { PollResult, SourceContext, SourcePlugin } from './types.js';
 
 type Plugin = SourcePlugin<any>;
@@ -30,11 +30,20 @@ export const sourceLoaders: Readonly<Record<string, PluginLoader>> = {
   mastodon: async () => (await import('./mastodon/index.js')).mastodonSource,
 };
 
-function lazyPlugin(manifest: Omit<Plugin, 'poll'>): Plugin {
+interface Manifest extends Omit<Plugin, 'poll' | 'schema'> {
+  /** Builds the settings schema on first use: a deployment validates only the types it uses. */
+  schema: () => Plugin['schema'];
+}
+
+function lazyPlugin(manifest: Manifest): Plugin {
   const load = sourceLoaders[manifest.type]!;
   let loaded: Promise<Plugin> | undefined;
+  const { schema, ...rest } = manifest;
   return {
-    ...manifest,
+    ...rest,
+    get schema() {
+      return schema();
+    },
     async poll(ctx: SourceContext<unknown>): Promise<PollResult> {
       return (await (loaded ??= load())).poll(ctx);
     },
@@ -45,42 +54,42 @@ export const sourcePlugins: readonly Plugin[] = [
   lazyPlugin({
     type: 'rss',
     description: 'RSS, Atom, RDF or JSON feed (news searches, blogs, subreddit and Mastodon feeds)',
-    schema: rssConfigSchema,
+    schema: rssSettingsSchema,
     defaultEveryMs: 15 * 60_000,
     requiredEnv: () => [],
   }),
   lazyPlugin({
     type: 'reddit',
     description: 'Reddit search (posts, optionally comments) via the official API with an app-only OAuth token',
-    schema: redditConfigSchema,
+    schema: redditSettingsSchema,
     defaultEveryMs: 5 * 60_000,
     requiredEnv: () => ['REDDIT_CLIENT_ID', 'REDDIT_CLIENT_SECRET', 'REDDIT_USER_AGENT'],
   }),
   lazyPlugin({
     type: 'twitter',
     description: 'Twitter/X recent search (X API v2, app bearer token)',
-    schema: twitterConfigSchema,
+    schema: twitterSettingsSchema,
     defaultEveryMs: 2 * 60_000,
     requiredEnv: () => ['TWITTER_BEARER_TOKEN'],
   }),
   lazyPlugin({
     type: 'hackernews',
     description: 'Hacker News stories and comments via the Algolia HN Search API (no credentials)',
-    schema: hackernewsConfigSchema,
+    schema: hackernewsSettingsSchema,
     defaultEveryMs: 10 * 60_000,
     requiredEnv: () => [],
   }),
   lazyPlugin({
     type: 'bluesky',
     description: 'Bluesky post search (app.bsky.feed.searchPosts, app password)',
-    schema: blueskyConfigSchema,
+    schema: blueskySettingsSchema,
     defaultEveryMs: 5 * 60_000,
     requiredEnv: () => ['BLUESKY_HANDLE', 'BLUESKY_APP_PASSWORD'],
   }),
   lazyPlugin({
     type: 'mastodon',
     description: 'Mastodon hashtag timeline (no token) or status search (MASTODON_ACCESS_TOKEN)',
-    schema: mastodonConfigSchema,
+    schema: mastodonSettingsSchema,
     defaultEveryMs: 5 * 60_000,
     requiredEnv: (config: MastodonConfig) => (config.query !== undefined ? ['MASTODON_ACCESS_TOKEN'] : []),
   }),

@@ -19,11 +19,12 @@ import { lowBudgetDelay, rateLimitFromHeaders } from '../rate-limit.js';
 import { pagingSettings, type PagedSourceOptions, type PagingSettings } from '../paging.js';
 import { SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin } from '../types.js';
 import { mapPost, postViewSchema, searchPostsSchema, sortTime, type PostView } from './payload.js';
-import { blueskyConfigSchema, type BlueskyConfig } from './schema.js';
+import { blueskySettingsSchema, type BlueskyConfig } from './schema.js';
 import { readCursor, writeCursor } from './cursor.js';
 import { authedGet, isHtml, parseServiceUrl, resetIn, xrpcError, type Credentials, type XrpcOptions } from './session.js';
 
-export { blueskyConfigSchema, type BlueskyConfig } from './schema.js';
+export type { BlueskyConfig } from './schema.js';
+export const blueskyConfigSchema = blueskySettingsSchema();
 export { clearBlueskySessions } from './session.js';
 
 export const SEARCH_NSID = 'app.bsky.feed.searchPosts';
@@ -37,7 +38,7 @@ export function createBlueskySource(options: BlueskySourceOptions = {}): SourceP
   return {
     type: 'bluesky',
     description: 'Bluesky post search (app.bsky.feed.searchPosts, app password)',
-    schema: blueskyConfigSchema,
+    schema: blueskySettingsSchema(),
     defaultEveryMs: 5 * 60_000,
     requiredEnv: () => ['BLUESKY_HANDLE', 'BLUESKY_APP_PASSWORD'],
     poll: (ctx) => pollBluesky(ctx, settings),

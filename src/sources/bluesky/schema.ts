@@ -4,13 +4,25 @@
  */
 import { z } from 'zod';
 
-export const blueskyConfigSchema = z
-  .object({
-    query: z
-      .string({ error: 'query is required: the Bluesky search query, e.g. "acme cloud" or acmecloud' })
-      .trim()
-      .min(1, 'query must not be empty: give the Bluesky search query, e.g. "acme cloud"'),
-  })
-  .strict();
+function build() {
+  return z
+    .object({
+      query: z
+        .string({ error: 'query is required: the Bluesky search query, e.g. "acme cloud" or acmecloud' })
+        .trim()
+        .min(1, 'query must not be empty: give the Bluesky search query, e.g. "acme cloud"'),
+    })
+    .strict();
+}
 
-export type BlueskyConfig = z.infer<typeof blueskyConfigSchema>;
+export type BlueskyConfig = z.infer<ReturnType<typeof build>>;
+
+let built: ReturnType<typeof build> | undefined;
+
+/**
+ * The settings schema, built on first use: a deployment validates only the source types it
+ * uses, so `earshot check` does not build the others.
+ */
+export function blueskySettingsSchema(): ReturnType<typeof build> {
+  return (built ??= build());
+}

@@ -12,7 +12,9 @@ import {
   type HnServerOptions,
 } from '../../../test/helpers/hn-server.js';
 import { createHackernewsSource, formatHnCursor, hackernewsSource, parseHnCursor, type HackernewsConfig } from './index.js';
-import { hackernewsConfigSchema } from './schema.js';
+import { hackernewsSettingsSchema } from './schema.js';
+
+const hackernewsConfigSchema = hackernewsSettingsSchema();
 
 const T0 = new Date('2026-11-23T12:00:00.000Z');
 let servers: HnServer[] = [];

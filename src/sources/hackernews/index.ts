@@ -18,7 +18,7 @@ import type { PollResult, SourceContext, SourcePlugin } from '../types.js';
 import { SourceError } from '../types.js';
 import { mapHit } from './map.js';
 import { hitSchema, searchResponseSchema } from './payload.js';
-import { hackernewsConfigSchema, type HackernewsConfig } from './schema.js';
+import { hackernewsSettingsSchema, type HackernewsConfig } from './schema.js';
 
 export type { HackernewsConfig } from './schema.js';
 
@@ -133,7 +133,7 @@ export function createHackernewsSource(sourceOptions: HackernewsSourceOptions = 
   return {
     type: 'hackernews',
     description: 'Hacker News stories and comments via the Algolia HN Search API (no credentials)',
-    schema: hackernewsConfigSchema,
+    schema: hackernewsSettingsSchema(),
     defaultEveryMs: 10 * 60_000,
     requiredEnv: () => [],
     async poll(ctx: SourceContext<HackernewsConfig>): Promise<PollResult> {

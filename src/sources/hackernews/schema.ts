@@ -8,14 +8,26 @@ import { z } from 'zod';
 export const HN_TAGS = ['story', 'comment', 'ask_hn', 'show_hn', 'poll', 'front_page'] as const;
 export type HnTag = (typeof HN_TAGS)[number];
 
-export const hackernewsConfigSchema = z.strictObject({
-  /** Algolia full-text query over titles, URLs, story and comment text. */
-  query: z.string().trim().min(1, 'query must not be empty: the words to look for on Hacker News'),
-  /** Which items: any of story, comment, ask_hn, show_hn, poll, front_page; default stories and comments. */
-  tags: z
-    .array(z.enum(HN_TAGS, { message: `a tag is one of ${HN_TAGS.join(', ')}` }))
-    .min(1, 'tags must list at least one of story, comment, ...; or be left out for stories and comments')
-    .default(['story', 'comment']),
-});
+function build() {
+  return z.strictObject({
+    /** Algolia full-text query over titles, URLs, story and comment text. */
+    query: z.string().trim().min(1, 'query must not be empty: the words to look for on Hacker News'),
+    /** Which items: any of story, comment, ask_hn, show_hn, poll, front_page; default stories and comments. */
+    tags: z
+      .array(z.enum(HN_TAGS, { message: `a tag is one of ${HN_TAGS.join(', ')}` }))
+      .min(1, 'tags must list at least one of story, comment, ...; or be left out for stories and comments')
+      .default(['story', 'comment']),
+  });
+}
 
-export type HackernewsConfig = z.output<typeof hackernewsConfigSchema>;
+export type HackernewsConfig = z.output<ReturnType<typeof build>>;
+
+let built: ReturnType<typeof build> | undefined;
+
+/**
+ * The settings schema, built on first use: a deployment validates only the source types it
+ * uses, so `earshot check` does not build the others.
+ */
+export function hackernewsSettingsSchema(): ReturnType<typeof build> {
+  return (built ??= build());
+}

@@ -24,9 +24,10 @@ import { pagingSettings, type PagedSourceOptions, type PagingSettings } from '..
 import { SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin } from '../types.js';
 import { readCursor, writeCursor } from './cursor.js';
 import { compareIds, mapStatus, searchResultSchema, statusSchema, type Status } from './payload.js';
-import { instanceOrigin, mastodonConfigSchema, type MastodonConfig } from './schema.js';
+import { instanceOrigin, mastodonSettingsSchema, type MastodonConfig } from './schema.js';
 
-export { mastodonConfigSchema, type MastodonConfig } from './schema.js';
+export type { MastodonConfig } from './schema.js';
+export const mastodonConfigSchema = mastodonSettingsSchema();
 
 /** Request limits; see paging.ts (`pageSize` is 1..40 here). */
 export type MastodonSourceOptions = PagedSourceOptions;
@@ -37,7 +38,7 @@ export function createMastodonSource(options: MastodonSourceOptions = {}): Sourc
   return {
     type: 'mastodon',
     description: 'Mastodon hashtag timeline (no token) or status search (MASTODON_ACCESS_TOKEN)',
-    schema: mastodonConfigSchema,
+    schema: mastodonSettingsSchema(),
     defaultEveryMs: 5 * 60_000,
     requiredEnv: (config) => (config.query !== undefined ? ['MASTODON_ACCESS_TOKEN'] : []),
     poll: (ctx) => pollMastodon(ctx, settings),

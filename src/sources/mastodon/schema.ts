@@ -21,24 +21,36 @@ export function instanceOrigin(value: string): string | null {
   }
 }
 
-export const mastodonConfigSchema = z
-  .object({
-    instance: z
-      .string({ error: 'instance is required: the Mastodon server to ask, e.g. mastodon.social' })
-      .trim()
-      .refine((v) => instanceOrigin(v) !== null, 'instance must be a host name or an http(s) URL, e.g. mastodon.social or https://mastodon.social'),
-    hashtag: z
-      .string()
-      .trim()
-      .transform((v) => v.replace(/^#/, ''))
-      .refine((v) => HASHTAG.test(v), 'hashtag must be one hashtag without spaces, e.g. acmecloud or #acmecloud')
-      .optional(),
-    query: z.string().trim().min(1, 'query must not be empty').optional(),
-  })
-  .strict()
-  .refine((c) => (c.hashtag === undefined) !== (c.query === undefined), {
-    message: 'give exactly one of `hashtag` (a hashtag timeline, no token needed) or `query` (full-text search, needs MASTODON_ACCESS_TOKEN)',
-    path: ['hashtag'],
-  });
+function build() {
+  return z
+    .object({
+      instance: z
+        .string({ error: 'instance is required: the Mastodon server to ask, e.g. mastodon.social' })
+        .trim()
+        .refine((v) => instanceOrigin(v) !== null, 'instance must be a host name or an http(s) URL, e.g. mastodon.social or https://mastodon.social'),
+      hashtag: z
+        .string()
+        .trim()
+        .transform((v) => v.replace(/^#/, ''))
+        .refine((v) => HASHTAG.test(v), 'hashtag must be one hashtag without spaces, e.g. acmecloud or #acmecloud')
+        .optional(),
+      query: z.string().trim().min(1, 'query must not be empty').optional(),
+    })
+    .strict()
+    .refine((c) => (c.hashtag === undefined) !== (c.query === undefined), {
+      message: 'give exactly one of `hashtag` (a hashtag timeline, no token needed) or `query` (full-text search, needs MASTODON_ACCESS_TOKEN)',
+      path: ['hashtag'],
+    });
+}
 
-export type MastodonConfig = z.infer<typeof mastodonConfigSchema>;
+export type MastodonConfig = z.infer<ReturnType<typeof build>>;
+
+let built: ReturnType<typeof build> | undefined;
+
+/**
+ * The settings schema, built on first use: a deployment validates only the source types it
+ * uses, so `earshot check` does not build the others.
+ */
+export function mastodonSettingsSchema(): ReturnType<typeof build> {
+  return (built ??= build());
+}

@@ -13,9 +13,11 @@ import {
   type RedditServerOptions,
 } from '../../../test/helpers/reddit-server.js';
 import { createRedditSource, redditSource, resetRedditTokenCache, type RedditConfig } from './index.js';
-import { redditConfigSchema } from './schema.js';
+import { redditSettingsSchema } from './schema.js';
 import { matchesSearch, parseSearch } from './search-words.js';
 import { advance, isNewer, parseCursor } from './cursor.js';
+
+const redditConfigSchema = redditSettingsSchema();
 
 const T0 = new Date('2026-11-23T12:00:00.000Z');
 

@@ -19,7 +19,7 @@ import { apiGet, readRedditEnv, REQUIRED_ENV, type RedditEnv, type RequestOption
 import { advance, formatCursor, isNewer, parseCursor, type Position, type RedditCursor, type StreamCursor } from './cursor.js';
 import { mapComment, mapPost } from './map.js';
 import { commentDataSchema, listingSchema, postDataSchema } from './payload.js';
-import { redditConfigSchema, type RedditConfig } from './schema.js';
+import { redditSettingsSchema, type RedditConfig } from './schema.js';
 import { matchesSearch, parseSearch } from './search-words.js';
 
 export { resetRedditTokenCache } from './client.js';
@@ -158,7 +158,7 @@ export function createRedditSource(sourceOptions: RedditSourceOptions = {}): Sou
   return {
     type: 'reddit',
     description: 'Reddit search (posts, optionally comments) via the official API with an app-only OAuth token',
-    schema: redditConfigSchema,
+    schema: redditSettingsSchema(),
     defaultEveryMs: 5 * 60_000,
     requiredEnv: () => [...REQUIRED_ENV],
     async poll(ctx: SourceContext<RedditConfig>): Promise<PollResult> {

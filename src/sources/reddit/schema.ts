@@ -6,24 +6,36 @@ import { z } from 'zod';
 
 const SUBREDDIT_NAME = /^[A-Za-z0-9][A-Za-z0-9_]{1,20}$/;
 
-export const redditConfigSchema = z.strictObject({
-  /** Reddit search query (Reddit's own syntax: words, "phrases", OR, NOT). */
-  search: z.string().trim().min(1, 'search must not be empty: the words to look for on Reddit'),
-  /** Subreddit names without r/; omitted = all of Reddit. */
-  subreddits: z
-    .array(
-      z
-        .string()
-        .trim()
-        .transform((name) => name.replace(/^\/?r\//i, ''))
-        .refine((name) => SUBREDDIT_NAME.test(name), {
-          message: 'a subreddit name is 2-21 letters, digits or _, without r/ (e.g. devops)',
-        }),
-    )
-    .min(1, 'subreddits must list at least one name, or be left out to search all of Reddit')
-    .optional(),
-  /** Also read comments (from the subreddits' newest-comments stream, filtered by the search words). */
-  include_comments: z.boolean().default(false),
-});
+function build() {
+  return z.strictObject({
+    /** Reddit search query (Reddit's own syntax: words, "phrases", OR, NOT). */
+    search: z.string().trim().min(1, 'search must not be empty: the words to look for on Reddit'),
+    /** Subreddit names without r/; omitted = all of Reddit. */
+    subreddits: z
+      .array(
+        z
+          .string()
+          .trim()
+          .transform((name) => name.replace(/^\/?r\//i, ''))
+          .refine((name) => SUBREDDIT_NAME.test(name), {
+            message: 'a subreddit name is 2-21 letters, digits or _, without r/ (e.g. devops)',
+          }),
+      )
+      .min(1, 'subreddits must list at least one name, or be left out to search all of Reddit')
+      .optional(),
+    /** Also read comments (from the subreddits' newest-comments stream, filtered by the search words). */
+    include_comments: z.boolean().default(false),
+  });
+}
 
-export type RedditConfig = z.output<typeof redditConfigSchema>;
+export type RedditConfig = z.output<ReturnType<typeof build>>;
+
+let built: ReturnType<typeof build> | undefined;
+
+/**
+ * The settings schema, built on first use: a deployment validates only the source types it
+ * uses, so `earshot check` does not build the others.
+ */
+export function redditSettingsSchema(): ReturnType<typeof build> {
+  return (built ??= build());
+}

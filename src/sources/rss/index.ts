@@ -10,7 +10,7 @@
  */
 import { errorForStatus, httpRequest, retryAfterMs, safeUrl, type HttpResponse } from '../../core/http.js';
 import { SourceError, type PollResult, type SourceContext, type SourcePlugin } from '../types.js';
-import { rssConfigSchema, type RssConfig } from './schema.js';
+import { rssSettingsSchema, type RssConfig } from './schema.js';
 
 export type { RssConfig } from './schema.js';
 export type { ParsedFeed } from './parse.js';
@@ -29,7 +29,7 @@ export function createRssSource(options: RssSourceOptions = {}): SourcePlugin<Rs
   return {
     type: 'rss',
     description: 'RSS, Atom, RDF or JSON feed (news searches, blogs, subreddit and Mastodon feeds)',
-    schema: rssConfigSchema,
+    schema: rssSettingsSchema(),
     defaultEveryMs: 15 * 60_000,
     requiredEnv: () => [],
     poll: (ctx) => pollFeed(ctx, options),

@@ -21,9 +21,10 @@ import { pagingSettings, type PagedSourceOptions, type PagingSettings } from '..
 import { SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin } from '../types.js';
 import { parseApiUrl, twitterGet, type TwitterResponse } from './client.js';
 import { mapTweet, problemSchema, searchResponseSchema, tweetSchema, twitterUserSchema, type Tweet, type TwitterUser } from './payload.js';
-import { twitterConfigSchema, type TwitterConfig } from './schema.js';
+import { twitterSettingsSchema, type TwitterConfig } from './schema.js';
 
-export { twitterConfigSchema, type TwitterConfig } from './schema.js';
+export type { TwitterConfig } from './schema.js';
+export const twitterConfigSchema = twitterSettingsSchema();
 
 export const SEARCH_ENDPOINT = 'tweets/search/recent';
 export const TWEET_FIELDS = 'created_at,public_metrics,lang,entities,conversation_id,author_id,referenced_tweets';
@@ -40,7 +41,7 @@ export function createTwitterSource(options: TwitterSourceOptions = {}): SourceP
   return {
     type: 'twitter',
     description: 'Twitter/X recent search (X API v2, app bearer token)',
-    schema: twitterConfigSchema,
+    schema: twitterSettingsSchema(),
     defaultEveryMs: 2 * 60_000,
     requiredEnv: () => ['TWITTER_BEARER_TOKEN'],
     poll: (ctx) => pollTwitter(ctx, settings),

@@ -4,13 +4,25 @@
  */
 import { z } from 'zod';
 
-export const twitterConfigSchema = z
-  .object({
-    query: z
-      .string({ error: 'query is required: an X API v2 search query, e.g. \'"acme cloud" -is:retweet lang:en\'' })
-      .trim()
-      .min(1, 'query must not be empty: give an X API v2 search query, e.g. \'"acme cloud" -is:retweet\''),
-  })
-  .strict();
+function build() {
+  return z
+    .object({
+      query: z
+        .string({ error: 'query is required: an X API v2 search query, e.g. \'"acme cloud" -is:retweet lang:en\'' })
+        .trim()
+        .min(1, 'query must not be empty: give an X API v2 search query, e.g. \'"acme cloud" -is:retweet\''),
+    })
+    .strict();
+}
 
-export type TwitterConfig = z.infer<typeof twitterConfigSchema>;
+export type TwitterConfig = z.infer<ReturnType<typeof build>>;
+
+let built: ReturnType<typeof build> | undefined;
+
+/**
+ * The settings schema, built on first use: a deployment validates only the source types it
+ * uses, so `earshot check` does not build the others.
+ */
+export function twitterSettingsSchema(): ReturnType<typeof build> {
+  return (built ??= build());
+}
