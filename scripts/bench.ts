@@ -168,6 +168,17 @@ function startupRows(f: StartupFigures): Row[] {
       ratio: fmt(f.checkMedianMs / 300, 2),
       ok: f.checkMedianMs <= 300,
     },
+    ...(f.withoutExtraCa
+      ? [
+          {
+            metric: 'earshot check, same, NODE_EXTRA_CA_CERTS unset',
+            value: `${fmt(f.withoutExtraCa.checkMedianMs)} ms; bare node ${fmt(f.withoutExtraCa.nodeMedianMs)} ms (this machine sets it: node parses that CA bundle at every start)`,
+            target: '≤ 300 ms',
+            ratio: fmt(f.withoutExtraCa.checkMedianMs / 300, 2),
+            ok: f.withoutExtraCa.checkMedianMs <= 300,
+          },
+        ]
+      : []),
     {
       metric: 'createAnalyzer(), fresh process, median of 5',
       value: `${fmt(f.analyzerColdMs)} ms (+ import ${fmt(f.analyzerImportMs)} ms; warm ${fmt(f.analyzerWarmMs, 1)} ms)`,

@@ -26,7 +26,7 @@ const hasTime = existsSync(TIME);
 const CPU_MARK = '__earshot_bench_cpu__';
 
 /** Runs `node bin/earshot.js ARGS` to completion (the built CLI, as a user runs it). */
-export function runEarshot(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<RunResult> {
+export function runEarshot(args: string[], env: Record<string, string | undefined> = {}, nodeArgs: string[] = []): Promise<RunResult> {
   return new Promise((res, rej) => {
     const started = performance.now();
     const argv = [...nodeArgs, earshotBin, ...args];

@@ -17,15 +17,20 @@ export interface StartupFigures {
   checkCode: number | null;
   /** Bare `node -e ''` on this machine, for scale. */
   nodeMedianMs: number;
+  /**
+   * The same two without NODE_EXTRA_CA_CERTS, when the environment sets it: node then reads
+   * and parses that certificate bundle at every start (~60 ms here), before any earshot code.
+   */
+  withoutExtraCa: { checkMedianMs: number; nodeMedianMs: number } | null;
   analyzerColdMs: number;
   analyzerImportMs: number;
   analyzerWarmMs: number;
 }
 
-function nodeOnce(args: string[]): Promise<{ ms: number; stdout: string }> {
+function nodeOnce(args: string[], env: Record<string, string | undefined> = {}): Promise<{ ms: number; stdout: string }> {
   return new Promise((res, rej) => {
     const started = performance.now();
-    const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.on('error', rej);
@@ -49,9 +54,20 @@ export async function benchStartup(brands: BenchBrand[], runs: number): Promise<
     if (r.cpuMs !== null) checkCpu.push(r.cpuMs);
     checkCode = r.code;
   }
-  removeDir(dir);
   const nodeRuns: number[] = [];
   for (let i = 0; i < runs; i++) nodeRuns.push((await nodeOnce(['-e', ''])).ms);
+  let withoutExtraCa: StartupFigures['withoutExtraCa'] = null;
+  if (process.env.NODE_EXTRA_CA_CERTS) {
+    const noCa = { NODE_EXTRA_CA_CERTS: undefined };
+    const check: number[] = [];
+    const bare: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      check.push((await runEarshot(['--config-dir', dir, 'check'], noCa)).ms);
+      bare.push((await nodeOnce(['-e', ''], noCa)).ms);
+    }
+    withoutExtraCa = { checkMedianMs: median(check), nodeMedianMs: median(bare) };
+  }
+  removeDir(dir);
 
   const entry = pathToFileURL(join(repoRoot, 'dist/analyze/index.js')).href;
   const script = `const t0 = performance.now(); const { createAnalyzer } = await import(${JSON.stringify(entry)}); const t1 = performance.now(); createAnalyzer(); const t2 = performance.now(); console.log(JSON.stringify({ importMs: t1 - t0, createMs: t2 - t1 }));`;
@@ -69,6 +85,7 @@ export async function benchStartup(brands: BenchBrand[], runs: number): Promise<
     checkCpuMedianMs: checkCpu.length ? median(checkCpu) : null,
     checkCode,
     nodeMedianMs: median(nodeRuns),
+    withoutExtraCa,
     analyzerColdMs: median(cold.map((c) => c.createMs)),
     analyzerImportMs: median(cold.map((c) => c.importMs)),
     analyzerWarmMs,
