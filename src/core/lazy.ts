@@ -10,3 +10,12 @@ export function lazy<T>(id: string): () => T {
   let loaded: T | undefined;
   return () => (loaded ??= require(id) as T);
 }
+
+/**
+ * A value built on first use and kept, e.g. a zod schema: `earshot check` builds only the schemas
+ * of the source types a deployment uses.
+ */
+export function once<T>(build: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= build());
+}

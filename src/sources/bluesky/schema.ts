@@ -3,6 +3,7 @@
  * with the polling code only.
  */
 import { z } from 'zod';
+import { once } from '../../core/lazy.js';
 
 function build() {
   return z
@@ -17,12 +18,5 @@ function build() {
 
 export type BlueskyConfig = z.infer<ReturnType<typeof build>>;
 
-let built: ReturnType<typeof build> | undefined;
-
-/**
- * The settings schema, built on first use: a deployment validates only the source types it
- * uses, so `earshot check` does not build the others.
- */
-export function blueskySettingsSchema(): ReturnType<typeof build> {
-  return (built ??= build());
-}
+/** The settings schema, built on first use (see `once`). */
+export const blueskySettingsSchema = once(build);

@@ -3,6 +3,7 @@
  * lives in payload.ts, loaded with the polling code only.
  */
 import { z } from 'zod';
+import { once } from '../../core/lazy.js';
 
 /** Algolia HN item tags that can be searched for; several are OR'ed. */
 export const HN_TAGS = ['story', 'comment', 'ask_hn', 'show_hn', 'poll', 'front_page'] as const;
@@ -22,12 +23,5 @@ function build() {
 
 export type HackernewsConfig = z.output<ReturnType<typeof build>>;
 
-let built: ReturnType<typeof build> | undefined;
-
-/**
- * The settings schema, built on first use: a deployment validates only the source types it
- * uses, so `earshot check` does not build the others.
- */
-export function hackernewsSettingsSchema(): ReturnType<typeof build> {
-  return (built ??= build());
-}
+/** The settings schema, built on first use (see `once`). */
+export const hackernewsSettingsSchema = once(build);

@@ -3,6 +3,7 @@
  * The Status schema and mapping live in payload.ts, loaded with the polling code only.
  */
 import { z } from 'zod';
+import { once } from '../../core/lazy.js';
 
 /** A hashtag as Mastodon allows it: letters, digits, underscores (and the middle dot), no '#'. */
 const HASHTAG = /^[\p{L}\p{N}_\u00b7]+$/u;
@@ -45,12 +46,5 @@ function build() {
 
 export type MastodonConfig = z.infer<ReturnType<typeof build>>;
 
-let built: ReturnType<typeof build> | undefined;
-
-/**
- * The settings schema, built on first use: a deployment validates only the source types it
- * uses, so `earshot check` does not build the others.
- */
-export function mastodonSettingsSchema(): ReturnType<typeof build> {
-  return (built ??= build());
-}
+/** The settings schema, built on first use (see `once`). */
+export const mastodonSettingsSchema = once(build);

@@ -3,6 +3,7 @@
  * loaded with the polling code only.
  */
 import { z } from 'zod';
+import { once } from '../../core/lazy.js';
 
 const SUBREDDIT_NAME = /^[A-Za-z0-9][A-Za-z0-9_]{1,20}$/;
 
@@ -30,12 +31,5 @@ function build() {
 
 export type RedditConfig = z.output<ReturnType<typeof build>>;
 
-let built: ReturnType<typeof build> | undefined;
-
-/**
- * The settings schema, built on first use: a deployment validates only the source types it
- * uses, so `earshot check` does not build the others.
- */
-export function redditSettingsSchema(): ReturnType<typeof build> {
-  return (built ??= build());
-}
+/** The settings schema, built on first use (see `once`). */
+export const redditSettingsSchema = once(build);

@@ -3,6 +3,7 @@
  * ones (type, every, alert_backfill, id); unknown keys are rejected so a typo is reported.
  */
 import { z } from 'zod';
+import { once } from '../../core/lazy.js';
 
 export interface RssConfig {
   /** The feed's address: RSS, Atom, RDF or JSON Feed, over http or https. */
@@ -21,12 +22,5 @@ function build(): z.ZodType<RssConfig> {
   });
 }
 
-let built: ReturnType<typeof build> | undefined;
-
-/**
- * The settings schema, built on first use: a deployment validates only the source types it
- * uses, so `earshot check` does not build the others.
- */
-export function rssSettingsSchema(): ReturnType<typeof build> {
-  return (built ??= build());
-}
+/** The settings schema, built on first use (see `once`). */
+export const rssSettingsSchema = once(build);
