@@ -29,22 +29,12 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { startFeedServer, type FeedServer } from '../test/helpers/feed-server.js';
+import { mulberry32 } from './lib/random.js';
 import { rssFeed, type FeedItem } from '../test/helpers/cli.js';
 import { startSlackServer, type ReceivedSlackMessage, type SlackServer } from '../test/helpers/slack-server.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** mulberry32: reproducible randomness from a seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function sourceFiles(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
@@ -190,7 +180,7 @@ function exitOf(child: ChildProcess): Promise<void> {
 
 export async function runCrashSoak(options: CrashSoakOptions): Promise<CrashSoakReport> {
   const started = Date.now();
-  const random = seededRandom(options.seed);
+  const random = mulberry32(options.seed);
   const minMs = options.minMs ?? 0;
   const maxMs = options.maxMs ?? 1500;
   const startupFraction = options.startupFraction ?? 0.15;

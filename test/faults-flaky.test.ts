@@ -13,7 +13,7 @@ import { loadConfig, loadEnv } from '../src/config/load.js';
 import { silentLogger } from '../src/core/log.js';
 import { Daemon } from '../src/pipeline/daemon.js';
 import { openDatabase } from '../src/store/db.js';
-import { seededRandom } from '../scripts/soak.js';
+import { mulberry32 } from '../scripts/lib/random.js';
 import { makeDeployment, rssFeed } from './helpers/cli.js';
 import { startFeedServer, type FeedServer } from './helpers/feed-server.js';
 import { startSlackServer, type SlackServer } from './helpers/slack-server.js';
@@ -38,7 +38,7 @@ const TEXTS = [
 
 /** Refuses each SMTP message with 451 with probability `fraction` (seeded), decided before it arrives. */
 function refuseRandomly(server: TestSmtpServer, fraction: number, seed: number): () => void {
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   let seen = -1;
   const timer = setInterval(() => {
     if (server.attempts.length === seen) return;

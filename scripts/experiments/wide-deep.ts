@@ -18,7 +18,7 @@ import { tokenize, type Token } from '../../src/analyze/features/tokenize.js';
 import { classWeights, SEED } from '../lib/complaint.js';
 import { EVAL_DIR, TRAIN_DIR, readLabelled, sentimentIndex } from '../lib/data.js';
 import { nearest, trainEmbeddings, type Embeddings } from '../lib/embeddings.js';
-import { mulberry32, shuffleInPlace } from '../lib/linear-train.js';
+import { mulberry32, shuffleInPlace, softmaxGradient } from '../lib/linear-train.js';
 import { computeFigures } from '../lib/metrics.js';
 import { figuresWithBias, honestMacroRecall, naiveBayesScale, tuneBias } from '../lib/sentiment-train.js';
 import type { FeatureConfig } from '../../src/analyze/features/extract.js';
@@ -182,15 +182,7 @@ function train(m: Model, rows: Row[], xs: Float32Array[] | null, epochs: number,
       const row = rows[index]!;
       const x = xs && !sparseOnly ? xs[index]! : null;
       forward(m, row.ids, x, logits);
-      let max = -Infinity;
-      for (let c = 0; c < C; c++) max = Math.max(max, logits[c]!);
-      let sum = 0;
-      for (let c = 0; c < C; c++) {
-        logits[c] = Math.exp(logits[c]! - max);
-        sum += logits[c]!;
-      }
-      const wt = weights[row.label]!;
-      for (let c = 0; c < C; c++) logits[c] = (logits[c]! / sum - (c === row.label ? 1 : 0)) * wt;
+      softmaxGradient(logits, C, row.label, weights[row.label]!);
       const v = 1 / Math.sqrt(row.ids.length);
       if (USE_SPARSE) {
         for (const id of row.ids) {

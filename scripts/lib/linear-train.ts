@@ -2,6 +2,7 @@
  * Multinomial logistic regression over hashed binary features, trained with AdaGrad SGD and L2
  * on the touched weights. Deterministic: the example order comes from a seeded PRNG.
  */
+import { mulberry32 } from './random.js';
 
 export interface TrainExample {
   /** Bucket ids of the example's features (duplicates allowed). */
@@ -29,15 +30,21 @@ export interface LinearTrainOptions {
   init?: Float32Array;
 }
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+export { mulberry32 };
+
+/**
+ * Turns `logits` in place into the gradient of the weighted softmax cross-entropy loss with
+ * respect to each logit: (softmax − one-hot(label)) × weight.
+ */
+export function softmaxGradient(logits: Float64Array, classes: number, label: number, weight: number): void {
+  let max = -Infinity;
+  for (let c = 0; c < classes; c++) max = Math.max(max, logits[c]!);
+  let sum = 0;
+  for (let c = 0; c < classes; c++) {
+    logits[c] = Math.exp(logits[c]! - max);
+    sum += logits[c]!;
+  }
+  for (let c = 0; c < classes; c++) logits[c] = (logits[c]! / sum - (c === label ? 1 : 0)) * weight;
 }
 
 export function shuffleInPlace<T>(items: T[], random: () => number): void {
@@ -64,15 +71,7 @@ export function trainLinear(examples: readonly TrainExample[], opts: LinearTrain
     for (const index of order) {
       const ex = examples[index]!;
       predictLogits(w, ex.ids, C, logits, R);
-      let max = -Infinity;
-      for (let c = 0; c < C; c++) max = Math.max(max, logits[c]!);
-      let sum = 0;
-      for (let c = 0; c < C; c++) {
-        logits[c] = Math.exp(logits[c]! - max);
-        sum += logits[c]!;
-      }
-      // logits now holds the loss gradient with respect to each class's logit.
-      for (let c = 0; c < C; c++) logits[c] = (logits[c]! / sum - (c === ex.label ? 1 : 0)) * ex.weight;
+      softmaxGradient(logits, C, ex.label, ex.weight);
       const n = ex.ids.length;
       const v = 1 / Math.sqrt(n);
       for (let f = 0; f < n; f++) {

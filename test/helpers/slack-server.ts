@@ -36,6 +36,7 @@
  *                                                  failRandomly(0, [], 0) turns them off.
  * A faulted request is never recorded in `messages`; every request is recorded in `requests`.
  */
+import { mulberry32 } from '../../scripts/lib/random.js';
 import { waitForCount } from './wait.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -164,17 +165,6 @@ function loadFixtures(dir: string): { fixtures: SlackFixtures; source: 'fixtures
   };
 }
 
-/** mulberry32: a tiny seeded PRNG, so random fault runs are reproducible. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const JSON_PARAMS = new Set(['blocks', 'attachments', 'metadata']);
 
@@ -411,7 +401,7 @@ export async function startSlackServer(options: SlackServerOptions = {}): Promis
           ? {
               fraction,
               kinds: [...kinds],
-              next: seededRandom(seed),
+              next: mulberry32(seed),
               method: faultOptions.method ?? 'chat.postMessage',
               ...(faultOptions.retryAfter !== undefined ? { retryAfter: faultOptions.retryAfter } : {}),
             }

@@ -1,0 +1,15 @@
+/**
+ * mulberry32: a tiny seeded PRNG, the one source of reproducible randomness for training
+ * (example order), benchmarks (generated data), the soak harness and the fault-injecting test
+ * servers. The sequence for a seed must never change: trained models depend on it.
+ */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
