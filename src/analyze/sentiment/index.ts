@@ -35,7 +35,6 @@ const WORD_MIN = 0.04;
 const MAX_REASONS = 4;
 
 const NEG = 0;
-const NEU = 1;
 const POS = 2;
 const PULL = { up: POS, down: NEG };
 const LABELS: readonly SentimentLabel[] = ['negative', 'neutral', 'positive'];

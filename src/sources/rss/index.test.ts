@@ -235,7 +235,6 @@ describe('rssSource.poll', () => {
 });
 
 describe('rssSource.poll encodings', () => {
-  const portuguese = 'Jornal de Notícias – Últimas: São João, coração, ação!';
   const russian = 'Новости: Москва и Санкт-Петербург — всё о погоде';
 
   function feedBytes(title: string, encoding: string, declare: boolean): Buffer {
