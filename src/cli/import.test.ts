@@ -70,12 +70,13 @@ async function runImport(dir: string, file: string, workerMinBytes: number) {
   const out: string[] = [];
   const err: string[] = [];
   const ctx = createContext({ configDir: dir, logLevel: 'silent' }, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  const code = await importCommand(ctx, file, { workerMinBytes });
+  const stats = { preparedAhead: 0 };
+  const code = await importCommand(ctx, file, { workerMinBytes, stats });
   const db = openDatabase(join(dir, 'data/earshot.db'), { readonly: true });
   const mentions = db.prepare('SELECT * FROM mentions ORDER BY id').all() as Array<Record<string, unknown>>;
   const alerts = db.prepare('SELECT a.rule, a.group_key, m.mention_id FROM alerts a JOIN alert_mentions m ON m.alert_id = a.id ORDER BY a.id, m.mention_id').all();
   db.close();
-  return { code, out: out.join('\n'), err: err.join('\n'), mentions: mentions.map(({ fetched_at: _, ...rest }) => rest), alerts };
+  return { code, preparedAhead: stats.preparedAhead, out: out.join('\n'), err: err.join('\n'), mentions: mentions.map(({ fetched_at: _, ...rest }) => rest), alerts };
 }
 
 describe('earshot import with a worker thread', () => {
@@ -88,6 +89,8 @@ describe('earshot import with a worker thread', () => {
     const a = await runImport(inline, join(inline, 'in.jsonl'), Infinity);
     const b = await runImport(threaded, join(threaded, 'in.jsonl'), 0);
     expect(a.code).toBe(0);
+    expect(a.preparedAhead).toBe(0);
+    expect(b.preparedAhead).toBe(2500); // every line was prepared by the worker, none inline
     expect(b.out).toBe(a.out);
     expect(a.out).toMatch(/2500 lines: \d+ stored \([1-9]\d* duplicates\), [1-9]\d* already stored, [1-9]\d* did not match/);
     expect(a.mentions.length).toBeGreaterThan(1000);

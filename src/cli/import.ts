@@ -38,6 +38,8 @@ export interface ImportOptions {
   alerts?: boolean;
   /** Files at least this large are prepared in a worker thread (default 1 MB); tests lower it. */
   workerMinBytes?: number;
+  /** Counts the items the worker prepared (for tests). */
+  stats?: { preparedAhead: number };
 }
 
 const BATCH = 1000;
@@ -61,6 +63,7 @@ export interface ImportBatchOptions {
   quiet: boolean;
   /** Prepares each batch ahead in a worker thread; null: inline. */
   worker: PrepareWorker | null;
+  stats?: { preparedAhead: number };
 }
 
 /**
@@ -112,7 +115,9 @@ export class ImportBatches {
       groups.forEach((group, i) => {
         const brand = config.brands.get(group.brandId)!;
         const target = { db, analyzer, brand, source: group.source, sourceKey: `${group.brandId}/import`, now: now(), alertFrom: null, quiet };
-        const r = ingestItems(target, group.items, prepared[i] ?? undefined);
+        const ahead = prepared[i];
+        if (ahead && this.o.stats) this.o.stats.preparedAhead += ahead.length;
+        const r = ingestItems(target, group.items, ahead ?? undefined);
         this.totals.known += r.known;
         this.totals.matched += r.matched;
         this.totals.stored += r.stored;
@@ -137,7 +142,7 @@ export async function importCommand(ctx: Context, file: string, options: ImportO
   const worker = size >= (options.workerMinBytes ?? WORKER_MIN_BYTES)
     ? new PrepareWorker(config.brands.values(), (reason) => ctx.log.warn({ reason }, 'import: analysing in the main thread'))
     : null;
-  const batches = new ImportBatches({ db, config, analyzer, now, quiet, worker });
+  const batches = new ImportBatches({ db, config, analyzer, now, quiet, worker, ...(options.stats ? { stats: options.stats } : {}) });
   const totals = batches.totals;
 
   const progress = createProgress('import', { total: size, unit: 'bytes' });
