@@ -23,7 +23,7 @@
 import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -45,41 +45,83 @@ function sourceFiles(dir: string, out: string[] = []): string[] {
   return out;
 }
 
+/** What the compiled tree links to in the checkout: it finds them by walking up from dist/. */
+const LINKED = ['package.json', 'models', 'node_modules'] as const;
+
+export interface CompiledCliOptions {
+  /** Where compiled trees are kept; default `.cache/compiled-cli` inside this checkout (gitignored). */
+  cacheRoot?: string;
+}
+
 /**
  * Compiles src/ (type-check off: only emit matters here) into a private directory and returns
- * the path of a launcher script. The directory is keyed by a hash of the sources, so it is built
- * once per source state and shared by every caller; the shared dist/ is left alone (other work
- * may be using it). Starting compiled JS takes ~0.3 s against ~2 s through tsx, which is what makes
- * dozens of restarts affordable.
+ * the path of a launcher script. Starting compiled JS takes ~0.3 s against ~2 s through tsx, which
+ * is what makes dozens of restarts affordable; the shared dist/ is left alone (other work may be
+ * using it).
+ *
+ * The tree is cached inside this checkout, keyed on the checkout's path, the sources, the build
+ * config and package.json, and verified before use: every link must lead to this checkout and the
+ * entry points must exist. A cache under $TMPDIR keyed only on src once handed a fresh clone a tree
+ * whose links led into an earlier, deleted checkout (or into another worktree on the same machine).
  */
-export function compiledCli(): string {
+export function compiledCli(options: CompiledCliOptions = {}): string {
+  const cacheRoot = options.cacheRoot ?? join(repoRoot, '.cache', 'compiled-cli');
+  const root = join(cacheRoot, compiledTreeKey());
+  const launcher = join(root, 'earshot.mjs');
+  if (isUsableTree(root)) return launcher;
+  mkdirSync(cacheRoot, { recursive: true });
+  const staging = mkdtempSync(join(cacheRoot, 'building-'));
+  execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', join(repoRoot, 'tsconfig.build.json'), '--noCheck', '--outDir', join(staging, 'dist')], {
+    cwd: repoRoot,
+    stdio: 'pipe',
+  });
+  for (const name of LINKED) symlinkSync(join(repoRoot, name), join(staging, name));
+  writeFileSync(
+    join(staging, 'earshot.mjs'),
+    "const { main } = await import('./dist/cli/index.js');\nprocess.exitCode = await main(process.argv);\n",
+  );
+  // A tree that failed verification is replaced; if another process just built a good one, use theirs.
+  if (existsSync(root) && !isUsableTree(root)) rmSync(root, { recursive: true, force: true });
+  try {
+    renameSync(staging, root);
+  } catch {
+    rmSync(staging, { recursive: true, force: true });
+  }
+  if (!isUsableTree(root)) throw new Error(`compiled CLI at ${root} is incomplete after building it; delete ${cacheRoot} and retry`);
+  pruneOldTrees(cacheRoot, root);
+  return launcher;
+}
+
+/** Trees for earlier source states pile up with every edit; a day-old one is not in use any more. */
+function pruneOldTrees(cacheRoot: string, keep: string): void {
+  const dayAgo = Date.now() - 24 * 3600_000;
+  for (const name of readdirSync(cacheRoot)) {
+    const path = join(cacheRoot, name);
+    if (path !== keep && statSync(path).mtimeMs < dayAgo) rmSync(path, { recursive: true, force: true });
+  }
+}
+
+function compiledTreeKey(): string {
   const hash = createHash('sha1');
+  hash.update(`checkout ${repoRoot}\n`);
   for (const file of sourceFiles(join(repoRoot, 'src')).sort()) {
     hash.update(relative(repoRoot, file));
     hash.update(readFileSync(file));
   }
   hash.update(readFileSync(join(repoRoot, 'tsconfig.build.json')));
-  const root = join(tmpdir(), `earshot-compiled-${hash.digest('hex').slice(0, 16)}`);
-  const launcher = join(root, 'earshot.mjs');
-  if (existsSync(launcher)) return launcher;
-  const staging = mkdtempSync(join(tmpdir(), 'earshot-compiling-'));
-  execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', join(repoRoot, 'tsconfig.build.json'), '--noCheck', '--outDir', join(staging, 'dist')], {
-    cwd: repoRoot,
-    stdio: 'pipe',
+  hash.update(readFileSync(join(repoRoot, 'package.json')));
+  return hash.digest('hex').slice(0, 16);
+}
+
+function isUsableTree(root: string): boolean {
+  if (!existsSync(join(root, 'earshot.mjs')) || !existsSync(join(root, 'dist/cli/index.js'))) return false;
+  return LINKED.every((name) => {
+    try {
+      return realpathSync(join(root, name)) === realpathSync(join(repoRoot, name));
+    } catch {
+      return false; // a dangling link
+    }
   });
-  // The compiled code finds package.json (version), models/ and node_modules by walking up.
-  for (const name of ['package.json', 'models', 'node_modules']) symlinkSync(join(repoRoot, name), join(staging, name));
-  writeFileSync(
-    join(staging, 'earshot.mjs'),
-    "const { main } = await import('./dist/cli/index.js');\nprocess.exitCode = await main(process.argv);\n",
-  );
-  try {
-    renameSync(staging, root);
-  } catch {
-    // Another process built the same sources at the same time: use theirs.
-    rmSync(staging, { recursive: true, force: true });
-  }
-  return launcher;
 }
 
 export function spawnCompiled(launcher: string, dir: string, args: string[], env: Record<string, string> = {}): ChildProcess {
