@@ -248,5 +248,92 @@ CREATE TABLE silences (
 );
 CREATE INDEX silences_current ON silences (ends_at) WHERE removed_at IS NULL;
 `,
+  },  {
+    name: '006-triage',
+    sql: `
+-- Triage (src/store/triage.ts): every mention has a status; stored mentions start open.
+-- status: open | handled | irrelevant | snoozed (until snoozed_until, then open again).
+ALTER TABLE mentions ADD COLUMN status TEXT NOT NULL DEFAULT 'open';
+ALTER TABLE mentions ADD COLUMN status_at TEXT;
+ALTER TABLE mentions ADD COLUMN snoozed_until TEXT;
+ALTER TABLE mentions ADD COLUMN assignee TEXT;
+-- Partial indexes: new mentions are open and unassigned, so ingest pays nothing for them; the
+-- inbox lists open mentions through mentions_published (newest first) and the rest through these.
+CREATE INDEX mentions_triaged ON mentions (status, published_at) WHERE status <> 'open';
+CREATE INDEX mentions_snoozed ON mentions (snoozed_until) WHERE status = 'snoozed';
+CREATE INDEX mentions_assignee ON mentions (assignee, published_at) WHERE assignee IS NOT NULL;
+
+-- Who did what to a mention, and when. before/after hold the fields an action changed (JSON),
+-- so it can be undone; a bulk action's events share a batch and are undone together.
+CREATE TABLE mention_events (
+  id INTEGER PRIMARY KEY,
+  mention_id INTEGER NOT NULL REFERENCES mentions (id) ON DELETE CASCADE,
+  at TEXT NOT NULL,
+  actor_kind TEXT NOT NULL, -- ui | api | slack | system
+  actor_id TEXT NOT NULL,
+  actor_name TEXT NOT NULL,
+  action TEXT NOT NULL,
+  value TEXT,
+  before TEXT,
+  after TEXT,
+  batch TEXT,
+  undoes INTEGER,
+  undone_by INTEGER
+);
+CREATE INDEX mention_events_mention ON mention_events (mention_id, id);
+CREATE INDEX mention_events_batch ON mention_events (batch) WHERE batch IS NOT NULL;
+CREATE INDEX mention_events_actor ON mention_events (actor_id, id);
+
+CREATE TABLE mention_tags (
+  mention_id INTEGER NOT NULL REFERENCES mentions (id) ON DELETE CASCADE,
+  tag TEXT NOT NULL,
+  PRIMARY KEY (mention_id, tag)
+);
+CREATE INDEX mention_tags_tag ON mention_tags (tag, mention_id);
+
+-- A person's sentiment label replaces the analyzer's on the mention; the analyzer's is kept here
+-- with a copy of the text, a labelled example that outlives the mention (no foreign key: retention
+-- prunes mentions, not what people taught the analyzer).
+CREATE TABLE sentiment_corrections (
+  mention_id INTEGER PRIMARY KEY,
+  brand TEXT NOT NULL,
+  source TEXT NOT NULL,
+  title TEXT NOT NULL,
+  text TEXT NOT NULL,
+  language TEXT,
+  analyzer_label TEXT NOT NULL,
+  analyzer_score REAL NOT NULL,
+  analyzer_reasons TEXT NOT NULL DEFAULT '[]',
+  label TEXT NOT NULL,
+  actor_name TEXT NOT NULL,
+  at TEXT NOT NULL
+);
+
+-- Named inbox filters (a view is a query string, as in the inbox URL).
+CREATE TABLE saved_views (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  query TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+
+-- Web UI sessions; id is the SHA-256 of the cookie value, so the database never holds a usable one.
+CREATE TABLE ui_sessions (
+  id TEXT PRIMARY KEY,
+  user_name TEXT NOT NULL,
+  via TEXT NOT NULL, -- password | proxy
+  csrf TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  last_seen_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL
+);
+CREATE INDEX ui_sessions_expires ON ui_sessions (expires_at);
+
+CREATE TABLE ui_preferences (
+  user_name TEXT PRIMARY KEY,
+  keyboard INTEGER NOT NULL DEFAULT 1
+);
+`,
   },
 ];
