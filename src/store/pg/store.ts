@@ -10,6 +10,7 @@
  */
 import { PG_MIGRATIONS } from './migrations.js';
 import { openPostgres, type OpenPostgresOptions, type PgDatabase } from './connect.js';
+import { clusterRepo, type ClusterRepo } from './cluster.js';
 import { digestRunRepo } from './digest-runs.js';
 import { mentionRepo, mentionTotal } from './mentions.js';
 import { outboxRepo } from './outbox.js';
@@ -73,11 +74,14 @@ let savepoints = 0;
 export class PostgresStore extends PgRepositories implements Store {
   readonly dialect = 'postgres' as const;
   readonly location: string;
+  /** Nodes, leases, delivery claims and shared rate budgets (PostgreSQL only). */
+  readonly cluster: ClusterRepo;
   private closing: Promise<void> | null = null;
 
   constructor(readonly database: PgDatabase) {
     super(poolSql(database.pool), (fn) => this.runTransaction(fn));
     this.location = database.displayUrl;
+    this.cluster = clusterRepo(this.sql);
   }
 
   get pool(): PgDatabase['pool'] {

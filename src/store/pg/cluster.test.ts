@@ -1,0 +1,230 @@
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../../../test/helpers/cli.js';
+import { pgQuery, postgresAvailability, startTestPostgres, withSkipReason, type TestPostgres } from '../../../test/helpers/postgres.js';
+import { until } from '../../../test/helpers/wait.js';
+import type { NewAlert } from '../types.js';
+import { openPostgresStore } from './store.js';
+
+const availability = postgresAvailability();
+
+function alertTo(targets: string[], createdAt: string, n: number): NewAlert {
+  return {
+    rule: `r${n}`,
+    ruleHash: 'h',
+    ruleType: 'volume',
+    groupKey: '',
+    brand: 'acme',
+    summary: `alert ${n}`,
+    details: [],
+    mentionIds: [],
+    totalMentions: 0,
+    createdAt,
+    deliveries: targets.map((target) => ({ notifier: 'slack', target })),
+  };
+}
+
+interface Received {
+  body: { id: number; target: string; node: string };
+  at: number;
+}
+
+/** A local "service" that records what it receives, in order, with the receive time. */
+async function recordingServer(): Promise<{ url: string; received: Received[]; close(): Promise<void>; server: Server }> {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      received.push({ body: JSON.parse(body || '{}') as Received['body'], at: Date.now() });
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/`, received, server, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+describe.skipIf(!availability.ok)(withSkipReason('cluster coordination on PostgreSQL', availability), () => {
+  let pg: TestPostgres;
+  beforeAll(async () => {
+    pg = await startTestPostgres();
+  });
+  afterAll(() => pg?.stop());
+
+  it('lists nodes with their heartbeat and what they hold; a stopped node releases its leases', async () => {
+    const url = await pg.createDatabase('nodes');
+    const store = await openPostgresStore(url);
+    try {
+      await store.cluster.registerNode({ id: 'n1', host: 'h1', pid: 11, version: '0.1.0', command: 'run' });
+      await store.cluster.registerNode({ id: 'n2', host: 'h2', pid: 22, version: '0.1.0', command: 'run' });
+      await store.sources.ensure('acme/rss', 'acme', 'rss', 'h');
+      expect(await store.cluster.claimPoll('acme/rss', 'n1', 60_000)).toBe(true);
+      let nodes = await store.cluster.nodes(10_000);
+      expect(nodes.map((n) => [n.id, n.alive, n.polling])).toEqual([
+        ['n1', true, ['acme/rss']],
+        ['n2', true, []],
+      ]);
+      await pgQuery(url, "UPDATE nodes SET heartbeat_at = now() - interval '1 minute' WHERE id = 'n2'");
+      await store.cluster.heartbeat('n1');
+      nodes = await store.cluster.nodes(10_000);
+      expect(nodes.map((n) => [n.id, n.alive])).toEqual([
+        ['n1', true],
+        ['n2', false],
+      ]);
+      await store.cluster.stopNode('n1');
+      expect(await store.cluster.claimPoll('acme/rss', 'n2', 60_000)).toBe(true);
+      expect((await store.cluster.nodes(10_000)).find((n) => n.id === 'n1')).toMatchObject({ alive: false, stoppedAt: expect.any(String), polling: [] });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('lets one node poll a due source at a time, and another take over once the lease expired', async () => {
+    const url = await pg.createDatabase('polls');
+    const a = await openPostgresStore(url);
+    const b = await openPostgresStore(url);
+    try {
+      await a.sources.ensure('acme/rss', 'acme', 'rss', 'h');
+      await a.sources.ensure('acme/hn', 'acme', 'hackernews', 'h');
+      const claims = await Promise.all([a.cluster.claimPoll('acme/rss', 'a', 300), b.cluster.claimPoll('acme/rss', 'b', 300)]);
+      expect(claims.filter(Boolean)).toHaveLength(1);
+      const [winner, loser] = claims[0] ? (['a', 'b'] as const) : (['b', 'a'] as const);
+      const stores = { a, b };
+      expect(await stores[loser].cluster.dueSources(['acme/rss', 'acme/hn'], 10)).toEqual(['acme/hn']);
+      // The winner dies (no renewal): after the lease, the other node takes the source.
+      await until(() => stores[loser].cluster.claimPoll('acme/rss', loser, 60_000), 5_000, 'the lease to expire');
+      expect(await stores[winner].cluster.renewPoll('acme/rss', winner, 60_000)).toBe(false);
+      expect(await stores[loser].cluster.renewPoll('acme/rss', loser, 60_000)).toBe(true);
+      // Polled: not due until its next poll time, even with the lease released.
+      await a.sources.recordSuccess('acme/rss', { at: new Date().toISOString(), cursor: {}, nextPollAt: new Date(Date.now() + 60_000).toISOString() });
+      await stores[loser].cluster.releasePoll('acme/rss', loser);
+      expect(await a.cluster.claimPoll('acme/rss', 'a', 60_000)).toBe(false);
+      expect(await a.cluster.claimPoll('acme/rss', 'a', 60_000, true)).toBe(true);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('three nodes send every delivery once, in order per destination, spaced per channel; a lost claim is sent again once', async () => {
+    const url = await pg.createDatabase('claims');
+    const service = await recordingServer();
+    const nodes = await Promise.all([1, 2, 3].map(() => openPostgresStore(url)));
+    try {
+      const store = nodes[0]!;
+      const t0 = Date.now() - 60_000;
+      for (let i = 0; i < 12; i++) {
+        await store.outbox.insertAlert(alertTo(i % 3 === 0 ? ['#a', '#b'] : ['#a'], new Date(t0 + i).toISOString(), i));
+      }
+      // A node claims the head of #a, sends it, and dies before recording the send.
+      const [lost] = (await store.cluster.claimDeliveries({ nodeId: 'dead', leaseMs: 400, spacingMs: { slack: 0 }, limit: 1 }))!;
+      expect(lost).toMatchObject({ target: '#a', token: expect.any(String) });
+      await fetch(service.url, { method: 'POST', body: JSON.stringify({ id: lost!.id, target: lost!.target, node: 'dead' }) });
+
+      const spacingMs = 150;
+      const total = 12 + 4;
+      const workers = nodes.map(async (node, i) => {
+        const nodeId = `n${i + 1}`;
+        const deadline = Date.now() + 20_000;
+        while (Date.now() < deadline) {
+          const claimed = await node.cluster.claimDeliveries({ nodeId, leaseMs: 5_000, spacingMs: { slack: spacingMs } });
+          for (const d of claimed) {
+            await fetch(service.url, { method: 'POST', body: JSON.stringify({ id: d.id, target: d.target, node: nodeId }) });
+            expect(await node.cluster.markSent(d.id, d.token, new Date().toISOString(), null)).toBe(true);
+          }
+          const summary = await node.outbox.summary(new Date(0).toISOString());
+          if (summary.sent === total) return;
+          if (claimed.length === 0) await new Promise((r) => setTimeout(r, 20));
+        }
+      });
+      await Promise.all(workers);
+      // The dead node's token no longer counts.
+      expect(await store.cluster.markSent(lost!.id, lost!.token, new Date().toISOString(), null)).toBe(false);
+
+      const sends = service.received.map((r) => r.body.id);
+      const repeats = sends.filter((id, i) => sends.indexOf(id) !== i);
+      expect(repeats).toEqual([lost!.id]);
+      expect(new Set(sends).size).toBe(total);
+      for (const target of ['#a', '#b']) {
+        const toTarget = service.received.filter((r) => r.body.target === target && r.body.node !== 'dead');
+        const ids = toTarget.map((r) => r.body.id);
+        expect(ids).toEqual([...ids].sort((x, y) => x - y));
+        for (let i = 1; i < toTarget.length; i++) expect(toTarget[i]!.at - toTarget[i - 1]!.at).toBeGreaterThanOrEqual(spacingMs - 5);
+      }
+      // The work was shared.
+      expect(new Set(service.received.map((r) => r.body.node)).size).toBeGreaterThan(2);
+    } finally {
+      for (const n of nodes) await n.close();
+      await service.close();
+    }
+  }, 30_000);
+
+  it('six processes sharing one bucket make at most burst + rate x T calls, and none between a 429 and its reset', async () => {
+    const url = await pg.createDatabase('bucket');
+    const service = await recordingServer();
+    let blockedUntil = 0;
+    let callsWhileBlocked = 0;
+    let first429At = 0;
+    service.server.removeAllListeners('request');
+    service.server.on('request', (req, res) => {
+      const now = Date.now();
+      service.received.push({ body: { id: 0, target: '', node: '' }, at: now });
+      if (now < blockedUntil) callsWhileBlocked++;
+      // The 30th call is refused with a reset 1.5 s later.
+      if (service.received.length === 30) {
+        first429At = now;
+        blockedUntil = now + 1_500;
+        res.writeHead(429, { 'x-reset-at': new Date(blockedUntil).toISOString() }).end();
+        return;
+      }
+      res.end('ok');
+    });
+    const store = await openPostgresStore(url);
+    const burst = 5;
+    const rate = 8;
+    await store.cluster.defineBucket('twitter', { capacity: burst, refillPerSecond: rate });
+    await store.close();
+
+    const durationMs = 4_000;
+    const script = `
+      import { openPostgresStore } from ${JSON.stringify(join(repoRoot, 'src/store/pg/store.ts'))};
+      const store = await openPostgresStore(process.env.URL, { migrate: false, max: 2 });
+      const end = Date.now() + ${durationMs};
+      while (Date.now() < end) {
+        const taken = await store.cluster.take('twitter');
+        if (!taken.granted) { await new Promise((r) => setTimeout(r, Math.min(taken.waitMs, 50))); continue; }
+        const res = await fetch(process.env.SERVICE);
+        if (res.status === 429) await store.cluster.block('twitter', res.headers.get('x-reset-at'), 'HTTP 429');
+      }
+      await store.close();
+    `;
+    const started = Date.now();
+    const children = Array.from({ length: 6 }, () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        cwd: repoRoot,
+        env: { ...process.env, URL: url, SERVICE: service.url },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      return new Promise<void>((resolve, reject) => child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker exit ${code}: ${err}`)))));
+    });
+    await Promise.all(children);
+    const elapsedS = (Date.now() - started) / 1000;
+    await service.close();
+    const calls = service.received.length;
+    // Every process had started taking within the elapsed time, so this bound is generous to the
+    // bucket; the burst + rate x T of the children's own run is stricter and must hold too.
+    const lastCall = service.received.at(-1)!.at;
+    const firstCall = service.received[0]!.at;
+    expect(calls).toBeLessThanOrEqual(burst + rate * ((lastCall - firstCall) / 1000) + 1);
+    expect(calls).toBeLessThanOrEqual(burst + rate * elapsedS);
+    expect(calls).toBeGreaterThan(30);
+    expect(first429At).toBeGreaterThan(0);
+    expect(callsWhileBlocked).toBe(0);
+  }, 60_000);
+});
