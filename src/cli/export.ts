@@ -13,7 +13,8 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { parseDuration } from '../core/duration.js';
-import { SOURCE_TYPES, type Mention } from '../core/types.js';
+import { type Mention } from '../core/types.js';
+import { SOURCE_TYPES } from '../sources/registry.js';
 import { createProgress, type ProgressStream } from '../ops/progress.js';
 import { rowToMention } from '../store/mentions.js';
 import { openDb, parseSince, UserError, type Context } from './context.js';

@@ -7,9 +7,16 @@ import type { Command } from 'commander';
 import { createRequire } from 'node:module';
 import { lazy } from '../core/lazy.js';
 import { redact } from '../core/log.js';
+import { notifierManifests } from '../notifiers/registry.js';
+import { SOURCE_TYPES, sourceManifests } from '../sources/registry.js';
 import { createContext, processIo, UserError, type GlobalOptions, type Io } from './context.js';
 
 const require = createRequire(import.meta.url);
+
+/** 'a, b and c'. */
+function listOf(items: readonly string[]): string {
+  return items.length > 1 ? `${items.slice(0, -1).join(', ')} and ${items.at(-1)}` : items.join('');
+}
 /** Loaded when a command needs parsing: the plain `earshot check` does without (see plainCheckArgs). */
 const commander = lazy<typeof import('commander')>('commander');
 
@@ -19,7 +26,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
   const program = new Command();
   program
     .name('earshot')
-    .description('Brand-mention listening and alerting: polls feeds, Reddit, Twitter/X and Hacker News, scores sentiment and urgency, and alerts Slack and email by YAML rules.')
+    .description(`Brand-mention listening and alerting: polls ${listOf(sourceManifests.map((m) => m.name))}, scores sentiment and urgency, and alerts ${listOf(notifierManifests.map((m) => m.label))} by YAML rules.`)
     .version(version)
     .option('--config-dir <dir>', 'config directory with sources/ and rules/ (default: $EARSHOT_HOME or the current directory)')
     .option('--db <file>', 'SQLite database (default: $EARSHOT_DB or data/earshot.db in the config directory)')
@@ -60,7 +67,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .command('mentions')
     .description('list stored mentions, newest first')
     .option('--brand <brand>', 'only this brand')
-    .option('--source <type>', 'only this source type (rss, reddit, twitter, hackernews, bluesky, mastodon)')
+    .option('--source <type>', `only this source type (${SOURCE_TYPES.join(', ')})`)
     .option('--since <when>', 'a duration (24h, 7d) or a date', '24h')
     .option('--sentiment <label>', 'negative, neutral, positive or unknown')
     .option('--search <query>', 'full-text search (SQLite FTS5 syntax)')
@@ -140,7 +147,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .description('write stored mentions as CSV (RFC 4180) or JSON lines, oldest first, for spreadsheets and BI tools')
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'jsonl']).default('csv'))
     .option('--brand <brand>', 'only this brand')
-    .option('--source <type>', 'only this source type')
+    .option('--source <type>', `only this source type (${SOURCE_TYPES.join(', ')})`)
     .option('--since <when>', 'published at or after: a duration (30d) or a date (default: everything)')
     .option('--until <when>', 'published before: a duration ago or a date')
     .option('--duplicates', 'include mentions recognised as duplicates')

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
-import { SOURCE_TYPES } from '../core/types.js';
+import { SOURCE_TYPES } from '../sources/registry.js';
 import { RULE_TYPES } from '../config/schema.js';
 import { runCli } from '../../test/helpers/cli.js';
 

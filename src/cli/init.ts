@@ -1,13 +1,17 @@
 /** `earshot init [DIR]`: writes a starter deployment that passes `earshot check` as written. */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { envExampleLines } from '../core/plugin.js';
+import { notifierManifests } from '../notifiers/registry.js';
+import { sourceManifests } from '../sources/registry.js';
 import { UserError, type Io } from './context.js';
 
 export interface InitOptions {
   force?: boolean;
 }
 
-const SOURCES = `# A brand: what to listen for and where. One file per brand is usual.
+/** Written before the sources: what a brand file is, and the brand's own keys. */
+const SOURCES_HEAD = `# A brand: what to listen for and where. One file per brand is usual.
 # Every key is documented in earshot's README ("Config reference") and in each source's README.
 brand: example                  # id: lower-case letters, digits and -; unique across files
 name: Example Inc               # display name, used in alerts and digests
@@ -23,43 +27,15 @@ handles: [exampleinc]           # the brand's own handles: questions addressed t
 # A source whose credentials are missing is reported by \`earshot check\` and skipped at run
 # time; the others keep working. Delete what you do not use.
 sources:
-  # RSS, Atom, RDF or JSON Feed: news searches, blogs, forums. No credentials.
-  - type: rss
-    url: https://news.google.com/rss/search?q=%22example+inc%22&hl=en-US&gl=US&ceid=US:en
-    every: 15m
-    # alert_backfill: 1h        # first poll: also alert on mentions from the last hour
-
-  # Reddit search (posts; optionally comments). Needs REDDIT_CLIENT_ID, REDDIT_CLIENT_SECRET
-  # and REDDIT_USER_AGENT (an app at https://www.reddit.com/prefs/apps).
-  - type: reddit
-    search: '"example inc" OR exampleinc'   # Reddit search syntax
-    # subreddits: [devops, sysadmin]        # omitted: all of Reddit
-    # include_comments: true                # also read comments (default false)
-    every: 5m
-
-  # Twitter/X recent search (API v2). Needs TWITTER_BEARER_TOKEN (a plan with search access).
-  - type: twitter
-    query: '"example inc" -is:retweet lang:en'   # X API v2 search query
-    every: 2m
-
-  # Hacker News stories and comments (Algolia HN Search). No credentials.
-  - type: hackernews
-    query: example inc
-    # tags: [story, comment]    # any of story, comment, ask_hn, show_hn, poll, front_page
-    every: 10m
-
-  # Bluesky post search. Needs BLUESKY_HANDLE and BLUESKY_APP_PASSWORD (an app password).
-  - type: bluesky
-    query: '"example inc"'
-    every: 5m
-
-  # Mastodon: a hashtag timeline (no token), or \`query: ...\` full-text search instead
-  # (needs MASTODON_ACCESS_TOKEN). Give exactly one of hashtag or query.
-  - type: mastodon
-    instance: mastodon.social
-    hashtag: exampleinc
-    every: 5m
 `;
+
+/** One example per registered source type, from its manifest. */
+const SOURCES = SOURCES_HEAD + sourceManifests.map((m) => m.example).join('\n');
+
+/** The first notifier's example as written, the others commented out: a starter needs one destination. */
+function notifyExamples(): string {
+  return notifierManifests.map((m, i) => `      ${i === 0 ? '' : '# '}- ${m.example}`).join('\n');
+}
 
 const RULES = `# Alert rules: which mentions reach a human, and where. Digests: a daily email summary.
 # Try changes safely with \`earshot rules test --since 7d\` before they go live; the daemon
@@ -82,8 +58,7 @@ rules:
     # quiet_hours: { from: "22:00", to: "07:00", timezone: Europe/Berlin }   # alerts wait until morning
     # break_through: critical   # ...unless a mention is this urgent
     notify:
-      - slack: "#brand-alerts"  # needs SLACK_BOT_TOKEN; invite the bot to the channel
-      # - email: pr-team@example.com        # needs SMTP_URL and EMAIL_FROM
+${notifyExamples()}
 
   - name: many-complaints
     type: volume                # fires when at least \`count\` matching mentions arrive within \`window\`
@@ -121,43 +96,22 @@ digests:
     to: [team@example.com]      # needs SMTP_URL and EMAIL_FROM
 `;
 
-const ENV = `# earshot reads .env from its config directory; the process environment wins.
+/** .env.example: each notifier's and each source's variables (from the manifests), then earshot's own. */
+const ENV = [
+  `# earshot reads .env from its config directory; the process environment wins.
 # Copy this file to .env and fill in what you use. Never commit .env.
-
-# Slack bot token (chat:write scope); invite the bot to the alert channels.
-SLACK_BOT_TOKEN=
-# SLACK_API_URL=https://slack.com/api/
-
-# Email alerts and digests
-SMTP_URL=
-EMAIL_FROM=
-
-# Reddit application-only OAuth (https://www.reddit.com/prefs/apps)
-REDDIT_CLIENT_ID=
-REDDIT_CLIENT_SECRET=
-REDDIT_USER_AGENT=
-# REDDIT_API_URL=https://oauth.reddit.com
-# REDDIT_AUTH_URL=https://www.reddit.com
-
-# Twitter/X API v2 app bearer token (a plan with search access)
-TWITTER_BEARER_TOKEN=
-# TWITTER_API_URL=https://api.twitter.com
-
-# HN_API_URL=https://hn.algolia.com/api/v1
-
-# Bluesky app password login
-BLUESKY_HANDLE=
-BLUESKY_APP_PASSWORD=
-# BLUESKY_SERVICE_URL=https://bsky.social
-
-# Mastodon: only needed for query search (hashtag timelines need none)
-MASTODON_ACCESS_TOKEN=
-
+`,
+  ...[...notifierManifests, ...sourceManifests]
+    .map((m) => envExampleLines(m.env))
+    .filter((lines) => lines.length > 0)
+    .map((lines) => `\n${lines.join('\n')}\n`),
+  `
 # earshot itself
 # EARSHOT_RETENTION=90d         # keep mentions and alerts this long (at least 1d), or off
 # EARSHOT_LOG_LEVEL=info        # trace, debug, info, warn, error, silent
 # EARSHOT_DB=data/earshot.db
-`;
+`,
+].join('');
 
 export const INIT_FILES: ReadonlyArray<[string, string]> = [
   ['sources/example.yaml', SOURCES],

@@ -1,6 +1,7 @@
 /** `earshot mentions`: lists stored mentions, newest first; `--json` prints one object per line. */
 import { parseDuration } from '../core/duration.js';
-import { SENTIMENT_LABELS, SOURCE_TYPES, type Mention } from '../core/types.js';
+import { SENTIMENT_LABELS, type Mention } from '../core/types.js';
+import { SOURCE_TYPES } from '../sources/registry.js';
 import { listMentions } from '../store/mentions.js';
 import { openDb, parseSince, UserError, type Context } from './context.js';
 

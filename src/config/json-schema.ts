@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { formatDuration } from '../core/duration.js';
 import { ruleTestFileSchema } from '../rules/unit-tests.js';
-import { sourcePlugins } from '../sources/registry.js';
+import { sourceManifests } from '../sources/registry.js';
 import { brandFileSchema, commonSourceSchema, cronSchema, durationSchema, rulesFileSchema, timezoneSchema } from './schema.js';
 
 export type JsonSchema = Record<string, unknown>;
@@ -113,8 +113,8 @@ function generate(schema: z.ZodType, meta: { title: string; description: string 
 /** One `sources:` entry per source type: the common fields plus the type's own settings. */
 function sourceEntrySchema(): z.ZodType {
   const { type: _type, ...common } = commonSourceSchema.shape;
-  const variants = sourcePlugins.map((plugin) => {
-    const settings = plugin.schema as unknown;
+  const variants = sourceManifests.map((plugin) => {
+    const settings = plugin.schema() as unknown;
     if (!(settings instanceof z.ZodObject)) {
       throw new Error(`source type ${plugin.type}: its schema is not a z.object, so its fields cannot be listed in the JSON Schema`);
     }

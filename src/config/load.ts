@@ -26,7 +26,7 @@ import {
   rulesFileSchema,
   type GroupField,
 } from './schema.js';
-import type { HoursWindow, RuleType } from '../rules/schema.js';
+import { destinationsOf, type HoursWindow, type RuleType } from '../rules/schema.js';
 import { positionOf, readYamlFile, scalarTextStart, type YamlFile } from './yaml-file.js';
 
 export type Env = Record<string, string | undefined>;
@@ -470,8 +470,7 @@ function loadRulesFile(
     if (rule.match.text && !text) ok = false;
     const notify: NotifyTarget[] = [];
     rule.notify.forEach((entry, i) => {
-      const targets: Array<[NotifierType, string]> = entry.slack !== undefined ? [['slack', entry.slack]] : (entry.email ?? []).map((e) => ['email', e]);
-      for (const [type, target] of targets) {
+      for (const [type, target] of destinationsOf(entry)) {
         const plugin = notifierPlugin(type);
         const problem = plugin ? plugin.validateTarget(target) : `notifier ${type} is not available`;
         if (problem) {
@@ -527,8 +526,7 @@ function loadRulesFile(
 
   (parsed.data.budgets ?? []).forEach((budget, index) => {
     const pos = positionOf(yaml, ['budgets', index]);
-    const type: NotifierType = budget.slack !== undefined ? 'slack' : 'email';
-    const target = (budget.slack ?? budget.email)!;
+    const [type, target] = destinationsOf(budget)[0]!;
     const problem = notifierPlugin(type)?.validateTarget(target);
     const duplicate = config.budgets.find((b) => b.destination.type === type && b.destination.target === target);
     if (problem || duplicate) {

@@ -4,7 +4,7 @@
  * expected, because they are read by a person fixing a file.
  */
 import { z } from 'zod';
-import { SOURCE_TYPES } from '../core/types.js';
+import { SOURCE_TYPES } from '../sources/registry.js';
 
 export {
   BRAND_ID,

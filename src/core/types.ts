@@ -6,8 +6,11 @@
  * Times are ISO 8601 strings in UTC ("2026-11-23T08:00:00.000Z") everywhere inside earshot.
  */
 
-export const SOURCE_TYPES = ['rss', 'reddit', 'twitter', 'hackernews', 'bluesky', 'mastodon'] as const;
-export type SourceType = (typeof SOURCE_TYPES)[number];
+/**
+ * A source type ('rss', 'reddit', ...). The list is the source registry's
+ * (`SOURCE_TYPES` in src/sources/registry.ts), which core cannot import: layers point down.
+ */
+export type SourceType = string;
 
 export const SENTIMENT_LABELS = ['negative', 'neutral', 'positive'] as const;
 /** `unknown`: the text is in a language the analyzer is not trained for; it does not guess. */

@@ -1,6 +1,7 @@
 /** Display helpers for digests: times in the digest's timezone, changes, shares, excerpts. */
 import type { Mention } from '../core/types.js';
-import { formatAuthor, oneLine, truncate } from '../notifiers/slack/format.js';
+import { formatAuthor, oneLine, truncate } from '../notifiers/format.js';
+import { reachUnit } from '../sources/registry.js';
 import type { DigestModel } from './model.js';
 import type { Period } from './period.js';
 
@@ -80,5 +81,5 @@ export function excerpt(m: Pick<Mention, 'title' | 'text'>, max = EXCERPT_LIMIT)
 
 /** 'u/foo (512 karma) on reddit, Mon 23 Nov 14:05'. */
 export function byline(m: Mention, timezone: string): string {
-  return `${oneLine(clean(formatAuthor(m)))} on ${m.source}, ${localDayTime(new Date(m.publishedAt), timezone)}`;
+  return `${oneLine(clean(formatAuthor(m, reachUnit(m.source))))} on ${m.source}, ${localDayTime(new Date(m.publishedAt), timezone)}`;
 }

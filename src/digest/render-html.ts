@@ -5,7 +5,8 @@
  * rule summaries, error messages, brand names) is HTML-escaped; only http(s) URLs become links.
  */
 import { escapeHtml } from '../notifiers/email/render.js';
-import { formatReach, safeHttpUrl } from '../notifiers/slack/format.js';
+import { formatReach, safeHttpUrl } from '../notifiers/format.js';
+import { reachUnit } from '../sources/registry.js';
 import { byline, clean, digestDay, excerpt, localDay, localTime, percent, periodLabel, periodNoun, plural } from './format.js';
 import { healthProblems, SENTIMENT_ORDER, type BrandDigest, type DigestMention, type DigestModel, type SentimentMix } from './model.js';
 
@@ -191,7 +192,7 @@ function brandHtml(model: DigestModel, b: BrandDigest): string {
   if (b.topByReach.length > 0) out += section('Top mentions by reach', b.topByReach.map((item) => mentionCard(item, model, false)).join(''));
   if (b.newVoices.length > 0) {
     const rows = b.newVoices.map((v) => {
-      const reach = formatReach(v.source as never, v.reach);
+      const reach = formatReach(v.reach, reachUnit(v.source));
       return `<strong>${e(v.name)}</strong> <span style="color:${MUTED};">${v.kind === 'site' ? 'site' : escapeHtml(v.source)}${reach ? `, ${escapeHtml(reach)}` : ''} · ${plural(v.mentions, 'mention')}</span>`;
     });
     const more = b.newVoicesTotal > b.newVoices.length ? `<div style="color:${MUTED};font-size:12px;">and ${b.newVoicesTotal - b.newVoices.length} more</div>` : '';

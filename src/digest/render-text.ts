@@ -2,7 +2,8 @@
  * The plain-text digest: reads well on its own (it is the part many people's clients show, and
  * what `earshot digest` prints). Charts become a sparkline of block characters.
  */
-import { formatReach, safeHttpUrl } from '../notifiers/slack/format.js';
+import { formatReach, safeHttpUrl } from '../notifiers/format.js';
+import { reachUnit } from '../sources/registry.js';
 import { byline, clean, excerpt, formatChange, localDay, localTime, percent, periodLabel, periodNoun, plural } from './format.js';
 import { healthProblems, SENTIMENT_ORDER, type BrandDigest, type DigestMention, type DigestModel } from './model.js';
 
@@ -82,7 +83,7 @@ function brandText(model: DigestModel, b: BrandDigest): string[] {
   if (b.newVoices.length > 0) {
     lines.push(heading(`New voices (${b.newVoicesTotal})`));
     for (const v of b.newVoices) {
-      const reach = formatReach(v.source as never, v.reach);
+      const reach = formatReach(v.reach, reachUnit(v.source));
       lines.push(`- ${clean(v.name)} (${v.kind === 'site' ? 'site' : v.source}${reach ? `, ${reach}` : ''}): ${plural(v.mentions, 'mention')}`);
     }
     if (b.newVoicesTotal > b.newVoices.length) lines.push(`… and ${b.newVoicesTotal - b.newVoices.length} more`);

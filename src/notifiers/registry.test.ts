@@ -1,9 +1,8 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { notifierPlugin, notifierPlugins } from './registry.js';
-import { NOTIFIER_TYPES } from './types.js';
+import { NOTIFIER_TYPES, notifierManifests, notifierPlugin, notifierPlugins } from './registry.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const folders = readdirSync(here, { withFileTypes: true })
@@ -14,19 +13,25 @@ const folders = readdirSync(here, { withFileTypes: true })
 describe('notifier registry', () => {
   it('lists every notifier folder under src/notifiers/, and nothing else', () => {
     expect(folders.length).toBeGreaterThan(0);
-    expect(notifierPlugins.map((plugin) => plugin.type).sort()).toEqual(folders);
+    expect(notifierManifests.map((m) => m.type).sort()).toEqual(folders);
+    expect([...NOTIFIER_TYPES]).toEqual(notifierManifests.map((m) => m.type));
   });
 
-  it('covers exactly the NOTIFIER_TYPES of the contract', () => {
-    expect(notifierPlugins.map((plugin) => plugin.type).sort()).toEqual([...NOTIFIER_TYPES].sort());
+  it.each(folders)('%s: a manifest.ts, an index.ts and a README.md', (folder) => {
+    for (const file of ['manifest.ts', 'index.ts', 'README.md']) expect(existsSync(path.join(here, folder, file)), file).toBe(true);
   });
 
-  it.each(folders)('%s: lookup by type, a description and the env it needs', (type) => {
+  it.each(folders)('%s: lookup by type, a description, a label, an example and the env it documents', (type) => {
     const plugin = notifierPlugin(type);
     expect(plugin?.type).toBe(type);
     expect(plugin?.description.length).toBeGreaterThan(10);
-    expect(plugin?.requiredEnv.length).toBeGreaterThan(0);
-    for (const name of plugin?.requiredEnv ?? []) expect(name).toMatch(/^[A-Z][A-Z0-9_]*$/);
+    expect(plugin?.label.length).toBeGreaterThan(2);
+    expect(plugin?.example.startsWith(`${type}: `)).toBe(true);
+    const documented = (plugin?.env?.vars ?? []).map((v) => v.name);
+    for (const name of plugin?.requiredEnv ?? []) {
+      expect(name).toMatch(/^[A-Z][A-Z0-9_]*$/);
+      expect(documented, `${type} documents ${name}`).toContain(name);
+    }
   });
 
   it('has no duplicate types and returns undefined for unknown ones', () => {
@@ -49,5 +54,12 @@ describe('notifier registry', () => {
       expect(notifier.type).toBe(plugin.type);
       await notifier.close?.();
     }
+  });
+
+  it('loads the sending code on the first send, which then fails cleanly without credentials', async () => {
+    const { sampleAlert } = await import('./slack/sample-alert.js');
+    const notifier = notifierPlugin('slack')!.create({});
+    expect(await notifier.send('#brand-alerts', sampleAlert())).toEqual({ status: 'failed', error: expect.stringContaining('SLACK_BOT_TOKEN is not set') });
+    await notifier.close?.();
   });
 });

@@ -1,6 +1,8 @@
 /**
- * The Notifier interface. One folder per notifier (`src/notifiers/<type>/`), listed once in
- * `registry.ts`.
+ * The Notifier interface. One folder per notifier (`src/notifiers/<type>/`) with a `manifest.ts`
+ * (what config loading, `earshot check` and `earshot init` need: type, label, how a target is
+ * written and validated, the environment it reads) that loads the sending code on first send;
+ * `registry.ts` lists the manifests.
  *
  * A notifier renders an alert for its medium and delivers it, and returns a typed outcome; it
  * never decides about retries itself (the outbox does) and never throws for a delivery failure:
@@ -10,10 +12,19 @@
  *   - other 4xx / permanent errors     -> { status: 'failed' } (reported, not retried)
  * Errors never contain a secret (token, password, webhook URL).
  */
+import type { EnvDoc } from '../core/plugin.js';
 import type { Mention } from '../core/types.js';
 
-export const NOTIFIER_TYPES = ['slack', 'email'] as const;
-export type NotifierType = (typeof NOTIFIER_TYPES)[number];
+/** A notifier type ('slack', 'email', ...); the list is `NOTIFIER_TYPES` in registry.ts. */
+export type NotifierType = string;
+
+/** How alerts name a source type: from the source registry (notifiers cannot import it). */
+export interface SourceDisplay {
+  /** 'Reddit', 'a feed'. */
+  label: string;
+  /** What `reach` counts: 'followers', 'karma', 'points'. */
+  reachUnit: string;
+}
 
 export interface AlertContent {
   /** The outbox row id; stable across retries. */
@@ -34,6 +45,8 @@ export interface AlertContent {
   totalMentions: number;
   /** Extra plain-text lines (aggregate figures, why it fired). */
   details: string[];
+  /** The source types of `mentions`, described (see `sourceDisplay` in format.ts for the fallback). */
+  sources: Readonly<Record<string, SourceDisplay>>;
   /** When the alert was created (ISO 8601 UTC). */
   createdAt: string;
 }
@@ -56,14 +69,47 @@ export interface Notifier {
   close?(): Promise<void>;
 }
 
-export interface NotifierPlugin {
+export type Env = Record<string, string | undefined>;
+
+/** How a notify target is written in rules/*.yaml, for messages and schemas. */
+export interface TargetDoc {
+  /** As in `{ slack: "#channel" }`: '"#channel"', 'address', 'URL'. */
+  placeholder: string;
+  /** Several targets may share one notify entry (`email: [a@example.com, b@example.com]`). */
+  many?: boolean;
+}
+
+/**
+ * A notifier as the registry knows it, without its sending code: imported by config loading and
+ * so by `earshot check`, which must start fast (no SDK, no renderer).
+ */
+export interface NotifierManifest {
   type: NotifierType;
+  /** One line for help text and docs. */
   description: string;
+  /** How lists name it: 'Slack', 'email', 'Discord'. */
+  label: string;
   /** Environment variables this notifier needs; missing ones are reported by `earshot check`. */
   requiredEnv: string[];
+  /** Its lines in .env.example; null when it reads none. */
+  env: EnvDoc | null;
   /** Messages to one target are spaced at least this far apart (a service's rate limit), if set. */
   minIntervalMs?: number;
-  /** Validates a target ('#channel', 'a@b.c'); returns a problem or null. */
+  target: TargetDoc;
+  /** Validates a target ('#channel', 'a@b.c', a URL); returns a problem or null. */
   validateTarget(target: string): string | null;
-  create(env: Record<string, string | undefined>): Notifier;
+  /**
+   * True when a target written literally carries a credential (a webhook URL with its token):
+   * `earshot check` warns and suggests `${NAME}` from the environment instead.
+   */
+  secretInTarget?(target: string): boolean;
+  /** The notify entry `earshot init` writes (without the leading '- '), a comment included. */
+  example: string;
+  /** The sending code, loaded on first send. */
+  load(): Promise<(env: Env) => Notifier>;
+}
+
+/** A notifier ready to create: the manifest's fields plus `create`. */
+export interface NotifierPlugin extends Omit<NotifierManifest, 'load'> {
+  create(env: Env): Notifier;
 }

@@ -12,9 +12,11 @@
 import type { Config } from '../config/load.js';
 import type { Logger } from '../core/log.js';
 import { notifierPlugin } from '../notifiers/registry.js';
-import type { AlertContent, Notifier } from '../notifiers/types.js';
+import type { Mention } from '../core/types.js';
+import type { AlertContent, Notifier, SourceDisplay } from '../notifiers/types.js';
 import type { Db } from '../store/db.js';
 import { observeDelivery } from '../ops/metrics.js';
+import { sourceManifest } from '../sources/registry.js';
 import { getMentions } from '../store/mentions.js';
 import { dueDeliveries, getAlert, markFailed, markRetry, markSent, releaseHeld, threadRoot, type AlertRow, type DeliveryRow } from '../store/outbox.js';
 
@@ -100,6 +102,7 @@ export class Deliverer {
       mentions,
       totalMentions: alert.totalMentions,
       details: alert.details,
+      sources: describeSources(mentions),
       createdAt: alert.createdAt,
     };
   }
@@ -181,6 +184,16 @@ export class Deliverer {
     this.notifiers.clear();
     await Promise.all(all.map((n) => n.close?.().catch(() => undefined)));
   }
+}
+
+/** Labels and reach units of the mentions' sources: notifiers cannot ask the source registry. */
+function describeSources(mentions: readonly Mention[]): AlertContent['sources'] {
+  const out: Record<string, SourceDisplay> = {};
+  for (const { source } of mentions) {
+    const manifest = sourceManifest(source);
+    if (manifest) out[source] = { label: manifest.label, reachUnit: manifest.reachUnit };
+  }
+  return out;
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -41,6 +41,7 @@ import {
   setGroupAlerted,
 } from '../store/rule-state.js';
 import { listSourceStates } from '../store/source-state.js';
+import { sourceLabel } from '../sources/registry.js';
 import { planDeliveries } from './delivery-plan.js';
 import {
   countingSummary,
@@ -50,7 +51,6 @@ import {
   lookbackMs,
   matchesRule,
   nextStreak,
-  sourceLabel,
   spikeVerdict,
   summarize,
   throttleFor,

@@ -4,7 +4,9 @@
  */
 import { z } from 'zod';
 import { brandIdSchema, durationSchema, oneOrMany, timezoneSchema } from '../config/primitives.js';
-import { SOURCE_TYPES, URGENCY_LEVELS } from '../core/types.js';
+import { URGENCY_LEVELS } from '../core/types.js';
+import { notifierManifests } from '../notifiers/registry.js';
+import { SOURCE_TYPES } from '../sources/registry.js';
 
 export const RULE_TYPES = ['mention', 'volume', 'spike', 'silence'] as const;
 export type RuleType = (typeof RULE_TYPES)[number];
@@ -44,11 +46,44 @@ export const matchSchema = z.strictObject({
 });
 export type RuleMatch = z.output<typeof matchSchema>;
 
+/** '{ slack: "#channel" }, { email: address } or { webhook: URL }': every registered notifier. */
+function destinations(): string {
+  const each = notifierManifests.map((m) => `{ ${m.type}: ${m.target.placeholder} }`);
+  return each.length > 1 ? `${each.slice(0, -1).join(', ')} or ${each.at(-1)}` : each.join('');
+}
+
+const destination = z.string().min(1, 'a destination must not be empty');
+
+/** Exactly one of the registered notifier types, e.g. `{ slack: "#brand-alerts" }`. */
+function namesOneDestination(entry: Record<string, unknown>): boolean {
+  return Object.values(entry).filter((v) => v !== undefined).length === 1;
+}
+
 const notifySchema = z
-  .strictObject({ slack: z.string().min(1).optional(), email: oneOrMany(z.string().min(3)).optional() })
-  .refine((n) => (n.slack === undefined) !== (n.email === undefined), {
-    message: 'each notify entry is either { slack: "#channel" } or { email: address }',
-  });
+  .strictObject(
+    Object.fromEntries(notifierManifests.map((m) => [m.type, (m.target.many ? oneOrMany(destination) : destination).optional()])) as Record<
+      string,
+      z.ZodOptional<z.ZodType<string | string[], string | string[]>>
+    >,
+  )
+  .refine(namesOneDestination, { message: `each notify entry names one destination: ${destinations()}` });
+export type NotifyEntry = z.output<typeof notifySchema>;
+
+/** The notifier keys of a notify entry or a budget (the other keys are the budget's own). */
+function destinationFields(entry: object): Record<string, unknown> {
+  const record = entry as Record<string, unknown>;
+  return Object.fromEntries(notifierManifests.filter((m) => record[m.type] !== undefined).map((m) => [m.type, record[m.type]]));
+}
+
+/**
+ * The destinations a parsed notify entry or budget names, as [type, target] pairs in the order
+ * written (`email: [a, b]` gives two).
+ */
+export function destinationsOf(entry: object): Array<[string, string]> {
+  return Object.entries(destinationFields(entry)).flatMap(([type, value]) =>
+    (Array.isArray(value) ? value : [value]).map((target): [string, string] => [type, String(target)]),
+  );
+}
 
 /** `10m`, or `{ initial: 10m, factor: 2, max: 4h }`: the limit grows while a group keeps firing. */
 const throttleSchema = z.union(
@@ -149,16 +184,18 @@ export const ruleSchema = z.preprocess(
 );
 export type RuleFile = z.output<typeof ruleSchema>;
 
+const budgetFields = {
+  /** At most this many alerts per `per` to the destination; the rest go to the digest, counted. */
+  max: z.number().int().min(1),
+  per: durationSchema.default(3_600_000),
+  break_through: urgencyLevelSchema.optional(),
+};
 export const budgetSchema = z
   .strictObject({
-    slack: z.string().min(1).optional(),
-    email: z.string().min(3).optional(),
-    /** At most this many alerts per `per` to the destination; the rest go to the digest, counted. */
-    max: z.number().int().min(1),
-    per: durationSchema.default(3_600_000),
-    break_through: urgencyLevelSchema.optional(),
+    ...(Object.fromEntries(notifierManifests.map((m) => [m.type, destination.optional()])) as Record<string, z.ZodOptional<typeof destination>>),
+    ...budgetFields,
   })
-  .refine((b) => (b.slack === undefined) !== (b.email === undefined), {
-    message: 'a budget names one destination: { slack: "#channel" } or { email: address }',
+  .refine((b) => namesOneDestination(destinationFields(b)), {
+    message: `a budget names one destination: ${destinations()}`,
   });
 export type BudgetFile = z.output<typeof budgetSchema>;

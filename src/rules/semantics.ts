@@ -38,6 +38,7 @@ import type { CompiledMatch, RuleConfig } from '../config/load.js';
 import { prepareText, type PreparedText } from '../analyze/query/index.js';
 import { formatDuration } from '../core/duration.js';
 import { URGENCY_LEVELS, type Mention } from '../core/types.js';
+import { sourceLabel } from '../sources/registry.js';
 
 export function urgencyRank(level: string): number {
   return URGENCY_LEVELS.indexOf(level as (typeof URGENCY_LEVELS)[number]);
@@ -144,19 +145,6 @@ export function lookbackMs(rule: RuleConfig): number {
   if (rule.type === 'volume') return rule.windowMs;
   if (rule.type === 'spike') return rule.windowMs * (rule.baseline + 1);
   return 0;
-}
-
-const SOURCE_LABELS: Record<string, string> = {
-  rss: 'a feed',
-  reddit: 'Reddit',
-  twitter: 'Twitter/X',
-  hackernews: 'Hacker News',
-  bluesky: 'Bluesky',
-  mastodon: 'Mastodon',
-};
-
-export function sourceLabel(source: string): string {
-  return SOURCE_LABELS[source] ?? source;
 }
 
 function capitalize(text: string): string {

@@ -51,7 +51,8 @@ import { formatPath, type ConfigProblem } from '../config/problems.js';
 import { durationSchema } from '../config/schema.js';
 import { positionOf, readYamlFile, type YamlFile } from '../config/yaml-file.js';
 import { formatDuration } from '../core/duration.js';
-import { SOURCE_TYPES, URGENCY_LEVELS, type Analyzer, type Mention, type SourceType, type UrgencyLevel } from '../core/types.js';
+import { URGENCY_LEVELS, type Analyzer, type Mention, type SourceType, type UrgencyLevel } from '../core/types.js';
+import { SOURCE_TYPES } from '../sources/registry.js';
 import { canonicalUrl } from '../pipeline/dedup.js';
 import { replayRules, type ReplayedAlert } from './replay.js';
 

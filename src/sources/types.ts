@@ -1,6 +1,8 @@
 /**
- * The Source interface. Each source type lives in its own folder (`src/sources/<type>/`) and is
- * listed once in `registry.ts`; nothing else in earshot knows about a source's API.
+ * The Source interface. Each source type lives in its own folder (`src/sources/<type>/`) with a
+ * `manifest.ts` that says everything the rest of earshot needs to know about it (type, label,
+ * settings schema, interval, credentials, documentation) and loads the polling code on first
+ * use; `registry.ts` lists the manifests. Nothing else in earshot knows about a source's API.
  *
  * A poll is incremental and polite: the source receives the persisted state of its last
  * successful poll (ETag, Last-Modified, a since-id cursor), returns only what it fetched plus the
@@ -9,6 +11,7 @@
  */
 import type { z } from 'zod';
 import type { Logger } from '../core/log.js';
+import type { EnvDoc } from '../core/plugin.js';
 import type { FetchedItem, SourceType } from '../core/types.js';
 
 /** What a source persists between polls (per configured source). */
@@ -84,7 +87,47 @@ export class SourceError extends Error {
 }
 
 /**
- * A source type. `schema` validates the type-specific fields of one `sources:` entry in
+ * A source type as the registry knows it, without its polling code. Imported by the registry
+ * (and so by `earshot check`) and by the plugin itself: it must stay cheap to import (no HTTP
+ * client, no payload schemas, no parser).
+ */
+export interface SourceManifest<C = Record<string, unknown>> {
+  type: SourceType;
+  /** One line for help text and `earshot init`. */
+  description: string;
+  /** How an alert names the source in a sentence: 'a feed', 'Reddit', 'Twitter/X'. */
+  label: string;
+  /** How lists name it (help text): 'RSS/Atom/JSON feeds', 'Reddit'. */
+  name: string;
+  /** What a mention's `reach` counts here: 'followers', 'karma', 'points'. */
+  reachUnit: string;
+  /** The settings schema, built on first use: a deployment validates only the types it uses. */
+  schema: () => z.ZodType<C>;
+  /** Default poll interval in ms when `every` is not given. */
+  defaultEveryMs: number;
+  /** Environment variables a configured source needs; missing ones are reported by `earshot check` and the source is skipped. */
+  requiredEnv: (config: C) => string[];
+  /** Its lines in .env.example (credentials, endpoint overrides); null when it reads none. */
+  env: EnvDoc | null;
+  /** Its entry in the `sources:` list `earshot init` writes: comment lines, then YAML, indented two spaces. */
+  example: string;
+  /** The plugin with its polling code. */
+  load: () => Promise<SourcePlugin<C>>;
+}
+
+/** The fields of a SourcePlugin that come from its manifest: a plugin adds only `poll`. */
+export function manifestFields<C>(manifest: SourceManifest<C>): Omit<SourcePlugin<C>, 'poll'> {
+  return {
+    type: manifest.type,
+    description: manifest.description,
+    schema: manifest.schema(),
+    defaultEveryMs: manifest.defaultEveryMs,
+    requiredEnv: manifest.requiredEnv,
+  };
+}
+
+/**
+ * A source type with its polling code. `schema` validates the type-specific fields of one `sources:` entry in
  * sources/*.yaml (strict: unknown keys rejected); the common fields (`type`, `every`,
  * `alert_backfill`, `id`) are added by the config loader.
  */

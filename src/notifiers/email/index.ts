@@ -14,6 +14,7 @@
 import type { Attachment } from 'nodemailer';
 import { registerSecret } from '../../core/log.js';
 import type { AlertContent, DeliveryOutcome, Notifier, NotifierPlugin } from '../types.js';
+import { emailManifest, validateEmailTarget } from './manifest.js';
 
 /** Rendering loads on the first send: config validation (`earshot check`) never renders. */
 function loadRender(): Promise<typeof import('./render.js')> {
@@ -44,13 +45,7 @@ export interface MailTransportOptions {
   socketTimeoutMs?: number;
 }
 
-const EMAIL_ADDRESS = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:".]{2,}$/;
-
-export function validateEmailTarget(target: string): string | null {
-  if (target.length <= 254 && EMAIL_ADDRESS.test(target) && !/\.\./.test(target)) return null;
-  const shown = target.length > 60 ? `${target.slice(0, 59)}…` : target;
-  return `"${shown.replace(/[\r\n]/g, ' ')}" is not an email address: write one address like pr-team@example.com`;
-}
+export { validateEmailTarget } from './manifest.js';
 
 const ENV_HINT = 'set SMTP_URL in .env, e.g. smtp://user:pass@smtp.example.com:587';
 
@@ -238,10 +233,4 @@ export function createEmailNotifier(env: Record<string, string | undefined>, opt
   };
 }
 
-export const emailNotifier: NotifierPlugin = {
-  type: 'email',
-  description: 'Email alerts over SMTP (multipart: plain text and HTML)',
-  requiredEnv: ['SMTP_URL', 'EMAIL_FROM'],
-  validateTarget: validateEmailTarget,
-  create: (env) => createEmailNotifier(env),
-};
+export const emailNotifier: NotifierPlugin = { ...emailManifest, create: (env) => createEmailNotifier(env) };

@@ -9,7 +9,7 @@
  */
 import type { Mention } from '../../core/types.js';
 import type { AlertContent } from '../types.js';
-import { formatAuthor, formatScore, formatUtc, mentionBody, oneLine, safeHttpUrl, truncate } from '../slack/format.js';
+import { formatAuthor, formatScore, sourceDisplay, formatUtc, mentionBody, oneLine, safeHttpUrl, truncate } from '../format.js';
 
 export interface RenderedEmail {
   subject: string;
@@ -63,7 +63,7 @@ function viewOf(mention: Mention, alert: AlertContent): MentionView {
   return {
     brand: oneLine(mention.brand === alert.brand ? alert.brandName : mention.brand),
     source: mention.kind ? `${mention.source} ${oneLine(mention.kind)}` : mention.source,
-    author: oneLine(formatAuthor(mention)),
+    author: oneLine(formatAuthor(mention, sourceDisplay(alert, mention.source).reachUnit)),
     published: formatUtc(mention.publishedAt),
     title,
     text,

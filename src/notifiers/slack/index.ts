@@ -9,23 +9,11 @@
 import type { WebClient, KnownBlock, Logger as SlackLogger } from '@slack/web-api';
 import { registerSecret } from '../../core/log.js';
 import type { AlertContent, DeliveryOutcome, Notifier, NotifierPlugin, SendOptions } from '../types.js';
+import { DEFAULT_SLACK_API_URL, slackManifest, validateSlackTarget } from './manifest.js';
 
-export const DEFAULT_SLACK_API_URL = 'https://slack.com/api/';
+export { DEFAULT_SLACK_API_URL, validateSlackTarget } from './manifest.js';
 /** One request's time limit; a timeout is retried by the outbox. */
 export const SLACK_TIMEOUT_MS = 15_000;
-
-const CHANNEL_NAME = /^#[a-z0-9][a-z0-9_-]{0,79}$/;
-const CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
-
-export function validateSlackTarget(target: string): string | null {
-  if (CHANNEL_NAME.test(target) || CHANNEL_ID.test(target)) return null;
-  if (/^[a-z0-9][a-z0-9_-]{0,79}$/.test(target)) return `Slack channel "${target}" needs a leading #: write "#${target}"`;
-  return `"${truncateForMessage(target)}" is not a Slack channel: use "#channel-name" (lowercase letters, digits, - and _, at most 80) or a channel id like C0123ABCD`;
-}
-
-function truncateForMessage(text: string): string {
-  return text.length > 60 ? `${text.slice(0, 59)}…` : text;
-}
 
 /** Slack `error` codes that mean "try again later" rather than "fix something". */
 const RETRYABLE_ERRORS = new Set([
@@ -259,12 +247,4 @@ export function createSlackNotifier(env: Record<string, string | undefined>, opt
   };
 }
 
-export const slackNotifier: NotifierPlugin = {
-  type: 'slack',
-  description: 'Slack messages via chat.postMessage (bot token)',
-  requiredEnv: ['SLACK_BOT_TOKEN'],
-  // Slack's documented limit for chat.postMessage: about one message per second per channel.
-  minIntervalMs: 1000,
-  validateTarget: validateSlackTarget,
-  create: (env) => createSlackNotifier(env),
-};
+export const slackNotifier: NotifierPlugin = { ...slackManifest, create: (env) => createSlackNotifier(env) };

@@ -9,7 +9,7 @@
  */
 import type { Mention } from '../../core/types.js';
 import type { AlertContent } from '../types.js';
-import { formatAuthor, formatScore, formatUtc, mentionBody, oneLine, safeHttpUrl, truncate } from './format.js';
+import { formatAuthor, formatScore, sourceDisplay, formatUtc, mentionBody, oneLine, safeHttpUrl, truncate } from '../format.js';
 
 export interface SlackMessage {
   /** Plain fallback for notifications and screen readers (escaped for Slack). */
@@ -66,7 +66,7 @@ function mentionBlocks(mention: Mention, alert: AlertContent): unknown[] {
     fields: [
       plain(`Brand: ${oneLine(brand)}`, FIELD_LIMIT),
       plain(`Source: ${source}`, FIELD_LIMIT),
-      plain(`Author: ${oneLine(formatAuthor(mention))}`, FIELD_LIMIT),
+      plain(`Author: ${oneLine(formatAuthor(mention, sourceDisplay(alert, mention.source).reachUnit))}`, FIELD_LIMIT),
       plain(`Published: ${formatUtc(mention.publishedAt)}`, FIELD_LIMIT),
       plain(`Sentiment: ${formatScore(sentiment.label, sentiment.score, sentiment.reasons)}`, FIELD_LIMIT),
       plain(`Urgency: ${formatScore(urgency.level, urgency.score, urgency.reasons, 3, false)}`, FIELD_LIMIT),

@@ -32,6 +32,16 @@ export function sampleMention(overrides: Partial<Mention> = {}): Mention {
   };
 }
 
+/** What the source registry says about the sample's sources (notifiers cannot import it). */
+export const SAMPLE_SOURCES: AlertContent['sources'] = {
+  reddit: { label: 'Reddit', reachUnit: 'karma' },
+  twitter: { label: 'Twitter/X', reachUnit: 'followers' },
+  hackernews: { label: 'Hacker News', reachUnit: 'points' },
+  rss: { label: 'a feed', reachUnit: 'reach' },
+  bluesky: { label: 'Bluesky', reachUnit: 'followers' },
+  mastodon: { label: 'Mastodon', reachUnit: 'followers' },
+};
+
 export function sampleAlert(overrides: Partial<AlertContent> = {}): AlertContent {
   const mentions = overrides.mentions ?? [sampleMention()];
   return {
@@ -44,6 +54,7 @@ export function sampleAlert(overrides: Partial<AlertContent> = {}): AlertContent
     mentions,
     totalMentions: mentions.length,
     details: [],
+    sources: SAMPLE_SOURCES,
     createdAt: '2026-11-23T08:02:05.000Z',
     ...overrides,
   };

@@ -17,7 +17,8 @@ import type { HttpResponse } from '../../core/http.js';
 import type { FetchedItem } from '../../core/types.js';
 import { lowBudgetDelay, rateLimitFromHeaders } from '../rate-limit.js';
 import { pagingSettings, type PagedSourceOptions, type PagingSettings } from '../paging.js';
-import { SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin } from '../types.js';
+import { manifestFields, SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin } from '../types.js';
+import { blueskyManifest } from './manifest.js';
 import { mapPost, postViewSchema, searchPostsSchema, sortTime, type PostView } from './payload.js';
 import { blueskySettingsSchema, type BlueskyConfig } from './schema.js';
 import { readCursor, writeCursor } from './cursor.js';
@@ -36,11 +37,7 @@ export type BlueskySourceOptions = PagedSourceOptions;
 export function createBlueskySource(options: BlueskySourceOptions = {}): SourcePlugin<BlueskyConfig> {
   const settings = pagingSettings(options, { min: 1, max: 100 });
   return {
-    type: 'bluesky',
-    description: 'Bluesky post search (app.bsky.feed.searchPosts, app password)',
-    schema: blueskySettingsSchema(),
-    defaultEveryMs: 5 * 60_000,
-    requiredEnv: () => ['BLUESKY_HANDLE', 'BLUESKY_APP_PASSWORD'],
+    ...manifestFields(blueskyManifest),
     poll: (ctx) => pollBluesky(ctx, settings),
   };
 }

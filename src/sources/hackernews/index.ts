@@ -14,15 +14,16 @@
  */
 import { errorForStatus, httpRequest, retryAfterMs, safeUrl, type HttpResponse } from '../../core/http.js';
 import type { FetchedItem } from '../../core/types.js';
-import type { PollResult, SourceContext, SourcePlugin } from '../types.js';
-import { SourceError } from '../types.js';
+import { manifestFields, SourceError, type PollResult, type SourceContext, type SourcePlugin } from '../types.js';
+import { hackernewsManifest } from './manifest.js';
 import { mapHit } from './map.js';
 import { hitSchema, searchResponseSchema } from './payload.js';
-import { hackernewsSettingsSchema, type HackernewsConfig } from './schema.js';
+import type { HackernewsConfig } from './schema.js';
 
 export type { HackernewsConfig } from './schema.js';
 
-export const DEFAULT_HN_API_URL = 'https://hn.algolia.com/api/v1';
+export { DEFAULT_HN_API_URL } from './manifest.js';
+import { DEFAULT_HN_API_URL } from './manifest.js';
 const HITS_PER_PAGE = 100;
 
 export interface HackernewsSourceOptions {
@@ -131,11 +132,7 @@ export function createHackernewsSource(sourceOptions: HackernewsSourceOptions = 
   const pageCap = sourceOptions.pageCap ?? 5;
   const timeoutMs = sourceOptions.timeoutMs ?? 30_000;
   return {
-    type: 'hackernews',
-    description: 'Hacker News stories and comments via the Algolia HN Search API (no credentials)',
-    schema: hackernewsSettingsSchema(),
-    defaultEveryMs: 10 * 60_000,
-    requiredEnv: () => [],
+    ...manifestFields(hackernewsManifest),
     async poll(ctx: SourceContext<HackernewsConfig>): Promise<PollResult> {
       const base = (ctx.env.HN_API_URL?.trim() || DEFAULT_HN_API_URL).replace(/\/+$/, '');
       const since = parseHnCursor(ctx.cursor.cursor);

@@ -21,7 +21,8 @@ import { registerSecret } from '../../core/log.js';
 import type { FetchedItem } from '../../core/types.js';
 import { lowBudgetDelay, numericHeader } from '../rate-limit.js';
 import { pagingSettings, type PagedSourceOptions, type PagingSettings } from '../paging.js';
-import { SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin } from '../types.js';
+import { manifestFields, SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin } from '../types.js';
+import { mastodonManifest } from './manifest.js';
 import { readCursor, writeCursor } from './cursor.js';
 import { compareIds, mapStatus, searchResultSchema, statusSchema, type Status } from './payload.js';
 import { instanceOrigin, mastodonSettingsSchema, type MastodonConfig } from './schema.js';
@@ -36,11 +37,7 @@ export type MastodonSourceOptions = PagedSourceOptions;
 export function createMastodonSource(options: MastodonSourceOptions = {}): SourcePlugin<MastodonConfig> {
   const settings = pagingSettings(options, { min: 1, max: 40 });
   return {
-    type: 'mastodon',
-    description: 'Mastodon hashtag timeline (no token) or status search (MASTODON_ACCESS_TOKEN)',
-    schema: mastodonSettingsSchema(),
-    defaultEveryMs: 5 * 60_000,
-    requiredEnv: (config) => (config.query !== undefined ? ['MASTODON_ACCESS_TOKEN'] : []),
+    ...manifestFields(mastodonManifest),
     poll: (ctx) => pollMastodon(ctx, settings),
   };
 }

@@ -11,7 +11,7 @@ import { tokenResponseSchema } from './payload.js';
 
 export const DEFAULT_API_URL = 'https://oauth.reddit.com';
 export const DEFAULT_AUTH_URL = 'https://www.reddit.com';
-export const REQUIRED_ENV = ['REDDIT_CLIENT_ID', 'REDDIT_CLIENT_SECRET', 'REDDIT_USER_AGENT'];
+import { REDDIT_REQUIRED_ENV as REQUIRED_ENV } from './manifest.js';
 
 const CREDENTIALS_HINT = 'check REDDIT_CLIENT_ID / REDDIT_CLIENT_SECRET (a "script" or "web" app at https://www.reddit.com/prefs/apps)';
 

@@ -13,13 +13,13 @@
  *   instead of running into 429s; paging stops early when the budget is all but spent.
  */
 import type { FetchedItem } from '../../core/types.js';
-import type { PollResult, RateLimit, SourceContext, SourcePlugin } from '../types.js';
-import { SourceError } from '../types.js';
-import { apiGet, readRedditEnv, REQUIRED_ENV, type RedditEnv, type RequestOptions } from './client.js';
+import { manifestFields, SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin } from '../types.js';
+import { redditManifest } from './manifest.js';
+import { apiGet, readRedditEnv, type RedditEnv, type RequestOptions } from './client.js';
 import { advance, formatCursor, isNewer, parseCursor, type Position, type RedditCursor, type StreamCursor } from './cursor.js';
 import { mapComment, mapPost } from './map.js';
 import { commentDataSchema, listingSchema, postDataSchema } from './payload.js';
-import { redditSettingsSchema, type RedditConfig } from './schema.js';
+import type { RedditConfig } from './schema.js';
 import { matchesSearch, parseSearch } from './search-words.js';
 
 export { resetRedditTokenCache } from './client.js';
@@ -156,11 +156,7 @@ export function createRedditSource(sourceOptions: RedditSourceOptions = {}): Sou
   const pageCap = sourceOptions.pageCap ?? 5;
   const timeoutMs = sourceOptions.timeoutMs ?? 30_000;
   return {
-    type: 'reddit',
-    description: 'Reddit search (posts, optionally comments) via the official API with an app-only OAuth token',
-    schema: redditSettingsSchema(),
-    defaultEveryMs: 5 * 60_000,
-    requiredEnv: () => [...REQUIRED_ENV],
+    ...manifestFields(redditManifest),
     async poll(ctx: SourceContext<RedditConfig>): Promise<PollResult> {
       const env = readRedditEnv(ctx.env);
       const options: RequestOptions = { timeoutMs, signal: ctx.signal, now: ctx.now };

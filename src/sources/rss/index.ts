@@ -9,8 +9,9 @@
  * - The whole feed is returned on every changed poll; the pipeline drops what it already stored.
  */
 import { errorForStatus, httpRequest, retryAfterMs, safeUrl, type HttpResponse } from '../../core/http.js';
-import { SourceError, type PollResult, type SourceContext, type SourcePlugin } from '../types.js';
-import { rssSettingsSchema, type RssConfig } from './schema.js';
+import { manifestFields, SourceError, type PollResult, type SourceContext, type SourcePlugin } from '../types.js';
+import { rssManifest } from './manifest.js';
+import type { RssConfig } from './schema.js';
 
 export type { RssConfig } from './schema.js';
 export type { ParsedFeed } from './parse.js';
@@ -27,11 +28,7 @@ export interface RssSourceOptions {
 /** Builds the plugin; `rssSource` is the one with default limits. Tests use smaller ones. */
 export function createRssSource(options: RssSourceOptions = {}): SourcePlugin<RssConfig> {
   return {
-    type: 'rss',
-    description: 'RSS, Atom, RDF or JSON feed (news searches, blogs, subreddit and Mastodon feeds)',
-    schema: rssSettingsSchema(),
-    defaultEveryMs: 15 * 60_000,
-    requiredEnv: () => [],
+    ...manifestFields(rssManifest),
     poll: (ctx) => pollFeed(ctx, options),
   };
 }

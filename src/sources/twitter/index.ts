@@ -18,7 +18,8 @@ import { registerSecret } from '../../core/log.js';
 import type { FetchedItem } from '../../core/types.js';
 import { lowBudgetDelay, numericHeader, rateLimitFromHeaders } from '../rate-limit.js';
 import { pagingSettings, type PagedSourceOptions, type PagingSettings } from '../paging.js';
-import { SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin } from '../types.js';
+import { manifestFields, SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin } from '../types.js';
+import { twitterManifest } from './manifest.js';
 import { parseApiUrl, twitterGet, type TwitterResponse } from './client.js';
 import { mapTweet, problemSchema, searchResponseSchema, tweetSchema, twitterUserSchema, type Tweet, type TwitterUser } from './payload.js';
 import { twitterSettingsSchema, type TwitterConfig } from './schema.js';
@@ -39,11 +40,7 @@ export type TwitterSourceOptions = PagedSourceOptions;
 export function createTwitterSource(options: TwitterSourceOptions = {}): SourcePlugin<TwitterConfig> {
   const settings = pagingSettings(options, { min: 10, max: 100 });
   return {
-    type: 'twitter',
-    description: 'Twitter/X recent search (X API v2, app bearer token)',
-    schema: twitterSettingsSchema(),
-    defaultEveryMs: 2 * 60_000,
-    requiredEnv: () => ['TWITTER_BEARER_TOKEN'],
+    ...manifestFields(twitterManifest),
     poll: (ctx) => pollTwitter(ctx, settings),
   };
 }

@@ -1,8 +1,10 @@
 /**
- * Display helpers shared by the Slack and email renderers: numbers, times, links and truncation.
- * Pure functions; no medium-specific escaping happens here (each renderer escapes for its medium).
+ * Display helpers shared by the notifiers' renderers (and the digest's): numbers, times, links
+ * and truncation. Pure functions; no medium-specific escaping happens here (each renderer
+ * escapes for its medium).
  */
-import type { Mention, SourceType } from '../../core/types.js';
+import type { Mention } from '../core/types.js';
+import type { AlertContent, SourceDisplay } from './types.js';
 
 /** 950 -> '950', 12_345 -> '12.3k', 1_200_000 -> '1.2M'. */
 export function formatCount(value: number): string {
@@ -16,19 +18,15 @@ function trimZero(fixed: string): string {
   return fixed.endsWith('.0') ? fixed.slice(0, -2) : fixed;
 }
 
-const REACH_UNIT: Record<SourceType, string> = {
-  twitter: 'followers',
-  bluesky: 'followers',
-  mastodon: 'followers',
-  reddit: 'karma',
-  hackernews: 'points',
-  rss: 'reach',
-};
+/** How an alert names a mention's source; the type itself for one the alert does not describe. */
+export function sourceDisplay(alert: Pick<AlertContent, 'sources'>, source: string): SourceDisplay {
+  return alert.sources[source] ?? { label: source, reachUnit: 'reach' };
+}
 
-/** '12.3k followers', '512 karma', or null when the source gave no figure. */
-export function formatReach(source: SourceType, reach: number | null): string | null {
+/** '12.3k followers', '512 karma' (`unit` from the source's manifest), or null when the source gave no figure. */
+export function formatReach(reach: number | null, unit: string): string | null {
   if (reach === null || !Number.isFinite(reach)) return null;
-  return `${formatCount(reach)} ${REACH_UNIT[source] ?? 'reach'}`;
+  return `${formatCount(reach)} ${unit}`;
 }
 
 /**
@@ -41,9 +39,9 @@ export function withoutControls(text: string): string {
 }
 
 /** 'u/foo (512 karma)', 'unknown author' when the source gave none. */
-export function formatAuthor(mention: Pick<Mention, 'author' | 'reach' | 'source'>): string {
+export function formatAuthor(mention: Pick<Mention, 'author' | 'reach'>, reachUnit: string): string {
   const name = withoutControls(mention.author ?? '').trim() || 'unknown author';
-  const reach = formatReach(mention.source, mention.reach);
+  const reach = formatReach(mention.reach, reachUnit);
   return reach ? `${name} (${reach})` : name;
 }
 
