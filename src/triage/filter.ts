@@ -10,7 +10,8 @@
  *   duplicates=1       include reposts (hidden by default)
  */
 import { parseDuration } from '../core/duration.js';
-import { SENTIMENT_LABELS, SOURCE_TYPES, URGENCY_LEVELS } from '../core/types.js';
+import { SENTIMENT_LABELS, URGENCY_LEVELS } from '../core/types.js';
+import { SOURCE_TYPES } from '../sources/registry.js';
 import { TRIAGE_STATUSES, type InboxFilter } from '../store/triage-types.js';
 import { searchToFts } from './search.js';
 
