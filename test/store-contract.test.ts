@@ -3,8 +3,11 @@
  * PostgreSQL does the same, value for value. Each test gets a fresh, empty store.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPostgresStore } from '../src/store/pg/store.js';
+import { openPostgresStore, type PostgresStore } from '../src/store/pg/store.js';
+import { pgTriageStore } from '../src/store/pg/triage.js';
+import type { Actor, TriageStore } from '../src/store/triage-types.js';
 import type { MentionCandidate, NewAlert, NewMention, Store } from '../src/store/types.js';
+import { applyAction, applyBulk, undoLast, wakeSnoozed } from '../src/triage/index.js';
 import { postgresAvailability, startTestPostgres, withSkipReason, type TestPostgres } from './helpers/postgres.js';
 
 interface Backend {
@@ -12,6 +15,8 @@ interface Backend {
   skip: string | null;
   setup(): Promise<void>;
   open(): Promise<Store>;
+  /** The triage store of an open store. */
+  triage(store: Store): TriageStore;
   teardown(): Promise<void>;
 }
 
@@ -25,6 +30,7 @@ function postgresBackend(): Backend {
       pg = await startTestPostgres();
     },
     open: async () => openPostgresStore(await pg!.createDatabase('contract')),
+    triage: (store) => pgTriageStore(store as PostgresStore),
     teardown: async () => pg?.stop(),
   };
 }
@@ -421,6 +427,144 @@ describe.each(BACKENDS)('store contract: $name', (backend) => {
         await store.sources.logPoll({ sourceKey: 's', startedAt: at(-60), durationMs: 1, outcome: 'ok', fetched: 0, stored: 0 });
         expect(await store.retention.prunePollLog(at(-50), 10)).toBe(1);
         await store.retention.compact();
+      });
+    });
+
+    describe('triage', () => {
+      const maria: Actor = { kind: 'ui', id: 'maria', name: 'maria' };
+      const jo: Actor = { kind: 'slack', id: 'U1', name: '@jo' };
+      const now = (minutes: number) => () => new Date(Date.parse(at(minutes)));
+
+      it('records actions with their history, undoes them, and corrects sentiment as a labelled example', async () => {
+        const store = await fresh();
+        const triage = backend.triage(store);
+        const id = (await store.mentions.insert(mention({ text: 'acme broke my build' })))!;
+        expect(await triage.getMention(id)).toMatchObject({ status: 'open', tags: [], assignee: null, sentimentCorrectedFrom: null });
+        const handled = await applyAction(triage, { mentionId: id, action: 'handle', actor: maria }, { now: now(1) });
+        expect(handled.mention).toMatchObject({ status: 'handled', statusAt: at(1) });
+        expect((await applyAction(triage, { mentionId: id, action: 'handle', actor: jo }, { now: now(2) })).changed).toBe(false);
+        await applyAction(triage, { mentionId: id, action: 'tag', value: 'billing', actor: jo }, { now: now(3) });
+        await applyAction(triage, { mentionId: id, action: 'tag', value: 'bug', actor: jo }, { now: now(3) });
+        await applyAction(triage, { mentionId: id, action: 'assign', value: 'maria', actor: jo }, { now: now(4) });
+        await applyAction(triage, { mentionId: id, action: 'sentiment', value: 'positive', actor: maria }, { now: now(5) });
+        expect(await triage.getMention(id)).toMatchObject({ tags: ['billing', 'bug'], assignee: 'maria', sentiment: { label: 'positive' }, sentimentCorrectedFrom: 'negative' });
+        expect(await triage.listCorrections()).toEqual([
+          expect.objectContaining({ mentionId: id, analyzerLabel: 'negative', label: 'positive', actorName: 'maria', at: at(5), text: 'acme broke my build' }),
+        ]);
+        const undo = await undoLast(triage, maria, { now: now(6) });
+        expect(undo).toBeTruthy();
+        expect((await triage.getMention(id))!.sentiment.label).toBe('negative');
+        expect(await triage.listCorrections()).toEqual([]);
+        const events = await triage.listEvents(id);
+        expect(events.map((e) => e.action)).toEqual(['handle', 'tag', 'tag', 'assign', 'sentiment', 'undo']);
+        expect(events[4]!.undoneBy).toBe(events[5]!.id);
+        expect(await triage.getEvent(events[0]!.id)).toEqual(events[0]);
+        expect((await triage.lastUndoable('jo-nobody'))).toBeNull();
+        expect((await triage.lastUndoable('U1', id))!.action).toBe('assign');
+        expect(await triage.tagsInUse(10)).toEqual(['billing', 'bug']);
+        expect(await triage.assigneesInUse(10)).toEqual(['maria']);
+      });
+
+      it('pages the inbox newest first with filters and search, and counts newer mentions', async () => {
+        const store = await fresh();
+        const triage = backend.triage(store);
+        const ids: number[] = [];
+        for (let i = 0; i < 7; i++) ids.push((await store.mentions.insert(mention({ publishedAt: at(i), text: i % 2 ? 'refund please' : 'all good', reach: i * 10 })))!);
+        const seen: number[] = [];
+        let cursor: string | null = null;
+        do {
+          const page = await triage.listInbox({}, { cursor, limit: 3 });
+          seen.push(...page.mentions.map((m) => m.id));
+          cursor = page.next;
+        } while (cursor);
+        expect(seen).toEqual([...ids].reverse());
+        const refunds = await triage.listInbox({ fts: '"refund"', reachAtLeast: 20 }, { limit: 10 });
+        expect(refunds.mentions.map((m) => m.id)).toEqual([ids[5], ids[3]]);
+        await applyBulk(triage, [ids[0]!, ids[1]!], { action: 'irrelevant', actor: maria }, { now: now(10) });
+        expect((await triage.listInbox({ status: ['irrelevant'] }, { limit: 10 })).mentions.map((m) => m.id)).toEqual([ids[1], ids[0]]);
+        expect(await triage.countNewer({ status: ['open'] }, ids[2]!)).toBe(4);
+        expect((await triage.listNewer({}, ids[4]!, 10)).map((m) => m.id)).toEqual([ids[6], ids[5]]);
+        expect(await triage.latestMentionId()).toBe(ids[6]);
+        expect((await triage.getMentions([ids[3]!, 999, ids[1]!])).map((m) => m.id)).toEqual([ids[3], ids[1]]);
+      });
+
+      it('wakes snoozed mentions when their time comes', async () => {
+        const store = await fresh();
+        const triage = backend.triage(store);
+        const id = (await store.mentions.insert(mention()))!;
+        await applyAction(triage, { mentionId: id, action: 'snooze', value: '1h', actor: maria }, { now: now(0) });
+        expect(await triage.dueSnoozed(at(59), 10)).toEqual([]);
+        expect(await triage.dueSnoozed(at(60), 10)).toEqual([id]);
+        await wakeSnoozed(triage, new Date(at(61)));
+        expect((await triage.getMention(id))!.status).toBe('open');
+      });
+
+      it('serialises concurrent actions on one mention', async () => {
+        const store = await fresh();
+        const triage = backend.triage(store);
+        const id = (await store.mentions.insert(mention()))!;
+        await Promise.all(Array.from({ length: 8 }, (_, i) => applyAction(triage, { mentionId: id, action: 'tag', value: `t${i}`, actor: maria }, { now: now(i) })));
+        expect((await triage.getMention(id))!.tags).toHaveLength(8);
+        expect((await triage.listEvents(id)).filter((e) => e.action === 'tag')).toHaveLength(8);
+        // Eight people press "Handled" at once: one changes the mention, the others see it handled.
+        const results = await Promise.all(
+          Array.from({ length: 8 }, (_, i) => applyAction(triage, { mentionId: id, action: 'handle', actor: { kind: 'ui', id: `u${i}`, name: `u${i}` } }, { now: now(9) })),
+        );
+        expect(results.filter((r) => r.changed)).toHaveLength(1);
+        expect((await triage.listEvents(id)).filter((e) => e.action === 'handle')).toHaveLength(1);
+      });
+
+      it('shows a mention’s alerts and related mentions; keeps views, sessions and preferences', async () => {
+        const store = await fresh();
+        const triage = backend.triage(store);
+        const a = (await store.mentions.insert(mention({ storyKey: 'story' })))!;
+        const b = (await store.mentions.insert(mention({ storyKey: 'story' })))!;
+        const alertId = (await store.outbox.insertAlert(alert([a])))!;
+        const [d] = await store.outbox.dueDeliveries(at(200));
+        await store.outbox.markSent(d!.id, at(201), 'ts1');
+        expect(await triage.alertsForMention(a)).toEqual([
+          {
+            alertId,
+            rule: 'negative',
+            createdAt: at(100),
+            summary: 'a negative mention',
+            deliveries: [{ notifier: 'slack', target: '#alerts', status: 'sent', attempts: 1, sentAt: at(201), lastError: null, holdReason: null, ref: 'ts1' }],
+          },
+        ]);
+        expect((await triage.related({ id: a, storyKey: 'story', duplicateOf: null }, 5)).map((m) => m.id)).toEqual([b]);
+
+        const view = await triage.saveView('Refunds', 'refund', 'maria', at(1));
+        await triage.saveView('refunds later', 'refund*', 'jo', at(2));
+        expect((await triage.listViews()).map((v) => v.name)).toEqual(['Refunds', 'refunds later']);
+        expect(await triage.deleteView(view.id)).toBe(true);
+        expect(await triage.deleteView(view.id)).toBe(false);
+
+        await triage.createSession({ id: 's1', userName: 'maria', via: 'password', csrf: 'c', createdAt: at(0), lastSeenAt: at(0), expiresAt: at(60) });
+        expect(await triage.getSession('s1', at(30))).toMatchObject({ userName: 'maria', expiresAt: at(60) });
+        await triage.touchSession('s1', at(30), at(90));
+        expect(await triage.getSession('s1', at(80))).toMatchObject({ lastSeenAt: at(30) });
+        expect(await triage.pruneSessions(at(90))).toBe(1);
+        expect(await triage.getSession('s1', at(0))).toBeNull();
+        expect(await triage.getKeyboardPreference('maria')).toBe(true);
+        await triage.setKeyboardPreference('maria', false);
+        expect(await triage.getKeyboardPreference('maria')).toBe(false);
+      });
+
+      it('reports response times and the open backlog', async () => {
+        const store = await fresh();
+        const triage = backend.triage(store);
+        const id = (await store.mentions.insert(mention({ publishedAt: at(0), fetchedAt: at(0) })))!;
+        await store.mentions.insert(mention({ publishedAt: at(-3000), fetchedAt: at(-3000) }));
+        await applyAction(triage, { mentionId: id, action: 'handle', actor: maria }, { now: now(30) });
+        const stats = await triage.responseStats('acme', at(0), at(60), at(60));
+        expect(stats).toMatchObject({ handled: 1, medianToHandledMs: 30 * 60_000, p90ToHandledMs: 30 * 60_000, irrelevant: 0 });
+        expect(stats.backlog).toEqual([
+          { label: 'under 1 hour', count: 0 },
+          { label: '1 to 24 hours', count: 0 },
+          { label: '1 to 7 days', count: 1 },
+          { label: '7 to 30 days', count: 0 },
+          { label: 'over 30 days', count: 0 },
+        ]);
       });
     });
 
