@@ -156,6 +156,12 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .action(async (opts) => setCode(await (await import('./export.js')).exportCommand(ctx(), opts)));
 
   program
+    .command('migrate-db')
+    .description('copy this SQLite deployment (mentions, statuses, alerts, rule state, cursors) into an empty PostgreSQL database')
+    .option('--to <url>', 'the PostgreSQL database, postgres://USER:PASSWORD@HOST:PORT/DB')
+    .action(async (opts) => setCode(await (await import('./migrate-db.js')).migrateDbCommand(ctx(), opts)));
+
+  program
     .command('init')
     .description('write a starter sources/, rules/ and .env.example that pass `earshot check`')
     .argument('[dir]', 'where to write (default: the current directory)', '.')
