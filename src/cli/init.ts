@@ -100,6 +100,8 @@ digests:
 const ENV = [
   `# earshot reads .env from its config directory; the process environment wins.
 # Copy this file to .env and fill in what you use. Never commit .env.
+# A notify target in rules/*.yaml may be written \${NAME} to read it from here: webhook URLs
+# hold their key, so keep them out of git, e.g. \`- discord: \${DISCORD_WEBHOOK_URL}\`.
 `,
   ...[...notifierManifests, ...sourceManifests]
     .map((m) => envExampleLines(m.env))

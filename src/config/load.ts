@@ -16,6 +16,7 @@ import type { z } from 'zod';
 import { compileQuery, QuerySyntaxError, type CompiledQuery } from '../analyze/query/index.js';
 import type { BrandContext, SourceType, UrgencyLevel } from '../core/types.js';
 import { notifierPlugin } from '../notifiers/registry.js';
+import { missingReferencesHint, resolveTarget } from '../notifiers/target-env.js';
 import type { NotifierType } from '../notifiers/types.js';
 import { sourcePlugin } from '../sources/registry.js';
 import { formatPath, type ConfigProblem } from './problems.js';
@@ -433,6 +434,29 @@ function loadBrandFile(yaml: YamlFile, config: Config, brandFiles: Map<string, s
   });
 }
 
+/**
+ * One notify (or budget) target: `${NAME}` references must be set (else a warning: alerts to it
+ * are skipped until they are, like missing credentials), the value must suit the notifier, and a
+ * URL with a key in it written literally in a YAML file is worth a warning (anyone who can read
+ * the repository can post with it). Messages never show a value read from the environment.
+ */
+export function checkTarget(type: string, target: string, env: Env): { error: string | null; warning: string | null } {
+  const plugin = notifierPlugin(type);
+  if (!plugin) return { error: `notifier ${type} is not available`, warning: null };
+  const resolved = resolveTarget(target, env);
+  if (!resolved.ok) return { error: null, warning: `${target}: ${missingReferencesHint(resolved.missing)}; alerts to it are skipped until then` };
+  const problem = plugin.validateTarget(resolved.value);
+  if (problem) return { error: resolved.fromEnv ? `${target} (from the environment): ${problem}` : problem, warning: null };
+  if (!resolved.fromEnv && plugin.secretInTarget?.(target)) {
+    const name = plugin.target.envExample ?? `${type.toUpperCase()}_URL`;
+    return {
+      error: null,
+      warning: `this ${plugin.label} URL holds its key, and anyone who can read this file can post with it: put it in .env as ${name}=... and write \`${type}: \${${name}}\` here`,
+    };
+  }
+  return { error: null, warning: null };
+}
+
 function loadRulesFile(
   yaml: YamlFile,
   config: Config,
@@ -471,10 +495,10 @@ function loadRulesFile(
     const notify: NotifyTarget[] = [];
     rule.notify.forEach((entry, i) => {
       for (const [type, target] of destinationsOf(entry)) {
-        const plugin = notifierPlugin(type);
-        const problem = plugin ? plugin.validateTarget(target) : `notifier ${type} is not available`;
-        if (problem) {
-          at(['notify', i, type], problem);
+        const check = checkTarget(type, target, config.env);
+        if (check.warning) at(['notify', i, type], check.warning, 'warning');
+        if (check.error) {
+          at(['notify', i, type], check.error);
           ok = false;
           continue;
         }
@@ -527,7 +551,7 @@ function loadRulesFile(
   (parsed.data.budgets ?? []).forEach((budget, index) => {
     const pos = positionOf(yaml, ['budgets', index]);
     const [type, target] = destinationsOf(budget)[0]!;
-    const problem = notifierPlugin(type)?.validateTarget(target);
+    const problem = checkTarget(type, target, config.env).error;
     const duplicate = config.budgets.find((b) => b.destination.type === type && b.destination.target === target);
     if (problem || duplicate) {
       const p = positionOf(yaml, ['budgets', index, type]);

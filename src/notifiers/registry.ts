@@ -5,14 +5,20 @@
  * text are derived from these manifests. The sending code (SDKs, renderers) loads on the first
  * send, so importing this registry stays cheap for `earshot check`.
  */
+import { discordManifest } from './discord/manifest.js';
 import { emailManifest } from './email/manifest.js';
 import { slackManifest } from './slack/manifest.js';
+import { teamsManifest } from './teams/manifest.js';
 import type { Env, Notifier, NotifierManifest, NotifierPlugin } from './types.js';
+import { webhookManifest } from './webhook/manifest.js';
 
 /** Every notifier type, in the order help text, `earshot init` and .env.example list them. */
 export const notifierManifests: readonly NotifierManifest[] = [
   slackManifest,
   emailManifest,
+  webhookManifest,
+  discordManifest,
+  teamsManifest,
 ];
 
 export const NOTIFIER_TYPES = notifierManifests.map((m) => m.type) as [string, ...string[]];

@@ -77,6 +77,8 @@ export interface TargetDoc {
   placeholder: string;
   /** Several targets may share one notify entry (`email: [a@example.com, b@example.com]`). */
   many?: boolean;
+  /** The variable the docs suggest for a target that is a secret, e.g. 'DISCORD_WEBHOOK_URL'. */
+  envExample?: string;
 }
 
 /**

@@ -12,6 +12,7 @@
 import type { Config } from '../config/load.js';
 import type { Logger } from '../core/log.js';
 import { notifierPlugin } from '../notifiers/registry.js';
+import { missingReferencesHint, resolveTarget } from '../notifiers/target-env.js';
 import type { Mention } from '../core/types.js';
 import type { AlertContent, Notifier, SourceDisplay } from '../notifiers/types.js';
 import type { Db } from '../store/db.js';
@@ -148,10 +149,17 @@ export class Deliverer {
       markFailed(this.db, delivery.id, at.toISOString(), content ? `notifier ${delivery.notifier} is not available` : 'alert not found');
       return 'failed';
     }
+    // `${NAME}` targets are read from the environment only now: the outbox and logs keep the name.
+    const target = resolveTarget(delivery.target, this.config.env);
+    if (!target.ok) {
+      markFailed(this.db, delivery.id, at.toISOString(), `${delivery.target}: ${missingReferencesHint(target.missing)}`);
+      log.error({ missing: target.missing }, 'alert delivery failed: its target reads an unset variable');
+      return 'failed';
+    }
     const threadRef = this.threadFor(delivery, alert);
     let outcome;
     try {
-      outcome = await notifier.send(delivery.target, content, { ...(signal ? { signal } : {}), ...(threadRef ? { threadRef } : {}) });
+      outcome = await notifier.send(target.value, content, { ...(signal ? { signal } : {}), ...(threadRef ? { threadRef } : {}) });
     } catch (err) {
       // A notifier should return outcomes, not throw; an exception is treated as transient.
       outcome = { status: 'retry' as const, error: `unexpected error: ${(err as Error).message}` };

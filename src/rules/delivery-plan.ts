@@ -37,7 +37,7 @@ export function planDeliveries(db: Db, config: Config, rule: RuleConfig, brand: 
   const counted = new Map<string, number>();
   for (const n of rule.notify) {
     const base = { notifier: n.type, target: n.target };
-    const problem = notifierProblem(config, n.type);
+    const problem = notifierProblem(config, n.type, n.target);
     if (problem) {
       planned.push({ ...base, status: 'skipped', error: problem });
       continue;

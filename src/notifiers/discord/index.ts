@@ -1,0 +1,93 @@
+/**
+ * Discord notifier: posts the alert to a channel through its webhook URL
+ * (`POST /api/webhooks/<id>/<token>?wait=true`; with `wait=true` Discord answers only once the
+ * message exists, 200 with the message, whose id becomes the delivery's ref; 204 without).
+ *
+ * Outcomes: 2xx sent; 429 retried after Discord's `retry_after` (seconds, JSON body) or the
+ * Retry-After header; 408, 5xx, network errors and timeouts retried with back-off; 400 (the
+ * message itself was refused), 401/403 (bad token), 404 (webhook deleted), 413 failed, with what
+ * to do. The URL holds the webhook's token: no message names more than its host.
+ */
+import { registerSecret } from '../../core/log.js';
+import { outcomeOf, postBody, type PostResponse } from '../http-post.js';
+import type { AlertContent, DeliveryOutcome, Env, Notifier, SendOptions } from '../types.js';
+import { validateDiscordTarget } from './manifest.js';
+import { renderDiscordMessage } from './render.js';
+
+export { validateDiscordTarget } from './manifest.js';
+export { escapeDiscord, renderDiscordMessage, type DiscordMessage } from './render.js';
+
+const RULES_HINT = 'notify.discord in rules/*.yaml';
+
+interface DiscordError {
+  code?: unknown;
+  message?: unknown;
+  retry_after?: unknown;
+  global?: unknown;
+}
+
+function readError(body: string): DiscordError {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return parsed && typeof parsed === 'object' ? (parsed as DiscordError) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Discord's own wait: `retry_after` in seconds (a float) in the 429 body. */
+function discordRetryAfterMs(res: PostResponse): number | undefined {
+  const seconds = readError(res.body).retry_after;
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0 ? Math.ceil(seconds * 1000) : undefined;
+}
+
+function hintFor(status: number, body: string): string {
+  const error = readError(body);
+  const said = typeof error.message === 'string' ? `Discord said "${error.message}"${typeof error.code === 'number' ? ` (code ${error.code})` : ''}; ` : '';
+  if (status === 401 || status === 403) return `${said}the webhook's token was refused: create the webhook again and update ${RULES_HINT} (or the variable it comes from)`;
+  if (status === 404) return `${said}the webhook was deleted: create a new one in the channel's Integrations and update ${RULES_HINT}`;
+  if (status === 413) return `${said}the message was too large; please report this as a bug in earshot`;
+  if (status === 400) return `${said}Discord refused the message itself; please report this as a bug in earshot`;
+  return `${said}check ${RULES_HINT}`;
+}
+
+/** The webhook URL with `wait=true`, other parameters (e.g. `thread_id`) kept. */
+function executeUrl(target: string): string {
+  const url = new URL(target);
+  url.searchParams.set('wait', 'true');
+  return url.href;
+}
+
+function messageId(body: string): string | undefined {
+  try {
+    const id = (JSON.parse(body) as { id?: unknown }).id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface DiscordNotifierOptions {
+  /** Per-request time limit in ms; default 15 s. */
+  timeoutMs?: number;
+}
+
+export function createDiscordNotifier(_env: Env, options: DiscordNotifierOptions = {}): Notifier {
+  return {
+    type: 'discord',
+    async send(target: string, alert: AlertContent, sendOptions: SendOptions = {}): Promise<DeliveryOutcome> {
+      const problem = validateDiscordTarget(target);
+      if (problem) return { status: 'failed', error: `Discord: ${problem} (${RULES_HINT})` };
+      registerSecret(target);
+      const body = JSON.stringify(renderDiscordMessage(alert));
+      const result = await postBody(executeUrl(target), body, {
+        ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+        ...(sendOptions.signal ? { signal: sendOptions.signal } : {}),
+      });
+      const outcome = outcomeOf(result, target, { service: 'Discord', hintFor, retryAfterMs: discordRetryAfterMs });
+      if (outcome.status !== 'sent' || !result.ok) return outcome;
+      const ref = messageId(result.body);
+      return ref ? { status: 'sent', ref } : outcome;
+    },
+  };
+}
