@@ -25,6 +25,17 @@ function score(analyzer: Analyzer, id: string | number, text: string) {
   };
 }
 
+/** One JSON line of `--input`: its id and text, or what is wrong with it. */
+function parseTextLine(raw: string): { id: string | number | undefined; text: string } | string {
+  try {
+    const obj = JSON.parse(raw) as { id?: unknown; text?: unknown };
+    if (typeof obj.text !== 'string') return 'no "text" string';
+    return { id: obj.id as string | number | undefined, text: obj.text };
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
 export async function analyzeCommand(ctx: Context, texts: string[], options: AnalyzeOptions): Promise<number> {
   if (!options.input && texts.length === 0) throw new UserError('give TEXT to score, or --input FILE (CSV with id,text columns, or JSON lines)');
   const analyzer = createAnalyzer();
@@ -40,14 +51,13 @@ export async function analyzeCommand(ctx: Context, texts: string[], options: Ana
     for await (const raw of lines) {
       lineNo++;
       if (!raw.trim()) continue;
-      try {
-        const obj = JSON.parse(raw) as { id?: unknown; text?: unknown };
-        if (typeof obj.text !== 'string') throw new Error('no "text" string');
-        ctx.io.out(JSON.stringify(score(analyzer, (obj.id as string | number | undefined) ?? lineNo, obj.text)));
-      } catch (err) {
+      const line = parseTextLine(raw);
+      if (typeof line === 'string') {
         bad++;
-        ctx.io.err(`${file}:${lineNo}: ${(err as Error).message}; line skipped`);
+        ctx.io.err(`${file}:${lineNo}: ${line}; line skipped`);
+        continue;
       }
+      ctx.io.out(JSON.stringify(score(analyzer, line.id ?? lineNo, line.text)));
     }
     return bad ? 1 : 0;
   }

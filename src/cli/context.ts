@@ -26,9 +26,53 @@ export interface Io {
   err: (line: string) => void;
 }
 
+/**
+ * Thrown by `processIo.out` once the reader of standard output has gone (`earshot mentions | head`
+ * closed the pipe): the command stops where it is, its `finally` blocks run, and main exits 0.
+ */
+export class OutputClosed extends Error {
+  constructor() {
+    super('standard output was closed by its reader');
+    this.name = 'OutputClosed';
+  }
+}
+
+const closed = { stdout: false, stderr: false };
+
+function isEpipe(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | null | undefined)?.code === 'EPIPE';
+}
+
+/**
+ * A write to a closed pipe fails synchronously (stdout and stderr pipes are blocking on Linux) and
+ * the stream emits 'error' on the next tick; unhandled, that error crashed the process with a stack.
+ * The listeners note the closed pipe (any other error still surfaces); `out` checks the stream's
+ * error state right after each write so that a long listing stops at once instead of running on.
+ */
+export function guardOutputPipes(): void {
+  for (const name of ['stdout', 'stderr'] as const) {
+    const stream = process[name];
+    if (stream.listenerCount('error') > 0) continue;
+    stream.on('error', (err) => {
+      if (!isEpipe(err)) throw err;
+      closed[name] = true;
+    });
+  }
+}
+
 export const processIo: Io = {
-  out: (line) => process.stdout.write(line + '\n'),
-  err: (line) => process.stderr.write(line + '\n'),
+  out: (line) => {
+    if (closed.stdout) throw new OutputClosed();
+    process.stdout.write(line + '\n');
+    if (isEpipe(process.stdout.errored)) {
+      closed.stdout = true;
+      throw new OutputClosed();
+    }
+  },
+  err: (line) => {
+    if (closed.stderr || isEpipe(process.stderr.errored)) return;
+    process.stderr.write(line + '\n');
+  },
 };
 
 /** Environment variable names whose values are secrets: registered so logs redact them. */

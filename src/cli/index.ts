@@ -9,7 +9,7 @@ import { lazy } from '../core/lazy.js';
 import { redact } from '../core/log.js';
 import { notifierManifests } from '../notifiers/registry.js';
 import { SOURCE_TYPES, sourceManifests } from '../sources/registry.js';
-import { createContext, processIo, UserError, type GlobalOptions, type Io } from './context.js';
+import { createContext, guardOutputPipes, OutputClosed, processIo, UserError, type GlobalOptions, type Io } from './context.js';
 
 const require = createRequire(import.meta.url);
 
@@ -212,6 +212,7 @@ export async function main(argv: string[], io: Io = processIo, options: { comman
   const setCode = (c: number) => {
     code = c;
   };
+  if (io === processIo) guardOutputPipes();
   try {
     const check = options.commander ? null : plainCheckArgs(argv.slice(2));
     if (check) {
@@ -221,6 +222,8 @@ export async function main(argv: string[], io: Io = processIo, options: { comman
     await buildProgram(io, setCode).parseAsync(argv);
     return code;
   } catch (err) {
+    // The reader has what it wanted (`earshot mentions | head`): a quiet, successful end.
+    if (err instanceof OutputClosed) return 0;
     if (err instanceof UserError) {
       io.err(`earshot: ${redact(err.message)}`);
       return 1;
