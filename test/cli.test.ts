@@ -150,6 +150,55 @@ describe('earshot mentions', () => {
   });
 });
 
+describe('earshot mentions --search', () => {
+  const ids = (stdout: string) => (stdout ? stdout.split('\n').map((l) => (JSON.parse(l) as { sourceId: string }).sourceId) : []);
+  let dir: string;
+  beforeAll(async () => {
+    dir = deployment();
+    const file = join(dir, 'in.jsonl');
+    const row = (id: string, text: string, title = '') => ({ brand: 'acme', source: 'rss', id, title, text, published: hoursAgo(1) });
+    writeFileSync(
+      file,
+      jsonl([
+        row('bike', 'acme cloud tracks my E-Bike battery'),
+        row('fire', 'acme cloud battery caught fire'),
+        row('fire-alarm', 'acme cloud battery, and the fire_alarm stayed silent'),
+        row('refund', 'acme cloud refund: still waiting', 'Refunded?'),
+        row('handle', 'thanks @refund team, says acme cloud'),
+        row('broken', 'acme cloud is broken again'),
+        row('tokyo', 'acme cloud 東京リージョン down'),
+      ]),
+    );
+    expect((await runCli(dir, ['import', file, '--no-alerts'])).code).toBe(0);
+  });
+
+  it.each([
+    ['e-bike', ['bike']],
+    ['battery -fire', ['fire-alarm', 'bike']],
+    ['refund:', ['handle', 'refund']],
+    ['refund OR "broken again"', ['broken', 'handle', 'refund']],
+    ['refund*', ['handle', 'refund']],
+    ['@refund', ['handle']],
+    ['東京', ['tokyo']],
+    ['NEAR(acme cloud)', []],
+  ])('%s takes the query language: finds %j', async (query, expected) => {
+    const r = await runCli(dir, ['mentions', '--json', '--search', query]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(ids(r.stdout).sort()).toEqual([...expected].sort());
+  });
+
+  it('points at the problem in a bad query, like check does', async () => {
+    const r = await runCli(dir, ['mentions', '--search', 'refund OR "broken']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'earshot: --search: column 11: unterminated quote: add a closing "\n' +
+        '  refund OR "broken\n' +
+        '            ^',
+    );
+  });
+});
+
 describe('earshot analyze', () => {
   it('scores TEXT arguments, CSV and JSON lines', async () => {
     const dir = deployment();

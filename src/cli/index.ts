@@ -70,7 +70,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .option('--source <type>', `only this source type (${SOURCE_TYPES.join(', ')})`)
     .option('--since <when>', 'a duration (24h, 7d) or a date', '24h')
     .option('--sentiment <label>', 'negative, neutral, positive or unknown')
-    .option('--search <query>', 'full-text search (SQLite FTS5 syntax)')
+    .option('--search <query>', 'only mentions whose title and text match this query, in the query language of brand queries (words, "phrases", OR, -word, prefix*)')
     .option('--limit <n>', 'at most this many', '100')
     .option('--duplicates', 'include mentions recognised as duplicates')
     .option('--json', 'one JSON object per line')

@@ -2,6 +2,8 @@
 import { parseDuration } from '../core/duration.js';
 import { SENTIMENT_LABELS, type Mention } from '../core/types.js';
 import { SOURCE_TYPES } from '../sources/registry.js';
+import { planMentionSearch, type MentionSearchPlan } from '../analyze/query/fts.js';
+import { QuerySyntaxError } from '../analyze/query/index.js';
 import { listMentions } from '../store/mentions.js';
 import { openDb, parseSince, UserError, type Context } from './context.js';
 
@@ -31,26 +33,19 @@ export function mentionsCommand(ctx: Context, options: MentionsOptions): number 
   }
   const limit = options.limit ? Number(options.limit) : 100;
   if (!Number.isInteger(limit) || limit <= 0) throw new UserError(`--limit ${options.limit}: expected a positive whole number`);
+  const search = options.search === undefined ? undefined : planSearchOption('--search', options.search);
   const db = openDb(ctx, { readonly: true });
   try {
     const since = parseSince(options.since ?? '24h', new Date(), parseDuration);
-    let mentions: Mention[];
-    try {
-      mentions = listMentions(db, {
-        ...(options.brand ? { brand: options.brand } : {}),
-        ...(options.source ? { source: options.source } : {}),
-        ...(options.sentiment ? { sentiment: options.sentiment } : {}),
-        ...(options.search ? { search: options.search } : {}),
-        since,
-        limit,
-        includeDuplicates: options.duplicates ?? false,
-      });
-    } catch (err) {
-      if (options.search && /fts5|syntax/i.test((err as Error).message)) {
-        throw new UserError(`--search ${options.search}: not a valid full-text query (${(err as Error).message})`);
-      }
-      throw err;
-    }
+    const mentions: Mention[] = listMentions(db, {
+      ...(options.brand ? { brand: options.brand } : {}),
+      ...(options.source ? { source: options.source } : {}),
+      ...(options.sentiment ? { sentiment: options.sentiment } : {}),
+      ...(search ? { search } : {}),
+      since,
+      limit,
+      includeDuplicates: options.duplicates ?? false,
+    });
     for (const m of mentions) {
       if (options.json) {
         ctx.io.out(JSON.stringify(m));
@@ -64,5 +59,21 @@ export function mentionsCommand(ctx: Context, options: MentionsOptions): number 
     return 0;
   } finally {
     db.close();
+  }
+}
+
+/**
+ * Plans a search given on the command line; a bad query is a UserError that points at the
+ * problem the way `earshot check` does for a query in a file (column, then the query and a caret).
+ */
+export function planSearchOption(option: string, query: string): MentionSearchPlan {
+  try {
+    return planMentionSearch(query);
+  } catch (err) {
+    if (!(err instanceof QuerySyntaxError)) throw err;
+    const shown = terminalSafe(query.replace(/[\t\n\r]/g, ' '));
+    const column = Array.from(query.slice(0, err.offset)).length + 1;
+    const caret = ' '.repeat(column - 1) + '^'.repeat(Math.max(1, Math.min(Array.from(query.slice(err.offset, err.offset + err.length)).length, 80)));
+    throw new UserError(`${option}: column ${column}: ${err.message}\n  ${shown}\n  ${caret}`);
   }
 }

@@ -167,6 +167,16 @@ export function setAlertState(db: Db, id: number, state: AlertState): void {
   stmt(db, 'UPDATE mentions SET alert_state = ? WHERE id = ?').run(state, id);
 }
 
+/**
+ * A search the store can run without knowing the query language: the full-text index narrows to
+ * a superset of the matches (`fts5`; null scans the rows the other filters select) and `accepts`,
+ * the query language's own matcher, decides each candidate.
+ */
+export interface MentionSearch {
+  fts5: string | null;
+  accepts(title: string, text: string): boolean;
+}
+
 export interface MentionFilter {
   brand?: string;
   source?: string;
@@ -174,8 +184,8 @@ export interface MentionFilter {
   since?: string;
   until?: string;
   sentiment?: string;
-  /** Full-text search (FTS5 syntax). */
-  search?: string;
+  /** A search in earshot's query language, planned by analyze/query/fts.ts (planMentionSearch). */
+  search?: MentionSearch;
   includeDuplicates?: boolean;
   limit?: number;
   /** 'asc' replays in time order; 'desc' lists newest first. */
@@ -206,20 +216,28 @@ export function listMentions(db: Db, filter: MentionFilter = {}): Mention[] {
     params.sentiment = filter.sentiment;
   }
   if (!filter.includeDuplicates) where.push('m.duplicate_of IS NULL');
-  if (filter.search) {
-    where.push('m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH @search)');
-    params.search = filter.search;
+  const search = filter.search;
+  if (search?.fts5) {
+    where.push('m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH @fts5)');
+    params.fts5 = search.fts5;
   }
+  // With a search, the limit applies to the rows the matcher accepts, so it is counted here.
+  const limitInSql = filter.limit && !search;
   const sql =
     'SELECT m.* FROM mentions m' +
     (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
     ` ORDER BY m.published_at ${filter.order === 'asc' ? 'ASC' : 'DESC'}, m.id ${filter.order === 'asc' ? 'ASC' : 'DESC'}` +
-    (filter.limit ? ' LIMIT @limit' : '');
-  if (filter.limit) params.limit = filter.limit;
-  return db
-    .prepare(sql)
-    .all(params)
-    .map((row) => rowToMention(row as MentionRow));
+    (limitInSql ? ' LIMIT @limit' : '');
+  if (limitInSql) params.limit = filter.limit;
+  const statement = db.prepare(sql);
+  if (!search) return statement.all(params).map((row) => rowToMention(row as MentionRow));
+  const found: Mention[] = [];
+  for (const row of statement.iterate(params) as IterableIterator<MentionRow>) {
+    if (!search.accepts(row.title, row.text)) continue;
+    found.push(rowToMention(row));
+    if (filter.limit && found.length >= filter.limit) break;
+  }
+  return found;
 }
 
 /** Mentions stored per source key since `since` (for status). */
