@@ -2,7 +2,8 @@
  * Sends what the outbox holds. Each delivery is marked sent only after the service accepted it.
  *   sent    -> done
  *   retry   -> tried again after the service's Retry-After, or else after a back-off of 5s, 10s,
- *              20s ... capped at 15 min;
+ *              20s ... capped at 15 min, counted over consecutive failures of the same kind (a
+ *              429 with Retry-After between two 500s does not make the next 500 wait longer);
  *              after 24 h of failing it is given up and marked failed (visible in status)
  *   failed  -> not retried (e.g. channel_not_found); reported in the log and `earshot status`
  * Per destination, deliveries go out in order (a delivery waiting out a Retry-After holds back
@@ -19,7 +20,7 @@ import type { Db } from '../store/db.js';
 import { observeDelivery } from '../ops/metrics.js';
 import { sourceManifest } from '../sources/registry.js';
 import { getMentions } from '../store/mentions.js';
-import { dueDeliveries, getAlert, markFailed, markRetry, markSent, releaseHeld, threadRoot, type AlertRow, type DeliveryRow } from '../store/outbox.js';
+import { dueDeliveries, getAlert, markFailed, markRetry, markSent, releaseHeld, threadRoot, type AlertRow, type DeliveryRow, type RetryKind } from '../store/outbox.js';
 
 const BASE_BACKOFF_MS = 5_000;
 const MAX_BACKOFF_MS = 15 * 60_000;
@@ -31,10 +32,19 @@ const MAX_ROUNDS = 500;
 /** Later alerts join a group's Slack thread only within a day of its first message. */
 const THREAD_WINDOW_MS = 24 * 3_600_000;
 
-/** The service's Retry-After wins when it gave one; otherwise exponential back-off. */
-export function retryDelayMs(attempts: number, retryAfterMs?: number): number {
+/**
+ * The service's Retry-After wins when it gave one; otherwise exponential back-off over the
+ * consecutive failures of the same kind (`streak`, this one included).
+ */
+export function retryDelayMs(streak: number, retryAfterMs?: number): number {
   if (retryAfterMs !== undefined) return Math.min(Math.max(retryAfterMs, 500), MAX_BACKOFF_MS * 4);
-  return Math.min(BASE_BACKOFF_MS * 2 ** Math.max(0, attempts - 1), MAX_BACKOFF_MS);
+  return Math.min(BASE_BACKOFF_MS * 2 ** Math.max(0, streak - 1), MAX_BACKOFF_MS);
+}
+
+/** The failure's kind and how many of that kind in a row: a different kind starts a new streak. */
+export function retryStreak(delivery: Pick<DeliveryRow, 'retryKind' | 'retryStreak'>, retryAfterMs: number | undefined): { kind: RetryKind; streak: number } {
+  const kind: RetryKind = retryAfterMs !== undefined ? 'rate_limited' : 'unavailable';
+  return { kind, streak: delivery.retryKind === kind ? delivery.retryStreak + 1 : 1 };
 }
 
 export interface DeliverResult {
@@ -181,9 +191,10 @@ export class Deliverer {
       log.error({ error: outcome.error }, 'alert delivery given up after 24 h');
       return 'failed';
     }
-    const delay = retryDelayMs(delivery.attempts + 1, outcome.retryAfterMs);
-    markRetry(this.db, delivery.id, done, new Date(at.getTime() + delay).toISOString(), outcome.error);
-    log.warn({ error: outcome.error, retryInMs: delay, attempt: delivery.attempts + 1 }, 'alert delivery failed; will retry');
+    const { kind, streak } = retryStreak(delivery, outcome.retryAfterMs);
+    const delay = retryDelayMs(streak, outcome.retryAfterMs);
+    markRetry(this.db, delivery.id, { at: done, nextAt: new Date(at.getTime() + delay).toISOString(), error: outcome.error, kind, streak });
+    log.warn({ error: outcome.error, retryInMs: delay, attempt: delivery.attempts + 1, kind, streak }, 'alert delivery failed; will retry');
     return 'retried';
   }
 

@@ -336,4 +336,16 @@ CREATE TABLE ui_preferences (
 );
 `,
   },
+  {
+    name: '006-delivery-retries',
+    sql: `
+-- Back-off counts consecutive failures of one kind: a rate limit with Retry-After ('rate_limited')
+-- is not a failing service ('unavailable'), so three 429s do not make the next 500 wait 40 s.
+ALTER TABLE deliveries ADD COLUMN retry_kind TEXT;
+ALTER TABLE deliveries ADD COLUMN retry_streak INTEGER NOT NULL DEFAULT 0;
+-- Fingerprint of the notifier's settings (its environment) when a delivery failed for good, so
+-- a changed token or endpoint can offer to retry what failed before the change.
+ALTER TABLE deliveries ADD COLUMN failed_settings TEXT;
+`,
+  },
 ];

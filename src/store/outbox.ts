@@ -137,7 +137,13 @@ export interface DeliveryRow {
   sentAt: string | null;
   ref: string | null;
   holdReason: string | null;
+  /** The kind of the consecutive failures so far, and how many (the back-off grows with them). */
+  retryKind: RetryKind | null;
+  retryStreak: number;
 }
+
+/** rate_limited: the service said when to come back (Retry-After); unavailable: 5xx, network, timeouts. */
+export type RetryKind = 'rate_limited' | 'unavailable';
 
 interface DeliveryDbRow {
   id: number;
@@ -152,6 +158,8 @@ interface DeliveryDbRow {
   sent_at: string | null;
   ref: string | null;
   hold_reason: string | null;
+  retry_kind: RetryKind | null;
+  retry_streak: number;
 }
 
 function deliveryFromRow(r: DeliveryDbRow): DeliveryRow {
@@ -168,6 +176,8 @@ function deliveryFromRow(r: DeliveryDbRow): DeliveryRow {
     sentAt: r.sent_at,
     ref: r.ref,
     holdReason: r.hold_reason,
+    retryKind: r.retry_kind,
+    retryStreak: r.retry_streak,
   };
 }
 
@@ -233,8 +243,20 @@ export function markSent(db: Db, id: number, at: string, ref: string | null): vo
   );
 }
 
-export function markRetry(db: Db, id: number, at: string, nextAt: string, error: string): void {
-  stmt(db, 'UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = ?, next_attempt_at = ?, last_error = ? WHERE id = ?').run(at, nextAt, error, id);
+export interface RetryMark {
+  at: string;
+  nextAt: string;
+  error: string;
+  kind: RetryKind;
+  /** Consecutive failures of this kind, this one included. */
+  streak: number;
+}
+
+export function markRetry(db: Db, id: number, mark: RetryMark): void {
+  stmt(
+    db,
+    'UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = ?, next_attempt_at = ?, last_error = ?, retry_kind = ?, retry_streak = ? WHERE id = ?',
+  ).run(mark.at, mark.nextAt, mark.error, mark.kind, mark.streak, id);
 }
 
 export function markFailed(db: Db, id: number, at: string, error: string): void {

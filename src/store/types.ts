@@ -228,6 +228,21 @@ export interface DeliveryRow {
   sentAt: string | null;
   ref: string | null;
   holdReason: string | null;
+  /** The kind of the consecutive failures so far, and how many (the back-off grows with them). */
+  retryKind: RetryKind | null;
+  retryStreak: number;
+}
+
+/** rate_limited: the service said when to come back (Retry-After); unavailable: 5xx, network, timeouts. */
+export type RetryKind = 'rate_limited' | 'unavailable';
+
+export interface RetryMark {
+  at: string;
+  nextAt: string;
+  error: string;
+  kind: RetryKind;
+  /** Consecutive failures of this kind, this one included. */
+  streak: number;
 }
 
 export interface OutboxSummary {
@@ -261,7 +276,7 @@ export interface OutboxRepo {
   /** The earliest next attempt of a pending or held delivery, or null. */
   nextDeliveryAt(): Promise<string | null>;
   markSent(id: number, at: string, ref: string | null): Promise<void>;
-  markRetry(id: number, at: string, nextAt: string, error: string): Promise<void>;
+  markRetry(id: number, mark: RetryMark): Promise<void>;
   markFailed(id: number, at: string, error: string): Promise<void>;
   /** Counts of deliveries pending or held, and of those of alerts created since `since`, by status. */
   summary(since: string): Promise<OutboxSummary>;
