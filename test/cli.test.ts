@@ -65,7 +65,7 @@ describe('earshot import', () => {
     expect(r.stderr).toContain(`${file}:2: not valid JSON`);
     expect(r.stderr).toContain(`${file}:3: source:`);
     expect(r.stderr).toContain(`${file}:4: brand: unknown brand "nobody"`);
-    expect(r.stdout).toContain('6 lines: 2 stored (0 duplicates), 0 already stored, 1 did not match the brand query, 3 skipped as invalid; 1 alerts');
+    expect(r.stdout).toContain('6 lines: 2 stored (0 duplicates), 0 already stored, 1 did not match the brand query, 3 skipped as invalid; 1 alert');
     // Both negative mentions, one throttled group: one message listing both.
     expect(slack.messages.length - before).toBe(1);
     expect(JSON.stringify(slack.messages.at(-1)!.blocks)).toContain('x.com/u/status/2');

@@ -2,6 +2,7 @@
  * Retrying alert deliveries, with a controlled clock and a real Slack server: a rate limit with
  * Retry-After is not a server failure, so back-off counts consecutive failures of one kind.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAnalyzer } from '../src/analyze/index.js';
@@ -11,7 +12,8 @@ import { runRules } from '../src/pipeline/cycle.js';
 import { Deliverer } from '../src/pipeline/deliver.js';
 import { ingestItems } from '../src/pipeline/ingest.js';
 import { openDatabase, type Db } from '../src/store/db.js';
-import { makeDeployment } from './helpers/cli.js';
+import { insertAlert, nextDeliveryAt } from '../src/store/outbox.js';
+import { makeDeployment, runCli } from './helpers/cli.js';
 import { startSlackServer, type SlackServer } from './helpers/slack-server.js';
 
 const analyzer = createAnalyzer();
@@ -87,5 +89,71 @@ describe('delivery back-off', () => {
     expect(w.delivery()).toMatchObject({ status: 'sent', attempts: 8 });
     expect(slack!.messages).toHaveLength(1);
     await deliverer.close();
+  });
+});
+
+describe('the next delivery time', () => {
+  it('is that of a queue head, not of a delivery waiting behind it (the daemon woke every 10 ms)', async () => {
+    const w = await oneAlert();
+    const deliverer = new Deliverer(w.db, w.config, log, () => w.clock.now, { spacingMs: 0 });
+    slack!.failNext(1, 'server_error');
+    await deliverer.deliverDue();
+    await deliverer.close();
+    const head = w.delivery().next_attempt_at;
+    expect(Date.parse(head) - T0).toBeGreaterThanOrEqual(4_000);
+    insertAlert(w.db, {
+      rule: 'neg', ruleHash: 'h', ruleType: 'mention', groupKey: 'g2', brand: 'acme', summary: 'second', details: [],
+      mentionIds: [], totalMentions: 1, createdAt: new Date(T0).toISOString(), deliveries: [{ notifier: 'slack', target: '#a' }],
+    });
+    expect(nextDeliveryAt(w.db)).toBe(head);
+  });
+});
+
+describe('one-shot commands leave nothing behind silently', () => {
+  function importDeployment(server: SlackServer): string {
+    const now = Date.now();
+    const line = (id: string, minutesAgo: number) =>
+      JSON.stringify({ brand: 'acme', source: 'twitter', id, url: `https://x.com/u/status/${id}`, author: 'dana', text: `acme cloud lost my files (${id}), worst support ever, I want a refund`, published: new Date(now - minutesAgo * 60_000).toISOString() });
+    return makeDeployment({
+      'sources/acme.yaml': `brand: acme\nname: Acme Cloud\nquery: '"acme cloud"'\nsources:\n  - type: rss\n    url: http://127.0.0.1:9/f.xml\n`,
+      'rules/alerts.yaml': `rules:\n  - name: neg\n    match: { sentiment: negative }\n    notify: [{ slack: "#alerts" }]\n`,
+      '.env': `SLACK_BOT_TOKEN=${server.token}\nSLACK_API_URL=${server.url}\n`,
+      'in.jsonl': [line('1', 3), line('2', 2)].join('\n') + '\n',
+    });
+  }
+
+  it('import waits out Retry-After and a first back-off, then says what is pending, why and when, and status shows it', async () => {
+    slack = await startSlackServer();
+    const dir = importDeployment(slack);
+    slack.failNext(3, 'ratelimited', { retryAfter: 1 });
+    slack.failNext(20, 'server_error');
+    const started = Date.now();
+    const r = await runCli(dir, ['import', join(dir, 'in.jsonl')]);
+    const tookMs = Date.now() - started;
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^2 lines: 2 stored .*; 2 alerts$/m);
+    expect(r.stdout).toMatch(/^2 alert deliveries pending: Slack: HTTP 500 from the API for #alerts \(1\); queued behind an earlier alert to the same destination \(1\); next try at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(in 1[01] s\), by `earshot run` or the next one-shot command$/m);
+    // It said each wait before waiting, and waited no longer than it said.
+    const waits = [...r.stderr.matchAll(/waiting (\d+) s to retry/g)].map((m) => Number(m[1]));
+    expect(waits).toEqual([1, 1, 1, 5]);
+    expect(tookMs).toBeLessThan((1 + 1 + 1 + 5) * 1000 + 5000);
+    const posts = slack.requests.filter((q) => q.method === 'chat.postMessage').map((q) => q.status);
+    expect(posts).toEqual([429, 429, 429, 500, 500]);
+
+    const status = await runCli(dir, ['status']);
+    expect(status.stdout).toMatch(/2 pending[\s\S]*Slack: HTTP 500 from the API for #alerts \(1\); queued behind an earlier alert to the same destination \(1\); next try at \d\d:\d\d:\d\d UTC/);
+    const json = JSON.parse((await runCli(dir, ['status', '--json'])).stdout) as { outbox: { pending: number; nextAttemptAt: string; pendingReasons: Array<{ error: string; count: number }> } };
+    expect(json.outbox).toMatchObject({ pending: 2, pendingReasons: [{ error: 'Slack: HTTP 500 from the API for #alerts', count: 1 }, { error: 'queued behind an earlier alert to the same destination', count: 1 }] });
+    expect(Date.parse(json.outbox.nextAttemptAt)).toBeGreaterThan(Date.now());
+  }, 30_000);
+
+  it('says "1 alert", and exits 0 when everything went out', async () => {
+    slack = await startSlackServer();
+    const dir = importDeployment(slack);
+    writeFileSync(join(dir, 'one.jsonl'), readFileSync(join(dir, 'in.jsonl'), 'utf8').split('\n')[0] + '\n');
+    const r = await runCli(dir, ['import', join(dir, 'one.jsonl')]);
+    expect(r.stdout).toMatch(/^1 line: 1 stored .*; 1 alert$/m);
+    expect(r.stdout).not.toMatch(/pending/);
+    expect(r.code).toBe(0);
   });
 });

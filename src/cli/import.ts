@@ -18,6 +18,7 @@ import { PrepareWorker } from '../pipeline/prepare-pool.js';
 import { createProgress } from '../ops/progress.js';
 import type { Db } from '../store/db.js';
 import { openDb, requireConfig, UserError, type Context } from './context.js';
+import { oneShotPatience, plural, reportPending } from './pending.js';
 
 const lineSchema = z.object({
   brand: z.string().min(1),
@@ -196,12 +197,13 @@ export async function importCommand(ctx: Context, file: string, options: ImportO
     if (!quiet) {
       const deps = { db, config, log: ctx.log, now, deliverer };
       alerts = runRules(deps, true).length;
-      const delivered = await deliverPatiently(deps, 30_000);
+      const delivered = await deliverPatiently(deps, oneShotPatience(ctx));
       failed = delivered.failed > 0;
     }
     ctx.io.out(
-      `${lines} lines: ${totals.stored} stored (${totals.duplicates} duplicates), ${totals.known} already stored, ${lines - bad - totals.known - totals.matched} did not match the brand query, ${bad} skipped as invalid${quiet ? '; alerts off' : `; ${alerts} alerts`}`,
+      `${plural(lines, 'line')}: ${totals.stored} stored (${plural(totals.duplicates, 'duplicate')}), ${totals.known} already stored, ${lines - bad - totals.known - totals.matched} did not match the brand query, ${bad} skipped as invalid${quiet ? '; alerts off' : `; ${plural(alerts, 'alert')}`}`,
     );
+    if (!quiet && reportPending(ctx, db, now()) > 0) failed = true;
     return bad > 0 || failed ? 1 : 0;
   } finally {
     progress.done();

@@ -11,6 +11,7 @@ import type { Config } from '../config/load.js';
 import type { Logger } from '../core/log.js';
 import { outboxSummary } from '../store/outbox.js';
 import { openDb, requireConfig, UserError, type Context } from './context.js';
+import { oneShotPatience, reportPending } from './pending.js';
 
 export interface PollOptions {
   once?: boolean;
@@ -81,7 +82,9 @@ export async function pollCommand(ctx: Context, options: PollOptions): Promise<n
     });
     await Promise.all(workers);
     const alertIds = runRules({ db, config, log: ctx.log, now, deliverer }, true);
-    const delivered = await deliverPatiently({ db, config, log: ctx.log, now, deliverer }, options.patienceMs ?? 30_000);
+    const patience = oneShotPatience(ctx);
+    if (options.patienceMs !== undefined) patience.totalMs = options.patienceMs;
+    const delivered = await deliverPatiently({ db, config, log: ctx.log, now, deliverer }, patience);
 
     let failed = false;
     outcomes.sort((a, b) => a.sourceKey.localeCompare(b.sourceKey));
@@ -101,11 +104,11 @@ export async function pollCommand(ctx: Context, options: PollOptions): Promise<n
     ctx.io.out(
       `alerts: ${alertIds.length} new; deliveries: ${delivered.sent} sent, ${delivered.failed} failed, ${outbox.pending} pending`,
     );
-    if (delivered.failed > 0 || outbox.pending > 0) {
+    if (delivered.failed > 0) {
       failed = true;
       for (const f of outbox.recentFailures) ctx.io.out(`delivery ${f.notifier} ${f.target}: ${f.error ?? 'failed'}`);
-      if (outbox.pending > 0) ctx.io.out(`${outbox.pending} deliveries are pending a retry; the next run sends them`);
     }
+    if (reportPending(ctx, db, now()) > 0) failed = true;
     return failed ? 1 : 0;
   } finally {
     await ahead.close();

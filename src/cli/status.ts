@@ -11,7 +11,7 @@ import { formatDuration } from '../core/duration.js';
 import { getMeta, schemaVersion, type Db } from '../store/db.js';
 import { countStoredSince } from '../store/mentions.js';
 import { MIGRATIONS } from '../store/migrations.js';
-import { outboxSummary } from '../store/outbox.js';
+import { outboxSummary, pendingReport, type PendingReport } from '../store/outbox.js';
 import { parseRetention, type PruneResult } from '../store/retention.js';
 import { listSourceStates, pollSummarySince } from '../store/source-state.js';
 import { Cron } from 'croner';
@@ -116,9 +116,12 @@ export function statusCommand(ctx: Context, options: StatusOptions): number {
     const now = Date.now();
     const { sources, configValidNow, config: loaded } = sourceRows(ctx, db, now);
     const summary = outboxSummary(db, new Date(now - 86_400_000).toISOString());
+    const pending = pendingReport(db);
     const outbox = {
       ...summary,
       oldestPendingAgeSeconds: summary.oldestPendingAt ? Math.max(0, Math.round((now - Date.parse(summary.oldestPendingAt)) / 1000)) : null,
+      pendingReasons: pending.reasons,
+      nextAttemptAt: pending.nextAttemptAt,
     };
     const config = {
       lastReloadAt: getMeta(db, 'config.last_reload_at'),
@@ -181,7 +184,7 @@ function printSources(ctx: Context, sources: SourceStatus[], now: number): void 
 }
 
 interface RestStatus {
-  outbox: ReturnType<typeof outboxSummary> & { oldestPendingAgeSeconds: number | null };
+  outbox: ReturnType<typeof outboxSummary> & { oldestPendingAgeSeconds: number | null; pendingReasons: PendingReport['reasons']; nextAttemptAt: string | null };
   config: { lastReloadAt: string | null; lastReloadError: string | null; daemonHeartbeatAt: string | null; configValidNow: boolean };
   database: { path: string; bytes: number; walBytes: number; schemaVersion: number; knownSchemaVersion: number; mentions: number };
   retention: ReturnType<typeof retentionStatus>;
@@ -193,6 +196,11 @@ function printRest(ctx: Context, s: RestStatus, now: number): void {
   ctx.io.out(
     `OUTBOX     ${outbox.pending} pending${outbox.oldestPendingAt ? ` (oldest ${ago(outbox.oldestPendingAt, now)})` : ''}${outbox.held ? `, ${outbox.held} held for quiet hours` : ''}; in 24h: ${outbox.sent} sent, ${outbox.failed} failed, ${outbox.skipped} skipped${outbox.suppressed ? `, ${outbox.suppressed} suppressed (silence, budget or quiet hours to digest)` : ''}`,
   );
+  if (outbox.pendingReasons.length > 0) {
+    const reasons = outbox.pendingReasons.map((r) => `${terminalSafe(r.error)} (${r.count})`).join('; ');
+    const next = outbox.nextAttemptAt ? `; next try at ${outbox.nextAttemptAt.slice(11, 19)} UTC (${Date.parse(outbox.nextAttemptAt) <= now ? 'due' : ago(outbox.nextAttemptAt, now)})` : '';
+    ctx.io.out(`           pending: ${reasons}${next}`);
+  }
   for (const f of outbox.recentFailures) ctx.io.out(`           ${f.notifier} ${terminalSafe(f.target)}: ${terminalSafe(f.error ?? '')}`);
   ctx.io.out(
     `CONFIG     loaded ${ago(config.lastReloadAt, now)}${config.lastReloadError ? `; last reload REJECTED (last good config in force): ${terminalSafe(config.lastReloadError)}` : ''}; on disk ${config.configValidNow ? 'valid' : 'has errors (run `earshot check`)'}`,

@@ -6,7 +6,7 @@ import type { Config } from '../config/load.js';
 import type { Logger } from '../core/log.js';
 import { evaluateAggregates, evaluateNewMentions, releaseDueGroups } from '../rules/engine.js';
 import type { Db } from '../store/db.js';
-import { nextDeliveryAt } from '../store/outbox.js';
+import { listDeliveries, type DeliveryListing } from '../store/outbox.js';
 import { sleep, type Deliverer, type DeliverResult } from './deliver.js';
 
 export interface CycleDeps {
@@ -23,22 +23,48 @@ export function runRules(deps: CycleDeps, flush = false): number[] {
   return [...releaseDueGroups(deps, { flush }), ...evaluateAggregates(deps)];
 }
 
+/** A Retry-After up to this long is waited out by one-shot commands. */
+const SHORT_RETRY_AFTER_MS = 10_000;
+
+export interface Patience {
+  /** At most this long in all (ms). */
+  totalMs: number;
+  /** Told before each wait, so the command can say how long it waits and for what. */
+  onWait?: (waitMs: number, waitingFor: DeliveryListing) => void;
+}
+
 /**
- * Delivers until nothing is due within `patienceMs` (used by one-shot commands, which wait out
- * short Retry-Afters instead of leaving the alert for a run that may be hours away).
+ * Delivers what is due, then waits out short retries (a Retry-After up to 10 s, a first back-off
+ * of 5 s) for at most `patience.totalMs`; a longer wait is left to the daemon or the next run.
+ * One-shot commands use it: waiting is worth it for a blip, not for a service that is down.
  */
-export async function deliverPatiently(deps: CycleDeps, patienceMs: number, signal?: AbortSignal): Promise<DeliverResult> {
+export async function deliverPatiently(deps: CycleDeps, patience: Patience, signal?: AbortSignal): Promise<DeliverResult> {
   const total: DeliverResult = { sent: 0, retried: 0, failed: 0 };
-  const deadline = Date.now() + patienceMs;
+  const started = Date.now();
   for (;;) {
     const r = await deps.deliverer.deliverDue(signal);
     total.sent += r.sent;
     total.retried += r.retried;
     total.failed += r.failed;
-    const next = nextDeliveryAt(deps.db);
-    if (!next || signal?.aborted) return total;
-    const wait = Date.parse(next) - deps.now().getTime();
-    if (Date.now() + Math.max(wait, 0) > deadline) return total;
-    if (wait > 0) await sleep(wait, signal);
+    if (signal?.aborted) return total;
+    const now = deps.now().getTime();
+    const next = earliest(listDeliveries(deps.db, { statuses: ['pending'], headsOnly: true }).filter((d) => isShortRetry(d, now)));
+    if (!next) return total;
+    const wait = Math.max(0, Date.parse(next.nextAttemptAt) - now);
+    if (Date.now() - started + wait > patience.totalMs) return total;
+    if (wait > 0) {
+      patience.onWait?.(wait, next);
+      await sleep(wait, signal);
+    }
   }
+}
+
+function isShortRetry(d: DeliveryListing, now: number): boolean {
+  if (d.retryKind === 'unavailable') return d.retryStreak <= 1;
+  // Rate limited, or not tried yet (spaced behind another message to the same channel).
+  return Date.parse(d.nextAttemptAt) - now <= SHORT_RETRY_AFTER_MS;
+}
+
+function earliest(deliveries: DeliveryListing[]): DeliveryListing | undefined {
+  return deliveries.reduce<DeliveryListing | undefined>((a, d) => (a === undefined || d.nextAttemptAt < a.nextAttemptAt ? d : a), undefined);
 }

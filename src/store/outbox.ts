@@ -228,10 +228,95 @@ export function dueDeliveries(db: Db, now: string): DeliveryRow[] {
     .map(deliveryFromRow);
 }
 
-/** The earliest time any pending delivery becomes due, or null when none is pending. */
+/**
+ * The earliest time a delivery becomes due: the head of a destination's queue, or a held one.
+ * Pending deliveries behind a head wait for it, so their (past) times do not count: counting them
+ * woke the daemon every few milliseconds while a head waited out a long back-off.
+ */
 export function nextDeliveryAt(db: Db): string | null {
-  const row = stmt<[], { at: string | null }>(db, "SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE status IN ('pending', 'held')").get();
+  const row = stmt<[], { at: string | null }>(
+    db,
+    `SELECT MIN(at) AS at FROM (
+       SELECT d.next_attempt_at AS at FROM deliveries d
+       JOIN (SELECT MIN(id) AS id FROM deliveries WHERE status = 'pending' GROUP BY notifier, target) head ON head.id = d.id
+       UNION ALL
+       SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'held')`,
+  ).get();
   return row?.at ?? null;
+}
+
+/** A delivery with what the user needs to recognise it: its alert's rule, brand and summary. */
+export interface DeliveryListing extends DeliveryRow {
+  rule: string;
+  brand: string;
+  summary: string;
+  alertCreatedAt: string;
+  /** Fingerprint of the notifier's settings when it failed for good (see markFailed). */
+  failedSettings: string | null;
+}
+
+export interface DeliveryFilter {
+  statuses: readonly DeliveryRow['status'][];
+  rule?: string;
+  notifier?: string;
+  /** Only the head of each destination's queue (what is tried next). */
+  headsOnly?: boolean;
+  limit?: number;
+}
+
+/** Deliveries by status (and rule, notifier), oldest first. */
+export function listDeliveries(db: Db, filter: DeliveryFilter): DeliveryListing[] {
+  const where = [`d.status IN (${filter.statuses.map(() => '?').join(', ')})`];
+  const params: unknown[] = [...filter.statuses];
+  if (filter.rule !== undefined) {
+    where.push('a.rule = ?');
+    params.push(filter.rule);
+  }
+  if (filter.notifier !== undefined) {
+    where.push('d.notifier = ?');
+    params.push(filter.notifier);
+  }
+  if (filter.headsOnly) {
+    where.push("d.id IN (SELECT MIN(id) FROM deliveries WHERE status = 'pending' GROUP BY notifier, target)");
+  }
+  const limit = filter.limit ? ` LIMIT ${Math.floor(filter.limit)}` : '';
+  const rows = db
+    .prepare(
+      `SELECT d.*, a.rule, a.brand, a.summary, a.created_at AS alert_created_at FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+       WHERE ${where.join(' AND ')} ORDER BY d.id${limit}`,
+    )
+    .all(...params) as Array<DeliveryDbRow & { rule: string; brand: string; summary: string; alert_created_at: string; failed_settings: string | null }>;
+  return rows.map((r) => ({ ...deliveryFromRow(r), rule: r.rule, brand: r.brand, summary: r.summary, alertCreatedAt: r.alert_created_at, failedSettings: r.failed_settings }));
+}
+
+/** Why deliveries are pending: each last error with how many, most frequent first; and the next try. */
+export interface PendingReport {
+  pending: number;
+  reasons: Array<{ error: string; count: number }>;
+  /** When the next pending delivery is tried (a queue head), or null when none is pending. */
+  nextAttemptAt: string | null;
+}
+
+const QUEUED = 'queued behind an earlier alert to the same destination';
+
+export function pendingReport(db: Db): PendingReport {
+  const pending = listDeliveries(db, { statuses: ['pending'] });
+  const heads = listDeliveries(db, { statuses: ['pending'], headsOnly: true });
+  const headIds = new Set(heads.map((d) => d.id));
+  const counts = new Map<string, number>();
+  for (const d of pending) {
+    const error = d.lastError ?? (headIds.has(d.id) ? 'not tried yet' : QUEUED);
+    counts.set(error, (counts.get(error) ?? 0) + 1);
+  }
+  const next = heads.map((d) => d.nextAttemptAt).sort()[0] ?? null;
+  return {
+    pending: pending.length,
+    // The services' errors first (most frequent first), then deliveries that merely wait their turn.
+    reasons: [...counts]
+      .map(([error, count]) => ({ error, count }))
+      .sort((a, b) => Number(a.error === QUEUED) - Number(b.error === QUEUED) || b.count - a.count || a.error.localeCompare(b.error)),
+    nextAttemptAt: next,
+  };
 }
 
 export function markSent(db: Db, id: number, at: string, ref: string | null): void {
