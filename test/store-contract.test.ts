@@ -263,8 +263,9 @@ describe.each(BACKENDS)('store contract: $name', (backend) => {
           ['email', 'x@y', 'pending', 0],
         ]);
         expect(await store.outbox.nextDeliveryAt()).toBe(at(1));
-        await store.outbox.markRetry(due[0]!.id, at(5), at(6), 'HTTP 500');
+        await store.outbox.markRetry(due[0]!.id, { at: at(5), nextAt: at(6), error: 'HTTP 500', kind: 'unavailable', streak: 1 });
         expect((await store.outbox.dueDeliveries(at(5))).map((d) => d.target)).toEqual(['x@y']);
+        expect((await store.outbox.dueDeliveries(at(6))).find((d) => d.id === due[0]!.id)).toMatchObject({ retryKind: 'unavailable', retryStreak: 1 });
         await store.outbox.markSent(due[0]!.id, at(6), '1700000000.000100');
         await store.outbox.markFailed(due[1]!.id, at(6), 'HTTP 404');
         const next = await store.outbox.dueDeliveries(at(7));

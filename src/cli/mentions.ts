@@ -33,7 +33,8 @@ export function mentionsCommand(ctx: Context, options: MentionsOptions): number 
   }
   const limit = options.limit ? Number(options.limit) : 100;
   if (!Number.isInteger(limit) || limit <= 0) throw new UserError(`--limit ${options.limit}: expected a positive whole number`);
-  const search = options.search === undefined ? undefined : planSearchOption('--search', options.search);
+  // Checked here so that a bad query is reported with its column before anything is opened.
+  if (options.search !== undefined) planSearchOption('--search', options.search);
   const db = openDb(ctx, { readonly: true });
   try {
     const since = parseSince(options.since ?? '24h', new Date(), parseDuration);
@@ -41,7 +42,7 @@ export function mentionsCommand(ctx: Context, options: MentionsOptions): number 
       ...(options.brand ? { brand: options.brand } : {}),
       ...(options.source ? { source: options.source } : {}),
       ...(options.sentiment ? { sentiment: options.sentiment } : {}),
-      ...(search ? { search } : {}),
+      ...(options.search !== undefined ? { search: options.search } : {}),
       since,
       limit,
       includeDuplicates: options.duplicates ?? false,

@@ -1,5 +1,6 @@
 /** The mentions table: insert, look up, list. */
 import type { Mention, SentimentLabel, SourceType, UrgencyLevel } from '../core/types.js';
+import { planMentionSearch } from '../analyze/query/fts.js';
 import { stmt, type Db } from './db.js';
 
 export type AlertState = 'new' | 'evaluated' | 'backfill' | 'duplicate' | 'quiet';
@@ -167,16 +168,6 @@ export function setAlertState(db: Db, id: number, state: AlertState): void {
   stmt(db, 'UPDATE mentions SET alert_state = ? WHERE id = ?').run(state, id);
 }
 
-/**
- * A search the store can run without knowing the query language: the full-text index narrows to
- * a superset of the matches (`fts5`; null scans the rows the other filters select) and `accepts`,
- * the query language's own matcher, decides each candidate.
- */
-export interface MentionSearch {
-  fts5: string | null;
-  accepts(title: string, text: string): boolean;
-}
-
 export interface MentionFilter {
   brand?: string;
   source?: string;
@@ -184,8 +175,11 @@ export interface MentionFilter {
   since?: string;
   until?: string;
   sentiment?: string;
-  /** A search in earshot's query language, planned by analyze/query/fts.ts (planMentionSearch). */
-  search?: MentionSearch;
+  /**
+   * A search in earshot's query language (src/analyze/query): the FTS5 index narrows to a superset
+   * of the matches and the query matcher decides (fts.ts). Throws QuerySyntaxError for a bad query.
+   */
+  search?: string;
   includeDuplicates?: boolean;
   limit?: number;
   /** 'asc' replays in time order; 'desc' lists newest first. */
@@ -216,7 +210,7 @@ export function listMentions(db: Db, filter: MentionFilter = {}): Mention[] {
     params.sentiment = filter.sentiment;
   }
   if (!filter.includeDuplicates) where.push('m.duplicate_of IS NULL');
-  const search = filter.search;
+  const search = filter.search === undefined ? undefined : planMentionSearch(filter.search);
   if (search?.fts5) {
     where.push('m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH @fts5)');
     params.fts5 = search.fts5;

@@ -337,7 +337,7 @@ CREATE TABLE ui_preferences (
 `,
   },
   {
-    name: '006-delivery-retries',
+    name: '007-delivery-retries',
     sql: `
 -- Back-off counts consecutive failures of one kind: a rate limit with Retry-After ('rate_limited')
 -- is not a failing service ('unavailable'), so three 429s do not make the next 500 wait 40 s.

@@ -128,7 +128,11 @@ export interface MentionFilter {
   /** ISO time: published before. */
   until?: string;
   sentiment?: string;
-  /** Full-text search (the FTS5 query syntax on SQLite; plain words on PostgreSQL). */
+  /**
+   * A search in earshot's query language (src/analyze/query), the same answers on every backend:
+   * SQLite narrows with FTS5 and lets the matcher decide (analyze/query/fts.ts, planMentionSearch);
+   * PostgreSQL translates exactly (analyze/query/tsquery.ts). A bad query throws QuerySyntaxError.
+   */
   search?: string;
   includeDuplicates?: boolean;
   limit?: number;

@@ -367,4 +367,13 @@ CREATE TABLE ui_preferences (
 );
 `,
   },
+  {
+    name: '007-delivery-retries',
+    sql: `
+-- Back-off per kind of failure, and the settings a delivery failed with (see the SQLite migration).
+ALTER TABLE deliveries ADD COLUMN retry_kind text;
+ALTER TABLE deliveries ADD COLUMN retry_streak integer NOT NULL DEFAULT 0;
+ALTER TABLE deliveries ADD COLUMN failed_settings text;
+`,
+  },
 ];

@@ -5,7 +5,7 @@
  * mention for one rule at once, the second waits for the first to commit and claims nothing,
  * and its alert is dropped.
  */
-import type { AlertRow, DeliveryRow, DeliveryStatus, NewAlert, OutboxRepo, OutboxSummary } from '../types.js';
+import type { AlertRow, DeliveryRow, DeliveryStatus, NewAlert, OutboxRepo, OutboxSummary, RetryKind } from '../types.js';
 import type { Sql } from './sql.js';
 
 export interface DeliveryDbRow {
@@ -21,9 +21,12 @@ export interface DeliveryDbRow {
   sent_at: string | null;
   ref: string | null;
   hold_reason: string | null;
+  retry_kind: RetryKind | null;
+  retry_streak: number;
 }
 
-export const DELIVERY_COLUMNS = 'd.id, d.alert_id, d.notifier, d.target, d.status, d.attempts, d.next_attempt_at, d.last_attempt_at, d.last_error, d.sent_at, d.ref, d.hold_reason';
+export const DELIVERY_COLUMNS =
+  'd.id, d.alert_id, d.notifier, d.target, d.status, d.attempts, d.next_attempt_at, d.last_attempt_at, d.last_error, d.sent_at, d.ref, d.hold_reason, d.retry_kind, d.retry_streak';
 
 export function deliveryFromRow(r: DeliveryDbRow): DeliveryRow {
   return {
@@ -39,6 +42,8 @@ export function deliveryFromRow(r: DeliveryDbRow): DeliveryRow {
     sentAt: r.sent_at,
     ref: r.ref,
     holdReason: r.hold_reason,
+    retryKind: r.retry_kind,
+    retryStreak: r.retry_streak,
   };
 }
 
@@ -181,7 +186,18 @@ export function outboxRepo(sql: Sql): OutboxRepo {
       return rows.map(deliveryFromRow);
     },
     async nextDeliveryAt() {
-      return (await sql.one<{ at: string | null }>("SELECT min(next_attempt_at) AS at FROM deliveries WHERE status IN ('pending', 'held')"))?.at ?? null;
+      // Queue heads and held deliveries only: one waiting behind its head is not due before it.
+      return (
+        (
+          await sql.one<{ at: string | null }>(
+            `SELECT min(at) AS at FROM (
+               SELECT d.next_attempt_at AS at FROM deliveries d
+               JOIN (SELECT min(id) AS id FROM deliveries WHERE status = 'pending' GROUP BY notifier, target) head ON head.id = d.id
+               UNION ALL
+               SELECT min(next_attempt_at) FROM deliveries WHERE status = 'held') t`,
+          )
+        )?.at ?? null
+      );
     },
     async markSent(id, at, ref) {
       await sql.run(
@@ -190,11 +206,11 @@ export function outboxRepo(sql: Sql): OutboxRepo {
         [at, ref, id],
       );
     },
-    async markRetry(id, at, nextAt, error) {
+    async markRetry(id, mark) {
       await sql.run(
-        `UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = $1, next_attempt_at = $2, last_error = $3,
-           claim_token = NULL, claimed_by = NULL, lease_until = NULL WHERE id = $4`,
-        [at, nextAt, error, id],
+        `UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = $1, next_attempt_at = $2, last_error = $3, retry_kind = $4, retry_streak = $5,
+           claim_token = NULL, claimed_by = NULL, lease_until = NULL WHERE id = $6`,
+        [mark.at, mark.nextAt, mark.error, mark.kind, mark.streak, id],
       );
     },
     async markFailed(id, at, error) {
