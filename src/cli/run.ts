@@ -1,9 +1,12 @@
 /** `earshot run`: the daemon, until SIGINT/SIGTERM. */
+import { hostname } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { createAnalyzer } from '../analyze/index.js';
 import { Daemon } from '../pipeline/daemon.js';
 import { observeRetention } from '../ops/metrics.js';
 import { HttpAddressError, parseHttpAddress, startOpsServer, type OpsServer } from '../ops/server.js';
+import { DaemonLockedError, lockDaemon, type DaemonLock } from '../store/daemon-lock.js';
+import type { Db } from '../store/db.js';
 import { parseRetention, RetentionSettingError, startRetention } from '../store/retention.js';
 import { openDb, requireConfig, UserError, type Context } from './context.js';
 
@@ -43,6 +46,7 @@ export async function runCommand(ctx: Context, options: RunOptions): Promise<num
   const { config } = requireConfig(ctx);
   const { retentionMs, http } = settings(ctx, options);
   const db = openDb(ctx);
+  const lock = claimDatabase(ctx, db);
   const daemon = new Daemon({ db, config, analyzer: createAnalyzer(), log: ctx.log, watch: options.watch !== false });
   let server: OpsServer | null = null;
   if (http) {
@@ -50,13 +54,14 @@ export async function runCommand(ctx: Context, options: RunOptions): Promise<num
       server = await startOpsServer({ address: http, db, dbPath: ctx.dbPath, scheduler: daemon, log: ctx.log });
     } catch (err) {
       db.close();
+      lock.release();
       if (err instanceof HttpAddressError) throw new UserError(err.message);
       throw err;
     }
   }
-  daemon.start();
-  const retention = startRetention({ db, log: ctx.log, retentionMs, onRun: observeRetention });
-  await new Promise<void>((resolve) => {
+  // Listening before "earshot started" is logged: a SIGTERM right after it must stop cleanly,
+  // not kill the process with Node's default action.
+  const stopped = new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       ctx.log.info({ signal }, 'stopping');
       process.off('SIGINT', stop);
@@ -66,9 +71,24 @@ export async function runCommand(ctx: Context, options: RunOptions): Promise<num
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  daemon.start();
+  const retention = startRetention({ db, log: ctx.log, retentionMs, onRun: observeRetention });
+  await stopped;
   await retention.stop();
   await daemon.stop();
   await server?.close();
   db.close();
+  lock.release();
   return 0;
+}
+
+/** One daemon per SQLite database: a second one exits 1 naming the first (see store/daemon-lock.ts). */
+function claimDatabase(ctx: Context, db: Db): DaemonLock {
+  try {
+    return lockDaemon(db, ctx.dbPath, { pid: process.pid, host: hostname(), since: new Date().toISOString() });
+  } catch (err) {
+    db.close();
+    if (err instanceof DaemonLockedError) throw new UserError(err.message);
+    throw err;
+  }
 }

@@ -161,7 +161,7 @@ describe('earshot status', () => {
     expect(r.stdout).toMatch(/^OUTBOX {5}1 pending \(oldest 7m\d*s? ago\); in 24h: 0 sent, 1 failed, 0 skipped$/m);
     expect(r.stdout).toMatch(/^ {11}slack #gone: channel_not_found$/m);
     expect(r.stdout).toMatch(/^CONFIG {5}loaded 1h\d*s? ago; on disk valid$/m);
-    expect(r.stdout).toMatch(/^DAEMON {5}last seen 1\ds ago$/m);
+    expect(r.stdout).toMatch(/^DAEMON {5}not running; last seen 1\ds ago$/m);
     expect(r.stdout).toMatch(/^DATABASE {3}.*earshot\.db: \d+\.\d MB.*, 4 mentions, schema v\d+$/m);
     expect(r.stdout).toMatch(/^RETENTION {2}90d; not run yet \(the daemon prunes daily\)$/m);
   });
@@ -173,7 +173,7 @@ describe('earshot status', () => {
     setMeta(db, 'config.last_reload_error', `${ago(MIN)}: rules/alerts.yaml:3:25: rules[0].match.sentiment: bad`);
     db.close();
     const r = await runCli(dir, ['status']);
-    expect(r.stdout).toMatch(/^DAEMON {5}last seen 10m\d*s? ago \(not running\?\)$/m);
+    expect(r.stdout).toMatch(/^DAEMON {5}not running; last seen 10m\d*s? ago$/m);
     expect(r.stdout).toMatch(/last reload REJECTED \(last good config in force\): .*rules\/alerts\.yaml:3:25/);
   });
 });

@@ -11,6 +11,7 @@ import { formatDuration } from '../core/duration.js';
 import { getMeta, schemaVersion, type Db } from '../store/db.js';
 import { countStoredSince } from '../store/mentions.js';
 import { MIGRATIONS } from '../store/migrations.js';
+import { daemonState } from '../store/daemon-lock.js';
 import { outboxSummary, pendingReport, type PendingReport } from '../store/outbox.js';
 import { parseRetention, type PruneResult } from '../store/retention.js';
 import { listSourceStates, pollSummarySince } from '../store/source-state.js';
@@ -139,12 +140,14 @@ export function statusCommand(ctx: Context, options: StatusOptions): number {
     };
     const retention = retentionStatus(ctx, db);
     const digests = digestRows(db, loaded.digests, now);
+    const state = daemonState(db, ctx.dbPath);
+    const daemon = { running: state.running, pid: state.owner?.pid ?? null, host: state.owner?.host ?? null, since: state.owner?.since ?? null };
     if (options.json) {
-      ctx.io.out(JSON.stringify({ sources, outbox, config, database, retention, digests }));
+      ctx.io.out(JSON.stringify({ sources, outbox, config, daemon, database, retention, digests }));
       return 0;
     }
     printSources(ctx, sources, now);
-    printRest(ctx, { outbox, config, database, retention }, now);
+    printRest(ctx, { outbox, config, daemon, database, retention }, now);
     printDigests(ctx, digests, now);
     return 0;
   } finally {
@@ -186,12 +189,13 @@ function printSources(ctx: Context, sources: SourceStatus[], now: number): void 
 interface RestStatus {
   outbox: ReturnType<typeof outboxSummary> & { oldestPendingAgeSeconds: number | null; pendingReasons: PendingReport['reasons']; nextAttemptAt: string | null };
   config: { lastReloadAt: string | null; lastReloadError: string | null; daemonHeartbeatAt: string | null; configValidNow: boolean };
+  daemon: { running: boolean; pid: number | null; host: string | null; since: string | null };
   database: { path: string; bytes: number; walBytes: number; schemaVersion: number; knownSchemaVersion: number; mentions: number };
   retention: ReturnType<typeof retentionStatus>;
 }
 
 function printRest(ctx: Context, s: RestStatus, now: number): void {
-  const { outbox, config, database, retention } = s;
+  const { outbox, config, daemon, database, retention } = s;
   ctx.io.out('');
   ctx.io.out(
     `OUTBOX     ${outbox.pending} pending${outbox.oldestPendingAt ? ` (oldest ${ago(outbox.oldestPendingAt, now)})` : ''}${outbox.held ? `, ${outbox.held} held for quiet hours` : ''}; in 24h: ${outbox.sent} sent, ${outbox.failed} failed, ${outbox.skipped} skipped${outbox.suppressed ? `, ${outbox.suppressed} suppressed (silence, budget or quiet hours to digest)` : ''}`,
@@ -205,9 +209,12 @@ function printRest(ctx: Context, s: RestStatus, now: number): void {
   ctx.io.out(
     `CONFIG     loaded ${ago(config.lastReloadAt, now)}${config.lastReloadError ? `; last reload REJECTED (last good config in force): ${terminalSafe(config.lastReloadError)}` : ''}; on disk ${config.configValidNow ? 'valid' : 'has errors (run `earshot check`)'}`,
   );
-  const silentFor = config.daemonHeartbeatAt ? now - Date.parse(config.daemonHeartbeatAt) : null;
-  // The daemon writes a heartbeat at least every 30 s while it runs.
-  ctx.io.out(`DAEMON     last seen ${ago(config.daemonHeartbeatAt, now)}${silentFor === null || silentFor > 120_000 ? ' (not running?)' : ''}`);
+  const owner = daemon.pid !== null ? `pid ${daemon.pid} on ${terminalSafe(daemon.host ?? '?')}, started ${ago(daemon.since, now)}` : '';
+  ctx.io.out(
+    daemon.running
+      ? `DAEMON     running (${owner}); last seen ${ago(config.daemonHeartbeatAt, now)}`
+      : `DAEMON     not running; last seen ${ago(config.daemonHeartbeatAt, now)}`,
+  );
   ctx.io.out(
     `DATABASE   ${database.path}: ${megabytes(database.bytes)}${database.walBytes ? ` + ${megabytes(database.walBytes)} WAL` : ''}, ${database.mentions} mentions, schema v${database.schemaVersion}`,
   );
