@@ -4,7 +4,8 @@
  * next start (the lock is the operating system's, released when the process dies).
  */
 import { hostname } from 'node:os';
-import { rmSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compiledCli, spawnCompiled } from '../scripts/soak.js';
 import { collect, makeDeployment, runCli } from './helpers/cli.js';
@@ -47,6 +48,7 @@ describe('one daemon per database', () => {
     expect(message).toMatch(/already running .*data\/earshot\.db/);
     expect(message).toMatch(/since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
     expect(message).not.toMatch(/earshot started|internal error/);
+    expect(statSync(join(dir, 'data/earshot.db.lock')).mode & 0o777).toBe(0o600);
 
     // The running daemon shows in status.
     const status = await runCli(dir, ['status', '--json']);

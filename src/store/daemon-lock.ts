@@ -9,6 +9,7 @@
  * PostgreSQL mode runs many nodes on one database by design; this lock is SQLite's only.
  */
 import type Database from 'better-sqlite3';
+import { chmodSync, existsSync } from 'node:fs';
 import { lazy } from '../core/lazy.js';
 import { getMeta, setMeta, type Db } from './db.js';
 
@@ -53,8 +54,11 @@ export function lockPathFor(dbPath: string): string {
  */
 function tryLock(dbPath: string, waitMs: number): Database.Database | null {
   const SQLite = sqlite();
-  const handle = new SQLite(lockPathFor(dbPath));
+  const path = lockPathFor(dbPath);
+  const isNew = !existsSync(path);
+  const handle = new SQLite(path);
   try {
+    if (isNew) chmodSync(path, 0o600); // like the database beside it
     handle.pragma(`busy_timeout = ${waitMs}`);
     handle.pragma('journal_mode = OFF'); // nothing is ever written: no journal file beside it
     handle.pragma('locking_mode = EXCLUSIVE');
