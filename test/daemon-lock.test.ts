@@ -8,6 +8,8 @@ import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compiledCli, spawnCompiled } from '../scripts/soak.js';
+import { openDatabase } from '../src/store/db.js';
+import { insertAlert, markFailed } from '../src/store/outbox.js';
 import { collect, makeDeployment, runCli } from './helpers/cli.js';
 import { until } from './helpers/wait.js';
 
@@ -53,6 +55,19 @@ describe('one daemon per database', () => {
     // The running daemon shows in status.
     const status = await runCli(dir, ['status', '--json']);
     expect((JSON.parse(status.stdout) as { daemon: { pid: number; host: string; running: boolean } }).daemon).toMatchObject({ pid: first.child.pid, host: hostname(), running: true });
+
+    // `outbox retry` leaves the sending to the running daemon instead of racing it.
+    const db = openDatabase(join(dir, 'data/earshot.db'));
+    const alertId = insertAlert(db, {
+      rule: 'r', ruleHash: 'h', ruleType: 'mention', groupKey: 'g', brand: 'acme', summary: 's', details: [], mentionIds: [], totalMentions: 1,
+      createdAt: new Date().toISOString(), deliveries: [{ notifier: 'slack', target: '#x', status: 'skipped' }],
+    })!;
+    const { id } = db.prepare('SELECT id FROM deliveries WHERE alert_id = ?').get(alertId) as { id: number };
+    markFailed(db, id, new Date().toISOString(), 'invalid_auth');
+    db.close();
+    const retry = await runCli(dir, ['outbox', 'retry', '--failed']);
+    expect(retry.stdout).toBe(`1 delivery queued again; the running daemon (pid ${first.child.pid} on ${hostname()}) sends them within 30 s`);
+    expect(retry.code).toBe(0);
 
     first.child.kill('SIGKILL');
     await first.out.exited;

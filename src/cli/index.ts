@@ -135,6 +135,23 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .option('--input <file>', 'CSV with id,text columns, or JSON lines with id and text')
     .action(async (texts: string[], opts) => setCode(await (await import('./analyze.js')).analyzeCommand(ctx(), texts, opts)));
 
+  const outbox = program.command('outbox').description('alert deliveries waiting for a retry or given up, and sending them again');
+  outbox
+    .command('list')
+    .description('list pending and held deliveries (--failed: those given up), oldest first')
+    .option('--failed', 'the deliveries that failed for good')
+    .option('--rule <name>', 'only alerts of this rule')
+    .option('--notifier <type>', 'only this notifier (slack, email, ...)')
+    .option('--json', 'one JSON object per delivery')
+    .action(async (opts) => setCode((await import('./outbox.js')).outboxListCommand(ctx(), opts)));
+  outbox
+    .command('retry')
+    .description('send pending deliveries now (--failed: send failed ones again, e.g. after fixing a token); the running daemon sends them, or this command does')
+    .option('--failed', 'the deliveries that failed for good')
+    .option('--rule <name>', 'only alerts of this rule')
+    .option('--notifier <type>', 'only this notifier (slack, email, ...)')
+    .action(async (opts) => setCode(await (await import('./outbox.js')).outboxRetryCommand(ctx(), opts)));
+
   program
     .command('backup')
     .description('copy the database to FILE with SQLite\'s online backup (safe while `earshot run` is running), then verify the copy')

@@ -12,7 +12,8 @@ import { getMeta, schemaVersion, type Db } from '../store/db.js';
 import { countStoredSince } from '../store/mentions.js';
 import { MIGRATIONS } from '../store/migrations.js';
 import { daemonState } from '../store/daemon-lock.js';
-import { outboxSummary, pendingReport, type PendingReport } from '../store/outbox.js';
+import { outboxSummary, pendingReport, retryOffers, type PendingReport, type RetryOffer } from '../store/outbox.js';
+import { notifierSettingsFingerprint } from '../notifiers/settings.js';
 import { parseRetention, type PruneResult } from '../store/retention.js';
 import { listSourceStates, pollSummarySince } from '../store/source-state.js';
 import { Cron } from 'croner';
@@ -123,6 +124,7 @@ export function statusCommand(ctx: Context, options: StatusOptions): number {
       oldestPendingAgeSeconds: summary.oldestPendingAt ? Math.max(0, Math.round((now - Date.parse(summary.oldestPendingAt)) / 1000)) : null,
       pendingReasons: pending.reasons,
       nextAttemptAt: pending.nextAttemptAt,
+      retryOffers: retryOffers(db, (type) => notifierSettingsFingerprint(type, ctx.env)),
     };
     const config = {
       lastReloadAt: getMeta(db, 'config.last_reload_at'),
@@ -187,7 +189,7 @@ function printSources(ctx: Context, sources: SourceStatus[], now: number): void 
 }
 
 interface RestStatus {
-  outbox: ReturnType<typeof outboxSummary> & { oldestPendingAgeSeconds: number | null; pendingReasons: PendingReport['reasons']; nextAttemptAt: string | null };
+  outbox: ReturnType<typeof outboxSummary> & { oldestPendingAgeSeconds: number | null; pendingReasons: PendingReport['reasons']; nextAttemptAt: string | null; retryOffers: RetryOffer[] };
   config: { lastReloadAt: string | null; lastReloadError: string | null; daemonHeartbeatAt: string | null; configValidNow: boolean };
   daemon: { running: boolean; pid: number | null; host: string | null; since: string | null };
   database: { path: string; bytes: number; walBytes: number; schemaVersion: number; knownSchemaVersion: number; mentions: number };
@@ -206,6 +208,11 @@ function printRest(ctx: Context, s: RestStatus, now: number): void {
     ctx.io.out(`           pending: ${reasons}${next}`);
   }
   for (const f of outbox.recentFailures) ctx.io.out(`           ${f.notifier} ${terminalSafe(f.target)}: ${terminalSafe(f.error ?? '')}`);
+  for (const o of outbox.retryOffers) {
+    ctx.io.out(
+      `           ${o.failed} ${o.notifier} ${o.failed === 1 ? 'delivery' : 'deliveries'} failed before its settings changed: \`earshot outbox retry --failed --notifier ${o.notifier}\` sends them again`,
+    );
+  }
   ctx.io.out(
     `CONFIG     loaded ${ago(config.lastReloadAt, now)}${config.lastReloadError ? `; last reload REJECTED (last good config in force): ${terminalSafe(config.lastReloadError)}` : ''}; on disk ${config.configValidNow ? 'valid' : 'has errors (run `earshot check`)'}`,
   );

@@ -26,7 +26,8 @@ import { observeReload } from '../ops/metrics.js';
 import { nextDigestAt, runDueDigests } from '../digest/index.js';
 import { nextReleaseAt } from '../rules/engine.js';
 import { setMeta, type Db } from '../store/db.js';
-import { nextDeliveryAt } from '../store/outbox.js';
+import { nextDeliveryAt, retryOffers } from '../store/outbox.js';
+import { notifierSettingsFingerprint } from '../notifiers/settings.js';
 import { ensureSourceState, getSourceState } from '../store/source-state.js';
 import { Deliverer } from './deliver.js';
 import { runRules } from './cycle.js';
@@ -101,8 +102,19 @@ export class Daemon {
     );
     setMeta(this.db, 'config.last_reload_at', this.now().toISOString());
     setMeta(this.db, 'config.last_reload_error', null);
+    this.offerRetries();
     if (this.options.watch !== false) this.watchConfig();
     this.wake();
+  }
+
+  /** Deliveries that failed for good before a notifier's settings changed: say how to send them again. */
+  private offerRetries(): void {
+    for (const offer of retryOffers(this.db, (type) => notifierSettingsFingerprint(type, this.config.env))) {
+      this.log.warn(
+        { notifier: offer.notifier, failed: offer.failed },
+        `${offer.failed} ${offer.notifier} ${offer.failed === 1 ? 'delivery' : 'deliveries'} failed before its settings changed: \`earshot outbox retry --failed --notifier ${offer.notifier}\` sends them again`,
+      );
+    }
   }
 
   /** Asks the loop to run a pass now (coalesced when one is already running). */
@@ -283,6 +295,7 @@ export class Daemon {
     setMeta(this.db, 'config.last_reload_error', null);
     observeReload(true);
     this.log.info({ brands: config.brands.size, sources: config.sources.length, rules: config.rules.length }, 'config reloaded');
+    this.offerRetries();
     this.wake();
     return true;
   }

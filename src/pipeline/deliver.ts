@@ -14,6 +14,7 @@ import type { Config } from '../config/load.js';
 import type { Logger } from '../core/log.js';
 import { notifierPlugin } from '../notifiers/registry.js';
 import { missingReferencesHint, resolveTarget } from '../notifiers/target-env.js';
+import { notifierSettingsFingerprint } from '../notifiers/settings.js';
 import type { Mention } from '../core/types.js';
 import type { AlertContent, Notifier, SourceDisplay } from '../notifiers/types.js';
 import type { Db } from '../store/db.js';
@@ -71,6 +72,11 @@ export class Deliverer {
     options: DelivererOptions = {},
   ) {
     this.spacingOverrideMs = options.spacingMs;
+  }
+
+  /** The notifier's settings fingerprint now: a failed delivery records it (see retryOffers). */
+  private settings(type: string): string | null {
+    return notifierSettingsFingerprint(type, this.config.env);
   }
 
   /** A reload may change credentials or endpoints: notifiers are rebuilt lazily. */
@@ -156,13 +162,13 @@ export class Deliverer {
     const log = this.log.child({ rule: content?.rule, brand: content?.brand, delivery: delivery.id, alert: delivery.alertId, notifier: delivery.notifier, target: delivery.target });
     const notifier = this.notifier(delivery.notifier);
     if (!alert || !content || !notifier) {
-      markFailed(this.db, delivery.id, at.toISOString(), content ? `notifier ${delivery.notifier} is not available` : 'alert not found');
+      markFailed(this.db, delivery.id, at.toISOString(), content ? `notifier ${delivery.notifier} is not available` : 'alert not found', this.settings(delivery.notifier));
       return 'failed';
     }
     // `${NAME}` targets are read from the environment only now: the outbox and logs keep the name.
     const target = resolveTarget(delivery.target, this.config.env);
     if (!target.ok) {
-      markFailed(this.db, delivery.id, at.toISOString(), `${delivery.target}: ${missingReferencesHint(target.missing)}`);
+      markFailed(this.db, delivery.id, at.toISOString(), `${delivery.target}: ${missingReferencesHint(target.missing)}`, this.settings(delivery.notifier));
       log.error({ missing: target.missing }, 'alert delivery failed: its target reads an unset variable');
       return 'failed';
     }
@@ -181,13 +187,13 @@ export class Deliverer {
       return 'sent';
     }
     if (outcome.status === 'failed') {
-      markFailed(this.db, delivery.id, done, outcome.error);
+      markFailed(this.db, delivery.id, done, outcome.error, this.settings(delivery.notifier));
       log.error({ error: outcome.error }, 'alert delivery failed; not retried');
       return 'failed';
     }
     const age = at.getTime() - Date.parse(content.createdAt);
     if (age > GIVE_UP_AFTER_MS) {
-      markFailed(this.db, delivery.id, done, `gave up after 24 h of retries; last error: ${outcome.error}`);
+      markFailed(this.db, delivery.id, done, `gave up after 24 h of retries; last error: ${outcome.error}`, this.settings(delivery.notifier));
       log.error({ error: outcome.error }, 'alert delivery given up after 24 h');
       return 'failed';
     }

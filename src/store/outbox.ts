@@ -344,8 +344,75 @@ export function markRetry(db: Db, id: number, mark: RetryMark): void {
   ).run(mark.at, mark.nextAt, mark.error, mark.kind, mark.streak, id);
 }
 
-export function markFailed(db: Db, id: number, at: string, error: string): void {
-  stmt(db, "UPDATE deliveries SET status = 'failed', attempts = attempts + 1, last_attempt_at = ?, last_error = ? WHERE id = ?").run(at, error, id);
+/** `settings`: the notifier's settings fingerprint now (notifiers/settings.ts), to offer a retry once they change. */
+export function markFailed(db: Db, id: number, at: string, error: string, settings: string | null = null): void {
+  stmt(db, "UPDATE deliveries SET status = 'failed', attempts = attempts + 1, last_attempt_at = ?, last_error = ?, failed_settings = ? WHERE id = ?").run(
+    at,
+    error,
+    settings,
+    id,
+  );
+}
+
+export interface RequeueFilter {
+  /** 'pending': try now instead of at the next back-off; 'failed': try again. */
+  statuses: ReadonlyArray<'pending' | 'failed'>;
+  rule?: string;
+  notifier?: string;
+}
+
+/**
+ * Makes matching deliveries due now with a fresh back-off (`earshot outbox retry`). Per
+ * destination the oldest goes first, as always. Returns how many.
+ */
+export function requeueDeliveries(db: Db, filter: RequeueFilter, now: string): number {
+  const where = [`d.status IN (${filter.statuses.map(() => '?').join(', ')})`];
+  const params: unknown[] = [...filter.statuses];
+  if (filter.rule !== undefined) {
+    where.push('d.alert_id IN (SELECT id FROM alerts WHERE rule = ?)');
+    params.push(filter.rule);
+  }
+  if (filter.notifier !== undefined) {
+    where.push('d.notifier = ?');
+    params.push(filter.notifier);
+  }
+  return db
+    .prepare(
+      `UPDATE deliveries AS d SET status = 'pending', next_attempt_at = ?, retry_kind = NULL, retry_streak = 0, failed_settings = NULL
+       WHERE ${where.join(' AND ')}`,
+    )
+    .run(now, ...params).changes;
+}
+
+/** Rule names that have alerts in the outbox, sorted. */
+export function outboxRules(db: Db): string[] {
+  return stmt<[], { rule: string }>(db, 'SELECT DISTINCT rule FROM alerts ORDER BY rule')
+    .all()
+    .map((r) => r.rule);
+}
+
+export interface RetryOffer {
+  notifier: string;
+  /** Deliveries that failed for good while the notifier had other settings than now. */
+  failed: number;
+}
+
+/**
+ * Failed deliveries whose notifier's settings changed since they failed (a fixed token, a new
+ * endpoint): `current` gives each notifier's fingerprint now.
+ */
+export function retryOffers(db: Db, current: (notifier: string) => string | null): RetryOffer[] {
+  const rows = stmt<[], { notifier: string; settings: string; n: number }>(
+    db,
+    "SELECT notifier, failed_settings AS settings, COUNT(*) AS n FROM deliveries WHERE status = 'failed' AND failed_settings IS NOT NULL GROUP BY notifier, failed_settings",
+  ).all();
+  const offers = new Map<string, number>();
+  for (const r of rows) {
+    const now = current(r.notifier);
+    if (now === null || now === r.settings) continue;
+    offers.set(r.notifier, (offers.get(r.notifier) ?? 0) + r.n);
+  }
+  return [...offers].map(([notifier, failed]) => ({ notifier, failed })).sort((a, b) => a.notifier.localeCompare(b.notifier));
 }
 
 export interface OutboxSummary {

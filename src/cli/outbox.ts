@@ -1,0 +1,120 @@
+/**
+ * `earshot outbox list [--failed] [--rule R] [--notifier N] [--json]` and
+ * `earshot outbox retry [--failed] [--rule R] [--notifier N]`: the deliveries waiting for a
+ * retry or given up, and sending them again. A delivery that failed for good (a wrong token, a
+ * channel the bot was not in) is kept; once the cause is fixed, `retry --failed` sends it.
+ *
+ * `retry` makes the matching deliveries due now with a fresh back-off. When a daemon runs on the
+ * database it sends them (within its next pass, at most 30 s); otherwise this command sends them
+ * itself, waiting out short retries like `poll --once`, and says what is left.
+ */
+import { Deliverer } from '../pipeline/deliver.js';
+import { deliverPatiently } from '../pipeline/cycle.js';
+import { daemonState } from '../store/daemon-lock.js';
+import { listDeliveries, outboxRules, requeueDeliveries, type DeliveryListing } from '../store/outbox.js';
+import { terminalSafe } from './mentions.js';
+import { openDb, requireConfig, UserError, type Context } from './context.js';
+import { oneShotPatience, plural, reportPending, utcSeconds } from './pending.js';
+import { formatTable } from './status.js';
+
+export interface OutboxListOptions {
+  failed?: boolean;
+  rule?: string;
+  notifier?: string;
+  json?: boolean;
+}
+
+export interface OutboxRetryOptions {
+  failed?: boolean;
+  rule?: string;
+  notifier?: string;
+}
+
+function checkRule(rules: readonly string[], rule: string | undefined): void {
+  if (rule === undefined || rules.includes(rule)) return;
+  throw new UserError(`--rule ${rule}: no such rule; rules are ${rules.length ? rules.join(', ') : '(none has alerted yet)'}`);
+}
+
+export function outboxListCommand(ctx: Context, options: OutboxListOptions): number {
+  const db = openDb(ctx, { readonly: true });
+  try {
+    checkRule(outboxRules(db), options.rule);
+    const statuses = options.failed ? (['failed'] as const) : (['pending', 'held'] as const);
+    const deliveries = listDeliveries(db, {
+      statuses,
+      ...(options.rule !== undefined ? { rule: options.rule } : {}),
+      ...(options.notifier !== undefined ? { notifier: options.notifier } : {}),
+    });
+    if (options.json) {
+      for (const d of deliveries) ctx.io.out(JSON.stringify(d));
+      return 0;
+    }
+    if (deliveries.length === 0) {
+      ctx.io.out(options.failed ? 'no failed deliveries' : 'no pending deliveries');
+      return 0;
+    }
+    const rows = deliveries.map((d) => [
+      String(d.id),
+      d.status,
+      terminalSafe(d.rule),
+      d.brand,
+      `${d.notifier} ${terminalSafe(d.target)}`,
+      String(d.attempts),
+      options.failed ? failedAt(d) : nextTry(d),
+      terminalSafe(d.lastError ?? d.holdReason ?? '-'),
+    ]);
+    const header = ['ID', 'STATUS', 'RULE', 'BRAND', 'TO', 'TRIES', options.failed ? 'FAILED AT' : 'NEXT TRY', 'LAST ERROR'];
+    for (const line of formatTable(header, rows, new Set([0, 5]))) ctx.io.out(line);
+    if (options.failed) ctx.io.out('`earshot outbox retry --failed` sends them again (add --rule or --notifier to choose)');
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+function nextTry(d: DeliveryListing): string {
+  return utcSeconds(d.nextAttemptAt);
+}
+
+function failedAt(d: DeliveryListing): string {
+  return d.lastAttemptAt ? utcSeconds(d.lastAttemptAt) : '-';
+}
+
+export async function outboxRetryCommand(ctx: Context, options: OutboxRetryOptions): Promise<number> {
+  const { config } = requireConfig(ctx);
+  const db = openDb(ctx);
+  const now = () => new Date();
+  const deliverer = new Deliverer(db, config, ctx.log, now);
+  try {
+    checkRule(outboxRules(db), options.rule);
+    const queued = requeueDeliveries(
+      db,
+      {
+        statuses: options.failed ? ['failed'] : ['pending'],
+        ...(options.rule !== undefined ? { rule: options.rule } : {}),
+        ...(options.notifier !== undefined ? { notifier: options.notifier } : {}),
+      },
+      now().toISOString(),
+    );
+    if (queued === 0) {
+      ctx.io.out(options.failed ? 'no failed deliveries to retry' : 'no pending deliveries to retry (add --failed for the failed ones)');
+      return 0;
+    }
+    const daemon = daemonState(db, ctx.dbPath);
+    if (daemon.running) {
+      const who = daemon.owner ? ` (pid ${daemon.owner.pid} on ${daemon.owner.host})` : '';
+      ctx.io.out(`${plural(queued, 'delivery', 'deliveries')} queued again; the running daemon${who} sends them within 30 s`);
+      return 0;
+    }
+    const result = await deliverPatiently({ db, config, log: ctx.log, now, deliverer }, oneShotPatience(ctx));
+    ctx.io.out(`${plural(queued, 'delivery', 'deliveries')} queued again; ${result.sent} sent${result.failed ? `, ${result.failed} failed` : ''}`);
+    for (const d of listDeliveries(db, { statuses: ['failed'], ...(options.rule !== undefined ? { rule: options.rule } : {}) })) {
+      if (d.lastAttemptAt && Date.parse(d.lastAttemptAt) >= Date.now() - 60_000) ctx.io.out(`delivery ${d.id} ${d.notifier} ${terminalSafe(d.target)}: ${terminalSafe(d.lastError ?? 'failed')}`);
+    }
+    const pending = reportPending(ctx, db, now());
+    return result.failed > 0 || pending > 0 ? 1 : 0;
+  } finally {
+    await deliverer.close();
+    db.close();
+  }
+}
