@@ -278,6 +278,29 @@ describe.each(BACKENDS)('store contract: $name', (backend) => {
         expect(summary).toMatchObject({ pending: 2, failed: 1, sent: 1, held: 0, skipped: 0, suppressed: 0, oldestPendingAt: at(2) });
         expect(summary.recentFailures).toEqual([{ id: due[1]!.id, notifier: 'email', target: 'x@y', error: 'HTTP 404', at: at(6) }]);
       });
+
+      it('lists deliveries, counts failures per settings, and queues them again', async () => {
+        const store = await fresh();
+        const ids = [];
+        for (let i = 0; i < 3; i++) ids.push((await store.mentions.insert(mention()))!);
+        await store.outbox.insertAlert(alert([ids[0]!], { rule: 'outage', createdAt: at(1), deliveries: [{ notifier: 'slack', target: '#a' }] }));
+        await store.outbox.insertAlert(alert([ids[1]!], { rule: 'refund', createdAt: at(2), deliveries: [{ notifier: 'slack', target: '#a' }] }));
+        await store.outbox.insertAlert(alert([ids[2]!], { rule: 'refund', createdAt: at(3), deliveries: [{ notifier: 'email', target: 'x@y' }] }));
+        const [first, second, third] = await store.outbox.list({ statuses: ['pending'] });
+        expect([first!.rule, second!.rule, third!.rule]).toEqual(['outage', 'refund', 'refund']);
+        expect((await store.outbox.list({ statuses: ['pending'], headsOnly: true })).map((d) => d.id)).toEqual([first!.id, third!.id]);
+        await store.outbox.markFailed(first!.id, at(4), 'invalid_auth', 'fp-old');
+        await store.outbox.markFailed(second!.id, at(4), 'invalid_auth', 'fp-old');
+        await store.outbox.markFailed(third!.id, at(4), 'HTTP 550');
+        expect(await store.outbox.failedSettings()).toEqual([{ notifier: 'slack', settings: 'fp-old', count: 2 }]);
+        expect(await store.outbox.rules()).toEqual(['outage', 'refund']);
+        const failed = await store.outbox.list({ statuses: ['failed'], rule: 'refund', notifier: 'slack' });
+        expect(failed).toMatchObject([{ id: second!.id, status: 'failed', lastError: 'invalid_auth', failedSettings: 'fp-old', brand: 'acme' }]);
+        expect(await store.outbox.requeue({ statuses: ['failed'], rule: 'outage' }, at(5))).toBe(1);
+        expect(await store.outbox.list({ statuses: ['pending'] })).toMatchObject([{ id: first!.id, nextAttemptAt: at(5), retryStreak: 0, failedSettings: null }]);
+        expect(await store.outbox.requeue({ statuses: ['failed'], notifier: 'email' }, at(6))).toBe(1);
+        expect(await store.outbox.failedSettings()).toEqual([{ notifier: 'slack', settings: 'fp-old', count: 1 }]);
+      });
     });
 
     describe('rule state', () => {

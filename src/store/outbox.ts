@@ -6,6 +6,9 @@
  * key, so the same mention can never produce two alerts for one rule.
  */
 import { stmt, type Db } from './db.js';
+import { offersFor, summarizePending, type FailedSettings, type PendingReport, type RetryOffer } from './outbox-report.js';
+
+export type { PendingReport, RetryOffer } from './outbox-report.js';
 
 export interface NewAlert {
   rule: string;
@@ -289,34 +292,9 @@ export function listDeliveries(db: Db, filter: DeliveryFilter): DeliveryListing[
   return rows.map((r) => ({ ...deliveryFromRow(r), rule: r.rule, brand: r.brand, summary: r.summary, alertCreatedAt: r.alert_created_at, failedSettings: r.failed_settings }));
 }
 
-/** Why deliveries are pending: each last error with how many, most frequent first; and the next try. */
-export interface PendingReport {
-  pending: number;
-  reasons: Array<{ error: string; count: number }>;
-  /** When the next pending delivery is tried (a queue head), or null when none is pending. */
-  nextAttemptAt: string | null;
-}
-
-const QUEUED = 'queued behind an earlier alert to the same destination';
-
+/** Why deliveries are pending, and when the next try is (see outbox-report.ts). */
 export function pendingReport(db: Db): PendingReport {
-  const pending = listDeliveries(db, { statuses: ['pending'] });
-  const heads = listDeliveries(db, { statuses: ['pending'], headsOnly: true });
-  const headIds = new Set(heads.map((d) => d.id));
-  const counts = new Map<string, number>();
-  for (const d of pending) {
-    const error = d.lastError ?? (headIds.has(d.id) ? 'not tried yet' : QUEUED);
-    counts.set(error, (counts.get(error) ?? 0) + 1);
-  }
-  const next = heads.map((d) => d.nextAttemptAt).sort()[0] ?? null;
-  return {
-    pending: pending.length,
-    // The services' errors first (most frequent first), then deliveries that merely wait their turn.
-    reasons: [...counts]
-      .map(([error, count]) => ({ error, count }))
-      .sort((a, b) => Number(a.error === QUEUED) - Number(b.error === QUEUED) || b.count - a.count || a.error.localeCompare(b.error)),
-    nextAttemptAt: next,
-  };
+  return summarizePending(listDeliveries(db, { statuses: ['pending'] }), new Set(listDeliveries(db, { statuses: ['pending'], headsOnly: true }).map((d) => d.id)));
 }
 
 export function markSent(db: Db, id: number, at: string, ref: string | null): void {
@@ -391,28 +369,17 @@ export function outboxRules(db: Db): string[] {
     .map((r) => r.rule);
 }
 
-export interface RetryOffer {
-  notifier: string;
-  /** Deliveries that failed for good while the notifier had other settings than now. */
-  failed: number;
+/** Failed deliveries per notifier and the settings fingerprint they failed with. */
+export function failedSettings(db: Db): FailedSettings[] {
+  return stmt<[], FailedSettings>(
+    db,
+    "SELECT notifier, failed_settings AS settings, COUNT(*) AS count FROM deliveries WHERE status = 'failed' AND failed_settings IS NOT NULL GROUP BY notifier, failed_settings",
+  ).all();
 }
 
-/**
- * Failed deliveries whose notifier's settings changed since they failed (a fixed token, a new
- * endpoint): `current` gives each notifier's fingerprint now.
- */
+/** Failed deliveries whose notifier's settings changed since they failed (`current`: each notifier's fingerprint now). */
 export function retryOffers(db: Db, current: (notifier: string) => string | null): RetryOffer[] {
-  const rows = stmt<[], { notifier: string; settings: string; n: number }>(
-    db,
-    "SELECT notifier, failed_settings AS settings, COUNT(*) AS n FROM deliveries WHERE status = 'failed' AND failed_settings IS NOT NULL GROUP BY notifier, failed_settings",
-  ).all();
-  const offers = new Map<string, number>();
-  for (const r of rows) {
-    const now = current(r.notifier);
-    if (now === null || now === r.settings) continue;
-    offers.set(r.notifier, (offers.get(r.notifier) ?? 0) + r.n);
-  }
-  return [...offers].map(([notifier, failed]) => ({ notifier, failed })).sort((a, b) => a.notifier.localeCompare(b.notifier));
+  return offersFor(failedSettings(db), current);
 }
 
 export interface OutboxSummary {

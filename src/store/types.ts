@@ -21,6 +21,7 @@
  *     returns null, claiming a taken period returns null, and so on.
  */
 import type { Mention, SourceType } from '../core/types.js';
+import type { FailedSettings } from './outbox-report.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -249,6 +250,32 @@ export interface RetryMark {
   streak: number;
 }
 
+/** A delivery with what the user needs to recognise it: its alert's rule, brand and summary. */
+export interface DeliveryListing extends DeliveryRow {
+  rule: string;
+  brand: string;
+  summary: string;
+  alertCreatedAt: string;
+  /** The notifier's settings fingerprint when it failed for good. */
+  failedSettings: string | null;
+}
+
+export interface DeliveryFilter {
+  statuses: readonly DeliveryStatus[];
+  rule?: string;
+  notifier?: string;
+  /** Only the head of each destination's queue of pending deliveries (what is tried next). */
+  headsOnly?: boolean;
+  limit?: number;
+}
+
+export interface RequeueFilter {
+  /** 'pending': try now instead of at the next back-off; 'failed': try again. */
+  statuses: ReadonlyArray<'pending' | 'failed'>;
+  rule?: string;
+  notifier?: string;
+}
+
 export interface OutboxSummary {
   pending: number;
   failed: number;
@@ -281,7 +308,16 @@ export interface OutboxRepo {
   nextDeliveryAt(): Promise<string | null>;
   markSent(id: number, at: string, ref: string | null): Promise<void>;
   markRetry(id: number, mark: RetryMark): Promise<void>;
-  markFailed(id: number, at: string, error: string): Promise<void>;
+  /** `settings`: the notifier's settings fingerprint (notifiers/settings.ts), so a later change can offer a retry. */
+  markFailed(id: number, at: string, error: string, settings?: string | null): Promise<void>;
+  /** Deliveries by status (and rule, notifier; or only queue heads), oldest first, with their alert's rule, brand and summary. */
+  list(filter: DeliveryFilter): Promise<DeliveryListing[]>;
+  /** Makes matching deliveries due at `now` with a fresh back-off (`earshot outbox retry`); returns how many. */
+  requeue(filter: RequeueFilter, now: string): Promise<number>;
+  /** Failed deliveries counted per notifier and the settings fingerprint they failed with (see outbox-report.ts offersFor). */
+  failedSettings(): Promise<FailedSettings[]>;
+  /** Rule names that have alerts, sorted. */
+  rules(): Promise<string[]>;
   /** Counts of deliveries pending or held, and of those of alerts created since `since`, by status. */
   summary(since: string): Promise<OutboxSummary>;
 }

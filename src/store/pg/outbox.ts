@@ -5,7 +5,8 @@
  * mention for one rule at once, the second waits for the first to commit and claims nothing,
  * and its alert is dropped.
  */
-import type { AlertRow, DeliveryRow, DeliveryStatus, NewAlert, OutboxRepo, OutboxSummary, RetryKind } from '../types.js';
+import type { FailedSettings } from '../outbox-report.js';
+import type { AlertRow, DeliveryFilter, DeliveryListing, DeliveryRow, DeliveryStatus, NewAlert, OutboxRepo, OutboxSummary, RetryKind } from '../types.js';
 import type { Sql } from './sql.js';
 
 export interface DeliveryDbRow {
@@ -153,6 +154,27 @@ async function summary(sql: Sql, since: string): Promise<OutboxSummary> {
   };
 }
 
+async function listDeliveries(sql: Sql, filter: DeliveryFilter): Promise<DeliveryListing[]> {
+  const params: unknown[] = [[...filter.statuses]];
+  const where = ['d.status = ANY($1::text[])'];
+  if (filter.rule !== undefined) {
+    params.push(filter.rule);
+    where.push(`a.rule = $${params.length}`);
+  }
+  if (filter.notifier !== undefined) {
+    params.push(filter.notifier);
+    where.push(`d.notifier = $${params.length}`);
+  }
+  if (filter.headsOnly) where.push("d.id IN (SELECT min(id) FROM deliveries WHERE status = 'pending' GROUP BY notifier, target)");
+  const limit = filter.limit ? ` LIMIT ${Math.floor(filter.limit)}` : '';
+  const rows = await sql.rows<DeliveryDbRow & { rule: string; brand: string; summary: string; alert_created_at: string; failed_settings: string | null }>(
+    `SELECT ${DELIVERY_COLUMNS}, d.failed_settings, a.rule, a.brand, a.summary, a.created_at AS alert_created_at
+     FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE ${where.join(' AND ')} ORDER BY d.id${limit}`,
+    params,
+  );
+  return rows.map((r) => ({ ...deliveryFromRow(r), rule: r.rule, brand: r.brand, summary: r.summary, alertCreatedAt: r.alert_created_at, failedSettings: r.failed_settings }));
+}
+
 export function outboxRepo(sql: Sql): OutboxRepo {
   return {
     insertAlert: (a) => insertAlert(sql, a),
@@ -213,12 +235,38 @@ export function outboxRepo(sql: Sql): OutboxRepo {
         [mark.at, mark.nextAt, mark.error, mark.kind, mark.streak, id],
       );
     },
-    async markFailed(id, at, error) {
+    async markFailed(id, at, error, settings = null) {
       await sql.run(
-        `UPDATE deliveries SET status = 'failed', attempts = attempts + 1, last_attempt_at = $1, last_error = $2,
-           claim_token = NULL, claimed_by = NULL, lease_until = NULL WHERE id = $3`,
-        [at, error, id],
+        `UPDATE deliveries SET status = 'failed', attempts = attempts + 1, last_attempt_at = $1, last_error = $2, failed_settings = $3,
+           claim_token = NULL, claimed_by = NULL, lease_until = NULL WHERE id = $4`,
+        [at, error, settings, id],
       );
+    },
+    list: (filter) => listDeliveries(sql, filter),
+    async requeue(filter, now) {
+      const where = ['status = ANY($2::text[])'];
+      const params: unknown[] = [now, [...filter.statuses]];
+      if (filter.rule !== undefined) {
+        params.push(filter.rule);
+        where.push(`alert_id IN (SELECT id FROM alerts WHERE rule = $${params.length})`);
+      }
+      if (filter.notifier !== undefined) {
+        params.push(filter.notifier);
+        where.push(`notifier = $${params.length}`);
+      }
+      return sql.run(
+        `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, retry_kind = NULL, retry_streak = 0, failed_settings = NULL,
+           claim_token = NULL, claimed_by = NULL, lease_until = NULL
+         WHERE ${where.join(' AND ')}`,
+        params,
+      );
+    },
+    failedSettings: () =>
+      sql.rows<FailedSettings>(
+        "SELECT notifier, failed_settings AS settings, count(*) AS count FROM deliveries WHERE status = 'failed' AND failed_settings IS NOT NULL GROUP BY notifier, failed_settings",
+      ),
+    async rules() {
+      return (await sql.rows<{ rule: string }>('SELECT DISTINCT rule FROM alerts ORDER BY rule')).map((r) => r.rule);
     },
     summary: (since) => summary(sql, since),
   };
