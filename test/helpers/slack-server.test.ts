@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SLACK_FIXTURES_DIR, startSlackServer, type SlackServer } from './slack-server.js';
+import { WebSocket } from 'ws';
+import { SLACK_FIXTURES_DIR, SLACK_INTERACTIVITY_FIXTURES_DIR, startSlackServer, type SlackServer } from './slack-server.js';
 
 let slack: SlackServer | undefined;
 
@@ -36,8 +37,12 @@ describe('fake Slack server', () => {
       authorization: `Bearer ${slack.token}`,
     });
     expect(a.status).toBe(200);
-    expect(a.json()).toMatchObject({ ok: true, channel: '#x', message: { text: 'one', blocks } });
-    expect(b.json()).toMatchObject({ ok: true, channel: '#x', message: { text: 'two', thread_ts: a.json().ts } });
+    // Like Slack, a #name is answered with the channel's id.
+    const id = slack.channelId('#x');
+    expect(id).toMatch(/^C[0-9A-F]{10}$/);
+    expect(a.json()).toMatchObject({ ok: true, channel: id, message: { text: 'one', blocks } });
+    expect(b.json()).toMatchObject({ ok: true, channel: id, message: { text: 'two', thread_ts: a.json().ts } });
+    expect(slack.messages.map((m) => m.channelId)).toEqual([id, id]);
     expect(slack.messages.map((m) => [m.channel, m.text, m.blocks, m.thread_ts])).toEqual([
       ['#x', 'one', blocks, undefined],
       ['#x', 'two', blocks, a.json().ts],
@@ -158,6 +163,107 @@ describe('fake Slack server', () => {
       const limited = await call(slack, 'chat.postMessage', '{"channel":"#x","text":"a"}', json(slack.token));
       expect(limited.headers.get('retry-after')).toBe('1');
       expect(limited.text).toBe('{"ok":false,"error":"ratelimited"}');
+    });
+  });
+
+  describe('chat.update', () => {
+    const form = (server: SlackServer, params: Record<string, string>) =>
+      call(server, 'chat.update', new URLSearchParams(params).toString(), {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Bearer ${server.token}`,
+      });
+
+    it('edits a posted message by channel id and ts, and records the edit', async () => {
+      slack = await startSlackServer();
+      const posted = (await call(slack, 'chat.postMessage', '{"channel":"#x","text":"before"}', json(slack.token))).json();
+      const blocks = [{ type: 'section', text: { type: 'plain_text', text: 'after' } }];
+      const updated = await form(slack, { channel: posted.channel as string, ts: posted.ts as string, text: 'after', blocks: JSON.stringify(blocks) });
+      expect(updated.json()).toMatchObject({ ok: true, channel: posted.channel, ts: posted.ts, text: 'after', message: { text: 'after', blocks } });
+      expect(slack.updates).toEqual([
+        { channel: posted.channel, ts: posted.ts, text: 'after', blocks, raw: expect.objectContaining({ text: 'after' }), receivedAt: expect.any(Date) },
+      ]);
+      expect(slack.current(posted.channel as string, posted.ts as string)).toEqual({ text: 'after', blocks });
+      expect(slack.messages[0]!.text).toBe('before');
+    });
+
+    it('answers like Slack for a #name, an unknown ts and no text', async () => {
+      slack = await startSlackServer();
+      const posted = (await call(slack, 'chat.postMessage', '{"channel":"#x","text":"a"}', json(slack.token))).json();
+      expect((await form(slack, { channel: '#x', ts: posted.ts as string, text: 'b' })).json()).toEqual({ ok: false, error: 'channel_not_found' });
+      expect((await form(slack, { channel: posted.channel as string, ts: '1.000001', text: 'b' })).json()).toEqual({ ok: false, error: 'message_not_found' });
+      expect((await form(slack, { channel: posted.channel as string, ts: posted.ts as string })).json()).toEqual({ ok: false, error: 'no_text' });
+      expect(slack.updates).toHaveLength(0);
+    });
+
+    it('waitForUpdates resolves on arrival and rejects on timeout', async () => {
+      slack = await startSlackServer();
+      await expect(slack.waitForUpdates(1, 50)).rejects.toThrow(/expected 1 chat.update call\(s\) within 50 ms, got 0/);
+    });
+  });
+
+  describe('Socket Mode', () => {
+    function connect(url: string): Promise<{ ws: WebSocket; frames: unknown[]; next: () => Promise<unknown> }> {
+      return new Promise((resolve, reject) => {
+        const ws = new WebSocket(url);
+        const frames: unknown[] = [];
+        const waiters: Array<() => void> = [];
+        ws.on('message', (data: Buffer) => {
+          frames.push(JSON.parse(data.toString('utf8')));
+          waiters.shift()?.();
+        });
+        let read = 0;
+        const next = () =>
+          new Promise<unknown>((done) => {
+            if (frames.length > read) return done(frames[read++]);
+            waiters.push(() => done(frames[read++]));
+          });
+        ws.once('open', () => resolve({ ws, frames, next }));
+        ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+        ws.once('error', reject);
+      });
+    }
+
+    it('opens a connection with the app token, says hello, sends envelopes and records acks', async () => {
+      slack = await startSlackServer();
+      const opened = (await call(slack, 'apps.connections.open', '', json(slack.appToken))).json();
+      expect(opened).toEqual({ ok: true, url: expect.stringMatching(/^ws:\/\/127\.0\.0\.1:\d+\/link\/\?ticket=[0-9a-f-]{36}&app_id=A0EARSHOT$/) });
+      const client = await connect(opened.url as string);
+      expect(await client.next()).toMatchObject({ type: 'hello' });
+      expect(slack.socketMode.connections).toBe(1);
+
+      const id = slack.socketMode.sendEnvelope({ type: 'block_actions', actions: [] });
+      expect(await client.next()).toEqual({ envelope_id: id, payload: { type: 'block_actions', actions: [] }, type: 'interactive', accepts_response_payload: false });
+      client.ws.send(JSON.stringify({ envelope_id: id, payload: {} }));
+      await expect(slack.socketMode.waitForAck(id, 2000)).resolves.toMatchObject({ envelopeId: id, payload: {} });
+
+      slack.socketMode.requestReconnect();
+      expect(await client.next()).toMatchObject({ type: 'disconnect', reason: 'refresh_requested' });
+      client.ws.close();
+    });
+
+    it('refuses the bot token, a used ticket and an unknown one', async () => {
+      slack = await startSlackServer();
+      expect((await call(slack, 'apps.connections.open', '', json(slack.token))).json()).toEqual({ ok: false, error: 'not_allowed_token_type' });
+      expect((await call(slack, 'chat.postMessage', '{"channel":"#x","text":"a"}', json(slack.appToken))).json()).toEqual({ ok: false, error: 'not_allowed_token_type' });
+      const { url } = (await call(slack, 'apps.connections.open', '', json(slack.appToken))).json() as { url: string };
+      const first = await connect(url);
+      await expect(connect(url)).rejects.toThrow('HTTP 401');
+      await expect(connect(url.replace(/ticket=[^&]+/, 'ticket=forged'))).rejects.toThrow('HTTP 401');
+      first.ws.close();
+      await expect(slack.socketMode.waitForAck('never', 30)).rejects.toThrow(/no ack for envelope never within 30 ms/);
+    });
+
+    it.skipIf(!existsSync(SLACK_INTERACTIVITY_FIXTURES_DIR))('says the captured hello frame', async () => {
+      slack = await startSlackServer();
+      const { url } = (await call(slack, 'apps.connections.open', '', json(slack.appToken))).json() as { url: string };
+      const client = await connect(url);
+      expect(await client.next()).toEqual({
+        type: 'hello',
+        num_connections: 2,
+        debug_info: { host: 'applink-111-xxx', build_number: 10, approximate_connection_time: 18060 },
+        connection_info: { app_id: 'A111' },
+      });
+      client.ws.close();
     });
   });
 });

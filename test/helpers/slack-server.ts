@@ -12,18 +12,29 @@
  *   POST /api/chat.postMessage  JSON or form-encoded body (form values that hold JSON, like
  *                               `blocks`, are decoded). Records the message in `messages`.
  *   POST /api/auth.test         the bot's identity.
+ *   POST /api/chat.update       edits a message this server posted (by channel id + ts, as Slack
+ *                               requires: a #name is 'channel_not_found', an unknown ts
+ *                               'message_not_found'). Records the edit in `updates`.
+ *   POST /api/apps.connections.open  (app token, xapp-…) a one-use ws:// URL of this server's
+ *                               Socket Mode endpoint: see test/helpers/slack-socket-mode.ts
+ *                               (`slack.socketMode`).
  *   POST /api/<other>           HTTP 200 {ok:false, error:'unknown_method'}, like Slack.
  *   anything else               HTTP 404 with Slack's HTML "Not Found" page.
  *
  * Auth like Slack: the token comes from `Authorization: Bearer …` or a `token` body field; a
- * missing one answers HTTP 200 {ok:false,error:'not_authed'}, a wrong one 'invalid_auth'.
+ * missing one answers HTTP 200 {ok:false,error:'not_authed'}, a wrong one 'invalid_auth'; the app
+ * token on a bot method, or the bot token on apps.connections.open, 'not_allowed_token_type'.
+ * Channels: like Slack, a message posted to '#name' is answered with the channel's id (a stable
+ * 'C…' made from the name; `channelId('#name')` gives it); an id target is kept as is.
  * chat.postMessage without `channel` answers 'channel_not_found'; without text/blocks 'no_text'.
  *
  * Response bodies replay the shapes of the captures in ../shared/fixtures/slack/ when that folder
  * exists (chat_postMessage__200_ok__openapi_example.json with `channel` and a monotonically
  * increasing `ts` filled in, auth_test__200_ok__recorded.json, ratelimited__429__python_sdk_mock.*,
- * server_error__html_page__python_sdk_mock.html, not_found__html_404__python_sdk_mock.html);
- * otherwise small hand-written equivalents. `fixtureSource` says which was used.
+ * server_error__html_page__python_sdk_mock.html, not_found__html_404__python_sdk_mock.html, and
+ * from ../shared/fixtures/slack-interactivity/: chat_update__200_ok__openapi_example.json,
+ * socket_mode__hello__sdk_fixture.json); otherwise small hand-written equivalents.
+ * `fixtureSource` says which was used.
  *
  * Faults (each consumed by one matching request, by default chat.postMessage only):
  *   failNext(n, 'ratelimited', { retryAfter: 3 })  HTTP 429 + Retry-After (default 1 s, as in the capture)
@@ -37,7 +48,9 @@
  * A faulted request is never recorded in `messages`; every request is recorded in `requests`.
  */
 import { mulberry32 } from '../../scripts/lib/random.js';
+import { attachSocketMode, type FakeSocketMode } from './slack-socket-mode.js';
 import { waitForCount } from './wait.js';
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
@@ -61,7 +74,10 @@ export interface SlackFaultOptions {
 }
 
 export interface ReceivedSlackMessage {
+  /** The channel as requested ('#brand-alerts' or an id). */
   channel: string;
+  /** The channel id this server answered with (what chat.update needs). */
+  channelId: string;
   text: string | undefined;
   /** Decoded blocks (parsed from JSON when sent form-encoded), or undefined. */
   blocks: unknown[] | undefined;
@@ -70,6 +86,16 @@ export interface ReceivedSlackMessage {
   raw: Record<string, unknown>;
   /** The `ts` this server answered with. */
   ts: string;
+  receivedAt: Date;
+}
+
+export interface ReceivedSlackUpdate {
+  channel: string;
+  ts: string;
+  text: string | undefined;
+  blocks: unknown[] | undefined;
+  /** Every request parameter as decoded. */
+  raw: Record<string, unknown>;
   receivedAt: Date;
 }
 
@@ -85,16 +111,29 @@ export interface ReceivedSlackRequest {
 export interface SlackServerOptions {
   /** Bot token the server accepts; default 'xoxb-earshot-test-token'. */
   token?: string;
+  /** App-level token (Socket Mode) the server accepts; default 'xapp-1-earshot-test-app-token'. */
+  appToken?: string;
   /** Directory of Slack fixtures; default <repo>/../shared/fixtures/slack (used when present). */
   fixturesDir?: string;
+  /** Directory of interactivity fixtures; default <repo>/../shared/fixtures/slack-interactivity. */
+  interactivityFixturesDir?: string;
 }
 
 export interface SlackServer {
   /** Base URL for SLACK_API_URL, ending in '/api/'. */
   url: string;
   token: string;
+  appToken: string;
   /** Successfully posted messages, in arrival order. */
   messages: ReceivedSlackMessage[];
+  /** Successful chat.update calls, in arrival order. */
+  updates: ReceivedSlackUpdate[];
+  /** The Socket Mode endpoint (apps.connections.open hands out its URLs). */
+  socketMode: FakeSocketMode;
+  /** The id this server gives a '#name' channel (an id is returned as is). */
+  channelId(channel: string): string;
+  /** The message as it stands now (its last update applied), by channel id and ts. */
+  current(channelId: string, ts: string): { text: string | undefined; blocks: unknown[] | undefined } | undefined;
   /** Every API request, including faulted ones. */
   requests: ReceivedSlackRequest[];
   /** 'fixtures' when ../shared/fixtures/slack was replayed, 'builtin' otherwise. */
@@ -103,6 +142,8 @@ export interface SlackServer {
   failRandomly(fraction: number, kinds: SlackFault[], seed: number, options?: SlackFaultOptions): void;
   /** Resolves with `messages` once at least `n` have arrived; rejects after `timeoutMs`. */
   waitForMessages(n: number, timeoutMs?: number): Promise<ReceivedSlackMessage[]>;
+  /** Resolves with `updates` once at least `n` have arrived; rejects after `timeoutMs`. */
+  waitForUpdates(n: number, timeoutMs?: number): Promise<ReceivedSlackUpdate[]>;
   close(): Promise<void>;
 }
 
@@ -113,10 +154,13 @@ interface SlackFixtures {
   ratelimitedRetryAfter: number;
   serverErrorHtml: string;
   notFoundHtml: string;
+  chatUpdateOk: Record<string, unknown>;
+  hello: string;
 }
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const SLACK_FIXTURES_DIR = path.resolve(repoRoot, '../shared/fixtures/slack');
+export const SLACK_INTERACTIVITY_FIXTURES_DIR = path.resolve(repoRoot, '../shared/fixtures/slack-interactivity');
 
 const BUILTIN_FIXTURES: SlackFixtures = {
   postMessageOk: {
@@ -143,11 +187,14 @@ const BUILTIN_FIXTURES: SlackFixtures = {
   notFoundHtml:
     '<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head><title>404 Not Found</title></head>' +
     '<body><h1>Not Found</h1></body></html>\n',
+  chatUpdateOk: { ok: true, channel: 'C0000000000', ts: '0000000000.000000', text: '', message: { text: '', user: 'U0000000000' } },
+  hello: '{"type":"hello","num_connections":1,"debug_info":{"host":"applink-earshot-test"},"connection_info":{"app_id":"A0EARSHOT"}}',
 };
 
-function loadFixtures(dir: string): { fixtures: SlackFixtures; source: 'fixtures' | 'builtin' } {
-  if (!existsSync(dir)) return { fixtures: BUILTIN_FIXTURES, source: 'builtin' };
+function loadFixtures(dir: string, interactivityDir: string): { fixtures: SlackFixtures; source: 'fixtures' | 'builtin' } {
+  if (!existsSync(dir) || !existsSync(interactivityDir)) return { fixtures: BUILTIN_FIXTURES, source: 'builtin' };
   const read = (name: string): string => readFileSync(path.join(dir, name), 'utf8');
+  const readInteractivity = (name: string): string => readFileSync(path.join(interactivityDir, name), 'utf8');
   const meta = JSON.parse(read('ratelimited__429__python_sdk_mock.meta.json')) as {
     response?: { headers?: Record<string, string[]> };
   };
@@ -161,6 +208,8 @@ function loadFixtures(dir: string): { fixtures: SlackFixtures; source: 'fixtures
       ratelimitedRetryAfter: Number.isFinite(retryAfter) ? retryAfter : 1,
       serverErrorHtml: read('server_error__html_page__python_sdk_mock.html'),
       notFoundHtml: read('not_found__html_404__python_sdk_mock.html'),
+      chatUpdateOk: JSON.parse(readInteractivity('chat_update__200_ok__openapi_example.json')) as Record<string, unknown>,
+      hello: readInteractivity('socket_mode__hello__sdk_fixture.json'),
     },
   };
 }
@@ -213,10 +262,22 @@ interface PendingFault {
   method: string;
 }
 
+/** A stable Slack-like channel id for a '#name'; an id (C…, G…, D…) stays as it is. */
+export function fakeChannelId(channel: string): string {
+  if (/^[CGD][A-Z0-9]{2,}$/.test(channel)) return channel;
+  const digest = createHash('sha256').update(channel).digest('hex').toUpperCase();
+  return `C${digest.slice(0, 10)}`;
+}
+
 export async function startSlackServer(options: SlackServerOptions = {}): Promise<SlackServer> {
   const token = options.token ?? 'xoxb-earshot-test-token';
-  const { fixtures, source } = loadFixtures(options.fixturesDir ?? SLACK_FIXTURES_DIR);
+  const appToken = options.appToken ?? 'xapp-1-earshot-test-app-token';
+  const { fixtures, source } = loadFixtures(options.fixturesDir ?? SLACK_FIXTURES_DIR, options.interactivityFixturesDir ?? SLACK_INTERACTIVITY_FIXTURES_DIR);
   const messages: ReceivedSlackMessage[] = [];
+  const updates: ReceivedSlackUpdate[] = [];
+  const updateWaiters = new Set<() => void>();
+  /** The current text and blocks of each posted message, by `${channelId}:${ts}`. */
+  const current = new Map<string, { text: string | undefined; blocks: unknown[] | undefined }>();
   const requests: ReceivedSlackRequest[] = [];
   const queued: PendingFault[] = [];
   let random: { fraction: number; kinds: SlackFault[]; next: () => number; retryAfter?: number; method: string } | null = null;
@@ -279,11 +340,13 @@ export async function startSlackServer(options: SlackServerOptions = {}): Promis
     sendJson(res, 200, { ok: false, error: kind.error });
   }
 
-  function authError(req: IncomingMessage, params: Record<string, unknown>): string | null {
+  function authError(req: IncomingMessage, method: string, params: Record<string, unknown>): string | null {
     const header = req.headers.authorization;
     const given = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : asString(params.token);
     if (!given) return 'not_authed';
-    return given === token ? null : 'invalid_auth';
+    const wanted = method === 'apps.connections.open' ? appToken : token;
+    if (given === wanted) return null;
+    return given === token || given === appToken ? 'not_allowed_token_type' : 'invalid_auth';
   }
 
   function postMessage(params: Record<string, unknown>, res: ServerResponse): void {
@@ -302,7 +365,9 @@ export async function startSlackServer(options: SlackServerOptions = {}): Promis
     }
     const ts = nextTs();
     const threadTs = asString(params.thread_ts);
-    messages.push({ channel, text, blocks, thread_ts: threadTs, raw: params, ts, receivedAt: new Date() });
+    const channelId = fakeChannelId(channel);
+    messages.push({ channel, channelId, text, blocks, thread_ts: threadTs, raw: params, ts, receivedAt: new Date() });
+    current.set(`${channelId}:${ts}`, { text, blocks });
     const template = fixtures.postMessageOk;
     const templateMessage = (template.message ?? {}) as Record<string, unknown>;
     const { attachments: _attachments, ...messageShape } = templateMessage;
@@ -310,7 +375,7 @@ export async function startSlackServer(options: SlackServerOptions = {}): Promis
     sendJson(res, 200, {
       ...template,
       ok: true,
-      channel,
+      channel: channelId,
       ts,
       message: {
         ...messageShape,
@@ -321,6 +386,35 @@ export async function startSlackServer(options: SlackServerOptions = {}): Promis
       },
     });
     for (const wake of waiters) wake();
+  }
+
+  function chatUpdate(params: Record<string, unknown>, res: ServerResponse): void {
+    const channel = asString(params.channel) ?? '';
+    const ts = asString(params.ts) ?? '';
+    const fail = (error: string): void => {
+      record('chat.update', 200, error);
+      sendJson(res, 200, { ok: false, error });
+    };
+    if (!messages.some((m) => m.channelId === channel)) return fail('channel_not_found');
+    const key = `${channel}:${ts}`;
+    if (!current.has(key)) return fail('message_not_found');
+    const text = asString(params.text);
+    const blocks = Array.isArray(params.blocks) ? (params.blocks as unknown[]) : undefined;
+    if (!text && !blocks?.length) return fail('no_text');
+    updates.push({ channel, ts, text, blocks, raw: params, receivedAt: new Date() });
+    current.set(key, { text, blocks });
+    const template = fixtures.chatUpdateOk;
+    const templateMessage = (template.message ?? {}) as Record<string, unknown>;
+    record('chat.update', 200);
+    sendJson(res, 200, {
+      ...template,
+      ok: true,
+      channel,
+      ts,
+      text: text ?? '',
+      message: { ...templateMessage, text: text ?? '', ...(blocks ? { blocks } : {}) },
+    });
+    for (const wake of updateWaiters) wake();
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -345,7 +439,7 @@ export async function startSlackServer(options: SlackServerOptions = {}): Promis
       applyFault(fault, method, req, res);
       return;
     }
-    const denied = authError(req, params);
+    const denied = authError(req, method, params);
     if (denied) {
       record(method, 200, denied);
       sendJson(res, 200, { ok: false, error: denied });
@@ -353,6 +447,15 @@ export async function startSlackServer(options: SlackServerOptions = {}): Promis
     }
     if (method === 'chat.postMessage') {
       postMessage(params, res);
+      return;
+    }
+    if (method === 'chat.update') {
+      chatUpdate(params, res);
+      return;
+    }
+    if (method === 'apps.connections.open') {
+      record(method, 200);
+      sendJson(res, 200, { ok: true, url: socketMode.issueUrl() });
       return;
     }
     if (method === 'auth.test') {
@@ -379,11 +482,19 @@ export async function startSlackServer(options: SlackServerOptions = {}): Promis
   });
   const address = server.address();
   if (!address || typeof address === 'string') throw new Error('slack-server: no TCP address');
+  const socketMode = attachSocketMode(server, fixtures.hello);
 
   return {
     url: `http://127.0.0.1:${address.port}/api/`,
     token,
+    appToken,
     messages,
+    updates,
+    socketMode,
+    channelId: fakeChannelId,
+    current(channelId, ts) {
+      return current.get(`${channelId}:${ts}`);
+    },
     requests,
     fixtureSource: source,
     failNext(n, kind, faultOptions = {}) {
@@ -410,9 +521,13 @@ export async function startSlackServer(options: SlackServerOptions = {}): Promis
     waitForMessages(n, timeoutMs = 5_000) {
       return waitForCount(messages, n, waiters, timeoutMs, 'slack-server');
     },
+    waitForUpdates(n, timeoutMs = 5_000) {
+      return waitForCount(updates, n, updateWaiters, timeoutMs, 'slack-server', 'chat.update call(s)');
+    },
     async close() {
       for (const res of hanging) res.socket?.destroy();
       hanging.clear();
+      await socketMode.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const socket of sockets) socket.destroy();

@@ -31,14 +31,15 @@ function expectNoSecret(outcome: DeliveryOutcome, secret: string): void {
 }
 
 describe('slack notifier against the fake Slack API', () => {
-  it('posts the rendered alert and returns the ts as ref', async () => {
+  it('posts the rendered alert and returns the channel id and ts as ref', async () => {
     const before = slack.messages.length;
     const alert = sampleAlert();
     const outcome = await notifier().send('#brand-alerts', alert);
 
     expect(slack.messages).toHaveLength(before + 1);
     const message = lastMessage();
-    expect(outcome).toEqual({ status: 'sent', ref: message.ts });
+    // The id Slack answered for '#brand-alerts': chat.update needs it, not the name.
+    expect(outcome).toEqual({ status: 'sent', ref: `${slack.channelId('#brand-alerts')}:${message.ts}` });
     expect(message.ts).toMatch(/^\d{10}\.\d{6}$/);
     const expected = renderSlackMessage(alert);
     expect(message.channel).toBe('#brand-alerts');
@@ -63,9 +64,12 @@ describe('slack notifier against the fake Slack API', () => {
     });
   });
 
-  it('replies in a thread when given a threadRef', async () => {
-    const outcome = await notifier().send('C0123ABCD', sampleAlert(), { threadRef: '1503435956.000247' });
-    expect(outcome.status).toBe('sent');
+  it.each([
+    ['a channel:ts ref', 'C0123ABCD:1503435956.000247'],
+    ['a ts ref stored by an older earshot', '1503435956.000247'],
+  ])('replies in a thread when given %s', async (_name, threadRef) => {
+    const outcome = await notifier().send('C0123ABCD', sampleAlert(), { threadRef });
+    expect(outcome).toEqual({ status: 'sent', ref: `C0123ABCD:${lastMessage().ts}` });
     expect(lastMessage().thread_ts).toBe('1503435956.000247');
     expect(lastMessage().channel).toBe('C0123ABCD');
   });
@@ -78,7 +82,8 @@ describe('slack notifier against the fake Slack API', () => {
       if (outcome.status === 'sent' && outcome.ref) refs.push(outcome.ref);
     }
     expect(refs).toHaveLength(3);
-    expect([...refs].sort((a, b) => Number(a) - Number(b))).toEqual(refs);
+    const ts = refs.map((ref) => Number(ref.split(':')[1]));
+    expect([...ts].sort((a, b) => a - b)).toEqual(ts);
     expect(new Set(refs).size).toBe(3);
   });
 

@@ -1,6 +1,9 @@
 /**
  * Slack notifier: posts alerts with chat.postMessage through `@slack/web-api`.
  *
+ * The delivery ref is `<channel id>:<ts>` (`message-ref.ts`), so that the message can be
+ * updated later (chat.update needs the channel's id).
+ *
  * The SDK's own retries are off (`retries: 0`, `rejectRateLimitedCalls: true`): the outbox owns
  * retries and backoff, so each `send` is exactly one HTTP request whose result becomes a
  * DeliveryOutcome (see `classifySlackError`). The SDK takes ~60-100 ms to import, so it is loaded
@@ -10,6 +13,7 @@ import type { WebClient, KnownBlock, Logger as SlackLogger } from '@slack/web-ap
 import { registerSecret } from '../../core/log.js';
 import type { AlertContent, DeliveryOutcome, Notifier, NotifierPlugin, SendOptions } from '../types.js';
 import { DEFAULT_SLACK_API_URL, slackManifest, validateSlackTarget } from './manifest.js';
+import { decodeMessageRef, encodeMessageRef } from './message-ref.js';
 
 export { DEFAULT_SLACK_API_URL, validateSlackTarget } from './manifest.js';
 /** One request's time limit; a timeout is retried by the outbox. */
@@ -215,6 +219,7 @@ export function createSlackNotifier(env: Record<string, string | undefined>, opt
     // Rendering loads on the first send: config validation (`earshot check`) never renders.
     const { renderSlackMessage } = await import('./render.js');
     const message = renderSlackMessage(alert);
+    const threadTs = sendOptions.threadRef ? decodeMessageRef(sendOptions.threadRef)?.ts : undefined;
     const result = await web.chat.postMessage({
       channel: target,
       text: message.text,
@@ -224,9 +229,11 @@ export function createSlackNotifier(env: Record<string, string | undefined>, opt
       unfurl_media: false,
       link_names: false,
       parse: 'none',
-      ...(sendOptions.threadRef ? { thread_ts: sendOptions.threadRef } : {}),
+      ...(threadTs ? { thread_ts: threadTs } : {}),
     });
-    return typeof result.ts === 'string' ? { status: 'sent', ref: result.ts } : { status: 'sent' };
+    // The channel id comes back even when the target was a #name: chat.update needs the id.
+    if (typeof result.ts !== 'string') return { status: 'sent' };
+    return { status: 'sent', ref: encodeMessageRef(typeof result.channel === 'string' ? result.channel : undefined, result.ts) };
   }
 
   return {

@@ -4,17 +4,33 @@
  * Safety: mention content (title, text, author, reasons) comes from strangers on the internet.
  * It only ever goes into `plain_text` text objects with `emoji: false`, which Slack shows
  * literally: no `<!channel>` ping, no `<@U…>` mention, no `<url|label>` link, no *bold*. The
- * only `mrkdwn` objects hold a link we build from a validated http(s) URL with a fixed label,
- * and the fallback `text` is escaped with `escapeMrkdwn` (and sent with `mrkdwn: false`).
+ * only `mrkdwn` objects hold a link we build from a validated http(s) URL with a fixed label
+ * and, with triage on, the who-did-what lines of `triage-blocks.ts` (a Slack user's handle or
+ * an earshot user's name, escaped, and a date token); the fallback `text` is escaped with
+ * `escapeMrkdwn` (and sent with `mrkdwn: false`).
  */
 import type { Mention } from '../../core/types.js';
 import type { AlertContent } from '../types.js';
+import { escapeMrkdwn } from './mrkdwn.js';
 import { formatAuthor, formatScore, sourceDisplay, formatUtc, mentionBody, oneLine, safeHttpUrl, truncate } from '../format.js';
+import { triageBlocks, type SlackTriageView } from './triage-blocks.js';
+
+export { escapeMrkdwn };
 
 export interface SlackMessage {
   /** Plain fallback for notifications and screen readers (escaped for Slack). */
   text: string;
   blocks: unknown[];
+}
+
+export interface SlackRenderOptions {
+  /**
+   * Mention alerts carry "Handled" / "Not relevant" buttons and a sentiment menu under each
+   * mention (when SLACK_SIGNING_SECRET or SLACK_APP_TOKEN lets earshot receive the clicks).
+   */
+  interactive?: boolean;
+  /** Each mention's triage state by mention id, for the who-did-what lines; absent = open. */
+  triage?: ReadonlyMap<number, SlackTriageView>;
 }
 
 /** Mentions shown in one message; the rest are counted in an "…and N more" line. */
@@ -25,22 +41,6 @@ export const SLACK_TEXT_LIMIT = 500;
 const HEADER_LIMIT = 150;
 const SECTION_LIMIT = 3000;
 const FIELD_LIMIT = 2000;
-// Zero-width joiner: invisible, but breaks the word boundary Slack needs to start or end formatting.
-const ZWJ = '\u200D';
-
-/**
- * Escapes text for a Slack mrkdwn field: `&`, `<`, `>` become entities (so no `<!channel>`,
- * `<@U…>` or `<url|label>` control sequence survives) and `*`, `_`, `~`, `` ` `` are fenced
- * with zero-width joiners so they cannot open or close formatting.
- */
-export function escapeMrkdwn(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/[*_~`]/g, (ch) => `${ZWJ}${ch}${ZWJ}`);
-}
-
 /** A URL for a mrkdwn `<url|label>` link: `&` escaped, and the characters that would end the link encoded. */
 function mrkdwnUrl(href: string): string {
   return href.replace(/&/g, '&amp;').replace(/\|/g, '%7C').replace(/</g, '%3C').replace(/>/g, '%3E');
@@ -52,7 +52,7 @@ function plain(text: string, limit = SECTION_LIMIT): { type: 'plain_text'; text:
   return { type: 'plain_text', text: value.length > 0 ? value : ' ', emoji: false };
 }
 
-function mentionBlocks(mention: Mention, alert: AlertContent): unknown[] {
+function mentionBlocks(mention: Mention, alert: AlertContent, options: SlackRenderOptions): unknown[] {
   const blocks: unknown[] = [{ type: 'divider' }];
   const { title, text } = mentionBody(mention, SLACK_TEXT_LIMIT);
   const body = [title, text].filter((part) => part.length > 0).join('\n');
@@ -81,10 +81,12 @@ function mentionBlocks(mention: Mention, alert: AlertContent): unknown[] {
       text: { type: 'mrkdwn', text: `<${mrkdwnUrl(href)}|Open on ${mention.source}>`, verbatim: true },
     });
   }
+  // Only mention alerts: a volume or spike alert's examples are not what the team triages from it.
+  if (options.interactive && alert.ruleType === 'mention') blocks.push(...triageBlocks(alert.alertId, mention, options.triage?.get(mention.id)));
   return blocks;
 }
 
-export function renderSlackMessage(alert: AlertContent): SlackMessage {
+export function renderSlackMessage(alert: AlertContent, options: SlackRenderOptions = {}): SlackMessage {
   const summary = oneLine(alert.summary) || `Alert from rule ${alert.rule}`;
   const blocks: unknown[] = [{ type: 'header', text: plain(summary, HEADER_LIMIT) }];
 
@@ -92,7 +94,7 @@ export function renderSlackMessage(alert: AlertContent): SlackMessage {
   if (details.length > 0) blocks.push({ type: 'section', text: plain(details.join('\n')) });
 
   const shown = alert.mentions.slice(0, SLACK_MAX_MENTIONS);
-  for (const mention of shown) blocks.push(...mentionBlocks(mention, alert));
+  for (const mention of shown) blocks.push(...mentionBlocks(mention, alert, options));
 
   // With no mention listed (a spike alert), the details carry the figures; "…and 64 more" would read oddly.
   const more = shown.length > 0 ? Math.max(alert.totalMentions, alert.mentions.length) - shown.length : 0;
