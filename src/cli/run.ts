@@ -7,7 +7,10 @@ import { observeRetention } from '../ops/metrics.js';
 import { HttpAddressError, parseHttpAddress, startOpsServer, type OpsServer } from '../ops/server.js';
 import { DaemonLockedError, lockDaemon, type DaemonLock } from '../store/daemon-lock.js';
 import type { Db } from '../store/db.js';
+import { getAlert } from '../store/outbox.js';
 import { parseRetention, RetentionSettingError, startRetention } from '../store/retention.js';
+import { triageStore } from '../store/triage.js';
+import { startSlackActions, type SlackActions } from '../web/slack-actions.js';
 import { openDb, requireConfig, UserError, type Context } from './context.js';
 
 export interface RunOptions {
@@ -41,6 +44,21 @@ function favourMemoryOverThroughput(): void {
   setFlagsFromString('--optimize-for-size');
 }
 
+/** Slack buttons (HTTP and/or Socket Mode) and message updates after triage actions; null without SLACK_BOT_TOKEN. */
+async function startSlack(ctx: Context, db: ReturnType<typeof openDb>, daemon: Daemon, http: boolean): Promise<SlackActions | null> {
+  const slack = await startSlackActions({
+    env: ctx.env,
+    triage: triageStore(db),
+    getAlert: async (id) => getAlert(db, id),
+    brandName: (brand) => daemon.currentConfig.brands.get(brand)?.name ?? brand,
+    log: ctx.log,
+  });
+  if (slack?.http && !http) {
+    ctx.log.warn('SLACK_SIGNING_SECRET is set but `earshot run` has no --http: Slack cannot reach POST /slack/actions; add --http (behind a public HTTPS proxy) or use Socket Mode (SLACK_APP_TOKEN)');
+  }
+  return slack;
+}
+
 export async function runCommand(ctx: Context, options: RunOptions): Promise<number> {
   favourMemoryOverThroughput();
   const { config } = requireConfig(ctx);
@@ -48,11 +66,13 @@ export async function runCommand(ctx: Context, options: RunOptions): Promise<num
   const db = openDb(ctx);
   const lock = claimDatabase(ctx, db);
   const daemon = new Daemon({ db, config, analyzer: createAnalyzer(), log: ctx.log, watch: options.watch !== false });
+  const slack = await startSlack(ctx, db, daemon, http !== null);
   let server: OpsServer | null = null;
   if (http) {
     try {
-      server = await startOpsServer({ address: http, db, dbPath: ctx.dbPath, scheduler: daemon, log: ctx.log });
+      server = await startOpsServer({ address: http, db, dbPath: ctx.dbPath, scheduler: daemon, log: ctx.log, slackActions: slack?.http ? slack : null });
     } catch (err) {
+      await slack?.stop();
       db.close();
       lock.release();
       if (err instanceof HttpAddressError) throw new UserError(err.message);
@@ -77,6 +97,7 @@ export async function runCommand(ctx: Context, options: RunOptions): Promise<num
   await retention.stop();
   await daemon.stop();
   await server?.close();
+  await slack?.stop();
   db.close();
   lock.release();
   return 0;

@@ -8,6 +8,8 @@ export interface EnvVarDoc {
   name: string;
   /** An optional setting (an endpoint override): written commented out, with this example value. */
   example?: string;
+  /** A comment line above the variable (what it is for, when the plugin's `about` does not say). */
+  comment?: string;
 }
 
 export interface EnvDoc {
@@ -19,6 +21,6 @@ export interface EnvDoc {
 /** The lines of .env.example for one plugin (empty when it reads no environment). */
 export function envExampleLines(doc: EnvDoc | null): string[] {
   if (!doc || doc.vars.length === 0) return [];
-  const vars = doc.vars.map((v) => (v.example === undefined ? `${v.name}=` : `# ${v.name}=${v.example}`));
+  const vars = doc.vars.flatMap((v) => [...(v.comment ? [`# ${v.comment}`] : []), v.example === undefined ? `${v.name}=` : `# ${v.name}=${v.example}`]);
   return doc.about ? [`# ${doc.about}`, ...vars] : vars;
 }

@@ -5,6 +5,9 @@
  * on 127.0.0.1. Another interface only when written out (`--http 0.0.0.0:9464`, as in a
  * container), and then a warning is logged: neither endpoint has authentication, and /metrics
  * names your brands and sources.
+ *
+ * With Slack buttons over HTTP (SLACK_SIGNING_SECRET), `POST /slack/actions` is served too: each
+ * request is authenticated by its Slack signature (src/web/slack-actions.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
@@ -67,8 +70,15 @@ export function parseHttpAddress(value: string | true): HttpAddress {
   return { host, port: parsePort(portText, raw), exposed: !isLoopback(host) };
 }
 
+/** A Fetch API handler for `POST /slack/actions` (see src/web/slack-actions.ts). */
+export interface SlackActionsEndpoint {
+  handleRequest(request: Request): Promise<Response>;
+}
+
 export interface OpsServerOptions {
   address: HttpAddress;
+  /** Serves POST /slack/actions when given (Slack interactivity over HTTP). */
+  slackActions?: SlackActionsEndpoint | null;
   db: Db;
   dbPath: string;
   scheduler: HealthSource;
@@ -93,9 +103,22 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
   const registry = createMetricsRegistry({ db: options.db, dbPath: options.dbPath, now });
   const log = options.log.child({ component: 'http' });
 
+  type Listener = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  let slackListener: Listener | null = null;
+  const slackActions = options.slackActions ?? null;
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0];
     const head = req.method === 'HEAD';
+    if (path === '/slack/actions' && slackActions) {
+      // The raw body reaches the handler untouched: its signature is computed over those bytes.
+      if (!slackListener) {
+        const { getRequestListener } = await import('@hono/node-server');
+        slackListener = getRequestListener((request) => slackActions.handleRequest(request));
+      }
+      await slackListener(req, res);
+      return;
+    }
     if (req.method !== 'GET' && !head) {
       res.setHeader('allow', 'GET, HEAD');
       send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n', head);

@@ -15,19 +15,16 @@ import type { Logger } from '../core/log.js';
 import { notifierPlugin } from '../notifiers/registry.js';
 import { missingReferencesHint, resolveTarget } from '../notifiers/target-env.js';
 import { notifierSettingsFingerprint } from '../notifiers/settings.js';
-import type { Mention } from '../core/types.js';
-import type { AlertContent, Notifier, SourceDisplay } from '../notifiers/types.js';
+import type { AlertContent, Notifier } from '../notifiers/types.js';
 import type { Db } from '../store/db.js';
 import { observeDelivery } from '../ops/metrics.js';
-import { sourceManifest } from '../sources/registry.js';
+import { shownMentionIds, toAlertContent } from './alert-content.js';
 import { getMentions } from '../store/mentions.js';
 import { dueDeliveries, getAlert, markFailed, markRetry, markSent, releaseHeld, threadRoot, type AlertRow, type DeliveryRow, type RetryKind } from '../store/outbox.js';
 
 const BASE_BACKOFF_MS = 5_000;
 const MAX_BACKOFF_MS = 15 * 60_000;
 const GIVE_UP_AFTER_MS = 24 * 3_600_000;
-/** Mentions shown in one alert message; the total count is always given. */
-const MAX_MENTIONS_SHOWN = 10;
 /** Bound on queue rounds per deliverDue call, so one call never runs unbounded. */
 const MAX_ROUNDS = 500;
 /** Later alerts join a group's Slack thread only within a day of its first message. */
@@ -107,21 +104,8 @@ export class Deliverer {
   }
 
   private content(alert: AlertRow): AlertContent {
-    const ids = alert.mentionIds.length > 0 ? alert.mentionIds : alert.sampleMentionIds;
-    const mentions = getMentions(this.db, ids.slice(0, MAX_MENTIONS_SHOWN));
-    return {
-      alertId: alert.id,
-      rule: alert.rule,
-      ruleType: alert.ruleType,
-      brand: alert.brand,
-      brandName: this.config.brands.get(alert.brand)?.name ?? alert.brand,
-      summary: alert.summary,
-      mentions,
-      totalMentions: alert.totalMentions,
-      details: alert.details,
-      sources: describeSources(mentions),
-      createdAt: alert.createdAt,
-    };
+    const mentions = getMentions(this.db, shownMentionIds(alert));
+    return toAlertContent(alert, mentions, this.config.brands.get(alert.brand)?.name ?? alert.brand);
   }
 
   /**
@@ -209,16 +193,6 @@ export class Deliverer {
     this.notifiers.clear();
     await Promise.all(all.map((n) => n.close?.().catch(() => undefined)));
   }
-}
-
-/** Labels and reach units of the mentions' sources: notifiers cannot ask the source registry. */
-function describeSources(mentions: readonly Mention[]): AlertContent['sources'] {
-  const out: Record<string, SourceDisplay> = {};
-  for (const { source } of mentions) {
-    const manifest = sourceManifest(source);
-    if (manifest) out[source] = { label: manifest.label, reachUnit: manifest.reachUnit };
-  }
-  return out;
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

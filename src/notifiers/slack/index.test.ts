@@ -74,6 +74,19 @@ describe('slack notifier against the fake Slack API', () => {
     expect(lastMessage().channel).toBe('C0123ABCD');
   });
 
+  it.each([
+    ['SLACK_SIGNING_SECRET', { SLACK_SIGNING_SECRET: 'a-signing-secret' }, true],
+    ['SLACK_APP_TOKEN', { SLACK_APP_TOKEN: 'xapp-1-abc' }, true],
+    ['neither', {}, false],
+    ['blank values', { SLACK_SIGNING_SECRET: ' ', SLACK_APP_TOKEN: '' }, false],
+  ])('carries the triage buttons with %s set', async (_name, env, interactive) => {
+    const alert = sampleAlert();
+    const outcome = await notifier(env).send('#brand-alerts', alert);
+    expect(outcome.status).toBe('sent');
+    expect(lastMessage().blocks).toEqual(renderSlackMessage(alert, { interactive }).blocks);
+    expect(JSON.stringify(lastMessage().blocks).includes('"action_id":"earshot_handle"')).toBe(interactive);
+  });
+
   it('gives monotonically increasing refs', async () => {
     const n = notifier();
     const refs: string[] = [];

@@ -1,8 +1,10 @@
 /**
  * Slack notifier: posts alerts with chat.postMessage through `@slack/web-api`.
  *
- * The delivery ref is `<channel id>:<ts>` (`message-ref.ts`), so that the message can be
- * updated later (chat.update needs the channel's id).
+ * With SLACK_SIGNING_SECRET or SLACK_APP_TOKEN set, mention alerts carry triage buttons (see
+ * `triage-blocks.ts`; the clicks are received by src/web/slack-actions.ts). The delivery ref is
+ * `<channel id>:<ts>` (`message-ref.ts`), so that the message can be updated later (chat.update
+ * needs the channel's id).
  *
  * The SDK's own retries are off (`retries: 0`, `rejectRateLimitedCalls: true`): the outbox owns
  * retries and backoff, so each `send` is exactly one HTTP request whose result becomes a
@@ -143,7 +145,7 @@ function describeRequestError(e: SlackSdkError): string {
 }
 
 // The SDK logs retries and warnings on its own; earshot reports through outcomes instead.
-const quietLogger: SlackLogger = {
+export const quietLogger: SlackLogger = {
   debug() {},
   info() {},
   warn() {},
@@ -198,6 +200,8 @@ export function createSlackNotifier(env: Record<string, string | undefined>, opt
   const apiUrl = env.SLACK_API_URL?.trim() || DEFAULT_SLACK_API_URL;
   // A proxy URL may carry credentials of its own; they must not reach an error either.
   const secrets = [token, ...urlCredentials(apiUrl)].filter((s) => s.length >= 4);
+  // Buttons only when earshot can receive the clicks (HTTP interactivity or Socket Mode).
+  const interactive = Boolean(env.SLACK_SIGNING_SECRET?.trim() || env.SLACK_APP_TOKEN?.trim());
   for (const secret of secrets) registerSecret(secret);
   let client: WebClient | undefined;
 
@@ -218,7 +222,7 @@ export function createSlackNotifier(env: Record<string, string | undefined>, opt
     const web = await getClient();
     // Rendering loads on the first send: config validation (`earshot check`) never renders.
     const { renderSlackMessage } = await import('./render.js');
-    const message = renderSlackMessage(alert);
+    const message = renderSlackMessage(alert, { interactive });
     const threadTs = sendOptions.threadRef ? decodeMessageRef(sendOptions.threadRef)?.ts : undefined;
     const result = await web.chat.postMessage({
       channel: target,

@@ -23,7 +23,16 @@ export const slackManifest: NotifierManifest = {
   requiredEnv: ['SLACK_BOT_TOKEN'],
   env: {
     about: 'Slack bot token (chat:write scope); invite the bot to the alert channels.',
-    vars: [{ name: 'SLACK_BOT_TOKEN' }, { name: 'SLACK_API_URL', example: DEFAULT_SLACK_API_URL }],
+    vars: [
+      { name: 'SLACK_BOT_TOKEN' },
+      { name: 'SLACK_API_URL', example: DEFAULT_SLACK_API_URL },
+      {
+        name: 'SLACK_SIGNING_SECRET',
+        example: '',
+        comment: "Buttons on mention alerts, over HTTP: the app's Signing Secret (clicks go to https://YOUR-HOST/slack/actions, earshot run --http)",
+      },
+      { name: 'SLACK_APP_TOKEN', example: '', comment: 'or over Socket Mode (no public URL): an app-level token, xapp-..., with connections:write' },
+    ],
   },
   // Slack's documented limit for chat.postMessage: about one message per second per channel.
   minIntervalMs: 1000,

@@ -29,7 +29,7 @@ export interface SlackRenderOptions {
    * mention (when SLACK_SIGNING_SECRET or SLACK_APP_TOKEN lets earshot receive the clicks).
    */
   interactive?: boolean;
-  /** Each mention's triage state by mention id, for the who-did-what lines; absent = open. */
+  /** Each mention's triage state by mention id, for the who-did-what lines (also without controls); absent = open. */
   triage?: ReadonlyMap<number, SlackTriageView>;
 }
 
@@ -82,7 +82,9 @@ function mentionBlocks(mention: Mention, alert: AlertContent, options: SlackRend
     });
   }
   // Only mention alerts: a volume or spike alert's examples are not what the team triages from it.
-  if (options.interactive && alert.ruleType === 'mention') blocks.push(...triageBlocks(alert.alertId, mention, options.triage?.get(mention.id)));
+  if (alert.ruleType === 'mention' && (options.interactive || options.triage)) {
+    blocks.push(...triageBlocks(alert.alertId, mention, options.triage?.get(mention.id), options.interactive === true));
+  }
   return blocks;
 }
 

@@ -118,6 +118,23 @@ describe('who did what', () => {
     ]);
   });
 
+  it('without controls (Slack interactivity off), only the line: a web UI action still shows in Slack', () => {
+    const state = view({ status: 'handled', statusBy: { kind: 'ui', name: 'Jo' }, statusAt: AT });
+    expect(triageBlocks(7, sampleMention({ id: 3 }), state, false)).toEqual([
+      { type: 'context', elements: [{ type: 'mrkdwn', text: `✓ Handled by Jo (earshot) at ${AT_TOKEN}`, verbatim: true }] },
+    ]);
+    expect(triageBlocks(7, sampleMention({ id: 3 }), view({}), false)).toEqual([]);
+    const triage = new Map([[1, state]]);
+    const { blocks } = renderSlackMessage(sampleAlert(), { triage });
+    expect(JSON.stringify(blocks)).toContain('Handled by Jo (earshot)');
+    expect(JSON.stringify(blocks)).not.toContain('earshot_handle');
+  });
+
+  it('a snooze that ended: reopened by earshot itself', () => {
+    const state = view({ status: 'open', statusBy: { kind: 'system', name: 'earshot' }, statusAt: AT });
+    expect((triageBlocks(7, sampleMention({ id: 3 }), state)[0] as { elements: Array<{ text: string }> }).elements[0]!.text).toBe(`↺ Reopened by earshot at ${AT_TOKEN}`);
+  });
+
   it('an open mention nobody touched: controls only', () => {
     expect(triageBlocks(7, sampleMention({ id: 3 }), view({}))).toEqual([OPEN_CONTROLS(7, 3)]);
     expect(triageBlocks(7, sampleMention({ id: 3 }), undefined)).toEqual([OPEN_CONTROLS(7, 3)]);
@@ -129,6 +146,7 @@ describe('who did what', () => {
     ['formatting', { kind: 'slack', name: '*maria_k*' }, `@${ZWJ}*${ZWJ}maria${ZWJ}_${ZWJ}k${ZWJ}*${ZWJ}`],
     ['a newline and a bell', { kind: 'slack', name: 'a\nb\u0007c' }, '@a bc'],
     ['an empty name', { kind: 'ui', name: '  ' }, 'someone (earshot)'],
+    ['a Slack name that already has its @', { kind: 'slack', name: '@jo' }, '@jo'],
   ])('escapes an actor name with %s', (_name, actor, shown) => {
     expect(formatActor(actor)).toBe(shown);
     const blocks = triageBlocks(7, sampleMention(), view({ status: 'handled', statusBy: actor, statusAt: AT }));

@@ -20,7 +20,7 @@ import { escapeMrkdwn } from './mrkdwn.js';
 export type SlackTriageStatus = 'open' | 'handled' | 'irrelevant' | 'snoozed';
 
 export interface SlackActorView {
-  /** 'slack' for a Slack user (shown as @name); 'ui', 'api' or another kind for earshot's own users. */
+  /** 'slack' for a Slack user (shown as @name); 'system' for earshot itself; 'ui', 'api' for earshot's users. */
   kind: string;
   name: string;
 }
@@ -50,9 +50,11 @@ function plain(text: string): { type: 'plain_text'; text: string; emoji: false }
   return { type: 'plain_text', text, emoji: false };
 }
 
+/** '@maria' for a Slack user, 'earshot' for earshot itself (a snooze ending), 'Jo (earshot)' for a web UI or API user. */
 export function formatActor(actor: SlackActorView): string {
   const name = truncate(oneLine(withoutControls(actor.name)), NAME_LIMIT) || 'someone';
-  return escapeMrkdwn(actor.kind === 'slack' ? `@${name}` : `${name} (earshot)`);
+  if (actor.kind === 'slack') return escapeMrkdwn(`@${name.replace(/^@+/, '')}`);
+  return escapeMrkdwn(actor.kind === 'system' ? name : `${name} (earshot)`);
 }
 
 function hhmm(date: Date): string {
@@ -105,13 +107,17 @@ function button(text: string, actionId: string, mentionId: number, style?: 'prim
   return { type: 'button', action_id: actionId, text: plain(text), value: String(mentionId), ...(style ? { style } : {}) };
 }
 
-/** The blocks under one mention: its who-did-what line (if any) and its controls. */
-export function triageBlocks(alertId: number, mention: Mention, view: SlackTriageView | undefined): unknown[] {
+/**
+ * The blocks under one mention: its who-did-what line (if any) and, with `controls`, the buttons
+ * and menu (without them, a message updated after an action in the web UI still says who did what).
+ */
+export function triageBlocks(alertId: number, mention: Mention, view: SlackTriageView | undefined, controls = true): unknown[] {
   const blocks: unknown[] = [];
   const lines = view ? [statusLine(view), sentimentLine(view, mention)].filter((line): line is string => line !== null) : [];
   if (lines.length > 0) {
     blocks.push({ type: 'context', elements: lines.map((text) => ({ type: 'mrkdwn', text, verbatim: true })) });
   }
+  if (!controls) return blocks;
   const open = !view || view.status === 'open';
   const buttons = open
     ? [button('Handled', SLACK_ACTION_IDS.handle, mention.id, 'primary'), button('Not relevant', SLACK_ACTION_IDS.irrelevant, mention.id)]
