@@ -14,7 +14,7 @@
  * the process was killed before it wrote `sent` to the database. The next run cannot know the
  * message went out and sends it again. No outbox can close this window without an idempotency
  * key on the receiving side, which chat.postMessage does not offer. The harness measures it:
- * a message whose Slack `ts` is not the `ref` of any delivery row was sent by a run that died
+ * a message whose Slack channel id and `ts` are not the `ref` of any delivery row was sent by a run that died
  * before recording it ("orphan"); each duplicate must be explained by exactly such an orphan:
  * sent by a run that was SIGKILLed and never logged it as delivered (the "alert delivered" line
  * comes after the database write, so a logged ref that is not recorded would be a real bug).
@@ -338,6 +338,8 @@ export async function runCrashSoak(options: CrashSoakOptions): Promise<CrashSoak
       const refs = new Set((db.prepare("SELECT ref FROM deliveries WHERE ref IS NOT NULL").all() as Array<{ ref: string }>).map((r) => r.ref));
       const unsent = (db.prepare("SELECT COUNT(*) AS n FROM deliveries WHERE status <> 'sent'").get() as { n: number }).n;
 
+      // The notifier's delivery ref: `<channel id>:<ts>` (src/notifiers/slack/message-ref.ts).
+      const refOf = (m: ReceivedSlackMessage): string => `${m.channelId}:${m.ts}`;
       const pattern = /https:\/\/news\.example\.com\/crash\/m\d{5}\.html/g;
       const byKey = new Map<string, ReceivedSlackMessage[]>();
       const unexpected: string[] = [];
@@ -354,7 +356,7 @@ export async function runCrashSoak(options: CrashSoakOptions): Promise<CrashSoak
       for (const [key, copies] of byKey) {
         if (copies.length < 2) continue;
         const [channel, url] = key.split(' ') as [string, string];
-        const orphanCopies = copies.filter((c) => !refs.has(c.ts));
+        const orphanCopies = copies.filter((c) => !refs.has(refOf(c)));
         const first = orphanCopies[0];
         const kill = first ? killedAt.find((t) => t >= first.receivedAt.getTime()) : undefined;
         const msBeforeKill = first && kill !== undefined ? kill - first.receivedAt.getTime() : null;
@@ -363,7 +365,7 @@ export async function runCrashSoak(options: CrashSoakOptions): Promise<CrashSoak
         // delivered (markSent comes before that log line, so a logged ref is always recorded).
         const inWindow = (c: ReceivedSlackMessage) => {
           const run = runOf(c);
-          return run >= 0 && run < options.kills && !runs[run]!.stderr().includes(`"ref":"${c.ts}"`);
+          return run >= 0 && run < options.kills && !runs[run]!.stderr().includes(`"ref":"${refOf(c)}"`);
         };
         duplicates.push({
           url,
@@ -374,11 +376,11 @@ export async function runCrashSoak(options: CrashSoakOptions): Promise<CrashSoak
           copies: copies.map((c) => {
             const run = runOf(c);
             const tail = run >= 0 ? runs[run]!.stderr().trim().split('\n').slice(-6) : [];
-            return { ts: c.ts, receivedAt: c.receivedAt.toISOString(), recorded: refs.has(c.ts), run, runLogTail: tail.map((l) => l.slice(0, 300)) };
+            return { ts: c.ts, receivedAt: c.receivedAt.toISOString(), recorded: refs.has(refOf(c)), run, runLogTail: tail.map((l) => l.slice(0, 300)) };
           }),
         });
       }
-      const orphans = slack.messages.filter((m) => !refs.has(m.ts)).length;
+      const orphans = slack.messages.filter((m) => !refs.has(refOf(m))).length;
       report = {
         kills: options.kills,
         seed: options.seed,

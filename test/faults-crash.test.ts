@@ -7,7 +7,7 @@
  *
  * The one unavoidable window (see scripts/soak.ts): killed after Slack accepted a message and
  * before the database recorded it, the next run sends it again. The harness finds such copies
- * (their Slack ts is no delivery's ref) and this test allows "at most once more" only for them,
+ * (their Slack channel id and ts are no delivery's ref) and this test allows "at most once more" only for them,
  * once per kill that hit the window; it prints how often it happened. `npm run soak` runs the same harness with many more kills.
  */
 import { describe, expect, it } from 'vitest';
