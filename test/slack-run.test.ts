@@ -1,0 +1,133 @@
+/**
+ * Slack buttons through the real CLI: `earshot import` posts a mention alert with its buttons to
+ * the local fake Slack; a real `earshot run --http 127.0.0.1:0` process then takes a signed click
+ * on POST /slack/actions and a click over Socket Mode (the daemon opens the connection with
+ * SLACK_APP_TOKEN), changes the mention in its database and edits the message with chat.update;
+ * no secret reaches its log; SIGTERM stops it cleanly (the Socket Mode connection closed).
+ */
+import Database from 'better-sqlite3';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { slackSignature } from '../src/notifiers/slack/signature.js';
+import { collect, makeDeployment, runCli, spawnCli } from './helpers/cli.js';
+import { startSlackServer, type SlackServer } from './helpers/slack-server.js';
+import { until } from './helpers/wait.js';
+
+const SECRET = 'e6b19c573432dcc6b075501d51b51bb8';
+let slack: SlackServer;
+
+beforeEach(async () => {
+  slack = await startSlackServer();
+});
+afterEach(async () => {
+  await slack.close();
+});
+
+function click(ids: { alert: number; mention: number }, message: { channel: string; ts: string }, action: Record<string, unknown>): string {
+  const payload = {
+    type: 'block_actions',
+    user: { id: 'U024BE7LH', username: 'maria', name: 'maria', team_id: 'T0001' },
+    api_app_id: 'A0001',
+    container: { type: 'message', message_ts: message.ts, channel_id: message.channel, is_ephemeral: false },
+    channel: { id: message.channel, name: 'brand-alerts' },
+    response_url: 'https://hooks.slack.com/actions/T0001/1/x',
+    actions: [{ block_id: `earshot_triage:${ids.alert}:${ids.mention}`, action_ts: `${Date.now() / 1000}`, ...action }],
+  };
+  return `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+}
+
+describe('Slack buttons with `earshot run`', () => {
+  it('applies a signed HTTP click and a Socket Mode click to the daemon’s database and edits the message', async () => {
+    const dir = makeDeployment({
+      'sources/acme.yaml': `brand: acme\nname: Acme Cloud\nquery: '"acme cloud"'\nsources:\n  - type: rss\n    url: http://127.0.0.1:9/never-polled.xml\n    every: 1h\n`,
+      'rules/alerts.yaml': `rules:\n  - name: negative-mention\n    match: { sentiment: negative }\n    notify:\n      - slack: "#brand-alerts"\n`,
+      '.env': `SLACK_BOT_TOKEN=${slack.token}\nSLACK_API_URL=${slack.url}\nSLACK_SIGNING_SECRET=${SECRET}\nSLACK_APP_TOKEN=${slack.appToken}\n`,
+    });
+    const file = join(dir, 'in.jsonl');
+    const published = new Date(Date.now() - 3_600_000).toISOString();
+    writeFileSync(
+      file,
+      `${JSON.stringify({ brand: 'acme', source: 'twitter', id: '1', url: 'https://x.com/u/status/1', author: 'dana', title: '', text: 'acme cloud lost my files again, worst support ever, I want a refund', published, reach: 100 })}\n`,
+    );
+    expect((await runCli(dir, ['import', file])).code).toBe(0);
+    const [posted] = await slack.waitForMessages(1);
+    const ids = /"block_id":"earshot_triage:(\d+):(\d+)"/.exec(JSON.stringify(posted!.blocks));
+    expect(ids, 'the alert carries the triage buttons').not.toBeNull();
+    const target = { alert: Number(ids![1]), mention: Number(ids![2]) };
+    const message = { channel: posted!.channelId, ts: posted!.ts };
+
+    const child = spawnCli(dir, ['run', '--http', '127.0.0.1:0']);
+    const out = collect(child);
+    try {
+      const url = await until(
+        () => {
+          for (const line of out.stderr().split('\n')) {
+            if (!line.startsWith('{')) continue;
+            const entry = JSON.parse(line) as { msg?: string; url?: string };
+            if (entry.msg === 'http server listening') return entry.url;
+          }
+          return undefined;
+        },
+        30_000,
+        'the listening address in the log',
+      );
+      await slack.socketMode.waitForAccepted(1, 15_000);
+
+      // HTTP: a signed click, answered at once; the work follows.
+      const body = click(target, message, { action_id: 'earshot_handle', type: 'button', value: String(target.mention) });
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      const forged = await fetch(`${url}/slack/actions`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': timestamp, 'x-slack-signature': slackSignature('wrong', timestamp, body) },
+      });
+      expect(forged.status).toBe(401);
+      const answer = await fetch(`${url}/slack/actions`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': timestamp, 'x-slack-signature': slackSignature(SECRET, timestamp, body) },
+      });
+      expect(answer.status).toBe(200);
+      const [handled] = await slack.waitForUpdates(1, 10_000);
+      expect(handled).toMatchObject({ channel: message.channel, ts: message.ts });
+      expect(JSON.stringify(handled!.blocks)).toMatch(/✓ Handled by @maria at <!date\^\d+\^\{time\}\|\d\d:\d\d UTC>/);
+
+      // Socket Mode: the same daemon, the other way in.
+      const envelope = slack.socketMode.sendEnvelope(
+        JSON.parse(
+          decodeURIComponent(
+            click(target, message, {
+              action_id: 'earshot_sentiment',
+              type: 'static_select',
+              selected_option: { text: { type: 'plain_text', text: 'Neutral' }, value: `${target.mention}:neutral` },
+            }).slice('payload='.length),
+          ),
+        ),
+      );
+      await slack.socketMode.waitForAck(envelope, 5_000);
+      const updates = await slack.waitForUpdates(2, 10_000);
+      expect(JSON.stringify(updates[1]!.blocks)).toContain('Sentiment set to neutral by @maria');
+
+      const db = new Database(join(dir, 'data/earshot.db'), { readonly: true });
+      try {
+        const row = db.prepare('SELECT status, sentiment_label AS label FROM mentions WHERE id = ?').get(target.mention) as { status: string; label: string };
+        expect(row).toEqual({ status: 'handled', label: 'neutral' });
+        const events = db.prepare('SELECT action, actor_kind AS kind, actor_id AS id FROM mention_events WHERE mention_id = ? ORDER BY id').all(target.mention);
+        expect(events).toEqual([
+          { action: 'handle', kind: 'slack', id: 'U024BE7LH' },
+          { action: 'sentiment', kind: 'slack', id: 'U024BE7LH' },
+        ]);
+      } finally {
+        db.close();
+      }
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await out.exited).toBe(0);
+    await until(() => slack.socketMode.connections === 0, 5_000, 'the Socket Mode connection to close');
+    const log = out.stderr();
+    expect(log).toContain('"msg":"slack socket mode connected"');
+    for (const secret of [SECRET, slack.appToken, slack.token]) expect(log).not.toContain(secret);
+  }, 60_000);
+});
