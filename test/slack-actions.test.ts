@@ -158,6 +158,8 @@ function click(fx: Fixture, action: Record<string, unknown>, user = { id: 'U01NK
     user,
     container: { type: 'message', message_ts: fx.ts, channel_id: fx.channel, is_ephemeral: false },
     channel: { id: fx.channel, name: 'brand-alerts' },
+    // The fake's response_url: nothing here may reach hooks.slack.com.
+    response_url: fx.slack.responseUrl,
     actions: [{ ...recorded, block_id: `earshot_triage:${fx.alertId}:${fx.mentionId}`, ...action }],
   };
 }
@@ -326,6 +328,26 @@ describe(`Slack buttons over HTTP (POST /slack/actions)${haveFixtures ? '' : ' (
     await fx.actions.idle();
     expect((await state(fx)).events).toEqual([]);
     expect(fx.slack.updates).toEqual([]);
+  });
+
+  it('tells only the clicker, through response_url, when the mention is gone; nothing else changes', async () => {
+    const fx = await setUp();
+    const body = formBody(click(fx, { action_id: 'earshot_handle', type: 'button', value: '999', block_id: `earshot_triage:${fx.alertId}:999` }));
+    expect((await post(fx, body, signed(body))).status).toBe(200);
+    await fx.actions.idle();
+    expect(fx.slack.responses).toEqual([
+      {
+        path: '/actions/T0EARSHOT/1/test',
+        body: {
+          response_type: 'ephemeral',
+          replace_original: false,
+          text: 'earshot: this mention is no longer stored (older than the retention period, or deleted), so nothing was changed.',
+        },
+        receivedAt: expect.any(Date),
+      },
+    ]);
+    expect(fx.slack.updates).toEqual([]);
+    expect((await state(fx)).events).toEqual([]);
   });
 
   it('refuses an oversized body with 413 before checking anything', async () => {

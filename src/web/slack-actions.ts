@@ -17,6 +17,7 @@
  */
 import type { Logger } from '../core/log.js';
 import { payloadFromForm, readSlackInteraction, SlackPayloadError, type SlackInteraction } from '../notifiers/slack/interaction.js';
+import { replyEphemeral } from '../notifiers/slack/response-url.js';
 import { createReplayGuard, verifySlackSignature } from '../notifiers/slack/signature.js';
 import type { SlackSocketMode } from '../notifiers/slack/socket-mode.js';
 import { createSlackMessageUpdater, type SlackMessageUpdater } from '../notifiers/slack/update.js';
@@ -88,6 +89,12 @@ async function readBody(request: Request, max: number): Promise<Uint8Array | nul
   return Buffer.concat(chunks);
 }
 
+/** What the clicker is told when the triage domain refused the action. */
+export function refusal(err: TriageError): string {
+  if (err.code === 'not_found') return 'earshot: this mention is no longer stored (older than the retention period, or deleted), so nothing was changed.';
+  return `earshot: nothing was changed: ${err.message}`;
+}
+
 function slackActor(interaction: SlackInteraction): Actor | null {
   if (!interaction.user) return null;
   return { kind: 'slack', id: interaction.user.id, name: interaction.user.name };
@@ -148,6 +155,7 @@ export async function startSlackActions(options: SlackActionsOptions): Promise<S
       } catch (err) {
         if (!(err instanceof TriageError)) throw err;
         log.warn({ mention: action.mentionId, action: action.kind, user: actor.id, reason: err.message }, 'slack action refused');
+        if (interaction.responseUrl) await tellClicker(interaction.responseUrl, refusal(err));
         continue;
       }
       log.info({ mention: action.mentionId, action: action.kind, value, user: actor.id, changed }, 'slack action applied');
@@ -159,6 +167,12 @@ export async function startSlackActions(options: SlackActionsOptions): Promise<S
       const covered = changed && (await refresher.messagesOf(action.mentionId)).some((t) => t.channel === clicked.channel && t.ts === clicked.ts);
       if (!covered) refresher.refresh({ alertId: action.alertId, channel: clicked.channel, ts: clicked.ts });
     }
+  }
+
+  /** Only the person who clicked sees it (see response-url.ts). */
+  async function tellClicker(responseUrl: string, text: string): Promise<void> {
+    const problem = await replyEphemeral(responseUrl, text, { apiUrl: options.env.SLACK_API_URL });
+    if (problem) log.warn({ problem }, 'slack: could not tell the user why their click changed nothing');
   }
 
   async function handleRequest(request: Request): Promise<Response> {

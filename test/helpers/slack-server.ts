@@ -19,6 +19,7 @@
  *                               Socket Mode endpoint: see test/helpers/slack-socket-mode.ts
  *                               (`slack.socketMode`).
  *   POST /api/<other>           HTTP 200 {ok:false, error:'unknown_method'}, like Slack.
+ *   POST /actions/<anything>    a response_url: records the JSON posted in `responses`, answers 200.
  *   anything else               HTTP 404 with Slack's HTML "Not Found" page.
  *
  * Auth like Slack: the token comes from `Authorization: Bearer …` or a `token` body field; a
@@ -128,6 +129,10 @@ export interface SlackServer {
   messages: ReceivedSlackMessage[];
   /** Successful chat.update calls, in arrival order. */
   updates: ReceivedSlackUpdate[];
+  /** Messages posted to a response_url (`${origin}/actions/…`), with the path. */
+  responses: Array<{ path: string; body: unknown; receivedAt: Date }>;
+  /** A response_url on this server, for interaction payloads. */
+  responseUrl: string;
   /** The Socket Mode endpoint (apps.connections.open hands out its URLs). */
   socketMode: FakeSocketMode;
   /** The id this server gives a '#name' channel (an id is returned as is). */
@@ -275,6 +280,7 @@ export async function startSlackServer(options: SlackServerOptions = {}): Promis
   const { fixtures, source } = loadFixtures(options.fixturesDir ?? SLACK_FIXTURES_DIR, options.interactivityFixturesDir ?? SLACK_INTERACTIVITY_FIXTURES_DIR);
   const messages: ReceivedSlackMessage[] = [];
   const updates: ReceivedSlackUpdate[] = [];
+  const responses: SlackServer['responses'] = [];
   const updateWaiters = new Set<() => void>();
   /** The current text and blocks of each posted message, by `${channelId}:${ts}`. */
   const current = new Map<string, { text: string | undefined; blocks: unknown[] | undefined }>();
@@ -419,6 +425,19 @@ export async function startSlackServer(options: SlackServerOptions = {}): Promis
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (req.method === 'POST' && url.pathname.startsWith('/actions/')) {
+      const text = await readBody(req);
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // recorded as text
+      }
+      responses.push({ path: url.pathname, body, receivedAt: new Date() });
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok');
+      return;
+    }
     const match = /^\/api\/([A-Za-z0-9_.]+)$/.exec(url.pathname);
     if (!match || req.method !== 'POST') {
       sendHtml(res, 404, fixtures.notFoundHtml);
@@ -490,6 +509,8 @@ export async function startSlackServer(options: SlackServerOptions = {}): Promis
     appToken,
     messages,
     updates,
+    responses,
+    responseUrl: `http://127.0.0.1:${address.port}/actions/T0EARSHOT/1/test`,
     socketMode,
     channelId: fakeChannelId,
     current(channelId, ts) {
