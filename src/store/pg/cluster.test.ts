@@ -166,6 +166,7 @@ describe.skipIf(!availability.ok)(withSkipReason('cluster coordination on Postgr
   it('six processes sharing one bucket make at most burst + rate x T calls, and none between a 429 and its reset', async () => {
     const url = await pg.createDatabase('bucket');
     const service = await recordingServer();
+    const target = 45;
     let blockedUntil = 0;
     let callsWhileBlocked = 0;
     let first429At = 0;
@@ -174,14 +175,16 @@ describe.skipIf(!availability.ok)(withSkipReason('cluster coordination on Postgr
       const now = Date.now();
       service.received.push({ body: { id: 0, target: '', node: '' }, at: now });
       if (now < blockedUntil) callsWhileBlocked++;
+      // Once enough calls came in, the workers are told to stop (on a loaded machine they start late).
+      const headers = service.received.length >= target ? { 'x-done': '1' } : {};
       // The 30th call is refused with a reset 1.5 s later.
       if (service.received.length === 30) {
         first429At = now;
         blockedUntil = now + 1_500;
-        res.writeHead(429, { 'x-reset-at': new Date(blockedUntil).toISOString() }).end();
+        res.writeHead(429, { ...headers, 'x-reset-at': new Date(blockedUntil).toISOString() }).end();
         return;
       }
-      res.end('ok');
+      res.writeHead(200, headers).end('ok');
     });
     const store = await openPostgresStore(url);
     const burst = 5;
@@ -189,20 +192,19 @@ describe.skipIf(!availability.ok)(withSkipReason('cluster coordination on Postgr
     await store.cluster.defineBucket('twitter', { capacity: burst, refillPerSecond: rate });
     await store.close();
 
-    const durationMs = 4_000;
     const script = `
       import { openPostgresStore } from ${JSON.stringify(join(repoRoot, 'src/store/pg/store.ts'))};
       const store = await openPostgresStore(process.env.URL, { migrate: false, max: 2 });
-      const end = Date.now() + ${durationMs};
+      const end = Date.now() + 60_000;
       while (Date.now() < end) {
         const taken = await store.cluster.take('twitter');
         if (!taken.granted) { await new Promise((r) => setTimeout(r, Math.min(taken.waitMs, 50))); continue; }
         const res = await fetch(process.env.SERVICE);
         if (res.status === 429) await store.cluster.block('twitter', res.headers.get('x-reset-at'), 'HTTP 429');
+        if (res.headers.get('x-done')) break;
       }
       await store.close();
     `;
-    const started = Date.now();
     const children = Array.from({ length: 6 }, () => {
       const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
         cwd: repoRoot,
@@ -214,17 +216,16 @@ describe.skipIf(!availability.ok)(withSkipReason('cluster coordination on Postgr
       return new Promise<void>((resolve, reject) => child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker exit ${code}: ${err}`)))));
     });
     await Promise.all(children);
-    const elapsedS = (Date.now() - started) / 1000;
     await service.close();
     const calls = service.received.length;
-    // Every process had started taking within the elapsed time, so this bound is generous to the
-    // bucket; the burst + rate x T of the children's own run is stricter and must hold too.
-    const lastCall = service.received.at(-1)!.at;
-    const firstCall = service.received[0]!.at;
-    expect(calls).toBeLessThanOrEqual(burst + rate * ((lastCall - firstCall) / 1000) + 1);
-    expect(calls).toBeLessThanOrEqual(burst + rate * elapsedS);
-    expect(calls).toBeGreaterThan(30);
+    const spanS = (service.received.at(-1)!.at - service.received[0]!.at) / 1000;
+    // The bucket's guarantee over the calls' own span (one call of slack for the time between a
+    // grant and its call reaching the service); the 1.5 s block, with the bucket emptied, makes
+    // the real count lower still.
+    expect(calls).toBeGreaterThanOrEqual(target);
+    expect(calls).toBeLessThanOrEqual(burst + rate * spanS + 1);
+    expect(calls).toBeLessThanOrEqual(burst + rate * (spanS - 1.5) + 1);
     expect(first429At).toBeGreaterThan(0);
     expect(callsWhileBlocked).toBe(0);
-  }, 60_000);
+  }, 90_000);
 });
