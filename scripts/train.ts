@@ -1,32 +1,26 @@
 /**
  * Trains earshot's analyzer models from ../shared/datasets/train and writes them to models/:
  *
- *   models/sentiment.bin      3-class hashed n-gram logistic regression
- *   models/complaint.bin      complaint / not-complaint, same features (shared at run time)
+ *   models/sentiment.bin      3-class hashed n-gram logistic regression (general sentiment)
+ *   models/heads.bin          complaint, offensive, hate, irony and the brand layer: small models
+ *                             over the same features in one table (scripts/lib/heads-recipe.ts)
  *   models/english-words.txt  English word list for language detection
  *
  *   npm run train                      all three
- *   ONLY=sentiment npm run train       one of sentiment | complaint | vocabulary
+ *   ONLY=sentiment npm run train       one of sentiment | heads | vocabulary (heads reads the sentiment.bin in models/)
  *   DRY=1 npm run train                train and report, write nothing
  *
- * Deterministic (seeded). Never reads the SemEval-2017 test set; class offsets are tuned on the
- * TweetEval validation split only.
+ * Deterministic (seeded). Never reads the SemEval-2017 test set nor the SXSW brand set; class
+ * offsets are tuned on the TweetEval validation split, flag thresholds on moderation/*_val.csv.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FeatureConfig } from '../src/analyze/features/extract.js';
 import { tokenize } from '../src/analyze/features/tokenize.js';
-import { encodeLinearModel, quantizeWeights, type LinearModelHeader } from '../src/analyze/sentiment/linear-model.js';
-import {
-  SEED,
-  classWeights,
-  COMPLAINT_FEATURES,
-  COMPLAINT_FILE,
-  COMPLAINT_OPTS,
-  complaintData,
-  crossValidateComplaint,
-  fitComplaint,
-} from './lib/complaint.js';
+import { encodeLinearModel, loadLinearModel, quantizeWeights, type LinearModelHeader } from '../src/analyze/sentiment/linear-model.js';
+import { encodeHeads } from '../src/analyze/heads/model.js';
+import { SEED, classWeights, COMPLAINT_FILE } from './lib/complaint.js';
+import { buildHeads } from './lib/heads-recipe.js';
 import { REPO_ROOT, TRAIN_DIR, readLabelled, requireSharedData, SENTIMENT_CLASSES } from './lib/data.js';
 import { applyScale, trainLinear, type LinearTrainOptions } from './lib/linear-train.js';
 import { featurizeRows, figuresWithBias, honestMacroRecall, logitsOf, naiveBayesScale, readRows, readValidation, tuneBias } from './lib/sentiment-train.js';
@@ -98,27 +92,12 @@ function trainSentiment(): void {
   writeModel('sentiment.bin', encodeLinearModel(header, weights));
 }
 
-function trainComplaint(): void {
+function trainHeads(): void {
   const started = Date.now();
-  const cv = crossValidateComplaint();
-  const { ids, labels } = complaintData();
-  const { weights, scale } = quantizeWeights(fitComplaint(ids, labels));
-  console.log(
-    `complaint: ${ids.length} texts, 10-fold CV complaint F1 ${cv.f1.toFixed(4)} (accuracy ${cv.accuracy.toFixed(4)}), ${((Date.now() - started) / 1000).toFixed(0)} s`,
-  );
-  const header: LinearModelHeader = {
-    format: 'earshot-linear',
-    version: 1,
-    name: 'complaint',
-    classes: ['not_complaint', 'complaint'],
-    features: COMPLAINT_FEATURES,
-    scale,
-    bias: [0, 0],
-    trainedOn: [COMPLAINT_FILE],
-    settings: { ...COMPLAINT_OPTS, seed: SEED, balanced: true },
-    metrics: { cvComplaintF1: cv.f1, cvAccuracy: cv.accuracy },
-  };
-  writeModel('complaint.bin', encodeLinearModel(header, weights));
+  const sentiment = loadLinearModel(path.join(REPO_ROOT, 'models', 'sentiment.bin'));
+  const build = buildHeads(sentiment, (line) => console.log(line));
+  console.log(`heads: ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  writeModel('heads.bin', encodeHeads(build.model.header, build.model.weights));
 }
 
 /** English word list for language detection: words seen at least 3 times in the English training tweets. */
@@ -160,7 +139,7 @@ function main(): void {
   const only = process.env.ONLY;
   if (!only || only === 'vocabulary') buildEnglishVocabulary();
   if (!only || only === 'sentiment') trainSentiment();
-  if (!only || only === 'complaint') trainComplaint();
+  if (!only || only === 'heads') trainHeads();
 }
 
 main();

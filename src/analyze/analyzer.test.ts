@@ -41,8 +41,10 @@ describe('sentiment', () => {
 
   it('names the words that weighed most, with their sign', () => {
     const { sentiment } = analyze('44 minutes on hold... Never using you again');
-    expect(sentiment.reasons[0]).toMatch(/never using you again/i);
-    expect(sentiment.reasons[0]).toMatch(/\(-0\.\d\d\)$/);
+    // The complaint it is comes first, quoting its words; then the words, with their pull.
+    expect(sentiment.reasons[0]).toMatch(/^complaint: "[^"]+"$/);
+    const words = sentiment.reasons.find((r) => /never using you again/i.test(r));
+    expect(words).toMatch(/\(-0\.\d\d\)$/);
     const positive = analyze('I love the new dashboard').sentiment;
     expect(positive.reasons[0]).toMatch(/love/i);
     expect(positive.reasons[0]).toMatch(/\(\+\d\.\d\d\)$/);
@@ -96,7 +98,7 @@ describe('urgency', () => {
     expect(sentiment.label).toBe('negative');
     expect(urgency.level).toBe('critical');
     expect(urgency.reasons).toEqual(
-      expect.arrayContaining(['crisis word: down', 'crisis word: data loss', 'reach: 120k followers', 'complaint to @acmecloud']),
+      expect.arrayContaining(['crisis: "API is down" (down)', 'crisis: "data loss" (data loss)', 'reach: 120k followers', 'complaint to @acmecloud']),
     );
   });
 
@@ -118,7 +120,7 @@ describe('urgency', () => {
     const remark = analyze('Acme Cloud has a new logo', { brand: acme }).urgency;
     expect(complaint.score).toBeGreaterThan(remark.score);
     expect(['high', 'critical']).toContain(complaint.level);
-    expect(complaint.reasons).toContain('crisis word: refund');
+    expect(complaint.reasons).toContain('crisis: "charged twice" (refund)');
     const loud = analyze('@acmecloud I was charged twice, I want a refund', { brand: acme, reach: 500_000 }).urgency;
     expect(loud.score).toBeGreaterThan(complaint.score);
   });
@@ -133,7 +135,7 @@ describe('urgency', () => {
 
   it('does not read "down" in ordinary phrases as an outage', () => {
     expect(analyze('calm down, the new release looks fine').urgency.reasons.join(' ')).not.toMatch(/crisis/);
-    expect(analyze('the site is down again').urgency.reasons).toContain('crisis word: down');
+    expect(analyze('the site is down again').urgency.reasons).toContain('crisis: "site is down" (down)');
   });
 
   it.each([

@@ -1,7 +1,7 @@
 /**
  * `earshot analyze [TEXT...] [--input FILE]`: scores text. `--input` takes CSV (with `id,text`
  * columns) or JSON lines; output is one JSON object per line:
- * {"id", "sentiment": {"label", "score", "reasons"}, "urgency": {"level", "score", "reasons"}, "language"}
+ * {"id", "sentiment": {"label", "score", "reasons"}, "urgency": {"level", "score", "reasons"}, "language", "flags": {"offensive", "hate", "irony"}}
  */
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -22,6 +22,7 @@ function score(analyzer: Analyzer, id: string | number, text: string) {
     sentiment: { label: a.sentiment.label, score: round(a.sentiment.score), reasons: a.sentiment.reasons },
     urgency: { level: a.urgency.level, score: round(a.urgency.score), reasons: a.urgency.reasons },
     language: a.language,
+    flags: a.flags,
   };
 }
 

@@ -60,11 +60,58 @@ export interface Urgency {
   reasons: string[];
 }
 
+/** Moderation and irony scores in [0, 1]; a flag is raised at 0.5 or more (SPEC "Analysis flags"). */
+export interface Flags {
+  offensive: number;
+  hate: number;
+  irony: number;
+}
+
+export const FLAG_NAMES = ['offensive', 'hate', 'irony'] as const;
+export type FlagName = (typeof FLAG_NAMES)[number];
+/** A flag is raised at this score or more. */
+export const FLAG_THRESHOLD = 0.5;
+
 export interface Analysis {
   sentiment: Sentiment;
   urgency: Urgency;
   /** Detected language code ('en', 'de'...), or null when too short or unclear to say. */
   language: string | null;
+  /** Moderation and irony scores; 0 for text in a language the models are not trained for. */
+  flags: Flags;
+  /**
+   * Probability that the mention is irrelevant to the brand, learned from the team's
+   * "not relevant" corrections; present only when the brand's adaptation has such examples.
+   */
+  irrelevant?: number;
+}
+
+/**
+ * What a brand's team taught the analyzer (src/analyze/adapt): small corrections on top of the
+ * shared models, learned from labelled mentions. Plain JSON, so any store can keep it; dropping
+ * it gives the shared model's results again.
+ */
+export interface BrandAdaptation {
+  format: 'earshot-adaptation';
+  version: 1;
+  /** Examples it was learned from, per corrected label. */
+  examples: { negative: number; neutral: number; positive: number; irrelevant: number };
+  /** ISO time it was learned. */
+  learnedAt: string;
+  /** Added to the sentiment logits (negative, neutral, positive). */
+  bias: [number, number, number];
+  /**
+   * Per-brand recalibration of the shared models' signals: input name (the general sentiment's
+   * logits, the complaint and irony margins, "addressed to the brand"...) -> logit corrections
+   * (negative, neutral, positive) per unit of that input.
+   */
+  inputs: Record<string, [number, number, number]>;
+  /** Hashed word and word-pair features -> logit corrections (negative, neutral, positive); keys are bucket ids. */
+  weights: Record<string, [number, number, number]>;
+  /** "Not relevant" model: bias and feature weights of the irrelevant-vs-relevant logit; null without enough such examples. */
+  relevance: { bias: number; weights: Record<string, number> } | null;
+  /** The words it learned most about, strongest first, for people (`earshot learn` prints them). */
+  top: { words: string; label: 'negative' | 'neutral' | 'positive' | 'irrelevant'; weight: number }[];
 }
 
 /** What a brand tells the analyzer about itself. */
@@ -78,6 +125,8 @@ export interface BrandContext {
    * (e.g. { sick: 0.6 } for a skateboard brand, { crash: 0 } for a product named Crash).
    */
   vocabulary?: Record<string, number>;
+  /** Corrections learned from the team's labels (learnAdaptation in src/analyze/adapt); omitted = the shared model alone. */
+  adaptation?: BrandAdaptation | null;
 }
 
 export interface AnalyzeInput {
@@ -87,6 +136,8 @@ export interface AnalyzeInput {
   brand?: BrandContext;
   /** Engagement figures, for urgency (velocity). */
   metrics?: Record<string, number>;
+  /** The mention is a reply or a comment (context for the brand layer); a text starting with @name counts as one too. */
+  reply?: boolean;
 }
 
 /** The analyzer interface: a better model replaces the implementation, not the callers. */

@@ -15,6 +15,7 @@
 import type { Sentiment, SentimentLabel } from '../../core/types.js';
 import { createFeatureBuffer, extractFeatures, type FeatureBuffer, type FeatureConfig } from '../features/extract.js';
 import { isNegatorToken, type Token } from '../features/tokenize.js';
+import { scoreSentimentAndHeads, type HeadsModel } from '../heads/model.js';
 import {
   createScratch,
   scoreFeatures,
@@ -102,26 +103,63 @@ export class SentimentModel {
     } else {
       scoreFeaturesPair(this.model, this.scratch, companion.model, companion.scratch, buf);
     }
+    if (hasVocabulary) this.addVocabulary(n);
     const { logits } = this.scratch;
-    if (this.scratch.pull.length < n) this.scratch.pull = new Float64Array(n * 2);
-    const pulls = this.scratch.pull;
-    if (hasVocabulary) {
-      for (let t = 0; t < n; t++) {
-        const pull = this.vocabPull[t]!;
-        if (pull === 0) continue;
-        // Praise raises the positive logit, criticism the negative one; 0 adds nothing.
-        const cls = pull > 0 ? POS : NEG;
-        logits[cls] = logits[cls]! + Math.abs(pull);
-        pulls[t] = pulls[t]! + pull;
-      }
-    }
     const best = softmax(logits);
     const label = LABELS[best]!;
     const score = clamp(logits[POS]! - logits[NEG]!);
     if (label === 'neutral') return { label, score: round3(score), reasons: [] };
-    if (!hasVocabulary) tokenPulls(this.model, buf, n, POS, NEG, pulls);
-    const reasons = this.reasons(tokens, label === 'positive' ? 1 : -1, hasVocabulary);
+    const reasons = this.explain(tokens, buf, label === 'positive' ? 1 : -1, hasVocabulary, null);
     return { label, score: round3(score), reasons };
+  }
+
+  /**
+   * The general logits (negative, neutral, positive; class offsets and brand vocabulary
+   * included) of `tokens`, whose features are in `buf`. When no vocabulary word matched, `heads`
+   * is scored in the same pass over the features. Returns whether vocabulary matched (then the
+   * word pulls are already computed; pass it to explain()). The array is reused per call.
+   */
+  logits(tokens: readonly Token[], vocabulary: readonly VocabularyEntry[], buf: FeatureBuffer, heads: HeadsModel | null): { logits: Float64Array; hasVocabulary: boolean } {
+    const n = tokens.length;
+    const hasVocabulary = vocabulary.length > 0 && this.markVocabulary(tokens, vocabulary);
+    if (hasVocabulary) {
+      scoreFeatures(this.model, buf, n, this.scratch, this.skip, PULL);
+      this.addVocabulary(n);
+      heads?.score(buf);
+    } else if (heads !== null) {
+      scoreSentimentAndHeads(this.model, this.scratch.logits, heads, buf);
+    } else {
+      scoreFeatures(this.model, buf, n, this.scratch, null, null);
+    }
+    return { logits: this.scratch.logits, hasVocabulary };
+  }
+
+  /**
+   * Reasons for a result pulling towards `sign` (+1 positive, -1 negative): phrases of the
+   * general model's word pulls, plus `extra` per-token pulls (logits, positive minus negative)
+   * from models layered on top.
+   */
+  explain(tokens: readonly Token[], buf: FeatureBuffer, sign: 1 | -1, hasVocabulary: boolean, extra: Float64Array | null): string[] {
+    const n = tokens.length;
+    if (this.scratch.pull.length < n) this.scratch.pull = new Float64Array(n * 2);
+    const pulls = this.scratch.pull;
+    if (!hasVocabulary) tokenPulls(this.model, buf, n, POS, NEG, pulls);
+    if (extra !== null) for (let t = 0; t < n; t++) pulls[t] = pulls[t]! + extra[t]!;
+    return this.reasons(tokens, sign, hasVocabulary);
+  }
+
+  private addVocabulary(n: number): void {
+    const { logits } = this.scratch;
+    if (this.scratch.pull.length < n) this.scratch.pull = new Float64Array(n * 2);
+    const pulls = this.scratch.pull;
+    for (let t = 0; t < n; t++) {
+      const pull = this.vocabPull[t]!;
+      if (pull === 0) continue;
+      // Praise raises the positive logit, criticism the negative one; 0 adds nothing.
+      const cls = pull > 0 ? POS : NEG;
+      logits[cls] = logits[cls]! + Math.abs(pull);
+      pulls[t] = pulls[t]! + pull;
+    }
   }
 
   /** Marks tokens covered by vocabulary entries; returns whether any matched. */
@@ -213,4 +251,55 @@ function clamp(x: number): number {
 
 function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
+}
+
+/**
+ * The strongest run of adjacent tokens whose pulls go the `sign` way (at most `maxWords`
+ * tokens, cut around its strongest token), as written: for quoting the words behind a
+ * decision ("where is my refund"). Null when no token pulls that way.
+ */
+export function strongestPhrase(tokens: readonly Token[], pulls: Float64Array, sign: 1 | -1, maxWords = 5): string | null {
+  let bestFrom = -1;
+  let bestTo = -1;
+  let bestPull = 0;
+  let from = -1;
+  let sum = 0;
+  for (let t = 0; t <= tokens.length; t++) {
+    const token = tokens[t];
+    const p = token === undefined ? 0 : pulls[t]! * sign;
+    const counts = token !== undefined && p > 0.01 && token.kind !== 'punct' && token.kind !== 'url' && token.kind !== 'mention';
+    if (counts) {
+      if (from < 0) {
+        from = t;
+        sum = 0;
+      }
+      sum += p;
+      continue;
+    }
+    if (from >= 0 && sum > bestPull) {
+      bestPull = sum;
+      bestFrom = from;
+      bestTo = t;
+    }
+    from = -1;
+  }
+  if (bestFrom < 0) return null;
+  if (bestTo - bestFrom > maxWords) {
+    // Keep the window of maxWords tokens with the largest pull.
+    let best = bestFrom;
+    let bestSum = -Infinity;
+    for (let s = bestFrom; s + maxWords <= bestTo; s++) {
+      let w = 0;
+      for (let t = s; t < s + maxWords; t++) w += pulls[t]! * sign;
+      if (w > bestSum) {
+        bestSum = w;
+        best = s;
+      }
+    }
+    bestFrom = best;
+    bestTo = best + maxWords;
+  }
+  const words: string[] = [];
+  for (let t = bestFrom; t < bestTo; t++) words.push(tokens[t]!.raw);
+  return words.join(' ');
 }

@@ -4,12 +4,13 @@
  * Signals, each in [0, 1], combined as a logistic score:
  *
  *   z = -3.5
- *       + complaint            p = probability from the complaint model (models/complaint.bin):
+ *       + complaint            p = probability from the complaint head (models/heads.bin):
  *                              3.0 * p below 0.5; from 0.5 (the model calls it a complaint: it
  *                              needs a reply) 2.9 + 0.8 * (p - 0.5), medium on its own
  *       + 1.0 * negativity     max(0, -sentiment score) when the label is negative
  *       + crisis               1.9 for the first severe crisis term, +0.6 per further term (max 2.9);
- *                              a moderate term (refund, broken, cancel...) counts 1.0
+ *                              a moderate term (refund, broken, cancel...) counts 1.0; a safety or
+ *                              legal threat (fire, injury, lawsuit, recall) 5.8: critical on its own
  *       + addressed            a question (2.9: medium on its own) or a complaint (0.8) addressed to
  *                              one of the brand's handles
  *       + 1.6 * reach * gate   reach = (log10(1 + followers) - 2) / 4 in [0, 1] (100 followers = 0, 1M = 1)
@@ -17,7 +18,9 @@
  *   score = 1 / (1 + e^-z)
  *
  * `gate` = max(complaint, negativity, crisis > 0): a famous account saying something nice is
- * not urgent. Levels (see `urgencyLevel`): low < 0.35 <= medium < 0.65 <= high < 0.9 <= critical.
+ * not urgent. A complaint resolved happily ("replaced it for free, happy in the end") counts
+ * neither as a complaint nor as addressed. Reasons quote the words that triggered them:
+ * `crisis: "battery fires" (safety)`, `complaint: "where is my refund" (0.94)`. Levels (see `urgencyLevel`): low < 0.35 <= medium < 0.65 <= high < 0.9 <= critical.
  */
 import type { UrgencyLevel, Urgency } from '../../core/types.js';
 
@@ -30,18 +33,21 @@ export function urgencyLevel(score: number): UrgencyLevel {
   return 'low';
 }
 
-interface CrisisTerm {
+export interface CrisisTerm {
   name: string;
   re: RegExp;
   severe: boolean;
+  /** Safety and legal threats: critical whatever else the text says. */
+  critical: boolean;
   /** Lower-case substrings one of which any match contains: a cheap test before the regex. */
   hints: string[];
 }
 
-const term = (name: string, pattern: string, severe: boolean, hints: string[]): CrisisTerm => ({
+const term = (name: string, pattern: string, severe: boolean, hints: string[], critical = false): CrisisTerm => ({
   name,
-  re: new RegExp(`(?:^|[^\\p{L}\\p{N}])(?:${pattern})(?![\\p{L}\\p{N}])`, 'iu'),
+  re: new RegExp(`(?:^|[^\\p{L}\\p{N}])(${pattern})(?![\\p{L}\\p{N}])`, 'iu'),
   severe,
+  critical,
   hints,
 });
 
@@ -54,14 +60,13 @@ export const CRISIS_TERMS: readonly CrisisTerm[] = [
   term('hacked', 'hack(?:ed|s)?|compromised', true, ['hack', 'compromised']),
   term('leak', 'leak(?:ed|s)?', true, ['leak']),
   term('security issue', 'vulnerabilit(?:y|ies)|exploit(?:ed)?|security\\s+(?:hole|issue|flaw)', true, ['vulnerab', 'exploit', 'security']),
-  term('lawsuit', 'lawsuits?|su(?:e|ing)\\s+(?:you|them)|class[\\s-]action|legal\\s+action', true, ['lawsuit', 'sue ', 'suing', 'class action', 'class-action', 'legal']),
-  term('recall', 'recall(?:ed|s)?', true, ['recall']),
+  term('legal', 'lawsuits?|su(?:e|ing)\\s+(?:you|them|us)|class[\\s-]action|legal\\s+action|(?:my|a)\\s+lawyer', true, ['lawsuit', 'sue ', 'suing', 'class action', 'class-action', 'legal', 'lawyer'], true),
+  term('safety', '(?:battery|batteries|charger)\\s+(?:fires?|caught\\s+fire|exploded|overheat(?:ed|ing|s)?)|caught\\s+fire|burst\\s+into\\s+flames|started\\s+smoking|fire\\s+hazard|explod(?:ed|ing)|injur(?:y|ies|ed)|hospitali[sz]ed|food\\s+poisoning|burn(?:ed|t)\\s+(?:me|my)|electrocuted|(?:product|safety|voluntary|massive|a|the)\\s+recall|recall(?:ed|ing)\\s+(?:the|all|their|its|my|our|every)|recalls?\\s+(?:of|on)', true, ['fire', 'flames', 'smoking', 'explod', 'injur', 'hospital', 'poisoning', 'burn', 'electrocut', 'recall'], true),
   term('scam', 'scam(?:med|mers?|s)?|fraud(?:ulent)?|ripped\\s+off|rip-?off', true, ['scam', 'fraud', 'ripped', 'rip-off', 'ripoff', 'rip off']),
-  term('injury', 'injur(?:y|ies|ed)|hospitali[sz]ed|food\\s+poisoning|burn(?:ed|t)\\s+(?:me|my)|caught\\s+fire|explod(?:ed|ing)', true, ['injur', 'hospital', 'poisoning', 'burn', 'fire', 'explod']),
   term('losing money', '(?:losing|lost|lose)\\s+(?:\\w+\\s+)?(?:money|revenue|customers|sales)', true, ['losing', 'lost', 'lose ']),
   term('stolen', 'stolen|theft', true, ['stolen', 'theft']),
   term('boycott', 'boycott(?:ing)?', false, ['boycott']),
-  term('refund', 'refunds?|chargeback|money\\s+back|charged\\s+twice|double\\s+charged', false, ['refund', 'chargeback', 'money back', 'charged']),
+  term('refund', 'refunds?|chargeback|money\\s+back|charged\\s+twice|double\\s+charged|disput(?:e|ed|ing)\\s+the\\s+charges?', false, ['refund', 'chargeback', 'money back', 'charged', 'disput']),
   term('not working', "not\\s+working|doesn't\\s+work|doesnt\\s+work|stopped\\s+working|broken|crash(?:es|ed|ing)", false, ['working', 't work', 'broken', 'crash']),
   term('cancel', 'cancel(?:l?ing|l?ed)?\\s+(?:my|our)\\s+(?:account|subscription|order|contract|plan)', false, ['cancel']),
   term('unsafe', 'unsafe|dangerous|toxic', false, ['unsafe', 'dangerous', 'toxic']),
@@ -69,6 +74,8 @@ export const CRISIS_TERMS: readonly CrisisTerm[] = [
 
 export interface UrgencySignals {
   complaint: number;
+  /** The words behind the complaint probability, quoted in its reason. */
+  complaintQuote?: string | null;
   /** Sentiment score in [-1, 1] and its label. */
   sentimentScore: number;
   negative: boolean;
@@ -77,34 +84,56 @@ export interface UrgencySignals {
   handles: readonly string[];
   /** Vocabulary words with weight 0 for the brand (e.g. a product called "Crash") are not crisis terms. */
   neutralWords: ReadonlySet<string>;
+  /** Crisis terms found already (findCrisisTerms), so the text is scanned once. */
+  crisis?: readonly CrisisMatch[];
+  /** A complaint resolved happily (cues.ts): it needs no reply. */
+  resolved?: string | null;
 }
+
+/** The complaint probability from which the complaint model's verdict is named and counts as a complaint. */
+export const COMPLAINT_THRESHOLD = 0.5;
 
 const ENGAGEMENT_KEYS = ['likes', 'like_count', 'retweets', 'retweet_count', 'reposts', 'quotes', 'quote_count', 'replies', 'reply_count', 'comments', 'num_comments', 'points', 'score', 'shares', 'favourites', 'reblogs'];
 
 export function scoreUrgency(text: string, s: UrgencySignals): Urgency {
   const parts: { reason: string; z: number }[] = [];
-  const complaint = s.complaint;
+  const resolved = s.resolved ?? null;
+  // A complaint resolved happily is no longer a complaint that waits for a reply.
+  const complaint = resolved !== null ? Math.min(s.complaint, 0.2) : s.complaint;
   const negativity = s.negative ? Math.max(0, -s.sentimentScore) : 0;
 
-  const crisis = findCrisisTerms(text, s.neutralWords);
+  const crisis = s.crisis ?? findCrisisTerms(text, s.neutralWords);
   let crisisZ = 0;
   let severeSeen = false;
+  let criticalSeen = false;
   for (const c of crisis) {
-    const z = c.severe ? (severeSeen ? 0.6 : 1.9) : crisisZ === 0 ? 1.0 : 0.4;
-    if (c.severe) severeSeen = true;
-    const add = Math.min(z, 2.9 - crisisZ);
+    let z = c.term.severe ? (severeSeen ? 0.6 : 1.9) : crisisZ === 0 ? 1.0 : 0.4;
+    let cap = 2.9;
+    if (c.term.critical && !criticalSeen) {
+      // A safety or legal threat is critical on its own (-3.5 + 5.8 = 2.3 -> 0.91).
+      z = 5.8;
+      cap = 5.8 + 0.6;
+      criticalSeen = true;
+    } else if (criticalSeen) cap = 5.8 + 0.6;
+    if (c.term.severe) severeSeen = true;
+    const add = Math.min(z, cap - crisisZ);
     if (add <= 0) break;
     crisisZ += add;
-    parts.push({ reason: `crisis word: ${c.name}`, z: add });
+    parts.push({ reason: `crisis: "${c.match}" (${c.term.name})`, z: add });
   }
-  if (complaint >= 0.5) parts.push({ reason: `complaint (${complaint.toFixed(2)})`, z: 2.9 + 0.8 * (complaint - 0.5) });
+  if (complaint >= COMPLAINT_THRESHOLD) {
+    const quote = s.complaintQuote ? `"${s.complaintQuote}" ` : '';
+    parts.push({ reason: `complaint: ${quote}(${complaint.toFixed(2)})`, z: 2.9 + 0.8 * (complaint - 0.5) });
+  }
   if (negativity > 0) parts.push({ reason: `negative sentiment (${(-negativity).toFixed(2)})`, z: 1.0 * negativity });
 
   const addressed = addressedHandle(text, s.handles);
-  if (addressed !== null) {
+  if (addressed !== null && resolved === null) {
     const isQuestion = /\?/.test(text);
-    if (isQuestion || complaint >= 0.5 || s.negative) {
-      parts.push({ reason: `${isQuestion ? 'question' : 'complaint'} to @${addressed}`, z: isQuestion ? 2.9 : 0.8 });
+    if (isQuestion || complaint >= COMPLAINT_THRESHOLD || s.negative) {
+      // A question needs a reply (medium on its own); a complaint counts once, not twice.
+      const z = isQuestion && complaint < COMPLAINT_THRESHOLD ? 2.9 : 0.8;
+      parts.push({ reason: `${isQuestion ? 'question' : 'complaint'} to @${addressed}`, z });
     }
   }
 
@@ -123,10 +152,16 @@ export function scoreUrgency(text: string, s: UrgencySignals): Urgency {
     parts.push({ reason: engagement.value >= 10 ? `${engagement.kind}: ${formatCount(engagement.value)}` : '', z });
   }
 
-  // Complaint probability below 0.5 still counts, just not as a named reason.
-  let z = -3.5 + (complaint < 0.5 ? 3.0 * complaint : 0);
-  for (const p of parts) z += p.z;
-  const score = 1 / (1 + Math.exp(-z));
+  // Complaint probability below the threshold still counts, just not as a named reason.
+  let z = -3.5 + (complaint < COMPLAINT_THRESHOLD ? 3.0 * complaint : 0);
+  let amplified = 0;
+  for (const p of parts) {
+    z += p.z;
+    if (p.reason.startsWith('reach') || p.reason.startsWith('engagement')) amplified += p.z;
+  }
+  let score = 1 / (1 + Math.exp(-z));
+  // Critical is for crises: a severe crisis term, or bad news spreading (reach, engagement).
+  if (score >= URGENCY_THRESHOLDS.critical && !severeSeen && amplified < 0.5) score = 0.89;
   parts.sort((a, b) => b.z - a.z);
   const level = urgencyLevel(score);
   return { level, score: Math.round(score * 1000) / 1000, reasons: parts.filter((p) => p.reason !== '' && p.z > 0).map((p) => p.reason) };
@@ -137,32 +172,41 @@ const ANY_HINT = new RegExp(
   [...new Set(CRISIS_TERMS.flatMap((t) => t.hints))].map((h) => h.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')).join('|'),
 );
 
-export function findCrisisTerms(text: string, neutralWords: ReadonlySet<string>): CrisisTerm[] {
-  const found: CrisisTerm[] = [];
+export interface CrisisMatch {
+  term: CrisisTerm;
+  /** The words as written in the text. */
+  match: string;
+}
+
+export function findCrisisTerms(text: string, neutralWords: ReadonlySet<string>): CrisisMatch[] {
+  const found: CrisisMatch[] = [];
   const lower = text.toLowerCase();
   if (!ANY_HINT.test(lower)) return found;
   for (const t of CRISIS_TERMS) {
     if (!t.hints.some((h) => lower.includes(h))) continue;
     const m = t.re.exec(text);
     if (m === null) continue;
-    const words = m[0].toLowerCase().match(/\p{L}+/gu) ?? [];
+    const words = m[1]!.toLowerCase().match(/\p{L}+/gu) ?? [];
     if (words.some((w) => neutralWords.has(w))) continue;
-    found.push(t);
+    found.push({ term: t, match: m[1]!.trim() });
   }
-  // Severe first, so the strongest signal gets the largest weight.
-  return found.sort((a, b) => Number(b.severe) - Number(a.severe));
+  // Critical, then severe first, so the strongest signal gets the largest weight.
+  return found.sort((a, b) => Number(b.term.critical) - Number(a.term.critical) || Number(b.term.severe) - Number(a.term.severe));
 }
 
-function addressedHandle(text: string, handles: readonly string[]): string | null {
+/** The first of `handles` the text addresses as `@handle` (case-insensitive, whole handle), or null. */
+export function addressedHandle(text: string, handles: readonly string[]): string | null {
   if (handles.length === 0 || !text.includes('@')) return null;
   const lower = text.toLowerCase();
   for (const handle of handles) {
     const h = handle.replace(/^@/, '').toLowerCase();
     if (h.length === 0) continue;
-    const at = lower.indexOf(`@${h}`);
-    if (at < 0) continue;
-    const next = lower[at + h.length + 1];
-    if (next === undefined || !/[a-z0-9_]/.test(next)) return handle.replace(/^@/, '');
+    let at = lower.indexOf(`@${h}`);
+    while (at >= 0) {
+      const next = lower[at + h.length + 1];
+      if (next === undefined || !/[a-z0-9_]/.test(next)) return handle.replace(/^@/, '');
+      at = lower.indexOf(`@${h}`, at + 1);
+    }
   }
   return null;
 }

@@ -1,10 +1,10 @@
 /**
- * The complaint detector (models/complaint.bin): probability that a text is a complaint,
+ * The v1 complaint detector (scripts/eval-v1/complaint.bin, for eval's comparison): probability that a text is a complaint,
  * trained on Preoţiuc-Pietro et al. (ACL 2019) complaint tweets.
  */
-import { createFeatureBuffer, extractFeatures, type FeatureBuffer, type FeatureConfig } from '../features/extract.js';
-import type { Token } from '../features/tokenize.js';
-import { createScratch, scoreFeatures, softmax, type CompanionModel, type LinearModel, type ScoreScratch } from '../sentiment/linear-model.js';
+import { createFeatureBuffer, extractFeatures, type FeatureBuffer, type FeatureConfig } from '../../src/analyze/features/extract.js';
+import type { Token } from '../../src/analyze/features/tokenize.js';
+import { createScratch, scoreFeatures, softmax, type CompanionModel, type LinearModel, type ScoreScratch } from '../../src/analyze/sentiment/linear-model.js';
 
 export class ComplaintModel {
   private readonly model: LinearModel;
