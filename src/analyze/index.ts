@@ -65,6 +65,7 @@ interface LoadedModels {
   general: Float64Array;
   final: Float64Array;
   pulls: Float64Array;
+  brandPulls: Float64Array;
 }
 
 const loaded = new Map<string, LoadedModels>();
@@ -96,6 +97,7 @@ function loadModels(dir: string, headsOverride?: HeadsModelData): LoadedModels {
     general: new Float64Array(3),
     final: new Float64Array(3),
     pulls: new Float64Array(256),
+    brandPulls: new Float64Array(256),
   };
   if (headsOverride === undefined) loaded.set(dir, models);
   else loadedWithHeads.set(headsOverride, models);
@@ -205,8 +207,8 @@ function analyze(models: LoadedModels, input: AnalyzeInput): Analysis {
     signals.push(`resolved: "${resolved}"`);
   }
   if (resolved !== null) complaint = Math.min(complaint, 0.2);
+  const quote = complaint >= COMPLAINT_THRESHOLD ? complaintQuote(models, tokens) : null;
   if (label === 'negative' && complaint >= COMPLAINT_THRESHOLD && signals.length === 0) {
-    const quote = complaintQuote(models, tokens);
     signals.push(quote ? `complaint: "${quote}"` : 'complaint');
   }
   if (adapted !== null) signals.push(adapted);
@@ -224,7 +226,7 @@ function analyze(models: LoadedModels, input: AnalyzeInput): Analysis {
   const urgency = scoreUrgency(text, {
     ...urgencyBase,
     complaint,
-    complaintQuote: complaint >= COMPLAINT_THRESHOLD ? complaintQuote(models, tokens) : null,
+    complaintQuote: quote,
     sentimentScore: sentiment.score,
     negative: label === 'negative',
     resolved,
@@ -343,9 +345,9 @@ function complaintQuote(models: LoadedModels, tokens: readonly Token[]): string 
 
 /** The brand layer's own word pulls (positive minus negative), added to the general model's in reasons. */
 function brandPulls(models: LoadedModels, n: number): Float64Array {
-  const pulls = new Float64Array(n);
-  models.heads.tokenPulls(models.buf, n, 'brand', 2, 0, pulls);
-  return pulls;
+  if (models.brandPulls.length < n) models.brandPulls = new Float64Array(n * 2);
+  models.heads.tokenPulls(models.buf, n, 'brand', 2, 0, models.brandPulls);
+  return models.brandPulls;
 }
 
 interface BrandTerms {
