@@ -15,8 +15,8 @@
 import { registerSecret } from '../../core/log.js';
 import type { HttpResponse } from '../../core/http.js';
 import type { FetchedItem } from '../../core/types.js';
-import { lowBudgetDelay, rateLimitFromHeaders } from '../rate-limit.js';
-import { pagingSettings, type PagedSourceOptions, type PagingSettings } from '../paging.js';
+import { rateLimitFromHeaders } from '../rate-limit.js';
+import { pageThrough, pagingSettings, type PageOutcome, type PagedSourceOptions, type PagingSettings } from '../paging.js';
 import { manifestFields, SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin } from '../types.js';
 import { blueskyManifest } from './manifest.js';
 import { mapPost, postViewSchema, searchPostsSchema, sortTime, type PostView } from './payload.js';
@@ -65,53 +65,43 @@ async function pollBluesky(ctx: SourceContext<BlueskyConfig>, settings: PagingSe
   };
   const saved = readCursor(ctx.cursor.cursor);
   if (ctx.cursor.cursor && !saved) ctx.log.warn({ source: ctx.key }, 'bluesky cursor is unreadable; starting from the newest page');
-  const pageLimit = saved === null ? 1 : settings.maxPages;
   const items: FetchedItem[] = [];
   const accepted = new Map<string, string>();
-  const gaps: string[] = [];
-  let rateLimit: RateLimit | undefined;
   let pageCursor: string | undefined;
 
-  for (let pages = 1; ; pages++) {
-    const query: Record<string, string> = { q: ctx.config.query, sort: 'latest', limit: String(settings.pageSize) };
-    if (pageCursor) query.cursor = pageCursor;
-    const res = await authedGet(xrpcOptions, creds, SEARCH_NSID, query);
-    rateLimit = rateLimitFrom(res) ?? rateLimit;
-    if (res.status >= 400) throw searchError(res, ctx.now());
-    const page = parsePage(res, ctx);
+  const paged = await pageThrough({
+    service: 'Bluesky',
+    noun: 'posts',
+    resuming: saved !== null,
+    settings,
+    now: ctx.now(),
+    async fetchPage(): Promise<PageOutcome> {
+      const query: Record<string, string> = { q: ctx.config.query, sort: 'latest', limit: String(settings.pageSize) };
+      if (pageCursor) query.cursor = pageCursor;
+      const res = await authedGet(xrpcOptions, creds, SEARCH_NSID, query);
+      const rateLimit = rateLimitFrom(res);
+      if (res.status >= 400) throw searchError(res, ctx.now());
+      const page = parsePage(res, ctx);
 
-    let reachedSaved = false;
-    for (const post of page.posts) {
-      const at = sortTime(post);
-      if (saved !== null && at !== null && at <= saved.floor) {
-        reachedSaved = true;
-        continue;
+      let reachedSaved = false;
+      for (const post of page.posts) {
+        const at = sortTime(post);
+        if (saved !== null && at !== null && at <= saved.floor) {
+          reachedSaved = true;
+          continue;
+        }
+        if (saved?.recent.has(post.uri) || accepted.has(post.uri)) continue;
+        items.push(mapPost(post));
+        if (at !== null) accepted.set(post.uri, at);
       }
-      if (saved?.recent.has(post.uri) || accepted.has(post.uri)) continue;
-      items.push(mapPost(post));
-      if (at !== null) accepted.set(post.uri, at);
-    }
-    pageCursor = page.cursor;
-    if (reachedSaved || !pageCursor || page.posts.length === 0) break;
-    if (pages >= pageLimit) {
-      if (saved !== null) {
-        gaps.push(`Bluesky: page cap of ${settings.maxPages} page(s) (${settings.maxPages * settings.pageSize} posts) reached; older posts since the last poll were skipped`);
-      }
-      break;
-    }
-    if (rateLimit?.remaining === 0) {
-      gaps.push(`Bluesky: rate-limit budget used up after ${pages} page(s); older posts since the last poll were skipped`);
-      break;
-    }
-  }
+      pageCursor = page.cursor;
+      return { last: reachedSaved || !pageCursor || page.posts.length === 0, rateLimit };
+    },
+  });
 
   const next = writeCursor(saved, accepted);
-  const result: PollResult = { items, cursor: next && next !== ctx.cursor.cursor ? { cursor: next } : {} };
-  if (rateLimit) result.rateLimit = rateLimit;
-  const delay = lowBudgetDelay(rateLimit, settings.maxPages, ctx.now());
-  if (delay !== undefined) result.minDelayMs = delay;
-  if (gaps.length) result.gaps = gaps;
-  ctx.log.debug({ source: ctx.key, items: items.length, remaining: rateLimit?.remaining }, 'bluesky poll done');
+  const result: PollResult = { items, cursor: next && next !== ctx.cursor.cursor ? { cursor: next } : {}, ...paged };
+  ctx.log.debug({ source: ctx.key, items: items.length, remaining: paged.rateLimit?.remaining }, 'bluesky poll done');
   return result;
 }
 

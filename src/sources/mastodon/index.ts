@@ -19,8 +19,8 @@
 import { errorForStatus, httpRequest, safeUrl, type HttpResponse } from '../../core/http.js';
 import { registerSecret } from '../../core/log.js';
 import type { FetchedItem } from '../../core/types.js';
-import { lowBudgetDelay, numericHeader } from '../rate-limit.js';
-import { pagingSettings, type PagedSourceOptions, type PagingSettings } from '../paging.js';
+import { numericHeader } from '../rate-limit.js';
+import { pageThrough, pagingSettings, type PageOutcome, type PagedSourceOptions, type PagingSettings } from '../paging.js';
 import { manifestFields, SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin } from '../types.js';
 import { mastodonManifest } from './manifest.js';
 import { readCursor, writeCursor } from './cursor.js';
@@ -90,59 +90,50 @@ async function pollMastodon(ctx: SourceContext<MastodonConfig>, settings: Paging
   const mode = modeFor(ctx.config, ctx.env);
   const saved = readCursor(ctx.cursor.cursor);
   if (ctx.cursor.cursor && !saved) ctx.log.warn({ source: ctx.key }, 'mastodon cursor is unreadable; starting from the newest page');
-  const pageLimit = saved === null ? 1 : settings.maxPages;
   const items: FetchedItem[] = [];
   const accepted: string[] = [];
   const seen = new Set<string>();
-  const gaps: string[] = [];
-  let rateLimit: RateLimit | undefined;
   let maxId: string | undefined;
 
-  for (let pages = 1; ; pages++) {
-    const query: Record<string, string> = { ...mode.baseQuery, limit: String(settings.pageSize) };
-    if (saved) query[mode.newerParam] = saved.floorId;
-    if (mode.newerParam === 'min_id' && pages > 1) query.offset = String((pages - 1) * settings.pageSize);
-    if (mode.newerParam === 'since_id' && maxId) query.max_id = maxId;
-    const url = `${origin}${mode.path}?${new URLSearchParams(query).toString()}`;
-    const res = await get(url, mode, ctx, settings);
-    rateLimit = rateLimitFrom(res) ?? rateLimit;
-    if (res.status >= 400) throw statusError(res, mode, origin, ctx.now());
-    const statuses = parseStatuses(res, mode, ctx);
+  const paged = await pageThrough({
+    service: 'Mastodon',
+    noun: 'statuses',
+    where: ` on ${mode.what}`,
+    resuming: saved !== null,
+    settings,
+    now: ctx.now(),
+    async fetchPage(n): Promise<PageOutcome> {
+      const query: Record<string, string> = { ...mode.baseQuery, limit: String(settings.pageSize) };
+      if (saved) query[mode.newerParam] = saved.floorId;
+      if (mode.newerParam === 'min_id' && n > 1) query.offset = String((n - 1) * settings.pageSize);
+      if (mode.newerParam === 'since_id' && maxId) query.max_id = maxId;
+      const url = `${origin}${mode.path}?${new URLSearchParams(query).toString()}`;
+      const res = await get(url, mode, ctx, settings);
+      const rateLimit = rateLimitFrom(res);
+      if (res.status >= 400) throw statusError(res, mode, origin, ctx.now());
+      const statuses = parseStatuses(res, mode, ctx);
 
-    let inWindow = 0;
-    for (const wrapper of statuses) {
-      // Defensive: a server ignoring since_id/min_id must not bring back what was stored.
-      if (saved !== null && compareIds(wrapper.id, saved.floorId) <= 0) continue;
-      inWindow++;
-      if (saved?.recent.has(wrapper.id)) continue;
-      accepted.push(wrapper.id);
-      const item = mapStatus(wrapper);
-      if (seen.has(item.sourceId)) continue;
-      seen.add(item.sourceId);
-      items.push(item);
-    }
-    maxId = nextMaxId(res, statuses);
-    // A short page does not prove the end (filtered statuses leave holes): only an empty one does.
-    if (inWindow === 0 || (mode.newerParam === 'since_id' && !maxId)) break;
-    if (pages >= pageLimit) {
-      if (saved !== null) {
-        gaps.push(`Mastodon: page cap of ${settings.maxPages} page(s) (${settings.maxPages * settings.pageSize} statuses) reached on ${mode.what}; older statuses since the last poll were skipped`);
+      let inWindow = 0;
+      for (const wrapper of statuses) {
+        // Defensive: a server ignoring since_id/min_id must not bring back what was stored.
+        if (saved !== null && compareIds(wrapper.id, saved.floorId) <= 0) continue;
+        inWindow++;
+        if (saved?.recent.has(wrapper.id)) continue;
+        accepted.push(wrapper.id);
+        const item = mapStatus(wrapper);
+        if (seen.has(item.sourceId)) continue;
+        seen.add(item.sourceId);
+        items.push(item);
       }
-      break;
-    }
-    if (rateLimit?.remaining === 0) {
-      gaps.push(`Mastodon: rate-limit budget used up after ${pages} page(s) on ${mode.what}; older statuses since the last poll were skipped`);
-      break;
-    }
-  }
+      maxId = nextMaxId(res, statuses);
+      // A short page does not prove the end (filtered statuses leave holes): only an empty one does.
+      return { last: inWindow === 0 || (mode.newerParam === 'since_id' && !maxId), rateLimit };
+    },
+  });
 
   const next = writeCursor(saved, accepted);
-  const result: PollResult = { items, cursor: next && next !== ctx.cursor.cursor ? { cursor: next } : {} };
-  if (rateLimit) result.rateLimit = rateLimit;
-  const delay = lowBudgetDelay(rateLimit, settings.maxPages, ctx.now());
-  if (delay !== undefined) result.minDelayMs = delay;
-  if (gaps.length) result.gaps = gaps;
-  ctx.log.debug({ source: ctx.key, items: items.length, remaining: rateLimit?.remaining }, 'mastodon poll done');
+  const result: PollResult = { items, cursor: next && next !== ctx.cursor.cursor ? { cursor: next } : {}, ...paged };
+  ctx.log.debug({ source: ctx.key, items: items.length, remaining: paged.rateLimit?.remaining }, 'mastodon poll done');
   return result;
 }
 

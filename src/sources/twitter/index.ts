@@ -16,8 +16,8 @@
  */
 import { registerSecret } from '../../core/log.js';
 import type { FetchedItem } from '../../core/types.js';
-import { lowBudgetDelay, numericHeader, rateLimitFromHeaders } from '../rate-limit.js';
-import { pagingSettings, type PagedSourceOptions, type PagingSettings } from '../paging.js';
+import { numericHeader, rateLimitFromHeaders } from '../rate-limit.js';
+import { pageThrough, pagingSettings, type PageOutcome, type PagedSourceOptions, type PagingSettings } from '../paging.js';
 import { manifestFields, SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin } from '../types.js';
 import { twitterManifest } from './manifest.js';
 import { parseApiUrl, twitterGet, type TwitterResponse } from './client.js';
@@ -72,74 +72,58 @@ async function pollTwitter(ctx: SourceContext<TwitterConfig>, settings: PagingSe
   if (ctx.cursor.cursor && !since) {
     ctx.log.warn({ source: ctx.key }, 'twitter cursor is not a tweet id; starting from the newest page');
   }
-  const gaps: string[] = [];
   const items: FetchedItem[] = [];
   const seen = new Set<string>();
   let newest = since;
-  let rateLimit: RateLimit | undefined;
-  let minDelayMs: number | undefined;
   let nextToken: string | undefined;
-  let pageLimit = since === null ? 1 : settings.maxPages;
 
-  for (let pages = 1; ; pages++) {
-    const query: Record<string, string> = {
-      query: ctx.config.query,
-      max_results: String(settings.pageSize),
-      expansions: 'author_id',
-      'tweet.fields': TWEET_FIELDS,
-      'user.fields': USER_FIELDS,
-    };
-    if (since) query.since_id = since;
-    if (nextToken) query.next_token = nextToken;
-    const res = await twitterGet(client, SEARCH_ENDPOINT, query);
-    rateLimit = rateLimitFrom(res.headers) ?? rateLimit;
-
-    if (res.status === 400 && since && pages === 1 && mentionsSinceId(res.data)) {
-      // The cursor fell out of the 7-day window (the daemon was off for a while).
-      gaps.push(`Twitter/X: the saved position (tweet ${since}) is older than X's 7-day recent-search window; polled the newest page only, so mentions in between may be missing`);
-      since = null;
-      pageLimit = 1;
-      pages = 0;
-      continue;
-    }
-    if (res.status === 429 && pages > 1) {
-      // Keep what the earlier pages brought; the rest of the backlog is skipped, and said so.
-      const wait = retryAfter(res.headers, ctx.now());
-      minDelayMs = wait;
-      gaps.push(`Twitter/X: rate limit reached after ${pages - 1} page(s); older tweets since the last poll were skipped`);
-      break;
-    }
-    if (res.status >= 400) throw statusError(res, client.baseUrl, ctx.now());
-
-    const page = parsePage(res, ctx);
-    const users = new Map(page.users.map((u) => [u.id, u]));
-    for (const tweet of page.tweets) {
-      if (seen.has(tweet.id)) continue;
-      seen.add(tweet.id);
-      items.push(mapTweet(tweet, users));
-      if (newest === null || BigInt(tweet.id) > BigInt(newest)) newest = tweet.id;
-    }
-    nextToken = page.nextToken;
-    if (!nextToken) break;
-    if (pages >= pageLimit) {
-      if (since !== null) {
-        gaps.push(`Twitter/X: page cap of ${settings.maxPages} page(s) (${settings.maxPages * settings.pageSize} tweets) reached; older tweets since the last poll were skipped`);
+  const paged = await pageThrough({
+    service: 'Twitter/X',
+    noun: 'tweets',
+    resuming: since !== null,
+    settings,
+    now: ctx.now(),
+    async fetchPage(n): Promise<PageOutcome> {
+      const query: Record<string, string> = {
+        query: ctx.config.query,
+        max_results: String(settings.pageSize),
+        expansions: 'author_id',
+        'tweet.fields': TWEET_FIELDS,
+        'user.fields': USER_FIELDS,
+      };
+      if (since) query.since_id = since;
+      if (nextToken) query.next_token = nextToken;
+      const res = await twitterGet(client, SEARCH_ENDPOINT, query);
+      const rateLimit = rateLimitFrom(res.headers);
+      if (res.status === 400 && since && n === 1 && mentionsSinceId(res.data)) {
+        // The cursor fell out of the 7-day window (the daemon was off for a while).
+        const gap = `Twitter/X: the saved position (tweet ${since}) is older than X's 7-day recent-search window; polled the newest page only, so mentions in between may be missing`;
+        since = null;
+        return { last: false, restart: true, rateLimit, gap };
       }
-      break;
-    }
-    if (rateLimit && rateLimit.remaining === 0) {
-      gaps.push(`Twitter/X: rate-limit budget used up after ${pages} page(s); older tweets since the last poll were skipped`);
-      break;
-    }
-  }
+      if (res.status === 429 && n > 1) {
+        // Keep what the earlier pages brought; the rest of the backlog is skipped, and said so.
+        const wait = retryAfter(res.headers, ctx.now());
+        const gap = `Twitter/X: rate limit reached after ${n - 1} page(s); older tweets since the last poll were skipped`;
+        return { last: true, rateLimit, gap, ...(wait !== undefined ? { minDelayMs: wait } : {}) };
+      }
+      if (res.status >= 400) throw statusError(res, client.baseUrl, ctx.now());
 
-  const result: PollResult = { items, cursor: newest && newest !== ctx.cursor.cursor ? { cursor: newest } : {} };
-  if (rateLimit) result.rateLimit = rateLimit;
-  const budgetDelay = lowBudgetDelay(rateLimit, settings.maxPages, ctx.now());
-  const delay = Math.max(minDelayMs ?? 0, budgetDelay ?? 0);
-  if (delay > 0) result.minDelayMs = delay;
-  if (gaps.length) result.gaps = gaps;
-  ctx.log.debug({ source: ctx.key, items: items.length, remaining: rateLimit?.remaining }, 'twitter poll done');
+      const page = parsePage(res, ctx);
+      const users = new Map(page.users.map((u) => [u.id, u]));
+      for (const tweet of page.tweets) {
+        if (seen.has(tweet.id)) continue;
+        seen.add(tweet.id);
+        items.push(mapTweet(tweet, users));
+        if (newest === null || BigInt(tweet.id) > BigInt(newest)) newest = tweet.id;
+      }
+      nextToken = page.nextToken;
+      return { last: !nextToken, rateLimit };
+    },
+  });
+
+  const result: PollResult = { items, cursor: newest && newest !== ctx.cursor.cursor ? { cursor: newest } : {}, ...paged };
+  ctx.log.debug({ source: ctx.key, items: items.length, remaining: paged.rateLimit?.remaining }, 'twitter poll done');
   return result;
 }
 
