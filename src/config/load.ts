@@ -205,23 +205,21 @@ export function loadConfig(dir: string, env: Env = loadEnv(dir)): LoadResult {
     });
   }
 
-  const brandFiles = new Map<string, string>();
+  const taken: TakenNames = { brands: new Map(), rules: new Map(), digests: new Map() };
   for (const path of sourceFiles) {
     const file = display(path);
     config.files.push(file);
     const yaml = readYamlFile(path, file, problems);
     if (!yaml) continue;
-    loadBrandFile(yaml, config, brandFiles, problems);
+    loadBrandFile(yaml, config, taken, problems);
   }
 
-  const ruleNames = new Map<string, string>();
-  const digestNames = new Map<string, string>();
   for (const path of ruleFiles) {
     const file = display(path);
     config.files.push(file);
     const yaml = readYamlFile(path, file, problems);
     if (!yaml) continue;
-    loadRulesFile(yaml, config, ruleNames, digestNames, problems);
+    loadRulesFile(yaml, config, taken, problems);
   }
 
   // Notifier credentials: a warning per notifier type in use, at the first rule that uses it.
@@ -325,27 +323,43 @@ function hashOf(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
 }
 
-function loadBrandFile(yaml: YamlFile, config: Config, brandFiles: Map<string, string>, problems: ConfigProblem[]): void {
+/**
+ * Reports problems in one YAML file: each at the position of a path in the file (or of another
+ * path: a source's problems point at the entry, whatever field they name). The one way this
+ * loader records a problem it found itself; zod's issues go through `issueProblems`.
+ */
+interface Reporter {
+  (path: PropertyKey[], message: string, options?: { severity?: 'error' | 'warning'; at?: PropertyKey[] }): void;
+}
+
+function reporter(yaml: YamlFile, problems: ConfigProblem[]): Reporter {
+  return (path, message, options = {}) => {
+    const pos = positionOf(yaml, options.at ?? path);
+    problems.push({ file: yaml.file, line: pos.line, col: pos.col, path: formatPath(path), message, severity: options.severity ?? 'error' });
+  };
+}
+
+/** Names already taken across files (brands, rules, digests): the first file that used each. */
+interface TakenNames {
+  brands: Map<string, string>;
+  rules: Map<string, string>;
+  digests: Map<string, string>;
+}
+
+function loadBrandFile(yaml: YamlFile, config: Config, taken: TakenNames, problems: ConfigProblem[]): void {
   const parsed = brandFileSchema.safeParse(yaml.value ?? {}, ONCE);
   if (!parsed.success) {
     issueProblems(yaml, [], parsed.error, problems);
     return;
   }
   const data = parsed.data;
-  const previous = brandFiles.get(data.brand);
+  const report = reporter(yaml, problems);
+  const previous = taken.brands.get(data.brand);
   if (previous) {
-    const pos = positionOf(yaml, ['brand']);
-    problems.push({
-      file: yaml.file,
-      line: pos.line,
-      col: pos.col,
-      path: 'brand',
-      message: `brand "${data.brand}" is already defined in ${previous}: brand ids are unique across files`,
-      severity: 'error',
-    });
+    report(['brand'], `brand "${data.brand}" is already defined in ${previous}: brand ids are unique across files`);
     return;
   }
-  brandFiles.set(data.brand, yaml.file);
+  taken.brands.set(data.brand, yaml.file);
   const matcher = compileAt(yaml, ['query'], data.query, problems);
   if (!matcher) return;
 
@@ -360,78 +374,83 @@ function loadBrandFile(yaml: YamlFile, config: Config, brandFiles: Map<string, s
     file: yaml.file,
   });
 
-  const typeCounts = new Map<string, number>();
-  const keys = new Set<string>();
+  const keys = new SourceKeys(data.brand);
   data.sources.forEach((entry, index) => {
-    const path = ['sources', index];
-    const common: Record<string, unknown> = {};
-    const rest: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(entry)) (COMMON_SOURCE_KEYS.includes(k) ? common : rest)[k] = v;
-    const commonParsed = commonSourceSchema.safeParse(common, ONCE);
-    if (!commonParsed.success) {
-      issueProblems(yaml, path, commonParsed.error, problems);
-      return;
-    }
-    const c = commonParsed.data;
-    const plugin = sourcePlugin(c.type);
-    const pos = positionOf(yaml, path);
-    if (!plugin) {
-      problems.push({
-        file: yaml.file,
-        line: pos.line,
-        col: pos.col,
-        path: formatPath([...path, 'type']),
-        message: `source type "${c.type}" is not available in this version of earshot`,
-        severity: 'error',
-      });
-      return;
-    }
-    const settingsParsed = (plugin.schema as z.ZodType<Record<string, unknown>>).safeParse(rest, ONCE);
-    if (!settingsParsed.success) {
-      issueProblems(yaml, path, settingsParsed.error, problems);
-      return;
-    }
-    const settings = settingsParsed.data;
-    const n = (typeCounts.get(c.type) ?? 0) + 1;
-    typeCounts.set(c.type, n);
-    const key = c.id ? `${data.brand}/${c.id}` : n === 1 ? `${data.brand}/${c.type}` : `${data.brand}/${c.type}#${n}`;
-    if (keys.has(key)) {
-      problems.push({
-        file: yaml.file,
-        line: pos.line,
-        col: pos.col,
-        path: formatPath([...path, 'id']),
-        message: `two sources of brand ${data.brand} have the id ${key}; give each an \`id:\``,
-        severity: 'error',
-      });
-      return;
-    }
-    keys.add(key);
-    const missingEnv = plugin.requiredEnv(settings).filter((name) => !config.env[name]);
-    if (missingEnv.length > 0) {
-      problems.push({
-        file: yaml.file,
-        line: pos.line,
-        col: pos.col,
-        path: formatPath(path),
-        message: `${c.type} source ${key} needs ${missingEnv.join(', ')} (set in .env or the environment); it is skipped until then`,
-        severity: 'warning',
-      });
-    }
-    config.sources.push({
-      key,
-      brand: data.brand,
-      type: c.type,
-      everyMs: c.every ?? plugin.defaultEveryMs,
-      alertBackfillMs: c.alert_backfill ?? 0,
-      enabled: c.enabled ?? true,
-      settings,
-      settingsHash: hashOf({ type: c.type, settings }),
-      missingEnv,
-      file: yaml.file,
-      line: pos.line,
-    });
+    const source = loadSource(yaml, entry, ['sources', index], data.brand, keys, config.env, report, problems);
+    if (source) config.sources.push(source);
   });
+}
+
+/** Keys of a brand's sources: '<brand>/<type>', then '#2', '#3'... for repeats, or '<brand>/<id>'. */
+class SourceKeys {
+  private readonly counts = new Map<string, number>();
+  private readonly used = new Set<string>();
+  constructor(private readonly brand: string) {}
+
+  /** The entry's key, and whether it is the first entry of the brand with that key. */
+  take(type: string, id: string | undefined): { key: string; unique: boolean } {
+    const n = (this.counts.get(type) ?? 0) + 1;
+    this.counts.set(type, n);
+    const key = id ? `${this.brand}/${id}` : n === 1 ? `${this.brand}/${type}` : `${this.brand}/${type}#${n}`;
+    const unique = !this.used.has(key);
+    this.used.add(key);
+    return { key, unique };
+  }
+}
+
+/** One `sources:` entry: the common fields, then the type's own settings (its manifest's schema). */
+function loadSource(
+  yaml: YamlFile,
+  entry: Record<string, unknown>,
+  path: PropertyKey[],
+  brand: string,
+  keys: SourceKeys,
+  env: Env,
+  report: Reporter,
+  problems: ConfigProblem[],
+): SourceConfig | null {
+  const common: Record<string, unknown> = {};
+  const rest: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(entry)) (COMMON_SOURCE_KEYS.includes(k) ? common : rest)[k] = v;
+  const commonParsed = commonSourceSchema.safeParse(common, ONCE);
+  if (!commonParsed.success) {
+    issueProblems(yaml, path, commonParsed.error, problems);
+    return null;
+  }
+  const c = commonParsed.data;
+  const plugin = sourcePlugin(c.type);
+  if (!plugin) {
+    report([...path, 'type'], `source type "${c.type}" is not available in this version of earshot`, { at: path });
+    return null;
+  }
+  const settingsParsed = (plugin.schema as z.ZodType<Record<string, unknown>>).safeParse(rest, ONCE);
+  if (!settingsParsed.success) {
+    issueProblems(yaml, path, settingsParsed.error, problems);
+    return null;
+  }
+  const settings = settingsParsed.data;
+  const { key, unique } = keys.take(c.type, c.id);
+  if (!unique) {
+    report([...path, 'id'], `two sources of brand ${brand} have the id ${key}; give each an \`id:\``, { at: path });
+    return null;
+  }
+  const missingEnv = plugin.requiredEnv(settings).filter((name) => !env[name]);
+  if (missingEnv.length > 0) {
+    report(path, `${c.type} source ${key} needs ${missingEnv.join(', ')} (set in .env or the environment); it is skipped until then`, { severity: 'warning' });
+  }
+  return {
+    key,
+    brand,
+    type: c.type,
+    everyMs: c.every ?? plugin.defaultEveryMs,
+    alertBackfillMs: c.alert_backfill ?? 0,
+    enabled: c.enabled ?? true,
+    settings,
+    settingsHash: hashOf({ type: c.type, settings }),
+    missingEnv,
+    file: yaml.file,
+    line: positionOf(yaml, path).line,
+  };
 }
 
 /**
@@ -457,151 +476,170 @@ export function checkTarget(type: string, target: string, env: Env): { error: st
   return { error: null, warning: null };
 }
 
-function loadRulesFile(
-  yaml: YamlFile,
-  config: Config,
-  ruleNames: Map<string, string>,
-  digestNames: Map<string, string>,
-  problems: ConfigProblem[],
-): void {
+type ParsedRulesFile = z.output<typeof rulesFileSchema>;
+
+/** rules/*.yaml: its rules, budgets and digests, each section on its own. */
+function loadRulesFile(yaml: YamlFile, config: Config, taken: TakenNames, problems: ConfigProblem[]): void {
   const parsed = rulesFileSchema.safeParse(yaml.value ?? {}, ONCE);
   if (!parsed.success) {
     issueProblems(yaml, [], parsed.error, problems);
     return;
   }
+  const report = reporter(yaml, problems);
+  // A rule's checksum is over what was written (before defaults), so adding a default to the
+  // schema does not reset every rule's state.
   const rawRules = ((yaml.value as { rules?: unknown[] } | null)?.rules ?? []) as unknown[];
   (parsed.data.rules ?? []).forEach((rule, index) => {
-    const path: PropertyKey[] = ['rules', index];
-    const pos = positionOf(yaml, path);
-    const at = (sub: PropertyKey[], message: string, severity: 'error' | 'warning' = 'error') => {
-      const p = positionOf(yaml, [...path, ...sub]);
-      problems.push({ file: yaml.file, line: p.line, col: p.col, path: formatPath([...path, ...sub]), message, severity });
-    };
-    const previous = ruleNames.get(rule.name);
-    if (previous) {
-      at(['name'], `rule name "${rule.name}" is already used in ${previous}: rule names are unique (state is keyed on them)`);
-      return;
-    }
-    ruleNames.set(rule.name, yaml.file);
-    let ok = true;
-    for (const brand of rule.match.brand ?? []) {
-      if (config.brands.size > 0 && !config.brands.has(brand)) {
-        at(['match', 'brand'], `unknown brand "${brand}": brands are ${[...config.brands.keys()].join(', ') || '(none)'}`);
-        ok = false;
-      }
-    }
-    const text = rule.match.text ? compileAt(yaml, [...path, 'match', 'text'], rule.match.text, problems) : null;
-    if (rule.match.text && !text) ok = false;
-    const notify: NotifyTarget[] = [];
-    rule.notify.forEach((entry, i) => {
-      for (const [type, target] of destinationsOf(entry)) {
-        const check = checkTarget(type, target, config.env);
-        if (check.warning) at(['notify', i, type], check.warning, 'warning');
-        if (check.error) {
-          at(['notify', i, type], check.error);
-          ok = false;
-          continue;
-        }
-        notify.push({ type, target });
-      }
-    });
-    if (!ok) return;
-    const sentiment = rule.match.sentiment;
-    config.rules.push({
-      name: rule.name,
-      type: rule.type,
-      description: rule.description ?? null,
-      enabled: rule.enabled,
-      match: {
-        brands: rule.match.brand ?? null,
-        sources: rule.match.source ?? null,
-        sentimentLabels: sentiment && 'labels' in sentiment ? sentiment.labels : null,
-        sentimentBelow: sentiment && 'below' in sentiment ? (sentiment.below ?? null) : null,
-        sentimentAbove: sentiment && 'above' in sentiment ? (sentiment.above ?? null) : null,
-        urgencyAtLeast: rule.match.urgency?.atLeast ?? null,
-        text,
-        authors: rule.match.author?.map((a) => a.replace(/^@/, '').toLowerCase()) ?? null,
-        reachAtLeast: rule.match.reach?.atLeast ?? null,
-        languages: rule.match.language ?? null,
-        firstFromAuthor: rule.match.first_from_author ?? false,
-      },
-      throttleMs: rule.throttle?.initialMs ?? 0,
-      throttle: rule.throttle ?? null,
-      groupBy: rule.type === 'silence' ? [] : (rule.group_by ?? []),
-      groupWaitMs: rule.type === 'mention' ? (rule.group_wait ?? 0) : 0,
-      windowMs: rule.type === 'volume' || rule.type === 'spike' ? rule.window : 0,
-      count: rule.type === 'volume' ? rule.count : rule.type === 'spike' ? rule.min_count : 0,
-      factor: rule.type === 'spike' ? rule.factor : 0,
-      baseline: rule.type === 'spike' ? rule.baseline : 0,
-      direction: rule.type === 'spike' ? rule.direction : 'up',
-      silenceForMs: rule.type === 'silence' ? rule.for : 0,
-      silenceOf: rule.type === 'silence' ? rule.of : 'either',
-      quietHours: rule.quiet_hours ?? null,
-      activeHours: rule.active_hours ?? null,
-      breakThrough: rule.break_through ?? null,
-      thread: rule.thread ?? (rule.type === 'mention' && (rule.group_by ?? []).includes('story')),
-      notify,
-      hash: hashOf(rawRules[index] ?? rule),
-      file: yaml.file,
-      line: pos.line,
-      col: pos.col,
-    });
+    const compiled = loadRule(yaml, rule, ['rules', index], rawRules[index] ?? rule, config, taken, report, problems);
+    if (compiled) config.rules.push(compiled);
   });
-
   (parsed.data.budgets ?? []).forEach((budget, index) => {
-    const pos = positionOf(yaml, ['budgets', index]);
-    const [type, target] = destinationsOf(budget)[0]!;
-    const problem = checkTarget(type, target, config.env).error;
-    const duplicate = config.budgets.find((b) => b.destination.type === type && b.destination.target === target);
-    if (problem || duplicate) {
-      const p = positionOf(yaml, ['budgets', index, type]);
-      problems.push({
-        file: yaml.file,
-        line: p.line,
-        col: p.col,
-        path: formatPath(['budgets', index, type]),
-        message: problem ?? `${type} ${target} already has a budget in ${duplicate!.file}`,
-        severity: 'error',
-      });
-      return;
-    }
-    config.budgets.push({
-      destination: { type, target },
-      max: budget.max,
-      perMs: budget.per,
-      breakThrough: budget.break_through ?? null,
-      file: yaml.file,
-      line: pos.line,
-    });
+    const loaded = loadBudget(yaml, budget, ['budgets', index], config, report);
+    if (loaded) config.budgets.push(loaded);
   });
-
   (parsed.data.digests ?? []).forEach((digest, index) => {
-    const path: PropertyKey[] = ['digests', index];
-    const pos = positionOf(yaml, path);
-    const previous = digestNames.get(digest.name);
-    if (previous) {
-      const p = positionOf(yaml, [...path, 'name']);
-      problems.push({ file: yaml.file, line: p.line, col: p.col, path: formatPath([...path, 'name']), message: `digest name "${digest.name}" is already used in ${previous}`, severity: 'error' });
-      return;
-    }
-    digestNames.set(digest.name, yaml.file);
-    for (const brand of digest.brands ?? []) {
-      if (config.brands.size > 0 && !config.brands.has(brand)) {
-        const p = positionOf(yaml, [...path, 'brands']);
-        problems.push({ file: yaml.file, line: p.line, col: p.col, path: formatPath([...path, 'brands']), message: `unknown brand "${brand}"`, severity: 'error' });
-        return;
-      }
-    }
-    const email = notifierPlugin('email');
-    for (const [i, to] of digest.to.entries()) {
-      const problem = email?.validateTarget(to);
-      if (problem) {
-        const p = positionOf(yaml, [...path, 'to', i]);
-        problems.push({ file: yaml.file, line: p.line, col: p.col, path: formatPath([...path, 'to', i]), message: problem, severity: 'error' });
-        return;
-      }
-    }
-    const { quiet_day: quietDay, catch_up: catchUpMs, list_unsubscribe: listUnsubscribe, ...rest } = digest;
-    config.digests.push({ ...rest, brands: digest.brands ?? null, quietDay, catchUpMs, listUnsubscribe: listUnsubscribe ?? null, file: yaml.file, line: pos.line });
+    const loaded = loadDigest(yaml, digest, ['digests', index], config, taken, report);
+    if (loaded) config.digests.push(loaded);
   });
+}
+
+type ParsedRule = NonNullable<ParsedRulesFile['rules']>[number];
+
+function loadRule(
+  yaml: YamlFile,
+  rule: ParsedRule,
+  path: PropertyKey[],
+  raw: unknown,
+  config: Config,
+  taken: TakenNames,
+  report: Reporter,
+  problems: ConfigProblem[],
+): RuleConfig | null {
+  const at = (sub: PropertyKey[], message: string, severity: 'error' | 'warning' = 'error') => report([...path, ...sub], message, { severity });
+  const previous = taken.rules.get(rule.name);
+  if (previous) {
+    at(['name'], `rule name "${rule.name}" is already used in ${previous}: rule names are unique (state is keyed on them)`);
+    return null;
+  }
+  taken.rules.set(rule.name, yaml.file);
+  let ok = true;
+  for (const brand of rule.match.brand ?? []) {
+    if (config.brands.size > 0 && !config.brands.has(brand)) {
+      at(['match', 'brand'], `unknown brand "${brand}": brands are ${[...config.brands.keys()].join(', ') || '(none)'}`);
+      ok = false;
+    }
+  }
+  const text = rule.match.text ? compileAt(yaml, [...path, 'match', 'text'], rule.match.text, problems) : null;
+  if (rule.match.text && !text) ok = false;
+  const notify: NotifyTarget[] = [];
+  rule.notify.forEach((entry, i) => {
+    for (const [type, target] of destinationsOf(entry)) {
+      const check = checkTarget(type, target, config.env);
+      if (check.warning) at(['notify', i, type], check.warning, 'warning');
+      if (check.error) {
+        at(['notify', i, type], check.error);
+        ok = false;
+        continue;
+      }
+      notify.push({ type, target });
+    }
+  });
+  if (!ok) return null;
+  const pos = positionOf(yaml, path);
+  return compileRule(rule, text, notify, { hash: hashOf(raw), file: yaml.file, line: pos.line, col: pos.col });
+}
+
+/** The rule as the engine uses it: one flat record, zero for the fields its type does not use. */
+function compileRule(
+  rule: ParsedRule,
+  text: CompiledQuery | null,
+  notify: NotifyTarget[],
+  where: Pick<RuleConfig, 'hash' | 'file' | 'line' | 'col'>,
+): RuleConfig {
+  const sentiment = rule.match.sentiment;
+  return {
+    name: rule.name,
+    type: rule.type,
+    description: rule.description ?? null,
+    enabled: rule.enabled,
+    match: {
+      brands: rule.match.brand ?? null,
+      sources: rule.match.source ?? null,
+      sentimentLabels: sentiment && 'labels' in sentiment ? sentiment.labels : null,
+      sentimentBelow: sentiment && 'below' in sentiment ? (sentiment.below ?? null) : null,
+      sentimentAbove: sentiment && 'above' in sentiment ? (sentiment.above ?? null) : null,
+      urgencyAtLeast: rule.match.urgency?.atLeast ?? null,
+      text,
+      authors: rule.match.author?.map((a) => a.replace(/^@/, '').toLowerCase()) ?? null,
+      reachAtLeast: rule.match.reach?.atLeast ?? null,
+      languages: rule.match.language ?? null,
+      firstFromAuthor: rule.match.first_from_author ?? false,
+    },
+    throttleMs: rule.throttle?.initialMs ?? 0,
+    throttle: rule.throttle ?? null,
+    groupBy: rule.type === 'silence' ? [] : (rule.group_by ?? []),
+    groupWaitMs: rule.type === 'mention' ? (rule.group_wait ?? 0) : 0,
+    windowMs: rule.type === 'volume' || rule.type === 'spike' ? rule.window : 0,
+    count: rule.type === 'volume' ? rule.count : rule.type === 'spike' ? rule.min_count : 0,
+    factor: rule.type === 'spike' ? rule.factor : 0,
+    baseline: rule.type === 'spike' ? rule.baseline : 0,
+    direction: rule.type === 'spike' ? rule.direction : 'up',
+    silenceForMs: rule.type === 'silence' ? rule.for : 0,
+    silenceOf: rule.type === 'silence' ? rule.of : 'either',
+    quietHours: rule.quiet_hours ?? null,
+    activeHours: rule.active_hours ?? null,
+    breakThrough: rule.break_through ?? null,
+    thread: rule.thread ?? (rule.type === 'mention' && (rule.group_by ?? []).includes('story')),
+    notify,
+    ...where,
+  };
+}
+
+function loadBudget(yaml: YamlFile, budget: NonNullable<ParsedRulesFile['budgets']>[number], path: PropertyKey[], config: Config, report: Reporter): BudgetConfig | null {
+  const [type, target] = destinationsOf(budget)[0]!;
+  const problem = checkTarget(type, target, config.env).error;
+  const duplicate = config.budgets.find((b) => b.destination.type === type && b.destination.target === target);
+  if (problem || duplicate) {
+    report([...path, type], problem ?? `${type} ${target} already has a budget in ${duplicate!.file}`);
+    return null;
+  }
+  return {
+    destination: { type, target },
+    max: budget.max,
+    perMs: budget.per,
+    breakThrough: budget.break_through ?? null,
+    file: yaml.file,
+    line: positionOf(yaml, path).line,
+  };
+}
+
+function loadDigest(
+  yaml: YamlFile,
+  digest: NonNullable<ParsedRulesFile['digests']>[number],
+  path: PropertyKey[],
+  config: Config,
+  taken: TakenNames,
+  report: Reporter,
+): DigestConfig | null {
+  const previous = taken.digests.get(digest.name);
+  if (previous) {
+    report([...path, 'name'], `digest name "${digest.name}" is already used in ${previous}`);
+    return null;
+  }
+  taken.digests.set(digest.name, yaml.file);
+  const unknown = (digest.brands ?? []).find((brand) => config.brands.size > 0 && !config.brands.has(brand));
+  if (unknown !== undefined) {
+    report([...path, 'brands'], `unknown brand "${unknown}"`);
+    return null;
+  }
+  const email = notifierPlugin('email');
+  for (const [i, to] of digest.to.entries()) {
+    const problem = email?.validateTarget(to);
+    if (problem) {
+      report([...path, 'to', i], problem);
+      return null;
+    }
+  }
+  const { quiet_day: quietDay, catch_up: catchUpMs, list_unsubscribe: listUnsubscribe, ...rest } = digest;
+  return { ...rest, brands: digest.brands ?? null, quietDay, catchUpMs, listUnsubscribe: listUnsubscribe ?? null, file: yaml.file, line: positionOf(yaml, path).line };
 }
