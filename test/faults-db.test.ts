@@ -18,6 +18,7 @@ import { compiledCli } from '../scripts/soak.js';
 import { collect, makeDeployment, repoRoot, rssFeed, runCli, type FeedItem } from './helpers/cli.js';
 import { startFeedServer, type FeedServer } from './helpers/feed-server.js';
 import { startSlackServer, type SlackServer } from './helpers/slack-server.js';
+import { until } from './helpers/wait.js';
 
 let feed: FeedServer;
 let slack: SlackServer;
@@ -132,8 +133,9 @@ describe('database locked under the daemon', () => {
       expect(out.stderr()).toContain('"msg":"poll ok"');
       lock = await holdExclusiveLock(dbPath);
       feed.route('/feed.xml', { body: rssFeed(items(['r1'])) });
-      // Locked for longer than the 5 s busy timeout.
-      await new Promise((r) => setTimeout(r, 8000));
+      // Locked until the daemon has waited out SQLite's 5 s busy timeout and reported it.
+      const mark = out.stderr().length;
+      await until(() => /locked|busy/.test(out.stderr().slice(mark)), 30_000, 'the daemon to report the locked database');
       expect(slack.messages).toHaveLength(0);
       expect(child.exitCode).toBeNull();
       await lock.release();
@@ -295,12 +297,20 @@ describe('disk full under the daemon', () => {
       const filler = fillUp(fs.path);
       feed.route('/feed.xml', { body: rssFeed(items(['full1'])) });
       const mark = out.stderr().length;
-      await new Promise((r) => setTimeout(r, 6000));
-      const during = out.stderr().slice(mark).split('\n').filter((l) => /disk is full|SQLITE_FULL/.test(l));
-      console.log(`daemon on a full disk: ${during.length} error lines in 6 s`);
-      // Reported, but not in a tight loop (1 s, 2 s, 4 s ... between failed passes).
-      expect(during.length).toBeGreaterThan(0);
-      expect(during.length).toBeLessThan(15);
+      // Reported, but not in a tight loop: each failed pass waits longer (1 s, 2 s, 4 s ...), as
+      // its log line says and the log's own times show.
+      const failedPasses = (): Array<{ time: number; retryInMs: number }> =>
+        out
+          .stderr()
+          .slice(mark)
+          .split('\n')
+          .filter((l) => l.includes('"msg":"daemon loop failed; retrying shortly"') && /disk is full|SQLITE_FULL/.test(l))
+          .map((l) => JSON.parse(l) as { time: number; retryInMs: number });
+      const passes = await until(() => (failedPasses().length >= 3 ? failedPasses() : null), 40_000, 'three failed passes on the full disk');
+      console.log(`daemon on a full disk: failed passes ${passes.length}, waits ${passes.map((p) => p.retryInMs).join(', ')} ms`);
+      expect(passes[1]!.retryInMs).toBeGreaterThan(passes[0]!.retryInMs);
+      expect(passes[2]!.retryInMs).toBeGreaterThan(passes[1]!.retryInMs);
+      for (let i = 1; i < passes.length; i++) expect(passes[i]!.time - passes[i - 1]!.time).toBeGreaterThanOrEqual(passes[i - 1]!.retryInMs * 0.9);
       expect(slack.messages).toHaveLength(0);
       expect(child.exitCode).toBeNull();
       rmSync(filler);

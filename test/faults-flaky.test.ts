@@ -18,6 +18,7 @@ import { makeDeployment, rssFeed } from './helpers/cli.js';
 import { startFeedServer, type FeedServer } from './helpers/feed-server.js';
 import { startSlackServer, type SlackServer } from './helpers/slack-server.js';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp-server.js';
+import { until } from './helpers/wait.js';
 
 let feed: FeedServer;
 let slack: SlackServer;
@@ -79,8 +80,9 @@ describe('flaky Slack and SMTP', () => {
     try {
       await slack.waitForMessages(2 * count, 100_000);
       await smtp.waitForMessages(count, 100_000);
-      // Room for a wrong second copy to show up.
-      await new Promise((r) => setTimeout(r, 1500));
+      // Every delivery recorded as sent: nothing is left in the outbox that could send a second copy.
+      const unsent = db.prepare("SELECT count(*) AS n FROM deliveries WHERE status != 'sent'");
+      await until(() => (unsent.get() as { n: number }).n === 0, 30_000, 'every delivery to be recorded as sent');
     } finally {
       stopRefusing();
       await daemon.stop();

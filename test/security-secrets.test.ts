@@ -137,8 +137,6 @@ async function runProcess(launcher: string, dir: string, args: string[], stopWhe
   if (stopWhen) {
     const deadline = Date.now() + 20_000;
     while (!stopWhen(io.stderr()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    // a little longer, so delivery outcomes (sent, or refused with bad credentials) are logged too
-    await new Promise((r) => setTimeout(r, 1500));
     child.kill('SIGTERM');
   }
   const code = await io.exited;
@@ -155,7 +153,14 @@ describe.skipIf(!haveFixtures)('secrets never appear in output, alerts or the da
       const dir = deployment(secrets);
       // The daemon first (every source polled once, alerts delivered or refused), then a new
       // mention for `poll --once` to alert on.
-      const ran = await runProcess(launcher, dir, ['run', '--no-watch'], (stderr) => (stderr.match(/"msg":"poll (ok|failed)/g) ?? []).length >= 5);
+      // Stopped once every source was polled and both deliveries (Slack, email) have an outcome
+      // logged: sent, or refused with bad credentials.
+      const ran = await runProcess(
+        launcher,
+        dir,
+        ['run', '--no-watch'],
+        (stderr) => (stderr.match(/"msg":"poll (ok|failed)/g) ?? []).length >= 5 && (stderr.match(/"msg":"alert deliver(ed|y failed)/g) ?? []).length >= 2,
+      );
       outputs.push([`${label}: run`, ran.out]);
       s.feed.route('/acme.xml', { body: rssFeed([{ guid: `sec-${label}`, title: 'Acme Cloud outage again', description: `${NEGATIVE} (${label})` }, { guid: 'sec1', title: 'Acme Cloud outage', description: NEGATIVE }]) });
       const polled = await runProcess(launcher, dir, ['poll', '--once']);
