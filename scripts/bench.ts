@@ -3,7 +3,7 @@
  *
  *   npm run bench                      everything (about 4-5 minutes on 2 cores)
  *   npm run bench -- --quick           smaller sizes, for trying the script itself
- *   npm run bench -- --only ingest,poll,latency,memory,startup
+ *   npm run bench -- --only ingest,poll,latency,memory,startup,slack
  *   npm run bench -- --no-build        skip `npm run build` (dist/ must be current)
  *   npm run bench -- --json FILE       also write the figures as JSON
  *
@@ -19,6 +19,7 @@ import { benchIngest, type IngestFigures } from './bench/ingest.js';
 import { benchLatency, type LatencyFigures } from './bench/latency.js';
 import { benchMemory, type MemoryFigures } from './bench/memory.js';
 import { benchPoll, type PollFigures } from './bench/poll.js';
+import { benchSlackActions, type SlackActionsFigures } from './bench/slack-actions.js';
 import { repoRoot } from './bench/proc.js';
 import { createRng } from './bench/rng.js';
 import { benchStartup, type StartupFigures } from './bench/startup.js';
@@ -32,7 +33,7 @@ interface Args {
   seed: number;
 }
 
-const ALL = ['ingest', 'poll', 'latency', 'memory', 'startup'];
+const ALL = ['ingest', 'poll', 'latency', 'memory', 'startup', 'slack'];
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { quick: false, only: new Set(ALL), build: true, json: null, seed: 42 };
@@ -189,6 +190,25 @@ function startupRows(f: StartupFigures): Row[] {
   ];
 }
 
+function slackRows(f: SlackActionsFigures): Row[] {
+  return [
+    {
+      metric: `Slack click → 200 answer, POST /slack/actions (${fmt(f.clicks)} signed clicks)`,
+      value: `p50 ${fmt(f.answerP50Ms, 1)} ms, p99 ${fmt(f.answerP99Ms, 1)} ms, max ${fmt(f.answerMaxMs, 1)} ms`,
+      target: `GET /healthz p50 ${fmt(f.healthzP50Ms, 1)} ms, p99 ${fmt(f.healthzP99Ms, 1)} ms; Slack's limit 3000 ms`,
+      ratio: `${fmt(f.answerP50Ms / f.healthzP50Ms, 2)} × healthz; ${fmt(f.answerMaxMs / 3000, 4)} of 3 s`,
+      ok: f.answerMaxMs <= 3000,
+    },
+    {
+      metric: 'Slack click → chat.update received (applied, re-rendered, sent)',
+      value: `p50 ${fmt(f.updateP50Ms)} ms, p99 ${fmt(f.updateP99Ms)} ms, max ${fmt(f.updateMaxMs)} ms`,
+      target: '≤ 1000 ms',
+      ratio: fmt(f.updateP99Ms / 1000, 2),
+      ok: f.updateP99Ms <= 1000,
+    },
+  ];
+}
+
 function printTable(rows: Row[]): void {
   const header = ['metric', 'value', 'baseline / target', 'ratio', ''];
   const cells = rows.map((r) => [r.metric, r.value, r.target, r.ratio, r.ok === null ? '' : r.ok ? 'met' : 'MISSED']);
@@ -261,6 +281,13 @@ async function main(): Promise<void> {
     const f = await benchMemory(brands50, createRng(args.seed + 2), now, seconds);
     results.memory = f;
     rows.push(...memoryRows(f));
+  }
+  if (args.only.has('slack')) {
+    const clicks = args.quick ? 100 : 500;
+    log(`slack: ${clicks} signed clicks on POST /slack/actions, each to its chat.update`);
+    const f = await benchSlackActions(clicks);
+    results.slack = f;
+    rows.push(...slackRows(f));
   }
 
   info.loadAfter = loadavg();

@@ -228,6 +228,17 @@ describe(`Slack buttons over HTTP (POST /slack/actions)${haveFixtures ? '' : ' (
     expect(update.blocks!.slice(0, -3)).toEqual(posted.blocks!.slice(0, -2));
   });
 
+  it('answers before it applies: the 200 is out while the mention is still open', async () => {
+    const fx = await setUp();
+    const body = formBody(click(fx, handle(fx)));
+    const request = new Request('http://127.0.0.1/slack/actions', { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded', ...signed(body) } });
+    const answer = await fx.actions.handleRequest(request);
+    expect(answer.status).toBe(200);
+    expect((await state(fx)).mention.status).toBe('open');
+    await fx.actions.idle();
+    expect((await state(fx)).mention.status).toBe('handled');
+  });
+
   it.each([
     ['a forged signature', (body: string) => ({ ...signed(body), 'x-slack-signature': `v0=${'0'.repeat(64)}` }), 'Slack request refused: the signature does not match'],
     ['another secret', (body: string) => signed(body, NOW, 'not-the-signing-secret'), 'Slack request refused: the signature does not match'],

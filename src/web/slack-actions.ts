@@ -201,8 +201,10 @@ export async function startSlackActions(options: SlackActionsOptions): Promise<S
       log.warn({ reason: err.message }, 'slack request not understood');
       return text(400, `${err.message}\n`);
     }
-    // Answer now; apply after (Slack shows the user an error if the answer takes over 3 s).
-    track(handleInteraction(payload));
+    // Answer now; apply after (Slack shows the user an error if the answer takes over 3 s). The
+    // store's calls on SQLite settle as microtasks, which would all run before the answer is
+    // written: the work starts on the next turn of the event loop instead.
+    track(new Promise<void>((resolve) => setImmediate(resolve)).then(() => handleInteraction(payload)));
     return new Response(null, { status: 200 });
   }
 
