@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { renderSlackMessage } from './render.js';
 import { sampleAlert, sampleMention } from './sample-alert.js';
@@ -156,5 +157,41 @@ describe('who did what', () => {
   it('shows an unreadable time as escaped text rather than a broken token', () => {
     expect(slackTime('not a time')).toBe('not a time');
     expect(slackTime('<!here>')).toBe('&lt;!here&gt;');
+  });
+});
+
+describe('interactive messages stay safe with hostile content (property)', () => {
+  // Strings heavy in Slack's control characters, so that escaping is exercised on every run.
+  const hostile = fc.string({ unit: fc.constantFrom('<', '>', '&', '|', '!', '@', '#', '*', '_', '~', '`', '^', 'a', ' ', '\n', 'h', 't', 'p', ':', '/'), maxLength: 60 });
+  const label = fc.constantFrom('negative', 'neutral', 'positive', 'unknown') as fc.Arbitrary<'negative' | 'neutral' | 'positive' | 'unknown'>;
+
+  function texts(blocks: unknown, out: Array<{ type: string; text: string }> = []): Array<{ type: string; text: string }> {
+    if (Array.isArray(blocks)) for (const b of blocks) texts(b, out);
+    else if (blocks && typeof blocks === 'object') {
+      const o = blocks as Record<string, unknown>;
+      if ((o.type === 'mrkdwn' || o.type === 'plain_text') && typeof o.text === 'string') out.push({ type: o.type, text: o.text });
+      for (const v of Object.values(o)) texts(v, out);
+    }
+    return out;
+  }
+
+  it('mention content never reaches mrkdwn; control values carry ids only; names cannot open a control sequence', () => {
+    fc.assert(
+      fc.property(hostile, hostile, hostile, hostile, label, fc.boolean(), (title, text, author, actorName, sentiment, slackActor) => {
+        const mention = sampleMention({ id: 42, title, text, author, sentiment: { label: sentiment, score: 0, reasons: [text] } });
+        const state = view({ status: 'handled', statusBy: { kind: slackActor ? 'slack' : 'ui', name: actorName }, statusAt: AT, sentimentBy: { kind: 'slack', name: actorName }, sentimentAt: AT });
+        const { blocks } = renderSlackMessage(sampleAlert({ mentions: [mention] }), { interactive: true, triage: new Map([[42, state]]) });
+        for (const { type, text: shown } of texts(blocks)) {
+          if (type !== 'mrkdwn') continue;
+          // The only control sequences in mrkdwn are the ones earshot builds: the link and the date tokens.
+          const rest = shown.replace(/<https:\/\/www\.reddit\.com\/[^|<>]*\|Open on reddit>/g, '').replace(/<!date\^\d+\^\{time\}\|\d\d:\d\d UTC>/g, '');
+          expect(rest).not.toMatch(/[<>]/);
+        }
+        const json = JSON.stringify(blocks);
+        for (const [, value] of json.matchAll(/"value":"([^"]*)"/g)) expect(value).toMatch(/^42(:(negative|neutral|positive))?$/);
+        for (const [, id] of json.matchAll(/"block_id":"([^"]*)"/g)) expect(id).toBe('earshot_triage:7:42');
+      }),
+      { numRuns: 300 },
+    );
   });
 });
