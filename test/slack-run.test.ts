@@ -3,7 +3,8 @@
  * the local fake Slack; a real `earshot run --http 127.0.0.1:0` process then takes a signed click
  * on POST /slack/actions and a click over Socket Mode (the daemon opens the connection with
  * SLACK_APP_TOKEN), changes the mention in its database and edits the message with chat.update;
- * no secret reaches its log; SIGTERM stops it cleanly (the Socket Mode connection closed).
+ * /metrics counts the clicks, the refused request and the edits; no secret reaches its log;
+ * SIGTERM stops it cleanly (the Socket Mode connection closed).
  */
 import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
@@ -108,6 +109,20 @@ describe('Slack buttons with `earshot run`', () => {
       await slack.socketMode.waitForAck(envelope, 5_000);
       const updates = await slack.waitForUpdates(2, 10_000);
       expect(JSON.stringify(updates[1]!.blocks)).toContain('Sentiment set to neutral by @maria');
+
+      // What /metrics says: the two clicks, the forged request, the two edits, the live socket.
+      const metrics = await until(async () => {
+        const text = await (await fetch(`${url}/metrics`)).text();
+        return /^earshot_slack_message_updates_total\{outcome="sent"\} 2$/m.test(text) && text;
+      }, 5_000, 'the message edits in /metrics');
+      for (const line of [
+        'earshot_slack_clicks_total{via="http",outcome="applied"} 1',
+        'earshot_slack_clicks_total{via="socket",outcome="applied"} 1',
+        'earshot_slack_requests_refused_total{reason="mismatch"} 1',
+        'earshot_slack_socket_mode_connected 1',
+      ]) {
+        expect(metrics.split('\n')).toContain(line);
+      }
 
       const db = new Database(join(dir, 'data/earshot.db'), { readonly: true });
       try {

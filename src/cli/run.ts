@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { createAnalyzer } from '../analyze/index.js';
 import { Daemon } from '../pipeline/daemon.js';
-import { observeRetention } from '../ops/metrics.js';
+import { observeRetention, slackMetrics } from '../ops/metrics.js';
 import { HttpAddressError, parseHttpAddress, startOpsServer, type OpsServer } from '../ops/server.js';
 import { DaemonLockedError, lockDaemon, type DaemonLock } from '../store/daemon-lock.js';
 import type { Db } from '../store/db.js';
@@ -52,6 +52,7 @@ async function startSlack(ctx: Context, db: ReturnType<typeof openDb>, daemon: D
     getAlert: async (id) => getAlert(db, id),
     brandName: (brand) => daemon.currentConfig.brands.get(brand)?.name ?? brand,
     log: ctx.log,
+    observe: slackMetrics,
   });
   if (slack?.http && !http) {
     ctx.log.warn('SLACK_SIGNING_SECRET is set but `earshot run` has no --http: Slack cannot reach POST /slack/actions; add --http (behind a public HTTPS proxy) or use Socket Mode (SLACK_APP_TOKEN)');

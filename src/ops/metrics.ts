@@ -79,6 +79,30 @@ const retentionPruned = new Counter({
   labelNames: ['table'] as const,
   registers,
 });
+const slackClicks = new Counter({
+  name: 'earshot_slack_clicks_total',
+  help: 'Slack button clicks on alerts, by how they arrived (http, socket) and outcome (applied, repeat: changed nothing, refused: e.g. the mention is gone).',
+  labelNames: ['via', 'outcome'] as const,
+  registers,
+});
+const slackRefused = new Counter({
+  name: 'earshot_slack_requests_refused_total',
+  help: 'Requests to POST /slack/actions refused with 401 or 400, by reason (missing, malformed, stale, mismatch, replayed, not_a_payload).',
+  labelNames: ['reason'] as const,
+  registers,
+});
+const slackUpdates = new Counter({
+  name: 'earshot_slack_message_updates_total',
+  help: 'Edits of alert messages in Slack (chat.update) after triage actions, by outcome (sent, retried, failed).',
+  labelNames: ['outcome'] as const,
+  registers,
+});
+const slackSocket = new Gauge({
+  name: 'earshot_slack_socket_mode_connected',
+  help: '1 while the Slack Socket Mode connection is up, 0 while it is configured but down (absent without SLACK_APP_TOKEN).',
+  registers,
+});
+
 new Gauge({
   name: 'earshot_build_info',
   help: 'The running earshot version (always 1).',
@@ -121,6 +145,22 @@ export function observeRetention(result: PruneResult): void {
   retentionPruned.inc({ table: 'alerts' }, result.alerts);
   retentionPruned.inc({ table: 'poll_log' }, result.pollLog);
 }
+
+/** What the Slack buttons report (src/web/slack-actions.ts takes these as callbacks). */
+export const slackMetrics = {
+  click(via: 'http' | 'socket', outcome: 'applied' | 'repeat' | 'refused'): void {
+    slackClicks.inc({ via, outcome });
+  },
+  refused(reason: string): void {
+    slackRefused.inc({ reason });
+  },
+  update(outcome: 'sent' | 'retried' | 'failed'): void {
+    slackUpdates.inc({ outcome });
+  },
+  socket(connected: boolean): void {
+    slackSocket.set(connected ? 1 : 0);
+  },
+};
 
 let defaultsRegistered = false;
 /** Process metrics (memory, CPU, event-loop lag): registered once, when a server first needs them. */

@@ -40,6 +40,16 @@ export interface SlackActionsOptions {
   updater?: SlackMessageUpdater;
   /** Socket Mode back-off, for tests. */
   socketRetryDelayMs?: number;
+  /** Counts for /metrics (`slackMetrics` in src/ops/metrics.ts); none by default. */
+  observe?: SlackObserver;
+}
+
+/** What happened, for metrics: clicks, refused requests, message edits, the Socket Mode connection. */
+export interface SlackObserver {
+  click(via: 'http' | 'socket', outcome: 'applied' | 'repeat' | 'refused'): void;
+  refused(reason: string): void;
+  update(outcome: 'sent' | 'retried' | 'failed'): void;
+  socket(connected: boolean): void;
 }
 
 export interface SlackActions {
@@ -50,7 +60,7 @@ export interface SlackActions {
   /** The handler for POST /slack/actions (a Fetch API handler: Hono, or @hono/node-server's listener). */
   handleRequest(request: Request): Promise<Response>;
   /** Applies the actions of one interaction payload (from either mode) and updates the message. */
-  handleInteraction(payload: unknown): Promise<void>;
+  handleInteraction(payload: unknown, via?: 'http' | 'socket'): Promise<void>;
   /** Resolves when every click received so far is applied and every message update settled. */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -122,7 +132,9 @@ export async function startSlackActions(options: SlackActionsOptions): Promise<S
     updater: options.updater ?? createSlackMessageUpdater(options.env),
     interactive,
     log,
+    ...(options.observe ? { onOutcome: options.observe.update } : {}),
   });
+  const observe = options.observe;
   const replay = createReplayGuard();
   const work = new Set<Promise<void>>();
   const onListenerError = (err: unknown): void => log.error({ err }, 'a triage listener failed');
@@ -135,7 +147,7 @@ export async function startSlackActions(options: SlackActionsOptions): Promise<S
   // Actions taken anywhere (web UI, API, Slack, a snooze ending) update the alert messages.
   const unsubscribe = onTriageChange(options.triage, ({ mention }) => track(refresher.refreshMention(mention.id)));
 
-  async function handleInteraction(payload: unknown): Promise<void> {
+  async function handleInteraction(payload: unknown, via: 'http' | 'socket' = 'http'): Promise<void> {
     let interaction: SlackInteraction;
     try {
       interaction = readSlackInteraction(payload);
@@ -155,10 +167,12 @@ export async function startSlackActions(options: SlackActionsOptions): Promise<S
       } catch (err) {
         if (!(err instanceof TriageError)) throw err;
         log.warn({ mention: action.mentionId, action: action.kind, user: actor.id, reason: err.message }, 'slack action refused');
+        observe?.click(via, 'refused');
         if (interaction.responseUrl) await tellClicker(interaction.responseUrl, refusal(err));
         continue;
       }
       log.info({ mention: action.mentionId, action: action.kind, value, user: actor.id, changed }, 'slack action applied');
+      observe?.click(via, changed ? 'applied' : 'repeat');
       const clicked = interaction.message;
       if (!clicked) continue;
       // A change updates every message of the mention through the listener above; the clicked
@@ -187,10 +201,12 @@ export async function startSlackActions(options: SlackActionsOptions): Promise<S
     const check = verifySlackSignature({ secret: settings.signingSecret, timestamp: request.headers.get('x-slack-request-timestamp'), signature, body, nowMs });
     if (!check.ok) {
       log.warn({ problem: check.problem, reason: check.reason }, 'slack request refused');
+      observe?.refused(check.problem);
       return text(401, `Slack request refused: ${check.reason}\n`);
     }
     if (!replay.firstSeen(signature!, check.timestampMs, nowMs)) {
       log.warn({ problem: 'replayed' }, 'slack request refused');
+      observe?.refused('replayed');
       return text(401, 'Slack request refused: this signed request was already received (a replay)\n');
     }
     let payload: unknown;
@@ -199,6 +215,7 @@ export async function startSlackActions(options: SlackActionsOptions): Promise<S
     } catch (err) {
       if (!(err instanceof SlackPayloadError)) throw err;
       log.warn({ reason: err.message }, 'slack request not understood');
+      observe?.refused('not_a_payload');
       return text(400, `${err.message}\n`);
     }
     // Answer now; apply after (Slack shows the user an error if the answer takes over 3 s). The
@@ -210,12 +227,14 @@ export async function startSlackActions(options: SlackActionsOptions): Promise<S
 
   let socketMode: SlackSocketMode | null = null;
   if (settings.appToken) {
+    observe?.socket(false);
     const { startSlackSocketMode } = await import('../notifiers/slack/socket-mode.js');
     socketMode = await startSlackSocketMode({
       appToken: settings.appToken,
       apiUrl: options.env.SLACK_API_URL,
       log,
-      onInteractive: (payload) => track(handleInteraction(payload)),
+      onInteractive: (payload) => track(handleInteraction(payload, 'socket')),
+      ...(observe ? { onState: (state: string) => observe.socket(state === 'connected') } : {}),
       ...(options.socketRetryDelayMs !== undefined ? { retryDelayMs: options.socketRetryDelayMs } : {}),
     });
   }

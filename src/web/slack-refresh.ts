@@ -39,6 +39,8 @@ export interface SlackRefresherOptions {
   retryDelayMs?: number;
   /** Longest wait for a Retry-After; default 60 s (longer: give up, the next action refreshes). */
   maxRetryAfterMs?: number;
+  /** Told the outcome of each chat.update attempt (for a metric). */
+  onOutcome?(outcome: 'sent' | 'retried' | 'failed'): void;
 }
 
 export interface SlackRefresher {
@@ -112,6 +114,7 @@ export function createSlackRefresher(options: SlackRefresherOptions): SlackRefre
         return;
       }
       const outcome = await options.updater.update(target.channel, target.ts, message);
+      options.onOutcome?.(outcome.status === 'retry' ? 'retried' : outcome.status);
       if (outcome.status === 'sent') {
         log.debug(where, 'slack message updated');
         return;

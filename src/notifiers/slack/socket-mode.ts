@@ -36,6 +36,8 @@ export interface SlackSocketModeOptions {
   maxRetryDelayMs?: number;
   /** A connection that lived at least this long is followed by an immediate reconnect; default 10 s. */
   stableAfterMs?: number;
+  /** Called on every state change (for a metric). */
+  onState?(state: SocketModeState): void;
 }
 
 export interface SlackSocketMode {
@@ -150,6 +152,7 @@ export async function startSlackSocketMode(options: SlackSocketModeOptions): Pro
     }
   };
   const setState = (next: SocketModeState): void => {
+    if (next !== state) options.onState?.(next);
     state = next;
     settle();
   };
