@@ -133,8 +133,13 @@ describe('earshot mentions', () => {
     );
     await runCli(dir, ['import', file, '--no-alerts']);
     const all = await runCli(dir, ['mentions', '--json']);
-    const rows = all.stdout.split('\n').map((l) => JSON.parse(l) as { sourceId: string; sentiment: { label: string } });
+    const rows = all.stdout.split('\n').map((l) => JSON.parse(l) as { sourceId: string; sentiment: { label: string }; status: string; tags: string[] });
     expect(rows.map((m) => m.sourceId)).toEqual(['m1', 'm2']);
+    // Each line carries the mention's triage status (SPEC: `earshot mentions --json` includes status).
+    expect(rows.map((m) => [m.status, m.tags])).toEqual([
+      ['open', []],
+      ['open', []],
+    ]);
     const week = await runCli(dir, ['mentions', '--json', '--since', '7d', '--source', 'rss']);
     expect(week.stdout.split('\n').map((l) => (JSON.parse(l) as { sourceId: string }).sourceId)).toEqual(['m3']);
     const neg = await runCli(dir, ['mentions', '--json', '--sentiment', 'negative']);

@@ -41,7 +41,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .command('run')
     .description('run the daemon: poll every source on its schedule, evaluate rules, send alerts; reload config on change; prune data older than $EARSHOT_RETENTION (default 90d) daily')
     .option('--no-watch', 'do not reload sources/ and rules/ when they change')
-    .option('--http [addr]', 'serve /healthz and /metrics on this address (default 127.0.0.1:9464; a bare port stays on loopback)')
+    .option('--http [addr]', 'serve /healthz, /metrics, the web UI and the JSON API on this address (default 127.0.0.1:9464; a bare port stays on loopback)')
     .action(async (opts) => setCode(await (await import('./run.js')).runCommand(ctx(), opts)));
 
   program
@@ -74,7 +74,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .option('--limit <n>', 'at most this many', '100')
     .option('--duplicates', 'include mentions recognised as duplicates')
     .option('--json', 'one JSON object per line')
-    .action(async (opts) => setCode((await import('./mentions.js')).mentionsCommand(ctx(), opts)));
+    .action(async (opts) => setCode(await (await import('./mentions.js')).mentionsCommand(ctx(), opts)));
 
   const rules = program.command('rules').description('work with alert rules');
   rules
@@ -177,6 +177,11 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .description('copy this SQLite deployment (mentions, statuses, alerts, rule state, cursors) into an empty PostgreSQL database')
     .option('--to <url>', 'the PostgreSQL database, postgres://USER:PASSWORD@HOST:PORT/DB')
     .action(async (opts) => setCode(await (await import('./migrate-db.js')).migrateDbCommand(ctx(), opts)));
+
+  program
+    .command('password')
+    .description('hash a password for the web UI: prints EARSHOT_UI_PASSWORD_HASH=... for .env (reads the password from the terminal, or the first line of standard input)')
+    .action(async () => setCode(await (await import('./password.js')).passwordCommand(ctx())));
 
   program
     .command('init')

@@ -5,6 +5,7 @@ import { SOURCE_TYPES } from '../sources/registry.js';
 import { planMentionSearch, type MentionSearchPlan } from '../analyze/query/fts.js';
 import { QuerySyntaxError } from '../analyze/query/index.js';
 import { listMentions } from '../store/mentions.js';
+import { triageStore } from '../store/triage.js';
 import { openDb, parseSince, UserError, type Context } from './context.js';
 
 export interface MentionsOptions {
@@ -24,7 +25,7 @@ export function terminalSafe(text: string): string {
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '');
 }
 
-export function mentionsCommand(ctx: Context, options: MentionsOptions): number {
+export async function mentionsCommand(ctx: Context, options: MentionsOptions): Promise<number> {
   if (options.sentiment && ![...SENTIMENT_LABELS, 'unknown'].includes(options.sentiment)) {
     throw new UserError(`--sentiment ${options.sentiment}: expected negative, neutral, positive or unknown`);
   }
@@ -47,11 +48,13 @@ export function mentionsCommand(ctx: Context, options: MentionsOptions): number 
       limit,
       includeDuplicates: options.duplicates ?? false,
     });
+    if (options.json) {
+      // With the triage fields (status, assignee, tags...), as the web UI and API show them.
+      const triaged = await triageStore(db).getMentions(mentions.map((m) => m.id));
+      for (const m of triaged) ctx.io.out(JSON.stringify(m));
+      return 0;
+    }
     for (const m of mentions) {
-      if (options.json) {
-        ctx.io.out(JSON.stringify(m));
-        continue;
-      }
       const head = `${m.publishedAt.slice(0, 16).replace('T', ' ')}  ${m.brand}  ${m.source}  ${m.sentiment.label}(${m.sentiment.score.toFixed(2)})  ${m.urgency.level}`;
       const body = terminalSafe(`${m.title ? m.title + ' — ' : ''}${m.text}`).replace(/\s+/g, ' ').slice(0, 160);
       ctx.io.out(`${head}  ${terminalSafe(m.author ?? '-')}\n    ${body}\n    ${terminalSafe(m.url ?? '')}`);

@@ -10,12 +10,15 @@ import type { Db } from '../store/db.js';
 import { getAlert } from '../store/outbox.js';
 import { parseRetention, RetentionSettingError, startRetention } from '../store/retention.js';
 import { triageStore } from '../store/triage.js';
+import { wakeSnoozed } from '../triage/snooze.js';
+import { AuthSettingError } from '../web/auth.js';
+import { createWebApp, type WebApp } from '../web/app.js';
 import { startSlackActions, type SlackActions } from '../web/slack-actions.js';
 import { openDb, requireConfig, UserError, type Context } from './context.js';
 
 export interface RunOptions {
   watch?: boolean;
-  /** `--http [addr]`: serve /healthz and /metrics (true: the flag without a value). */
+  /** `--http [addr]`: serve /healthz, /metrics, the web UI and the API (true: the flag without a value). */
   http?: string | true;
 }
 
@@ -69,14 +72,20 @@ export async function runCommand(ctx: Context, options: RunOptions): Promise<num
   const daemon = new Daemon({ db, config, analyzer: createAnalyzer(), log: ctx.log, watch: options.watch !== false });
   const slack = await startSlack(ctx, db, daemon, http !== null);
   let server: OpsServer | null = null;
+  let web: WebApp | null = null;
+  const triage = triageStore(db);
   if (http) {
     try {
-      server = await startOpsServer({ address: http, db, dbPath: ctx.dbPath, scheduler: daemon, log: ctx.log, slackActions: slack?.http ? slack : null });
+      web = createWebApp({ db, store: triage, config: () => daemon.currentConfig, env: ctx.env, log: ctx.log });
+      for (const warning of web.warnings) ctx.log.warn(warning);
+      if (!web.enabled) ctx.log.info('web UI off: run `earshot password` and put the line it prints in .env (EARSHOT_UI_PASSWORD_HASH), then restart');
+      server = await startOpsServer({ address: http, db, dbPath: ctx.dbPath, scheduler: daemon, log: ctx.log, slackActions: slack?.http ? slack : null, web });
     } catch (err) {
+      web?.close();
       await slack?.stop();
       db.close();
       lock.release();
-      if (err instanceof HttpAddressError) throw new UserError(err.message);
+      if (err instanceof HttpAddressError || err instanceof AuthSettingError) throw new UserError(err.message);
       throw err;
     }
   }
@@ -92,11 +101,25 @@ export async function runCommand(ctx: Context, options: RunOptions): Promise<num
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  daemon.start();
+  try {
+    daemon.start();
+  } catch (err) {
+    // Nothing may keep the process alive after a failed start (a supervisor restarts it).
+    web?.close();
+    await server?.close();
+    await slack?.stop();
+    throw err;
+  }
   const retention = startRetention({ db, log: ctx.log, retentionMs, onRun: observeRetention });
+  // Snoozed mentions come back at their time (or when their story moves on), UI open or not.
+  const wake = setInterval(() => {
+    wakeSnoozed(triage, new Date(), (err) => ctx.log.warn({ err }, 'triage listener failed')).catch((err: unknown) => ctx.log.warn({ err }, 'waking snoozed mentions failed'));
+  }, 30_000);
   await stopped;
+  clearInterval(wake);
   await retention.stop();
   await daemon.stop();
+  web?.close();
   await server?.close();
   await slack?.stop();
   db.close();

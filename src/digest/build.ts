@@ -17,6 +17,7 @@ import {
   type NewVoice,
   type Phrase,
   type SourceHealth,
+  type TopAuthor,
   type VolumeBucket,
 } from './model.js';
 import type { Period } from './period.js';
@@ -82,6 +83,7 @@ function buildBrand(input: BuildInput, brand: string): BrandDigest {
     topByReach: topByReach(mentions),
     newVoices: voices.slice(0, NEW_VOICES_LIMIT),
     newVoicesTotal: voices.length,
+    topAuthors: topAuthors(mentions),
     phrases: notablePhrases(mentions, brandWords(config, brand)),
     alerts: alertsSent(db, brand, period),
     heldBack: collectHeldBack({ db, config, brand, period }),
@@ -89,7 +91,8 @@ function buildBrand(input: BuildInput, brand: string): BrandDigest {
   };
 }
 
-function countMentions(db: Db, brand: string, period: Period): number {
+/** Mentions of the brand published in the period, duplicates excluded (also the web dashboard's share of voice). */
+export function countMentions(db: Db, brand: string, period: Period): number {
   const row = stmt<[string, string, string], { n: number }>(
     db,
     'SELECT COUNT(*) AS n FROM mentions WHERE brand = ? AND published_at >= ? AND published_at < ? AND duplicate_of IS NULL',
@@ -106,13 +109,34 @@ export function bucketSize(period: Period): number {
 function volume(mentions: Mention[], period: Period, bucketMs: number): VolumeBucket[] {
   const start = period.start.getTime();
   const count = Math.max(1, Math.ceil((period.end.getTime() - start) / bucketMs));
-  const buckets: VolumeBucket[] = Array.from({ length: count }, (_, i) => ({ start: new Date(start + i * bucketMs), count: 0 }));
+  const buckets: VolumeBucket[] = Array.from({ length: count }, (_, i) => ({ start: new Date(start + i * bucketMs), count: 0, sentiment: emptyMix() }));
   for (const m of mentions) {
     const index = Math.floor((Date.parse(m.publishedAt) - start) / bucketMs);
     const bucket = buckets[Math.min(Math.max(index, 0), count - 1)];
-    if (bucket) bucket.count += 1;
+    if (!bucket) continue;
+    bucket.count += 1;
+    bucket.sentiment[m.sentiment.label] += 1;
   }
   return buckets;
+}
+
+export const TOP_AUTHORS_LIMIT = 6;
+
+/** Authors by number of mentions (then reach), per source: the same handle on two networks may be two people. */
+export function topAuthors(mentions: Mention[], limit = TOP_AUTHORS_LIMIT): TopAuthor[] {
+  const byKey = new Map<string, TopAuthor>();
+  for (const m of mentions) {
+    const name = m.author?.trim();
+    if (!name) continue;
+    const key = `${m.source}\u0000${name.toLowerCase()}`;
+    const entry = byKey.get(key) ?? { name, source: m.source, mentions: 0, reach: null };
+    entry.mentions += 1;
+    if ((m.reach ?? -1) > (entry.reach ?? -1)) entry.reach = m.reach;
+    byKey.set(key, entry);
+  }
+  return [...byKey.values()]
+    .sort((a, b) => b.mentions - a.mentions || (b.reach ?? -1) - (a.reach ?? -1) || a.name.localeCompare(b.name))
+    .slice(0, limit);
 }
 
 const ADDRESSED = /^(question|complaint) to @/;

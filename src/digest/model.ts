@@ -16,6 +16,15 @@ export interface SentimentMix {
 export interface VolumeBucket {
   start: Date;
   count: number;
+  /** The bucket's mentions by sentiment (the web dashboard stacks them). */
+  sentiment: SentimentMix;
+}
+
+export interface TopAuthor {
+  name: string;
+  source: string;
+  mentions: number;
+  reach: number | null;
 }
 
 export interface DigestMention {
@@ -99,6 +108,8 @@ export interface BrandDigest {
   topByReach: DigestMention[];
   newVoices: NewVoice[];
   newVoicesTotal: number;
+  /** Authors with the most mentions in the period. */
+  topAuthors: TopAuthor[];
   phrases: Phrase[];
   alerts: AlertSent[];
   heldBack: HeldBack[];

@@ -1,5 +1,6 @@
 /**
- * The operations HTTP server of `earshot run --http [ADDR]`: GET /healthz and GET /metrics.
+ * The operations HTTP server of `earshot run --http [ADDR]`: GET /healthz and GET /metrics, and
+ * beside them the web UI and JSON API (src/web), which get every other request.
  *
  * Opt-in and loopback by default: `--http` alone, `--http 9464` and `--http :9464` all listen
  * on 127.0.0.1. Another interface only when written out (`--http 0.0.0.0:9464`, as in a
@@ -84,6 +85,8 @@ export interface OpsServerOptions {
   scheduler: HealthSource;
   log: Logger;
   now?: () => Date;
+  /** The web UI and API (src/web): every request but /healthz and /metrics. */
+  web?: { listener: (req: IncomingMessage, res: ServerResponse) => void };
 }
 
 export interface OpsServer {
@@ -117,6 +120,10 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
         slackListener = getRequestListener((request) => slackActions.handleRequest(request));
       }
       await slackListener(req, res);
+      return;
+    }
+    if (options.web && path !== '/healthz' && path !== '/metrics') {
+      options.web.listener(req, res);
       return;
     }
     if (req.method !== 'GET' && !head) {
@@ -167,7 +174,12 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
   const url = `http://${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`;
   log.info({ url, healthz: `${url}/healthz`, metrics: `${url}/metrics` }, 'http server listening');
   if (options.address.exposed) {
-    log.warn({ url }, 'http server listens beyond loopback: /healthz and /metrics have no authentication; restrict access with a firewall or a proxy');
+    log.warn(
+      { url },
+      options.web
+        ? 'http server listens beyond loopback: /healthz and /metrics have no authentication (the web UI and API do); put HTTPS in front of it (a reverse proxy) and restrict access with a firewall'
+        : 'http server listens beyond loopback: /healthz and /metrics have no authentication; restrict access with a firewall or a proxy',
+    );
   }
   return {
     url,
