@@ -40,13 +40,13 @@ function sourceFiles(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) sourceFiles(path, out);
-    else if (name.endsWith('.ts') && !name.endsWith('.test.ts')) out.push(path);
+    else if (/\.tsx?$/.test(name) && !/\.test\.tsx?$/.test(name)) out.push(path);
   }
   return out;
 }
 
 /** What the compiled tree links to in the checkout: it finds them by walking up from dist/. */
-const LINKED = ['package.json', 'models', 'node_modules'] as const;
+const LINKED = ['package.json', 'models', 'node_modules', 'assets'] as const;
 
 export interface CompiledCliOptions {
   /** Where compiled trees are kept; default `.cache/compiled-cli` inside this checkout (gitignored). */

@@ -52,6 +52,8 @@
     var button = form && form.querySelector('button[name="action"][value="' + action + '"]');
     if (!button) return false;
     if (prepare) prepare(form);
+    var more = button.closest('details');
+    if (more) more.open = true;
     // A click, not requestSubmit(button): htmx learns the pressed button (name=action) from the click.
     button.click();
     return true;
@@ -91,7 +93,15 @@
     '2': function () { setSentiment('neutral'); },
     '3': function () { setSentiment('positive'); },
     a: function () { submitRow(current(), 'assign'); },
-    s: function () { var row = current(); setCurrent(row); var select = row && row.querySelector('select[name="snooze"]'); if (select) select.focus(); },
+    s: function () {
+      var row = current();
+      setCurrent(row);
+      var select = row && row.querySelector('select[name="snooze"]');
+      if (!select) return;
+      var more = select.closest('details');
+      if (more) more.open = true;
+      select.focus();
+    },
     u: function () { var form = document.getElementById('undo'); if (form) form.requestSubmit(); },
     '/': function () { var q = document.getElementById('q'); if (q) { q.focus(); q.select(); } },
     '?': openHelp,

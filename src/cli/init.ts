@@ -108,6 +108,13 @@ const ENV = [
     .filter((lines) => lines.length > 0)
     .map((lines) => `\n${lines.join('\n')}\n`),
   `
+# Web UI and JSON API (earshot run --http); the UI is off without a password
+# EARSHOT_UI_PASSWORD_HASH=     # the line \`earshot password\` prints
+# EARSHOT_UI_PASSWORD=          # development only: a plain password
+# EARSHOT_API_TOKEN=            # for Authorization: Bearer; a long random value (openssl rand -hex 32)
+# EARSHOT_UI_TRUSTED_HEADER=    # behind a single sign-on proxy: the header naming the user, e.g. X-Forwarded-User
+# EARSHOT_UI_TRUSTED_PROXIES=127.0.0.1,::1   # the addresses that header is accepted from
+
 # earshot itself
 # EARSHOT_RETENTION=90d         # keep mentions and alerts this long (at least 1d), or off
 # EARSHOT_LOG_LEVEL=info        # trace, debug, info, warn, error, silent

@@ -1,8 +1,14 @@
 /** Display helpers for the web UI. Escaping is the template's job (hono/jsx escapes every value). */
 import type { Mention } from '../core/types.js';
-import { formatReach, formatSigned, oneLine, safeHttpUrl, truncate, withoutControls } from '../notifiers/slack/format.js';
+import { formatReach, formatSigned, oneLine, safeHttpUrl, truncate, withoutControls } from '../notifiers/format.js';
+import { reachUnit } from '../sources/registry.js';
 
-export { formatReach, formatSigned, safeHttpUrl, truncate };
+export { formatSigned, safeHttpUrl, truncate };
+
+/** '12.3k followers', '512 karma', or null when the source gave no figure. */
+export function reachText(m: Pick<Mention, 'reach' | 'source'>): string | null {
+  return formatReach(m.reach, reachUnit(m.source));
+}
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -53,7 +59,7 @@ export function durationText(ms: number | null): string {
   return `${(ms / DAY).toFixed(1)} d`;
 }
 
-export { formatCount } from '../notifiers/slack/format.js';
+export { formatCount } from '../notifiers/format.js';
 
 /** Analysis flags when the analyzer gives them (offensive, hate, irony in [0, 1]); raised at 0.5. */
 export function raisedFlags(m: Mention): Array<{ name: string; score: number }> {

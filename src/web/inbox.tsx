@@ -5,7 +5,8 @@
  * go above the list's top, and the page scrolls by their height, so the row under the cursor
  * stays where it is).
  */
-import { SENTIMENT_LABELS, SOURCE_TYPES, URGENCY_LEVELS } from '../core/types.js';
+import { SENTIMENT_LABELS, URGENCY_LEVELS } from '../core/types.js';
+import { SOURCE_TYPES } from '../sources/registry.js';
 import type { SavedView, TriagedMention } from '../store/triage-types.js';
 import type { FilterProblem } from '../triage/filter.js';
 import { CsrfField, Layout, type PageContext } from './layout.js';

@@ -7,7 +7,7 @@
 import type { Mention } from '../core/types.js';
 import type { AlertForMention, TriagedMention, TriageEvent } from '../store/triage-types.js';
 import type { ExclusionSuggestion } from '../triage/exclusion.js';
-import { authorName, formatReach, raisedFlags, relativeTime, rowText, safeHttpUrl, scoreText, utcTime } from './format.js';
+import { authorName, reachText, raisedFlags, relativeTime, rowText, safeHttpUrl, scoreText, utcTime } from './format.js';
 import { CsrfField, Layout, type PageContext } from './layout.js';
 import { SentimentChip, SNOOZE_CHOICES, StatusChip, UrgencyChip } from './rows.js';
 
@@ -266,7 +266,7 @@ function Related(props: { related: Mention[]; m: TriagedMention; ctx: PageContex
 export function MentionPage(props: MentionPageProps) {
   const { ctx, m } = props;
   const original = safeHttpUrl(m.url);
-  const reach = formatReach(m.source, m.reach);
+  const reach = reachText(m);
   const flags = raisedFlags(m);
   const notes = props.events.filter((e) => e.action === 'note' && e.undoneBy === null);
   return (

@@ -4,9 +4,9 @@
  * form works without JavaScript (POST, then back to the same page); with htmx it posts in the
  * background and the server answers with the updated row.
  */
-import { SOURCE_TYPES } from '../core/types.js';
+import { SOURCE_TYPES } from '../sources/registry.js';
 import type { TriagedMention } from '../store/triage-types.js';
-import { authorName, formatReach, raisedFlags, relativeTime, rowText, safeHttpUrl, scoreText, utcTime } from './format.js';
+import { authorName, reachText, raisedFlags, relativeTime, rowText, safeHttpUrl, scoreText, utcTime } from './format.js';
 import { CsrfField, type PageContext } from './layout.js';
 
 export const STATUS_LABEL: Record<TriagedMention['status'], string> = {
@@ -73,7 +73,7 @@ export function StatusChip(props: { m: TriagedMention; ctx: PageContext }) {
 
 function MentionMeta(props: { m: TriagedMention; ctx: PageContext }) {
   const { m, ctx } = props;
-  const reach = formatReach(m.source, m.reach);
+  const reach = reachText(m);
   return (
     <p class="meta">
       <span class={`src src-${sourceLabel(m.source)}`}>{m.source}</span>
@@ -117,37 +117,42 @@ export function RowActions(props: { m: TriagedMention; ctx: PageContext; returnT
           </button>
         </>
       )}
-      <span class="pick">
-        <label for={`sent-${id}`}>Sentiment</label>
-        <select id={`sent-${id}`} name="sentiment">
-          {(['negative', 'neutral', 'positive'] as const).map((s) => (
-            <option value={s} selected={m.sentiment.label === s}>
-              {SENTIMENT_TEXT[s]}
-            </option>
-          ))}
-        </select>
-        <button type="submit" name="action" value="sentiment" data-key="sentiment">
-          Set
-        </button>
-      </span>
-      <span class="pick">
-        <label for={`snooze-${id}`}>Snooze for</label>
-        <select id={`snooze-${id}`} name="snooze">
-          {SNOOZE_CHOICES.map((c) => (
-            <option value={c.value} selected={c.value === '1d'}>
-              {c.label}
-            </option>
-          ))}
-        </select>
-        <button type="submit" name="action" value="snooze" data-key="snooze">
-          Snooze
-        </button>
-      </span>
-      {ctx.user && m.assignee !== ctx.user.name ? (
-        <button type="submit" name="action" value="assign" data-key="assign">
-          Assign to me
-        </button>
-      ) : null}
+      <details class="more">
+        <summary>More</summary>
+        <div class="more-body">
+          <span class="pick">
+            <label for={`sent-${id}`}>Sentiment</label>
+            <select id={`sent-${id}`} name="sentiment">
+              {(['negative', 'neutral', 'positive'] as const).map((s) => (
+                <option value={s} selected={m.sentiment.label === s}>
+                  {SENTIMENT_TEXT[s]}
+                </option>
+              ))}
+            </select>
+            <button type="submit" name="action" value="sentiment" data-key="sentiment">
+              Set
+            </button>
+          </span>
+          <span class="pick">
+            <label for={`snooze-${id}`}>Snooze for</label>
+            <select id={`snooze-${id}`} name="snooze">
+              {SNOOZE_CHOICES.map((c) => (
+                <option value={c.value} selected={c.value === '1d'}>
+                  {c.label}
+                </option>
+              ))}
+            </select>
+            <button type="submit" name="action" value="snooze" data-key="snooze">
+              Snooze
+            </button>
+          </span>
+          {ctx.user && m.assignee !== ctx.user.name ? (
+            <button type="submit" name="action" value="assign" data-key="assign">
+              Assign to me
+            </button>
+          ) : null}
+        </div>
+      </details>
     </form>
   );
 }
@@ -206,8 +211,8 @@ export function MentionRow(props: { m: TriagedMention; ctx: PageContext; returnT
             </a>
           ) : null}
         </div>
-        <RowActions m={m} ctx={ctx} returnTo={props.returnTo} />
       </div>
+      <RowActions m={m} ctx={ctx} returnTo={props.returnTo} />
     </li>
   );
 }
