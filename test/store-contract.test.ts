@@ -502,7 +502,7 @@ describe.each(BACKENDS)('store contract: $name', (backend) => {
           cursor = page.next;
         } while (cursor);
         expect(seen).toEqual([...ids].reverse());
-        const refunds = await triage.listInbox({ fts: '"refund"', reachAtLeast: 20 }, { limit: 10 });
+        const refunds = await triage.listInbox({ q: 'refund', reachAtLeast: 20 }, { limit: 10 });
         expect(refunds.mentions.map((m) => m.id)).toEqual([ids[5], ids[3]]);
         await applyBulk(triage, [ids[0]!, ids[1]!], { action: 'irrelevant', actor: maria }, { now: now(10) });
         expect((await triage.listInbox({ status: ['irrelevant'] }, { limit: 10 })).mentions.map((m) => m.id)).toEqual([ids[1], ids[0]]);

@@ -226,6 +226,13 @@ describe('JSON API', () => {
     expect(negative.mentions.map((m) => m.id)).toEqual([ids[5], ids[3], ids[1]]);
     const search = (await (await fetch(`${s.url}/api/mentions?q=refund`, { headers: bearer })).json()) as { mentions: Array<{ id: number }> };
     expect(search.mentions.map((m) => m.id)).toEqual([ids[3]]);
+    // The search is earshot's query language, as in a brand query: OR, exclusions, phrases.
+    const q = async (query: string) =>
+      ((await (await fetch(`${s!.url}/api/mentions?q=${encodeURIComponent(query)}`, { headers: bearer })).json()) as { mentions: Array<{ id: number }> }).mentions.map((m) => m.id);
+    expect(await q('refund OR 5')).toEqual([ids[5], ids[3]]);
+    expect(await q('acme -refund -5 -6')).toEqual([ids[4], ids[2], ids[1], ids[0]]);
+    expect(await q('"acme refund"')).toEqual([ids[3]]);
+    expect(await q('e-bike')).toEqual([]);
   });
 
   it('says what is wrong with a request', async () => {
@@ -237,6 +244,7 @@ describe('JSON API', () => {
     };
     expect(await get('?status=done')).toEqual({ status: 400, body: { error: 'status=done: expected open, handled, irrelevant, snoozed or all' } });
     expect(await get('?limit=500')).toEqual({ status: 400, body: { error: 'limit=500: expected a whole number from 1 to 200' } });
+    expect(await get(`?q=${encodeURIComponent('refund OR (acme')}`)).toEqual({ status: 400, body: { error: 'q=refund OR (acme: unclosed (: add a closing ) (at character 11)' } });
     expect((await get('?colour=red')).body.error).toMatch(/^colour: not a filter; use brand, source/);
     expect((await get('?cursor=nonsense')).body.error).toMatch(/^cursor: cursor "nonsense" is not one earshot gave out/);
     expect(await action(s.url, 999, { action: 'handle' })).toEqual({ status: 404, body: { error: 'mention 999 does not exist' } });

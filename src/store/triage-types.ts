@@ -110,8 +110,8 @@ export interface InboxFilter {
   /** Published at or after / before (ISO). */
   since?: string;
   until?: string;
-  /** An FTS5 MATCH expression (already translated from earshot's query language). */
-  fts?: string;
+  /** A search in earshot's query language (src/analyze/query): the same meaning as a brand query. */
+  q?: string;
   includeDuplicates?: boolean;
 }
 

@@ -6,6 +6,7 @@
  * other statuses and assignees through partial indexes that new (open, unassigned) mentions never
  * enter, so ingest does not pay for triage.
  */
+import { planMentionSearch, type MentionSearchPlan } from '../analyze/query/fts.js';
 import type { Sentiment, SentimentLabel } from '../core/types.js';
 import { stmt, type Db } from './db.js';
 import { rowToMention } from './mentions.js';
@@ -112,6 +113,8 @@ interface Where {
   sql: string[];
   params: Record<string, unknown>;
   join: string;
+  /** A search: FTS5 narrows (in sql), the query language's matcher decides (after). */
+  search: MentionSearchPlan | null;
 }
 
 function inList(where: Where, column: string, name: string, values: readonly string[]): void {
@@ -124,7 +127,7 @@ function inList(where: Where, column: string, name: string, values: readonly str
 }
 
 function buildWhere(filter: InboxFilter): Where {
-  const where: Where = { sql: [], params: {}, join: '' };
+  const where: Where = { sql: [], params: {}, join: '', search: null };
   if (filter.brand?.length) inList(where, 'm.brand', 'brand', filter.brand);
   if (filter.source?.length) inList(where, 'm.source', 'source', filter.source);
   if (filter.status?.length) {
@@ -160,9 +163,12 @@ function buildWhere(filter: InboxFilter): Where {
     where.params.until = filter.until;
   }
   if (!filter.includeDuplicates) where.sql.push('m.duplicate_of IS NULL');
-  if (filter.fts) {
-    where.sql.push('m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH @fts)');
-    where.params.fts = filter.fts;
+  if (filter.q) {
+    where.search = planMentionSearch(filter.q);
+    if (where.search.fts5) {
+      where.sql.push('m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH @fts5)');
+      where.params.fts5 = where.search.fts5;
+    }
   }
   return where;
 }
@@ -319,19 +325,39 @@ export class SqliteTriageStore implements TriageStore {
       where.params.cursorAt = c.publishedAt;
       where.params.cursorId = c.id;
     }
-    where.params.limit = page.limit + 1;
-    const sql = `${SELECT_TRIAGED}${where.join}${whereClause(where)} ORDER BY m.published_at DESC, m.id DESC LIMIT @limit`;
-    const rows = stmt<[Record<string, unknown>], Row>(this.db, sql).all(where.params);
+    const rows = this.select(where, page.limit + 1);
     const more = rows.length > page.limit;
     const mentions = rows.slice(0, page.limit).map(toTriaged);
     const last = mentions.at(-1);
     return { mentions, next: more && last ? encodeCursor(last.publishedAt, last.id) : null };
   }
 
+  /**
+   * Up to `limit` rows newest first. With a search, rows stream from SQLite and the matcher keeps
+   * those the query really selects (FTS5 selects a superset), until `limit` are kept.
+   */
+  private select(where: Where, limit: number): Row[] {
+    const order = ' ORDER BY m.published_at DESC, m.id DESC';
+    if (!where.search) {
+      const sql = `${SELECT_TRIAGED}${where.join}${whereClause(where)}${order} LIMIT @limit`;
+      return stmt<[Record<string, unknown>], Row>(this.db, sql).all({ ...where.params, limit });
+    }
+    const sql = `SELECT m.id, m.title, m.text FROM mentions m${where.join}${whereClause(where)}${order}`;
+    const ids: number[] = [];
+    for (const row of stmt<[Record<string, unknown>], { id: number; title: string; text: string }>(this.db, sql).iterate(where.params)) {
+      if (!where.search.accepts(row.title, row.text)) continue;
+      ids.push(row.id);
+      if (ids.length >= limit) break;
+    }
+    const get = stmt<[number], Row>(this.db, `${SELECT_TRIAGED} WHERE m.id = ?`);
+    return ids.map((id) => get.get(id)!).filter(Boolean);
+  }
+
   async countNewer(filter: InboxFilter, afterId: number): Promise<number> {
     const where = buildWhere(filter);
     where.sql.push('m.id > @afterId');
     where.params.afterId = afterId;
+    if (where.search) return this.select(where, 10_000).length;
     const row = stmt<[Record<string, unknown>], { n: number }>(this.db, `SELECT COUNT(*) AS n FROM mentions m${where.join}${whereClause(where)}`).get(where.params);
     return row?.n ?? 0;
   }
@@ -340,9 +366,7 @@ export class SqliteTriageStore implements TriageStore {
     const where = buildWhere(filter);
     where.sql.push('m.id > @afterId');
     where.params.afterId = afterId;
-    where.params.limit = limit;
-    const sql = `${SELECT_TRIAGED}${where.join}${whereClause(where)} ORDER BY m.published_at DESC, m.id DESC LIMIT @limit`;
-    return stmt<[Record<string, unknown>], Row>(this.db, sql).all(where.params).map(toTriaged);
+    return this.select(where, limit).map(toTriaged);
   }
 
   async latestMentionId(): Promise<number> {

@@ -242,7 +242,7 @@ describe('inbox listing', () => {
       'sentiment=angry: expected negative, neutral, positive, unknown',
       'reach=lots: expected a whole number (the least reach to show)',
       'since=yesterdayish: expected a duration ago (24h, 7d) or a date (2026-11-01)',
-      'q="": nothing to search for: write a word or a "phrase"',
+      'q="": empty phrase: put words between the quotes (at character 1)',
     ]);
   });
 });

@@ -13,7 +13,8 @@ import { parseDuration } from '../core/duration.js';
 import { SENTIMENT_LABELS, URGENCY_LEVELS } from '../core/types.js';
 import { SOURCE_TYPES } from '../sources/registry.js';
 import { TRIAGE_STATUSES, type InboxFilter } from '../store/triage-types.js';
-import { searchToFts } from './search.js';
+import { QuerySyntaxError } from '../analyze/query/errors.js';
+import { planMentionSearch } from '../analyze/query/fts.js';
 
 export interface FilterProblem {
   param: string;
@@ -104,9 +105,13 @@ export function parseFilter(params: URLSearchParams, options: ParseOptions): Par
   if (params.get('duplicates') === '1') filter.includeDuplicates = true;
   const q = params.get('q')?.trim() ?? '';
   if (q) {
-    const search = searchToFts(q);
-    if ('error' in search) problems.push({ param: 'q', message: `q=${q}: ${search.error}` });
-    else filter.fts = search.fts;
+    try {
+      planMentionSearch(q);
+      filter.q = q;
+    } catch (err) {
+      if (!(err instanceof QuerySyntaxError)) throw err;
+      problems.push({ param: 'q', message: `q=${q}: ${err.message} (at character ${Array.from(q.slice(0, err.offset)).length + 1})` });
+    }
   }
   return { filter, q, problems };
 }

@@ -53,8 +53,6 @@ export interface WebAppOptions {
   env: Record<string, string | undefined>;
   log: Logger;
   now?: () => Date;
-  /** POST /slack/actions (Slack interactivity; it checks Slack's signature itself). */
-  slackActions?: (c: Context) => Response | Promise<Response>;
   /** How often open inboxes look for new mentions (ms); default 1000. */
   liveIntervalMs?: number;
 }
@@ -343,15 +341,10 @@ export function createWebApp(options: WebAppOptions): WebApp {
 
   app.get('/favicon.ico', (c) => c.body(null, 404));
 
-  if (options.slackActions) {
-    const handler = options.slackActions;
-    app.post('/slack/actions', (c) => handler(c));
-  }
-
   // Who is asking, and the CSRF check for browser writes: before any route reads the body.
   app.use('*', async (c, next) => {
     const path = c.req.path;
-    if (path.startsWith('/static/') || path === '/slack/actions') return next();
+    if (path.startsWith('/static/')) return next();
     const user = uiEnabled(settings) ? await resolveUser(c, deps) : null;
     c.set('user', user);
     const bearer = c.req.header('authorization');

@@ -129,7 +129,7 @@ function buildWhere(filter: InboxFilter): Where {
   if (filter.since) where.sql.push(`m.published_at >= ${param(where, filter.since)}::timestamptz`);
   if (filter.until) where.sql.push(`m.published_at < ${param(where, filter.until)}::timestamptz`);
   if (!filter.includeDuplicates) where.sql.push('m.duplicate_of IS NULL');
-  if (filter.fts) where.sql.push(`m.search @@ ${param(where, toTsquery(filter.fts))}::tsquery`);
+  if (filter.q) where.sql.push(`m.search @@ ${param(where, toTsquery(filter.q))}::tsquery`);
   return where;
 }
 
