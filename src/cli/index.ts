@@ -9,7 +9,7 @@ import { lazy } from '../core/lazy.js';
 import { redact } from '../core/log.js';
 import { notifierManifests } from '../notifiers/registry.js';
 import { SOURCE_TYPES, sourceManifests } from '../sources/registry.js';
-import { createContext, guardOutputPipes, OutputClosed, processIo, UserError, type GlobalOptions, type Io } from './context.js';
+import { createContext, guardOutputPipes, OutputClosed, processIo, requireConfig, UserError, type GlobalOptions, type Io } from './context.js';
 
 const require = createRequire(import.meta.url);
 
@@ -55,7 +55,22 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .command('check')
     .description('validate sources/, rules/ and the environment; print each problem as file:line:col: message')
     .option('--strict', 'treat warnings (e.g. missing credentials) as errors')
-    .action(async (opts) => setCode((await import('./check.js')).checkCommand(ctx(), opts)));
+    .option('--online', 'also check with each service: Slack token and channel membership, SMTP login, source credentials (sends nothing)')
+    .action(async (opts) => {
+      const check = await import('./check.js');
+      setCode(opts.online ? await check.checkOnlineCommand(ctx(), opts) : check.checkCommand(ctx(), opts));
+    });
+
+  const notify = program.command('notify').description('try alert destinations');
+  notify
+    .command('test')
+    .description('send a sample alert, marked as a test, to every destination of RULE, or to TYPE:TARGET (slack:#brand-alerts, email:pr@example.com)')
+    .argument('<rule-or-target>', 'a rule name, or TYPE:TARGET')
+    .action(async (what: string) => {
+      const c = ctx();
+      const { config } = requireConfig(c);
+      setCode(await (await import('./online.js')).notifyTestCommand(c, config, what));
+    });
 
   program
     .command('status')

@@ -34,6 +34,11 @@ function lazyNotifier(manifest: NotifierManifest, env: Env): Notifier {
   return {
     type: manifest.type,
     send: async (target, alert, options) => (await real()).send(target, alert, options),
+    async verify(targets, options) {
+      const notifier = await real();
+      if (notifier.verify) return notifier.verify(targets, options);
+      return [{ subject: manifest.type, status: 'unchecked', message: 'no online check for this notifier: `earshot notify test` sends a sample alert' }];
+    },
     async close() {
       if (created) await (await created).close?.();
       created = undefined;

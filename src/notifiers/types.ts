@@ -62,10 +62,26 @@ export interface SendOptions {
   signal?: AbortSignal;
 }
 
+/** What an online check found about one thing: the credentials, or one target. */
+export interface VerifyResult {
+  /** What was checked, e.g. 'slack token', 'slack #brand-alerts', 'email SMTP login'. */
+  subject: string;
+  /** unchecked: this notifier cannot tell without sending (the message says why). */
+  status: 'ok' | 'failed' | 'unchecked';
+  /** What was found, and for a failure what to do. Never a secret. */
+  message: string;
+}
+
 export interface Notifier {
   type: NotifierType;
   /** `target` is the channel ('#brand-alerts', 'C0123') or the email address from the rule's notify. */
   send(target: string, alert: AlertContent, options?: SendOptions): Promise<DeliveryOutcome>;
+  /**
+   * `earshot check --online`: are the credentials accepted, and can each target receive alerts?
+   * One cheap call per thing, never a message sent; never throws. A notifier without it is
+   * reported as not checked.
+   */
+  verify?(targets: readonly string[], options?: { signal?: AbortSignal }): Promise<VerifyResult[]>;
   close?(): Promise<void>;
 }
 

@@ -141,4 +141,17 @@ export interface SourcePlugin<C = Record<string, unknown>> {
   /** Environment variables this source needs; missing ones are reported by `earshot check` and the source is skipped. */
   requiredEnv: (config: C) => string[];
   poll(ctx: SourceContext<C>): Promise<PollResult>;
+  /**
+   * `earshot check --online`: are this source's credentials accepted? One cheap call (a token
+   * request, a session), nothing stored. Optional: a source that needs no credentials has none.
+   */
+  verify?(ctx: VerifyContext<C>): Promise<SourceVerifyResult>;
+}
+
+export type VerifyContext<C> = Omit<SourceContext<C>, 'cursor'>;
+
+export interface SourceVerifyResult {
+  status: 'ok' | 'failed' | 'unchecked';
+  /** What was found, and for a failure what to do. Never a secret. */
+  message: string;
 }

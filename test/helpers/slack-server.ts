@@ -18,6 +18,11 @@
  *   POST /api/apps.connections.open  (app token, xapp-…) a one-use ws:// URL of this server's
  *                               Socket Mode endpoint: see test/helpers/slack-socket-mode.ts
  *                               (`slack.socketMode`).
+ *   POST /api/conversations.list / conversations.info
+ *                               the channels given as `channels` (id, name, whether the bot is a
+ *                               member), shaped like the recorded conversations.info channel;
+ *                               conversations.list pages with `limit` and `cursor`; an unknown
+ *                               channel id answers 'channel_not_found'.
  *   POST /api/<other>           HTTP 200 {ok:false, error:'unknown_method'}, like Slack.
  *   POST /actions/<anything>    a response_url: records the JSON posted in `responses`, answers 200.
  *   anything else               HTTP 404 with Slack's HTML "Not Found" page.
@@ -118,6 +123,17 @@ export interface SlackServerOptions {
   fixturesDir?: string;
   /** Directory of interactivity fixtures; default <repo>/../shared/fixtures/slack-interactivity. */
   interactivityFixturesDir?: string;
+  /** Channels the workspace has, for conversations.list / conversations.info. */
+  channels?: SlackChannel[];
+}
+
+export interface SlackChannel {
+  id: string;
+  /** Without the '#'. */
+  name: string;
+  /** The bot is in the channel. */
+  isMember: boolean;
+  isPrivate?: boolean;
 }
 
 export interface SlackServer {
@@ -155,6 +171,8 @@ export interface SlackServer {
 interface SlackFixtures {
   postMessageOk: Record<string, unknown>;
   authTestOk: Record<string, unknown>;
+  /** A channel object as conversations.info returns it. */
+  channel: Record<string, unknown>;
   ratelimitedBody: string;
   ratelimitedRetryAfter: number;
   serverErrorHtml: string;
@@ -186,6 +204,7 @@ const BUILTIN_FIXTURES: SlackFixtures = {
   },
   ratelimitedBody: '{"ok":false,"error":"ratelimited"}',
   ratelimitedRetryAfter: 1,
+  channel: { id: 'C0000000000', name: 'general', is_channel: true, is_archived: false, is_member: false },
   serverErrorHtml:
     '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Server Error | Slack</title></head>' +
     '<body><h1>Server Error</h1><p>It seems like there is a problem connecting to our servers.</p></body></html>\n',
@@ -209,6 +228,7 @@ function loadFixtures(dir: string, interactivityDir: string): { fixtures: SlackF
     fixtures: {
       postMessageOk: JSON.parse(read('chat_postMessage__200_ok__openapi_example.json')) as Record<string, unknown>,
       authTestOk: JSON.parse(read('auth_test__200_ok__recorded.json')) as Record<string, unknown>,
+      channel: (JSON.parse(read('conversations_info__200__recorded.json')) as { channel: Record<string, unknown> }).channel,
       ratelimitedBody: read('ratelimited__429__python_sdk_mock.json'),
       ratelimitedRetryAfter: Number.isFinite(retryAfter) ? retryAfter : 1,
       serverErrorHtml: read('server_error__html_page__python_sdk_mock.html'),
@@ -346,6 +366,11 @@ export async function startSlackServer(options: SlackServerOptions = {}): Promis
     sendJson(res, 200, { ok: false, error: kind.error });
   }
 
+  const channels = options.channels ?? [];
+  function channelObject(c: SlackChannel): Record<string, unknown> {
+    return { ...fixtures.channel, id: c.id, name: c.name, is_channel: !c.isPrivate, is_group: Boolean(c.isPrivate), is_private: Boolean(c.isPrivate), is_mpim: false, is_member: c.isMember };
+  }
+
   function authError(req: IncomingMessage, method: string, params: Record<string, unknown>): string | null {
     const header = req.headers.authorization;
     const given = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : asString(params.token);
@@ -480,6 +505,21 @@ export async function startSlackServer(options: SlackServerOptions = {}): Promis
     if (method === 'auth.test') {
       record(method, 200);
       sendJson(res, 200, { ...fixtures.authTestOk, ok: true });
+      return;
+    }
+    if (method === 'conversations.list') {
+      const limit = Math.max(1, Math.min(1000, Number(asString(params.limit) ?? 100) || 100));
+      const start = Number(asString(params.cursor) ?? 0) || 0;
+      const page = channels.slice(start, start + limit);
+      const next = start + limit < channels.length ? String(start + limit) : '';
+      record(method, 200);
+      sendJson(res, 200, { ok: true, channels: page.map(channelObject), response_metadata: { next_cursor: next } });
+      return;
+    }
+    if (method === 'conversations.info') {
+      const found = channels.find((c) => c.id === asString(params.channel));
+      record(method, 200, found ? undefined : 'channel_not_found');
+      sendJson(res, 200, found ? { ok: true, channel: channelObject(found) } : { ok: false, error: 'channel_not_found' });
       return;
     }
     record(method, 200, 'unknown_method');

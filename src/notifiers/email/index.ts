@@ -13,7 +13,7 @@
  */
 import type { Attachment } from 'nodemailer';
 import { registerSecret } from '../../core/log.js';
-import type { AlertContent, DeliveryOutcome, Notifier, NotifierPlugin } from '../types.js';
+import type { AlertContent, DeliveryOutcome, Notifier, NotifierPlugin, VerifyResult } from '../types.js';
 import { emailManifest, validateEmailTarget } from './manifest.js';
 
 /** Rendering loads on the first send: config validation (`earshot check`) never renders. */
@@ -36,6 +36,8 @@ export interface MailMessage {
 
 export interface MailTransport {
   send(msg: MailMessage): Promise<DeliveryOutcome>;
+  /** Connects, says EHLO (and STARTTLS), logs in when SMTP_URL has a user: `earshot check --online`. */
+  verify(): Promise<VerifyResult>;
   close(): Promise<void>;
 }
 
@@ -207,6 +209,20 @@ export function createMailTransport(env: Record<string, string | undefined>, opt
         return classifySmtpError(err, secrets);
       }
     },
+    async verify(): Promise<VerifyResult> {
+      const subject = 'email SMTP';
+      if (typeof settings === 'string') return { subject, status: 'failed', message: settings };
+      if (!from) return { subject, status: 'failed', message: 'EMAIL_FROM is not set: set it in .env, e.g. EMAIL_FROM=earshot <alerts@example.com>' };
+      const server = `${settings.host}:${settings.port}`;
+      try {
+        transporter ??= await makeTransporter(settings, options);
+        await transporter.verify();
+        return { subject, status: 'ok', message: `${server}: connected${settings.auth ? ', logged in' : ' (no login in SMTP_URL)'}` };
+      } catch (err) {
+        const outcome = classifySmtpError(err, secrets);
+        return { subject, status: 'failed', message: `${server}: ${outcome.status === 'sent' ? 'unexpected answer' : outcome.error.replace(/^SMTP: /, '')}` };
+      }
+    },
     async close(): Promise<void> {
       transporter?.close();
       transporter = undefined;
@@ -228,6 +244,14 @@ export function createEmailNotifier(env: Record<string, string | undefined>, opt
         // Lets mail clients thread repeated alerts of one rule and filter earshot mail.
         headers: { 'X-Earshot-Rule': alert.rule, 'X-Earshot-Alert-Id': String(alert.alertId) },
       });
+    },
+    async verify(targets) {
+      const login = await transport.verify();
+      const bad = targets.map((t) => [t, validateEmailTarget(t)] as const).filter(([, problem]) => problem !== null);
+      const addresses: VerifyResult = bad.length
+        ? { subject: 'email addresses', status: 'failed', message: bad.map(([t, p]) => `${t}: ${p}`).join('; ') }
+        : { subject: 'email addresses', status: 'unchecked', message: `${targets.length} well-formed; mailboxes are not checked online (servers accept first and bounce later): \`earshot notify test\` sends a sample` };
+      return targets.length ? [login, addresses] : [login];
     },
     close: () => transport.close(),
   };

@@ -13,7 +13,7 @@
  */
 import type { WebClient, KnownBlock, Logger as SlackLogger } from '@slack/web-api';
 import { registerSecret } from '../../core/log.js';
-import type { AlertContent, DeliveryOutcome, Notifier, NotifierPlugin, SendOptions } from '../types.js';
+import type { AlertContent, DeliveryOutcome, Notifier, NotifierPlugin, SendOptions, VerifyResult } from '../types.js';
 import { DEFAULT_SLACK_API_URL, slackManifest, validateSlackTarget } from './manifest.js';
 import { decodeMessageRef, encodeMessageRef } from './message-ref.js';
 
@@ -240,8 +240,86 @@ export function createSlackNotifier(env: Record<string, string | undefined>, opt
     return { status: 'sent', ref: encodeMessageRef(typeof result.channel === 'string' ? result.channel : undefined, result.ts) };
   }
 
+  /** The error of a failed Web API call, as a user-facing message without secrets. */
+  function failure(err: unknown, subject: string): string {
+    const outcome = classifySlackError(err, subject, secrets);
+    return outcome.status === 'sent' ? 'unexpected answer' : outcome.error;
+  }
+
+  async function verify(targets: readonly string[]): Promise<VerifyResult[]> {
+    if (!token) return [{ subject: 'slack token', status: 'failed', message: `SLACK_BOT_TOKEN is not set: ${TOKEN_HINT}` }];
+    const web = await getClient();
+    let bot = 'the bot';
+    try {
+      const who = await web.auth.test();
+      bot = typeof who.user === 'string' ? `@${who.user}` : bot;
+      const team = typeof who.team === 'string' ? ` in workspace ${who.team}` : '';
+      const results: VerifyResult[] = [{ subject: 'slack token', status: 'ok', message: `accepted (auth.test): ${bot}${team}` }];
+      results.push(...(await verifyChannels(web, targets, bot)));
+      return results;
+    } catch (err) {
+      return [{ subject: 'slack token', status: 'failed', message: failure(err, 'auth.test') }];
+    }
+  }
+
+  /** Channel membership: names through conversations.list, ids through conversations.info. */
+  async function verifyChannels(web: WebClient, targets: readonly string[], bot: string): Promise<VerifyResult[]> {
+    const results: VerifyResult[] = [];
+    let byName: Map<string, { id: string; member: boolean }> | null = null;
+    for (const target of targets) {
+      const subject = `slack ${target}`;
+      const problem = validateSlackTarget(target);
+      if (problem) {
+        results.push({ subject, status: 'failed', message: `${problem} (${RULES_HINT})` });
+        continue;
+      }
+      try {
+        let member: boolean | null;
+        if (target.startsWith('#')) {
+          byName ??= await listChannels(web);
+          const found = byName.get(target.slice(1));
+          member = found ? found.member : null;
+        } else {
+          const info = await web.conversations.info({ channel: target });
+          member = Boolean((info.channel as { is_member?: boolean } | undefined)?.is_member);
+        }
+        if (member === null) {
+          results.push({ subject, status: 'failed', message: `no such channel, or ${bot} cannot see it (a private channel needs an invitation): fix ${RULES_HINT} or invite the bot` });
+        } else if (!member) {
+          results.push({ subject, status: 'failed', message: `${bot} is not in the channel: invite it with /invite ${bot} in ${target}` });
+        } else {
+          results.push({ subject, status: 'ok', message: `${bot} is a member` });
+        }
+      } catch (err) {
+        const code = (err as { data?: { error?: unknown } }).data?.error;
+        if (code === 'missing_scope') {
+          results.push({ subject, status: 'unchecked', message: 'the token may not read channels (scopes channels:read, groups:read): membership not checked; `earshot notify test` sends a sample alert' });
+        } else {
+          results.push({ subject, status: 'failed', message: failure(err, target) });
+        }
+      }
+    }
+    return results;
+  }
+
+  async function listChannels(web: WebClient): Promise<Map<string, { id: string; member: boolean }>> {
+    const channels = new Map<string, { id: string; member: boolean }>();
+    let cursor: string | undefined;
+    // A workspace with thousands of channels takes a few pages; ten is a generous cap for a check.
+    for (let page = 0; page < 10; page++) {
+      const result = await web.conversations.list({ types: 'public_channel,private_channel', exclude_archived: true, limit: 1000, ...(cursor ? { cursor } : {}) });
+      for (const c of result.channels ?? []) {
+        if (typeof c.name === 'string' && typeof c.id === 'string') channels.set(c.name, { id: c.id, member: Boolean(c.is_member) });
+      }
+      cursor = result.response_metadata?.next_cursor || undefined;
+      if (!cursor) break;
+    }
+    return channels;
+  }
+
   return {
     type: 'slack',
+    verify,
     async send(target: string, alert: AlertContent, sendOptions: SendOptions = {}): Promise<DeliveryOutcome> {
       const problem = validateSlackTarget(target);
       if (problem) return { status: 'failed', error: `Slack: ${problem} (${RULES_HINT})` };
