@@ -2,10 +2,17 @@
  * `earshot check --online` and `earshot notify test` against local Slack and SMTP servers: a
  * wrong token or a channel the bot is not in is found before the first alert needs it.
  */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startBlueskyServer } from './helpers/bluesky-server.js';
 import { makeDeployment, runCli } from './helpers/cli.js';
+import { startMastodonServer } from './helpers/mastodon-server.js';
+import { startRedditServer } from './helpers/reddit-server.js';
 import { startSlackServer, type SlackServer } from './helpers/slack-server.js';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp-server.js';
+import { startTwitterServer } from './helpers/twitter-server.js';
 
 let slack: SlackServer | null = null;
 let smtp: TestSmtpServer | null = null;
@@ -109,5 +116,58 @@ describe('earshot notify test', () => {
     const bad = await runCli(dir, ['notify', 'test', 'nosuch']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('notify test nosuch: not a rule name (rules are negative, ops) nor TYPE:TARGET like slack:#brand-alerts');
+  });
+});
+
+const SHARED = join(dirname(fileURLToPath(import.meta.url)), '../../shared/fixtures');
+const haveFixtures = existsSync(SHARED);
+
+describe.skipIf(!haveFixtures)(`earshot check --online: sources${haveFixtures ? '' : ` (skipped: ${SHARED} not found)`}`, () => {
+  it('asks each source that has credentials with one cheap call, and names what is wrong', async () => {
+    const reddit = await startRedditServer({ posts: [] });
+    const twitter = await startTwitterServer({ token: 'AAAA-right-bearer-0123456789', dataset: { tweets: [], users: [] } });
+    const bluesky = await startBlueskyServer({ handle: 'acme.bsky.social', appPassword: 'abcd-efgh-ijkl-mnop', posts: [] });
+    const mastodon = await startMastodonServer({ token: 'mastodon-right-token-0123456789', statuses: [] });
+    try {
+      const dir = makeDeployment({
+        'sources/acme.yaml': `brand: acme\nname: Acme Cloud\nquery: '"acme cloud"'\nsources:
+  - type: reddit
+    search: acme cloud
+  - type: twitter
+    query: '"acme cloud"'
+  - type: bluesky
+    query: '"acme cloud"'
+  - type: mastodon
+    instance: ${mastodon.url}
+    query: acme cloud
+`,
+        'rules/alerts.yaml': 'rules: []\n',
+        '.env': [
+          `REDDIT_CLIENT_ID=${reddit.clientId}`,
+          'REDDIT_CLIENT_SECRET=not-the-secret',
+          'REDDIT_USER_AGENT=linux:earshot-test:v1.0 (by /u/earshot_test)',
+          `REDDIT_API_URL=${reddit.url}`,
+          `REDDIT_AUTH_URL=${reddit.url}`,
+          'TWITTER_BEARER_TOKEN=AAAA-right-bearer-0123456789',
+          `TWITTER_API_URL=${twitter.url}`,
+          'BLUESKY_HANDLE=acme.bsky.social',
+          'BLUESKY_APP_PASSWORD=wxyz-wxyz-wxyz-wxyz',
+          `BLUESKY_SERVICE_URL=${bluesky.url}`,
+          'MASTODON_ACCESS_TOKEN=mastodon-wrong-token',
+        ].join('\n') + '\n',
+      });
+      const r = await runCli(dir, ['check', '--online']);
+      expect(r.code).toBe(1);
+      const lines = r.stdout.split('\n').filter((l) => l.startsWith('online:'));
+      expect(lines[0]).toMatch(/^online: FAILED: source acme\/reddit: reddit: HTTP 401 .*REDDIT_CLIENT_SECRET/);
+      expect(lines[1]).toBe('online: ok: source acme/twitter: X accepted TWITTER_BEARER_TOKEN and the query (one recent-search request)');
+      expect(lines[2]).toMatch(/^online: FAILED: source acme\/bluesky: Bluesky: .*BLUESKY_APP_PASSWORD/);
+      expect(lines[3]).toMatch(/^online: FAILED: source acme\/mastodon: Mastodon: .*401.*MASTODON_ACCESS_TOKEN/);
+      expect(lines[4]).toBe('online: 1 ok, 3 failed, 0 not checked');
+      for (const secret of ['not-the-secret', 'wxyz-wxyz-wxyz-wxyz', 'mastodon-wrong-token', 'AAAA-right-bearer-0123456789']) expect(r.stdout).not.toContain(secret);
+      expect(twitter.requests.filter((q) => q.path.includes('search'))).toHaveLength(1);
+    } finally {
+      await Promise.all([reddit.close(), twitter.close(), bluesky.close(), mastodon.close()]);
+    }
   });
 });

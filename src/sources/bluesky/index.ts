@@ -17,12 +17,12 @@ import type { HttpResponse } from '../../core/http.js';
 import type { FetchedItem } from '../../core/types.js';
 import { rateLimitFromHeaders } from '../rate-limit.js';
 import { pageThrough, pagingSettings, type PageOutcome, type PagedSourceOptions, type PagingSettings } from '../paging.js';
-import { manifestFields, SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin } from '../types.js';
+import { manifestFields, SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin, type SourceVerifyResult, type VerifyContext } from '../types.js';
 import { blueskyManifest } from './manifest.js';
 import { mapPost, postViewSchema, searchPostsSchema, sortTime, type PostView } from './payload.js';
 import { blueskySettingsSchema, type BlueskyConfig } from './schema.js';
 import { readCursor, writeCursor } from './cursor.js';
-import { authedGet, isHtml, parseServiceUrl, resetIn, xrpcError, type Credentials, type XrpcOptions } from './session.js';
+import { authedGet, checkLogin, isHtml, parseServiceUrl, resetIn, xrpcError, type Credentials, type XrpcOptions } from './session.js';
 
 export type { BlueskyConfig } from './schema.js';
 export const blueskyConfigSchema = blueskySettingsSchema();
@@ -39,6 +39,16 @@ export function createBlueskySource(options: BlueskySourceOptions = {}): SourceP
   return {
     ...manifestFields(blueskyManifest),
     poll: (ctx) => pollBluesky(ctx, settings),
+    /** One login (createSession) with the handle and app password. */
+    async verify(ctx: VerifyContext<BlueskyConfig>): Promise<SourceVerifyResult> {
+      try {
+        const creds = credentials(ctx.env);
+        await checkLogin({ service: parseServiceUrl(ctx.env.BLUESKY_SERVICE_URL), timeoutMs: settings.timeoutMs, maxBytes: settings.maxBytes, signal: ctx.signal }, creds);
+        return { status: 'ok', message: `Bluesky accepted the app password of ${creds.handle} (createSession)` };
+      } catch (err) {
+        return { status: 'failed', message: (err as Error).message };
+      }
+    },
   };
 }
 

@@ -157,6 +157,11 @@ function currentSession(options: XrpcOptions, creds: Credentials): Promise<Blues
   return pending;
 }
 
+/** A fresh login (`earshot check --online`): throws the SourceError a poll would, else resolves. */
+export async function checkLogin(options: XrpcOptions, creds: Credentials): Promise<void> {
+  await login(options, creds);
+}
+
 /** Replaces `stale` by a refreshed (or freshly logged-in) session, unless another poll already did. */
 function renewSession(options: XrpcOptions, creds: Credentials, stale: BlueskySession): Promise<BlueskySession> {
   const key = sessionKey(options.service, creds.handle);

@@ -21,7 +21,7 @@ import { registerSecret } from '../../core/log.js';
 import type { FetchedItem } from '../../core/types.js';
 import { numericHeader } from '../rate-limit.js';
 import { pageThrough, pagingSettings, type PageOutcome, type PagedSourceOptions, type PagingSettings } from '../paging.js';
-import { manifestFields, SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin } from '../types.js';
+import { manifestFields, SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin, type SourceVerifyResult, type VerifyContext } from '../types.js';
 import { mastodonManifest } from './manifest.js';
 import { readCursor, writeCursor } from './cursor.js';
 import { compareIds, mapStatus, searchResultSchema, statusSchema, type Status } from './payload.js';
@@ -39,7 +39,23 @@ export function createMastodonSource(options: MastodonSourceOptions = {}): Sourc
   return {
     ...manifestFields(mastodonManifest),
     poll: (ctx) => pollMastodon(ctx, settings),
+    verify: (ctx) => verifyMastodon(ctx, settings),
   };
+}
+
+/** One request of one status the way polls ask (search with the token, or the hashtag timeline). */
+async function verifyMastodon(ctx: VerifyContext<MastodonConfig>, settings: PagingSettings): Promise<SourceVerifyResult> {
+  const origin = instanceOrigin(ctx.config.instance);
+  if (!origin) return { status: 'failed', message: `instance ${JSON.stringify(ctx.config.instance)} is not a host name or URL; use e.g. mastodon.social` };
+  try {
+    const mode = modeFor(ctx.config, ctx.env);
+    const url = `${origin}${mode.path}?${new URLSearchParams({ ...mode.baseQuery, limit: '1' }).toString()}`;
+    const res = await get(url, mode, { ...ctx, cursor: { etag: null, lastModified: null, cursor: null } }, settings);
+    if (res.status >= 400) throw statusError(res, mode, origin, ctx.now());
+    return { status: 'ok', message: `${new URL(origin).host} answered ${mode.what}${mode.token ? ' and accepted MASTODON_ACCESS_TOKEN' : ''}` };
+  } catch (err) {
+    return { status: 'failed', message: (err as Error).message };
+  }
 }
 
 export const mastodonSource = createMastodonSource();

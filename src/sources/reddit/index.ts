@@ -13,9 +13,9 @@
  *   instead of running into 429s; paging stops early when the budget is all but spent.
  */
 import type { FetchedItem } from '../../core/types.js';
-import { manifestFields, SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin } from '../types.js';
+import { manifestFields, SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin, type SourceVerifyResult, type VerifyContext } from '../types.js';
 import { redditManifest } from './manifest.js';
-import { apiGet, readRedditEnv, type RedditEnv, type RequestOptions } from './client.js';
+import { accessToken, apiGet, readRedditEnv, type RedditEnv, type RequestOptions } from './client.js';
 import { advance, formatCursor, isNewer, parseCursor, type Position, type RedditCursor, type StreamCursor } from './cursor.js';
 import { mapComment, mapPost } from './map.js';
 import { commentDataSchema, listingSchema, postDataSchema } from './payload.js';
@@ -157,6 +157,15 @@ export function createRedditSource(sourceOptions: RedditSourceOptions = {}): Sou
   const timeoutMs = sourceOptions.timeoutMs ?? 30_000;
   return {
     ...manifestFields(redditManifest),
+    /** A fresh application-only OAuth token: the one call every poll starts with. */
+    async verify(ctx: VerifyContext<RedditConfig>): Promise<SourceVerifyResult> {
+      try {
+        await accessToken(readRedditEnv(ctx.env), { timeoutMs, signal: ctx.signal, now: ctx.now }, true);
+        return { status: 'ok', message: 'Reddit accepted REDDIT_CLIENT_ID / REDDIT_CLIENT_SECRET (an application-only OAuth token)' };
+      } catch (err) {
+        return { status: 'failed', message: (err as Error).message };
+      }
+    },
     async poll(ctx: SourceContext<RedditConfig>): Promise<PollResult> {
       const env = readRedditEnv(ctx.env);
       const options: RequestOptions = { timeoutMs, signal: ctx.signal, now: ctx.now };

@@ -18,7 +18,7 @@ import { registerSecret } from '../../core/log.js';
 import type { FetchedItem } from '../../core/types.js';
 import { numericHeader, rateLimitFromHeaders } from '../rate-limit.js';
 import { pageThrough, pagingSettings, type PageOutcome, type PagedSourceOptions, type PagingSettings } from '../paging.js';
-import { manifestFields, SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin } from '../types.js';
+import { manifestFields, SourceError, type PollResult, type RateLimit, type SourceContext, type SourcePlugin, type SourceVerifyResult, type VerifyContext } from '../types.js';
 import { twitterManifest } from './manifest.js';
 import { parseApiUrl, twitterGet, type TwitterResponse } from './client.js';
 import { mapTweet, problemSchema, searchResponseSchema, tweetSchema, twitterUserSchema, type Tweet, type TwitterUser } from './payload.js';
@@ -42,7 +42,23 @@ export function createTwitterSource(options: TwitterSourceOptions = {}): SourceP
   return {
     ...manifestFields(twitterManifest),
     poll: (ctx) => pollTwitter(ctx, settings),
+    verify: (ctx) => verifyTwitter(ctx, settings),
   };
+}
+
+/** One recent-search request of the smallest size X allows (10), with the source's own query. */
+async function verifyTwitter(ctx: VerifyContext<TwitterConfig>, settings: PagingSettings): Promise<SourceVerifyResult> {
+  const token = ctx.env.TWITTER_BEARER_TOKEN?.trim();
+  if (!token) return { status: 'failed', message: 'TWITTER_BEARER_TOKEN is not set' };
+  registerSecret(token);
+  const client = { token, baseUrl: parseApiUrl(ctx.env.TWITTER_API_URL), timeoutMs: settings.timeoutMs, maxBytes: settings.maxBytes, signal: ctx.signal };
+  try {
+    const res = await twitterGet(client, SEARCH_ENDPOINT, { query: ctx.config.query, max_results: '10' });
+    if (res.status >= 400) throw statusError(res, client.baseUrl, ctx.now());
+    return { status: 'ok', message: 'X accepted TWITTER_BEARER_TOKEN and the query (one recent-search request)' };
+  } catch (err) {
+    return { status: 'failed', message: (err as Error).message };
+  }
 }
 
 export const twitterSource = createTwitterSource();
