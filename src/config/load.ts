@@ -14,6 +14,7 @@ import { join, relative } from 'node:path';
 import { parseEnv } from 'node:util';
 import type { z } from 'zod';
 import { compileQuery, QuerySyntaxError, type CompiledQuery } from '../analyze/query/index.js';
+import { brandExclusions, type BrandExclusions } from '../core/exclude.js';
 import type { BrandContext, SourceType, UrgencyLevel } from '../core/types.js';
 import { notifierPlugin } from '../notifiers/registry.js';
 import { missingReferencesHint, resolveTarget } from '../notifiers/target-env.js';
@@ -39,6 +40,8 @@ export interface BrandConfig {
   matcher: CompiledQuery;
   languages: string[] | null;
   context: BrandContext;
+  /** Authors and sites whose mentions are never stored (`exclude:`), normalised; null when none. */
+  exclude?: BrandExclusions | null;
   file: string;
 }
 
@@ -371,6 +374,7 @@ function loadBrandFile(yaml: YamlFile, config: Config, taken: TakenNames, proble
     matcher,
     languages: data.language ?? null,
     context: { name: data.name, handles, ...(data.vocabulary ? { vocabulary: data.vocabulary } : {}) },
+    exclude: data.exclude ? brandExclusions(data.exclude.authors ?? [], data.exclude.sites ?? []) : null,
     file: yaml.file,
   });
 

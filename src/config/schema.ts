@@ -43,6 +43,13 @@ export const brandFileSchema = z.strictObject({
   handles: z.array(z.string().regex(/^@?[A-Za-z0-9_.-]+$/, 'a handle looks like acmecloud or @acmecloud')).optional(),
   /** Words whose meaning differs for this brand: weight -1 (negative) .. 1 (positive), 0 = neutral. */
   vocabulary: z.record(z.string(), z.number().min(-1).max(1)).optional(),
+  /** Mentions never to store for this brand: by these authors, or linking to these sites (and their subdomains). */
+  exclude: z
+    .strictObject({
+      authors: z.array(z.string().trim().min(1, 'an author is a name or handle as earshot shows it')).optional(),
+      sites: z.array(z.string().regex(/^(?:[a-z0-9-]+\.)+[a-z0-9-]{2,}$/i, 'a site is a host name like example.com (no https://, no path)')).optional(),
+    })
+    .optional(),
   sources: z.array(z.record(z.string(), z.unknown()), { error: 'sources must be a list of sources' }).min(1, 'list at least one source'),
 });
 export type BrandFile = z.output<typeof brandFileSchema>;

@@ -6,11 +6,12 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { BrandConfig } from '../config/load.js';
+import type { BrandExclusions } from '../core/exclude.js';
 import type { BrandContext, FetchedItem } from '../core/types.js';
 import type { PreparedItem } from './prepare.js';
 
 export interface PrepareWorkerData {
-  brands: Array<{ id: string; query: string; context: BrandContext; languages: string[] | null }>;
+  brands: Array<{ id: string; query: string; context: BrandContext; languages: string[] | null; exclude: BrandExclusions | null }>;
 }
 
 export interface PrepareRequest {
@@ -31,7 +32,7 @@ export class PrepareWorker {
   /** `onFailure` hears once why the worker stopped preparing (the caller goes on inline). */
   constructor(brands: Iterable<BrandConfig>, private readonly onFailure: (reason: string) => void = () => {}) {
     const data: PrepareWorkerData = {
-      brands: [...brands].map((b) => ({ id: b.id, query: b.query, context: b.context, languages: b.languages })),
+      brands: [...brands].map((b) => ({ id: b.id, query: b.query, context: b.context, languages: b.languages, exclude: b.exclude ?? null })),
     };
     // Run from the TypeScript sources (tests, tsx), the worker is TypeScript too: it registers tsx first.
     const fromSources = import.meta.url.endsWith('.ts');

@@ -12,7 +12,7 @@ import type { PrepareRequest, PrepareResponse, PrepareWorkerData } from './prepa
 const data = workerData as PrepareWorkerData;
 const analyzer = createAnalyzer();
 const brands = new Map<string, PrepareBrand>(
-  data.brands.map((b) => [b.id, { matcher: compileQuery(b.query), context: b.context, languages: b.languages }]),
+  data.brands.map((b) => [b.id, { matcher: compileQuery(b.query), context: b.context, languages: b.languages, exclude: b.exclude }]),
 );
 
 parentPort!.on('message', (request: PrepareRequest) => {

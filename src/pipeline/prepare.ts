@@ -5,6 +5,7 @@
  * exactly the result it would have inline.
  */
 import { prepareText, type CompiledQuery } from '../analyze/query/index.js';
+import { excludedBy, type BrandExclusions } from '../core/exclude.js';
 import type { Analysis, Analyzer, BrandContext, FetchedItem } from '../core/types.js';
 import { canonicalUrl, textFingerprint } from './dedup.js';
 
@@ -17,6 +18,8 @@ export interface PrepareBrand {
   context: BrandContext;
   /** Languages the brand keeps (two-letter codes), or null for all. */
   languages: string[] | null;
+  /** Authors and sites never stored for the brand (`exclude:`). */
+  exclude?: BrandExclusions | null;
 }
 
 export interface PreparedItem {
@@ -35,6 +38,8 @@ export interface PreparedItem {
 const NO_MATCH: PreparedItem = { terms: null, analysis: null, language: null, keep: false, canonicalUrl: null, fingerprint: null, storyKey: null };
 
 export function prepareItem(brand: PrepareBrand, analyzer: Analyzer, item: FetchedItem): PreparedItem {
+  // Excluded like a mention that does not match the brand: not stored, not analysed.
+  if (brand.exclude && excludedBy(brand.exclude, item)) return NO_MATCH;
   const title = item.title.slice(0, MAX_TITLE);
   const text = item.text.slice(0, MAX_TEXT);
   const terms = brand.matcher.match(prepareText(`${title}\n${text}`));
