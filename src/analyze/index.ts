@@ -27,7 +27,7 @@ import { DENSE_INPUTS, HeadsModel, loadHeads, type HeadsModelData } from './head
 import { LanguageDetector } from './language/index.js';
 import { loadLinearModel } from './sentiment/linear-model.js';
 import { SentimentModel, compileVocabulary, strongestPhrase, type VocabularyEntry } from './sentiment/index.js';
-import { COMPLAINT_THRESHOLD, findCrisisTerms, scoreUrgency, urgencyLevel, URGENCY_THRESHOLDS, type CrisisMatch } from './urgency/index.js';
+import { addressedHandle, COMPLAINT_THRESHOLD, findCrisisTerms, scoreUrgency, urgencyLevel, URGENCY_THRESHOLDS, type CrisisMatch } from './urgency/index.js';
 
 export { urgencyLevel, URGENCY_THRESHOLDS };
 
@@ -132,12 +132,14 @@ function round3(x: number): number {
 function analyze(models: LoadedModels, input: AnalyzeInput): Analysis {
   // Repaired once (entities, mojibake), so cues and context read what the tokens read.
   const text = normalizeText(joinTitle(input));
-  const tokens = tokenize(text);
+  const tokens = tokenize(text, true);
   const language = models.language.detect(text, tokens);
   const brand = brandTerms(input.brand);
-  const crisis = findCrisisTerms(text, brand.neutralWords);
+  const lower = text.toLowerCase();
+  const crisis = findCrisisTerms(text, brand.neutralWords, lower);
   const handles = input.brand?.handles ?? [];
-  const urgencyBase = { reach: input.reach, metrics: input.metrics, handles, neutralWords: brand.neutralWords, crisis };
+  const addressed = addressedHandle(text, handles, lower);
+  const urgencyBase = { reach: input.reach, metrics: input.metrics, handles, neutralWords: brand.neutralWords, crisis, addressed };
   if (!language.supported) {
     const sentiment: Sentiment = {
       label: 'unknown',
@@ -154,7 +156,7 @@ function analyze(models: LoadedModels, input: AnalyzeInput): Analysis {
   }
 
   const { buf } = models;
-  const { hasVocabulary, complaintMargin, ironyMargin, offensiveMargin, hateMargin } = sharedLogits(models, input, text, tokens, brand, crisis);
+  const { hasVocabulary, complaintMargin, ironyMargin, offensiveMargin, hateMargin } = sharedLogits(models, input, text, tokens, brand, crisis, addressed);
   const flags: Flags = {
     offensive: round3(sigmoid(offensiveMargin)),
     hate: round3(sigmoid(hateMargin)),
@@ -186,8 +188,8 @@ function analyze(models: LoadedModels, input: AnalyzeInput): Analysis {
     score = Math.min(score, probabilityScore(models.general));
   }
   const critical = crisis.find((c) => c.term.critical);
-  const resolved = resolutionCue(text);
-  const sarcasm = resolved === null ? sarcasmCue(text) : null;
+  const resolved = resolutionCue(text, lower);
+  const sarcasm = resolved === null ? sarcasmCue(text, lower) : null;
   if (critical !== undefined && resolved === null) {
     if (label !== 'negative') score = -Math.max(0.6, Math.abs(score));
     label = 'negative';
@@ -248,7 +250,7 @@ interface SharedScores {
  * Scores the shared models: general sentiment and every head in one pass; `models.final` gets
  * the sentiment logits toward the brand (the brand layer) or, without a brand, the general ones.
  */
-function sharedLogits(models: LoadedModels, input: AnalyzeInput, text: string, tokens: readonly Token[], brand: BrandTerms, crisis: readonly CrisisMatch[]): SharedScores {
+function sharedLogits(models: LoadedModels, input: AnalyzeInput, text: string, tokens: readonly Token[], brand: BrandTerms, crisis: readonly CrisisMatch[], addressed?: string | null): SharedScores {
   const { buf, heads, dense } = models;
   extractFeatures(tokens, models.sentiment.features, buf);
   const { logits, hasVocabulary } = models.sentiment.logits(tokens, brand.entries, buf, heads);
@@ -261,6 +263,7 @@ function sharedLogits(models: LoadedModels, input: AnalyzeInput, text: string, t
       reply: input.reply ?? false,
       severeCrisis: crisis.some((c) => c.term.severe),
       moderateCrisis: crisis.some((c) => !c.term.severe),
+      ...(addressed !== undefined ? { addressed } : {}),
     },
     dense,
   );
@@ -298,7 +301,7 @@ export function learnAdaptation(brand: BrandContext, corrections: readonly Corre
   const scored: ScoredCorrection[] = corrections.map((c) => {
     const input: AnalyzeInput = { text: c.text, ...(c.title !== undefined ? { title: c.title } : {}), brand: context, ...(c.reply !== undefined ? { reply: c.reply } : {}) };
     const text = normalizeText(joinTitle(input));
-    const tokens = tokenize(text);
+    const tokens = tokenize(text, true);
     sharedLogits(models, input, text, tokens, terms, findCrisisTerms(text, terms.neutralWords));
     return { label: c.label, logits: Array.from(models.final), dense: Array.from(models.dense), ids: adaptationFeatures(models.buf), words: featureWords(models.buf, tokens) };
   });

@@ -14,9 +14,16 @@ const CHEER = /\b(?:oh\s+great|oh\s+wonderful|oh\s+joy|just\s+great|just\s+perfe
 /** Something went wrong: what a cheer next to it makes sarcastic. */
 const MISHAP = /\b(?:broke(?:\s+down)?|broken|again|still\s+(?:no|not|waiting)|no\s+(?:reply|response|answer)|hours?\s+(?:on\s+hold|wait)|on\s+hold|delay(?:ed)?|cancell?ed|lost|leaving|losing|late|crash(?:ed|es)?|stopped\s+working|not\s+working|waiting|never\s+(?:arrived|came|showed)|refund|charged)\b/i;
 
-export function sarcasmCue(text: string): string | null {
-  const explicit = EXPLICIT_SARCASM.exec(text);
+/** Substrings one of which any cue match contains (lower case): most texts skip the regexes. */
+const EXPLICIT_HINTS = ['/s', '#sarcas', '#not', 'yeah', 'thanks'];
+const CHEER_HINTS = ['oh ', 'just ', 'great job', 'love ', 'thank', 'truly', 'what a', 'best '];
+const RESOLVED_HINTS = ['happy', 'sorted', 'fixed', 'resolved', 'solved', 'refunded', 'replaced', 'all good', 'thank', 'in the end'];
+
+/** `lower` is `text.toLowerCase()` when the caller has it. */
+export function sarcasmCue(text: string, lower = text.toLowerCase()): string | null {
+  const explicit = includesAny(lower, EXPLICIT_HINTS) ? EXPLICIT_SARCASM.exec(text) : null;
   if (explicit) return explicit[0].trim();
+  if (!includesAny(lower, CHEER_HINTS)) return null;
   const cheer = CHEER.exec(text);
   if (cheer === null) return null;
   // "thank you for leaving my bag" is sarcastic on its own; "oh great" needs a mishap nearby.
@@ -29,10 +36,16 @@ const RESOLVED = /\b(?:happy\s+in\s+the\s+end|(?:all\s+)?(?:sorted|fixed|resolve
 /** ... unless it is still going on. */
 const UNRESOLVED = /\b(?:still\s+(?:no|not|waiting|broken)|not\s+(?:sorted|fixed|resolved)|never\s+(?:sorted|fixed|resolved)|again)\b/i;
 
-export function resolutionCue(text: string): string | null {
+export function resolutionCue(text: string, lower = text.toLowerCase()): string | null {
+  if (!includesAny(lower, RESOLVED_HINTS)) return null;
   const m = RESOLVED.exec(text);
   if (m === null || UNRESOLVED.test(text)) return null;
   return m[0];
+}
+
+function includesAny(lower: string, hints: readonly string[]): boolean {
+  for (const h of hints) if (lower.includes(h)) return true;
+  return false;
 }
 
 /** Words that say nothing about the brand on their own. */
@@ -43,6 +56,8 @@ const FILLER = new Set(['the', 'a', 'an', 'by', 'from', 'at', 'on', 'in', 'of', 
  * the name, punctuation): there is nothing to be positive or negative about.
  */
 export function brandNameOnly(tokens: readonly Token[], brandWords: ReadonlySet<string>): boolean {
+  // A name, its handle and a link or two: a longer text says something else too.
+  if (tokens.length > 12) return false;
   for (const t of tokens) {
     if (t.kind === 'url' || t.kind === 'punct' || t.kind === 'mention' || t.kind === 'number') continue;
     if (t.kind === 'emoji' || t.kind === 'emoticon') return false;

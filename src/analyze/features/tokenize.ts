@@ -337,8 +337,9 @@ function normalizePunct(raw: string): string {
 }
 
 /** Splits text into normalised tokens. */
-export function tokenize(input: string): Token[] {
-  const text = normalizeText(input);
+/** `normalized`: the caller already ran normalizeText on `input`. */
+export function tokenize(input: string, normalized = false): Token[] {
+  const text = normalized ? input : normalizeText(input);
   const len = text.length;
   const tokens: Token[] = [];
   let negating = false;

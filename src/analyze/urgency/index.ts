@@ -88,6 +88,8 @@ export interface UrgencySignals {
   crisis?: readonly CrisisMatch[];
   /** A complaint resolved happily (cues.ts): it needs no reply. */
   resolved?: string | null;
+  /** The handle the text addresses (addressedHandle), when the caller found it already. */
+  addressed?: string | null;
 }
 
 /** The complaint probability from which the complaint model's verdict is named and counts as a complaint. */
@@ -127,7 +129,7 @@ export function scoreUrgency(text: string, s: UrgencySignals): Urgency {
   }
   if (negativity > 0) parts.push({ reason: `negative sentiment (${(-negativity).toFixed(2)})`, z: 1.0 * negativity });
 
-  const addressed = addressedHandle(text, s.handles);
+  const addressed = s.addressed !== undefined ? s.addressed : addressedHandle(text, s.handles);
   if (addressed !== null && resolved === null) {
     const isQuestion = /\?/.test(text);
     if (isQuestion || complaint >= COMPLAINT_THRESHOLD || s.negative) {
@@ -178,9 +180,9 @@ export interface CrisisMatch {
   match: string;
 }
 
-export function findCrisisTerms(text: string, neutralWords: ReadonlySet<string>): CrisisMatch[] {
+/** `lower` is `text.toLowerCase()` when the caller has it. */
+export function findCrisisTerms(text: string, neutralWords: ReadonlySet<string>, lower = text.toLowerCase()): CrisisMatch[] {
   const found: CrisisMatch[] = [];
-  const lower = text.toLowerCase();
   if (!ANY_HINT.test(lower)) return found;
   for (const t of CRISIS_TERMS) {
     if (!t.hints.some((h) => lower.includes(h))) continue;
@@ -195,9 +197,9 @@ export function findCrisisTerms(text: string, neutralWords: ReadonlySet<string>)
 }
 
 /** The first of `handles` the text addresses as `@handle` (case-insensitive, whole handle), or null. */
-export function addressedHandle(text: string, handles: readonly string[]): string | null {
+export function addressedHandle(text: string, handles: readonly string[], lower?: string): string | null {
   if (handles.length === 0 || !text.includes('@')) return null;
-  const lower = text.toLowerCase();
+  lower ??= text.toLowerCase();
   for (const handle of handles) {
     const h = handle.replace(/^@/, '').toLowerCase();
     if (h.length === 0) continue;
