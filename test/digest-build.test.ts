@@ -86,6 +86,24 @@ describe('digest content from a seeded day', () => {
     ]);
   });
 
+  it('shows the flags raised on a mention, stored and read back; unknown flags (older mentions) show nothing', () => {
+    const abusive = seedMention(db, {
+      id: 'abuse',
+      at: '2026-11-22T18:00:00.000Z',
+      author: 'troll_42',
+      text: 'acme cloud support are idiots',
+      sentiment: 'negative',
+      flags: { offensive: 0.93, hate: 0.12, irony: 0.55 },
+    });
+    const [b] = build().brands;
+    const item = b!.needsReply.find((d) => d.mention.id === abusive)!;
+    expect(item.mention.flags).toEqual({ offensive: 0.93, hate: 0.12, irony: 0.55 });
+    expect(b!.needsReply.find((d) => d.mention.id === ids.m2)!.mention.flags).toBeNull();
+    const text = renderDigestText(build());
+    expect(text).toContain('troll_42 on twitter, Sun 22 Nov 19:00 · flagged offensive, irony [negative]');
+    expect(text.match(/flagged/g)).toHaveLength(1);
+  });
+
   it('top mentions by reach, new voices (authors and sites) and recurring phrases', () => {
     const [b] = build().brands;
     expect(b!.topByReach.map((d) => d.mention.id)).toEqual([ids.m3, ids.m1, ids.m6, ids.m2, ids.m4]);

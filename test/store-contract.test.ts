@@ -65,6 +65,7 @@ function mention(overrides: Partial<NewMention> = {}): NewMention {
     duplicateOf: null,
     storyKey: null,
     metrics: { likes: 3 },
+    flags: { offensive: 0.91, hate: 0.04, irony: 0.12 },
     fingerprint: `fp-${serial}`,
     alertState: 'new',
     ...overrides,
@@ -118,6 +119,15 @@ describe.each(BACKENDS)('store contract: $name', (backend) => {
         const [got] = await store.mentions.get([id!]);
         const { canonicalUrl: _c, fingerprint: _f, alertState: _s, ...shown } = m;
         expect(got).toEqual({ ...shown, id });
+      });
+
+      it('keeps a mention\'s flags, and null (unknown) for one stored without them', async () => {
+        const store = await fresh();
+        const flagged = await store.mentions.insert(mention({ sourceId: 'flagged', flags: { offensive: 0.5, hate: 0, irony: 1 } }));
+        const { flags: _none, ...older } = mention({ sourceId: 'older' });
+        const unknown = await store.mentions.insert(older);
+        const got = await store.mentions.get([flagged!, unknown!]);
+        expect(got.map((m) => m.flags)).toEqual([{ offensive: 0.5, hate: 0, irony: 1 }, null]);
       });
 
       it('finds known source ids and originals by canonical URL, then fingerprint', async () => {

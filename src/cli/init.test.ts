@@ -8,8 +8,8 @@ import { SOURCE_TYPES } from '../sources/registry.js';
 import { RULE_TYPES } from '../config/schema.js';
 import { runCli } from '../../test/helpers/cli.js';
 
-/** One rule per rule type, six sources, one digest. */
-const ruleCount: number = RULE_TYPES.length;
+/** One rule per rule type plus the moderation example (a second mention rule, on flags), six sources, one digest. */
+const ruleCount: number = RULE_TYPES.length + 1;
 const EXPECTED_COUNTS = `config OK (1 brand, 6 sources, ${ruleCount} rule${ruleCount === 1 ? '' : 's'}, 1 digest)`;
 
 const fresh = () => mkdtempSync(join(tmpdir(), 'earshot-init-'));
@@ -76,5 +76,6 @@ describe('earshot init', () => {
     expect(readFileSync(join(dir, 'rules/alerts.yaml'), 'utf8')).toBe('rules: []\n');
     expect((await runCli(dir, ['init', '--force', dir])).code).toBe(0);
     expect(readFileSync(join(dir, 'rules/alerts.yaml'), 'utf8')).toContain('negative-mention');
+    expect(readFileSync(join(dir, 'rules/alerts.yaml'), 'utf8')).toMatch(/name: abusive-posts[\s\S]*flags: \[offensive, hate\]/);
   });
 });

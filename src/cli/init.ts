@@ -60,6 +60,16 @@ rules:
     notify:
 ${notifyExamples()}
 
+  - name: abusive-posts
+    type: mention               # moderation: abusive posts in the brand's community
+    match:
+      brand: example
+      flags: [offensive, hate]  # raised at 0.5; or { offensive: { atLeast: 0.8 } } (flags: offensive, hate, irony)
+    group_by: [brand]
+    throttle: 30m
+    notify:
+      - slack: "#moderation"
+
   - name: many-complaints
     type: volume                # fires when at least \`count\` matching mentions arrive within \`window\`
     match: { brand: example, sentiment: negative }

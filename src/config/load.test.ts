@@ -34,6 +34,17 @@ describe('loadConfig', () => {
   });
 
   it.each([
+    ['offensive', { offensive: 0.5 }],
+    ['[offensive, hate]', { offensive: 0.5, hate: 0.5 }],
+    ['{ hate: { atLeast: 0.8 }, irony: { atLeast: 0.9 } }', { hate: 0.8, irony: 0.9 }],
+  ])('compiles match.flags %s', (flags, expected) => {
+    const rules = `rules:\n  - name: moderation\n    match: { flags: ${flags} }\n    notify: [{ slack: "#mods" }]\n`;
+    const { config, problems } = loadConfig(makeDeployment({ 'sources/acme.yaml': BRAND, 'rules/alerts.yaml': rules }), { SLACK_BOT_TOKEN: 'x' });
+    expect(problems).toEqual([]);
+    expect(config.rules[0]!.match.flagsAtLeast).toEqual(expected);
+  });
+
+  it.each([
     [
       'unknown key in a rule (typo)',
       { 'rules/alerts.yaml': 'rules:\n  - name: r\n    throtle: 10m\n    notify: [{ slack: "#a" }]\n' },
@@ -68,6 +79,11 @@ describe('loadConfig', () => {
       'bad sentiment value',
       { 'rules/alerts.yaml': 'rules:\n  - name: r\n    match: { sentiment: angry }\n    notify: [{ slack: "#a" }]\n' },
       'rules/alerts.yaml:3:25: rules[0].match.sentiment: sentiment is negative, neutral, positive, a list of them, or { below: -0.5 } / { above: 0.5 }',
+    ],
+    [
+      'unknown flag in a rule',
+      { 'rules/alerts.yaml': 'rules:\n  - name: r\n    match: { flags: [offensve] }\n    notify: [{ slack: "#a" }]\n' },
+      'rules/alerts.yaml:3:21: rules[0].match.flags: flags is a flag (offensive, hate, irony), a list of them, or { offensive: { atLeast: 0.8 } }',
     ],
     [
       'bad slack channel',

@@ -15,7 +15,7 @@ import { parseEnv } from 'node:util';
 import type { z } from 'zod';
 import { compileQuery, QuerySyntaxError, type CompiledQuery } from '../analyze/query/index.js';
 import { brandExclusions, type BrandExclusions } from '../core/exclude.js';
-import type { BrandContext, SourceType, UrgencyLevel } from '../core/types.js';
+import type { BrandContext, FlagName, SourceType, UrgencyLevel } from '../core/types.js';
 import { notifierPlugin } from '../notifiers/registry.js';
 import { missingReferencesHint, resolveTarget } from '../notifiers/target-env.js';
 import type { NotifierType } from '../notifiers/types.js';
@@ -80,6 +80,8 @@ export interface CompiledMatch {
   reachAtLeast: number | null;
   languages: string[] | null;
   firstFromAuthor: boolean;
+  /** Flag -> threshold; the mention matches when any named flag reaches its threshold. */
+  flagsAtLeast: Partial<Record<FlagName, number>> | null;
 }
 
 export interface ThrottleConfig {
@@ -578,6 +580,7 @@ function compileRule(
       reachAtLeast: rule.match.reach?.atLeast ?? null,
       languages: rule.match.language ?? null,
       firstFromAuthor: rule.match.first_from_author ?? false,
+      flagsAtLeast: rule.match.flags ?? null,
     },
     throttleMs: rule.throttle?.initialMs ?? 0,
     throttle: rule.throttle ?? null,

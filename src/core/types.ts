@@ -171,4 +171,10 @@ export interface Mention {
   /** Groups mentions about one story (the same linked URL) across sources. */
   storyKey: string | null;
   metrics: Record<string, number>;
+  /**
+   * Moderation and irony scores (Analysis.flags). Null (or absent) for mentions stored before
+   * the analyzer had flags: unknown, not zero (they are not recomputed: the analyzer is not part
+   * of reading the store, and old mentions are past alerting).
+   */
+  flags?: Flags | null;
 }

@@ -1,5 +1,5 @@
 /** Display helpers for digests: times in the digest's timezone, changes, shares, excerpts. */
-import type { Mention } from '../core/types.js';
+import { FLAG_NAMES, FLAG_THRESHOLD, type Mention } from '../core/types.js';
 import { formatAuthor, oneLine, truncate } from '../notifiers/format.js';
 import { reachUnit } from '../sources/registry.js';
 import type { DigestModel } from './model.js';
@@ -81,5 +81,14 @@ export function excerpt(m: Pick<Mention, 'title' | 'text'>, max = EXCERPT_LIMIT)
 
 /** 'u/foo (512 karma) on reddit, Mon 23 Nov 14:05'. */
 export function byline(m: Mention, timezone: string): string {
-  return `${oneLine(clean(formatAuthor(m, reachUnit(m.source))))} on ${m.source}, ${localDayTime(new Date(m.publishedAt), timezone)}`;
+  const flags = raisedFlags(m);
+  const flagged = flags.length > 0 ? ` · flagged ${flags.join(', ')}` : '';
+  return `${oneLine(clean(formatAuthor(m, reachUnit(m.source))))} on ${m.source}, ${localDayTime(new Date(m.publishedAt), timezone)}${flagged}`;
+}
+
+/** The analysis flags raised on a mention (score ≥ 0.5), e.g. ['offensive']; none when unknown. */
+export function raisedFlags(m: Mention): string[] {
+  const flags = m.flags;
+  if (!flags) return [];
+  return FLAG_NAMES.filter((name) => flags[name] >= FLAG_THRESHOLD);
 }

@@ -2,7 +2,7 @@
  * Seeding helpers for digest tests (and for trying the digest out): write mentions, alerts,
  * deliveries, poll outcomes and waiting mentions straight into a store with known values.
  */
-import type { Mention, SentimentLabel, SourceType, UrgencyLevel } from '../core/types.js';
+import type { Flags, Mention, SentimentLabel, SourceType, UrgencyLevel } from '../core/types.js';
 import { stmt, type Db } from '../store/db.js';
 import { insertMention, type AlertState } from '../store/mentions.js';
 import { insertAlert } from '../store/outbox.js';
@@ -28,6 +28,7 @@ export interface SeedMention {
   urgencyReasons?: string[];
   duplicateOf?: number | null;
   alertState?: AlertState;
+  flags?: Flags | null;
 }
 
 const DEFAULT_SCORE: Record<SentimentLabel, number> = { negative: -0.6, neutral: 0, positive: 0.6, unknown: 0 };
@@ -59,6 +60,7 @@ export function seedMention(db: Db, s: SeedMention): number {
     duplicateOf: s.duplicateOf ?? null,
     storyKey: null,
     metrics: {},
+    flags: s.flags ?? null,
   };
   const id = insertMention(db, {
     ...mention,

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { brandIdSchema, durationSchema, oneOrMany, timezoneSchema } from '../config/primitives.js';
-import { URGENCY_LEVELS } from '../core/types.js';
+import { FLAG_NAMES, FLAG_THRESHOLD, URGENCY_LEVELS } from '../core/types.js';
 import { notifierManifests } from '../notifiers/registry.js';
 import { SOURCE_TYPES } from '../sources/registry.js';
 
@@ -31,6 +31,24 @@ const urgencyMatch = z.union([urgencyLevelSchema.transform((level) => ({ atLeast
   error: `urgency is a level (${URGENCY_LEVELS.join(', ')}) or { atLeast: high }`,
 });
 
+const flagName = z.enum(FLAG_NAMES, { error: `a flag is one of ${FLAG_NAMES.join(', ')}` });
+const flagThreshold = z.strictObject({ atLeast: z.number().min(0).max(1) });
+/** Any of the named flags raised: a name or list (at FLAG_THRESHOLD), or thresholds per flag. */
+const flagsMatch = z.union(
+  [
+    flagName.transform((name) => ({ [name]: FLAG_THRESHOLD }) as Partial<Record<(typeof FLAG_NAMES)[number], number>>),
+    z
+      .array(flagName)
+      .min(1)
+      .transform((names) => Object.fromEntries(names.map((n) => [n, FLAG_THRESHOLD])) as Partial<Record<(typeof FLAG_NAMES)[number], number>>),
+    z
+      .strictObject({ offensive: flagThreshold.optional(), hate: flagThreshold.optional(), irony: flagThreshold.optional() })
+      .refine((v) => Object.values(v).some((x) => x !== undefined), 'name at least one flag')
+      .transform((v) => Object.fromEntries(Object.entries(v).filter(([, t]) => t !== undefined).map(([n, t]) => [n, t!.atLeast])) as Partial<Record<(typeof FLAG_NAMES)[number], number>>),
+  ],
+  { error: `flags is a flag (${FLAG_NAMES.join(', ')}), a list of them, or { offensive: { atLeast: 0.8 } }` },
+);
+
 export const matchSchema = z.strictObject({
   brand: oneOrMany(brandIdSchema).optional(),
   source: oneOrMany(z.enum(SOURCE_TYPES, { error: `source is one of ${SOURCE_TYPES.join(', ')}` })).optional(),
@@ -43,6 +61,8 @@ export const matchSchema = z.strictObject({
   language: oneOrMany(z.string().regex(/^([a-z]{2,3}|unknown)$/, 'a language is a 2-letter code like en')).optional(),
   /** Only an author's first mention of the brand (someone new is talking about it). */
   first_from_author: z.boolean().optional(),
+  /** Moderation and irony flags: any of the named ones at or above its threshold (0.5 for a name or list). */
+  flags: flagsMatch.optional(),
 });
 export type RuleMatch = z.output<typeof matchSchema>;
 

@@ -62,6 +62,12 @@ describe('matchesRule', () => {
     ['text query does not match', { text: compileQuery('"data loss"') }, {}, false],
     ['text query is whole-word', { text: compileQuery('down') }, { text: 'Acme Cloud download page' }, false],
     ['all fields must hold (AND)', { brands: ['acme'], sentimentLabels: ['negative'], sources: ['rss'] }, {}, false],
+    ['flag raised', { flagsAtLeast: { offensive: 0.5 } }, { flags: { offensive: 0.91, hate: 0.04, irony: 0.12 } }, true],
+    ['flag at exactly its threshold', { flagsAtLeast: { offensive: 0.5 } }, { flags: { offensive: 0.5, hate: 0, irony: 0 } }, true],
+    ['flag below its threshold', { flagsAtLeast: { offensive: 0.95 } }, { flags: { offensive: 0.91, hate: 0.04, irony: 0.12 } }, false],
+    ['any named flag', { flagsAtLeast: { offensive: 0.5, hate: 0.5 } }, { flags: { offensive: 0.1, hate: 0.7, irony: 0 } }, true],
+    ['other flags do not count', { flagsAtLeast: { hate: 0.5 } }, { flags: { offensive: 0.99, hate: 0.1, irony: 0.9 } }, false],
+    ['flags unknown (stored before flags) never match', { flagsAtLeast: { offensive: 0 } }, { flags: null }, false],
   ])('%s', (_name, match, over, expected) => {
     expect(matchesRule({ ...none, ...match }, mention(over))).toBe(expected);
   });

@@ -7,7 +7,10 @@
  *   sentiment: a label (or list), or { below: x } / { above: x } on the score in [-1, 1];
  *   urgency: { atLeast: level } (a bare level means atLeast);
  *   reach: { atLeast: N } (followers, karma or points);
- *   text: a query in the brand query language over title and text.
+ *   text: a query in the brand query language over title and text;
+ *   flags: a flag name or list (offensive, hate, irony), raised at 0.5, or thresholds per flag
+ *          ({ offensive: { atLeast: 0.8 } }); any named flag reaching its threshold matches. A
+ *          mention stored before the analyzer had flags (flags unknown) never matches.
  *
  * Counting rules (type: volume, spike) count matching mentions by publication time (or fetch
  * time, if earlier) per group:
@@ -37,7 +40,7 @@
 import type { CompiledMatch, RuleConfig } from '../config/load.js';
 import { prepareText, type PreparedText } from '../analyze/query/index.js';
 import { formatDuration } from '../core/duration.js';
-import { URGENCY_LEVELS, type Mention } from '../core/types.js';
+import { FLAG_NAMES, URGENCY_LEVELS, type FlagName, type Mention } from '../core/types.js';
 import { sourceLabel } from '../sources/registry.js';
 
 export function urgencyRank(level: string): number {
@@ -57,11 +60,22 @@ export function matchesRule(match: CompiledMatch, m: Mention, prepared?: Prepare
     if (!match.authors.includes(author)) return false;
   }
   if (match.languages && !match.languages.includes(m.language ?? 'unknown')) return false;
+  if (match.flagsAtLeast && !flagsReach(match.flagsAtLeast, m)) return false;
   if (match.text) {
     const doc = prepared ?? prepareText(`${m.title}\n${m.text}`);
     if (!match.text.match(doc)) return false;
   }
   return true;
+}
+
+function flagsReach(thresholds: Partial<Record<FlagName, number>>, m: Mention): boolean {
+  const flags = m.flags;
+  if (!flags) return false;
+  for (const name of FLAG_NAMES) {
+    const t = thresholds[name];
+    if (t !== undefined && flags[name] >= t) return true;
+  }
+  return false;
 }
 
 export function groupKeyFor(rule: RuleConfig, m: Mention): string {

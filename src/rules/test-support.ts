@@ -19,6 +19,7 @@ export function defaultRule(over: Partial<RuleConfig> = {}): RuleConfig {
       reachAtLeast: null,
       languages: null,
       firstFromAuthor: false,
+      flagsAtLeast: null,
     },
     throttleMs: 0,
     throttle: null,

@@ -1,5 +1,6 @@
 /** The mentions table: insert, look up, list. */
 import type { Mention, SentimentLabel, SourceType, UrgencyLevel } from '../core/types.js';
+import { flagsOf } from './mention-flags.js';
 import { planMentionSearch } from '../analyze/query/fts.js';
 import { stmt, type Db } from './db.js';
 
@@ -37,6 +38,9 @@ interface MentionRow {
   duplicate_of: number | null;
   story_key: string | null;
   metrics: string;
+  flag_offensive: number | null;
+  flag_hate: number | null;
+  flag_irony: number | null;
 }
 
 export function rowToMention(row: MentionRow): Mention {
@@ -70,6 +74,7 @@ export function rowToMention(row: MentionRow): Mention {
     duplicateOf: row.duplicate_of,
     storyKey: row.story_key,
     metrics: JSON.parse(row.metrics) as Record<string, number>,
+    flags: flagsOf(row),
   };
 }
 
@@ -109,10 +114,12 @@ export function insertMention(db: Db, m: NewMention): number | null {
     db,
     `INSERT INTO mentions (brand, source, source_key, source_id, url, canonical_url, author, reach, title, text, kind,
        link_url, language, published_at, fetched_at, matched_terms, sentiment_label, sentiment_score, sentiment_reasons,
-       urgency_level, urgency_score, urgency_reasons, fingerprint, duplicate_of, story_key, metrics, alert_state)
+       urgency_level, urgency_score, urgency_reasons, fingerprint, duplicate_of, story_key, metrics, alert_state,
+       flag_offensive, flag_hate, flag_irony)
      VALUES (@brand, @source, @sourceKey, @sourceId, @url, @canonicalUrl, @author, @reach, @title, @text, @kind,
        @linkUrl, @language, @publishedAt, @fetchedAt, @matchedTerms, @sentimentLabel, @sentimentScore, @sentimentReasons,
-       @urgencyLevel, @urgencyScore, @urgencyReasons, @fingerprint, @duplicateOf, @storyKey, @metrics, @alertState)
+       @urgencyLevel, @urgencyScore, @urgencyReasons, @fingerprint, @duplicateOf, @storyKey, @metrics, @alertState,
+       @flagOffensive, @flagHate, @flagIrony)
      ON CONFLICT (brand, source, source_id) DO NOTHING`,
   ).run({
     brand: m.brand,
@@ -138,6 +145,9 @@ export function insertMention(db: Db, m: NewMention): number | null {
     urgencyScore: m.urgency.score,
     urgencyReasons: JSON.stringify(m.urgency.reasons),
     fingerprint: m.fingerprint,
+    flagOffensive: m.flags?.offensive ?? null,
+    flagHate: m.flags?.hate ?? null,
+    flagIrony: m.flags?.irony ?? null,
     duplicateOf: m.duplicateOf,
     storyKey: m.storyKey,
     metrics: JSON.stringify(m.metrics),

@@ -348,4 +348,14 @@ ALTER TABLE deliveries ADD COLUMN retry_streak INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE deliveries ADD COLUMN failed_settings TEXT;
 `,
   },
+  {
+    name: '008-mention-flags',
+    sql: `
+-- Moderation and irony scores in [0, 1] (analysis flags). NULL for mentions stored before the
+-- analyzer had them: unknown, shown as such, never guessed.
+ALTER TABLE mentions ADD COLUMN flag_offensive REAL;
+ALTER TABLE mentions ADD COLUMN flag_hate REAL;
+ALTER TABLE mentions ADD COLUMN flag_irony REAL;
+`,
+  },
 ];

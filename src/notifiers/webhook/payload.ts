@@ -43,9 +43,9 @@ export interface WebhookPayload {
   mentions: WebhookMention[];
 }
 
-/** The analyzer's flags, once mentions carry them (read without depending on their type). */
+/** The analyzer's flags (null for mentions stored before flags existed: left out). */
 function flagsOf(mention: Mention): Record<string, number> | undefined {
-  const flags = (mention as Mention & { flags?: unknown }).flags;
+  const flags: unknown = mention.flags;
   if (!flags || typeof flags !== 'object') return undefined;
   const entries = Object.entries(flags as Record<string, unknown>).filter((e): e is [string, number] => typeof e[1] === 'number');
   return entries.length > 0 ? Object.fromEntries(entries) : undefined;

@@ -2,6 +2,7 @@
 import type { Mention, SentimentLabel, SourceType, UrgencyLevel } from '../../core/types.js';
 import { searchDocument, toTsquery } from '../../analyze/query/tsquery.js';
 import type { AlertState, IngestedMention, MentionCandidate, MentionFilter, MentionRepo, NewMention } from '../types.js';
+import { flagsOf } from '../mention-flags.js';
 import type { Sql } from './sql.js';
 
 export interface MentionRow {
@@ -30,13 +31,16 @@ export interface MentionRow {
   duplicate_of: number | null;
   story_key: string | null;
   metrics: Record<string, number>;
+  flag_offensive: number | null;
+  flag_hate: number | null;
+  flag_irony: number | null;
 }
 
 /** Every column but the search vector (large, and nobody reads it back). */
 export const MENTION_COLUMNS =
   'id, brand, source, source_key, source_id, url, author, reach, title, text, kind, link_url, language, published_at, ' +
   'fetched_at, matched_terms, sentiment_label, sentiment_score, sentiment_reasons, urgency_level, urgency_score, ' +
-  'urgency_reasons, duplicate_of, story_key, metrics';
+  'urgency_reasons, duplicate_of, story_key, metrics, flag_offensive, flag_hate, flag_irony';
 
 export function rowToMention(row: MentionRow): Mention {
   return {
@@ -61,13 +65,16 @@ export function rowToMention(row: MentionRow): Mention {
     duplicateOf: row.duplicate_of,
     storyKey: row.story_key,
     metrics: row.metrics,
+    flags: flagsOf(row),
   };
 }
 
 const INSERT = `INSERT INTO mentions (brand, source, source_key, source_id, url, canonical_url, author, reach, title, text, kind,
     link_url, language, published_at, fetched_at, matched_terms, sentiment_label, sentiment_score, sentiment_reasons,
-    urgency_level, urgency_score, urgency_reasons, fingerprint, duplicate_of, story_key, metrics, alert_state, search)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28::tsvector)
+    urgency_level, urgency_score, urgency_reasons, fingerprint, duplicate_of, story_key, metrics, alert_state, search,
+    flag_offensive, flag_hate, flag_irony)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28::tsvector,
+    $29, $30, $31)
   ON CONFLICT (brand, source, source_id) DO NOTHING RETURNING id`;
 
 function insertParams(m: NewMention): unknown[] {
@@ -100,6 +107,9 @@ function insertParams(m: NewMention): unknown[] {
     JSON.stringify(m.metrics),
     m.alertState,
     searchDocument(m.title, m.text),
+    m.flags?.offensive ?? null,
+    m.flags?.hate ?? null,
+    m.flags?.irony ?? null,
   ];
 }
 

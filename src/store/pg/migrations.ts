@@ -376,4 +376,12 @@ ALTER TABLE deliveries ADD COLUMN retry_streak integer NOT NULL DEFAULT 0;
 ALTER TABLE deliveries ADD COLUMN failed_settings text;
 `,
   },
+  {
+    name: '008-mention-flags',
+    sql: `
+ALTER TABLE mentions ADD COLUMN flag_offensive double precision;
+ALTER TABLE mentions ADD COLUMN flag_hate double precision;
+ALTER TABLE mentions ADD COLUMN flag_irony double precision;
+`,
+  },
 ];
