@@ -91,7 +91,8 @@ export async function pollCommand(ctx: Context, options: PollOptions): Promise<n
     for (const o of outcomes) {
       if (o.status === 'ok') {
         const i = o.ingest;
-        const extra = [i.duplicates ? `${i.duplicates} duplicate` : '', o.notModified ? 'not modified' : '', ...o.gaps].filter(Boolean);
+        const first = o.firstPoll ? `first poll: ${o.firstPoll.storedWithoutAlerts} stored without alerts, alert_backfill ${o.firstPoll.alertBackfill}` : '';
+        const extra = [i.duplicates ? `${i.duplicates} duplicate` : '', o.notModified ? 'not modified' : '', first, ...o.gaps].filter(Boolean);
         ctx.io.out(`${o.sourceKey}: ${i.fetched} fetched, ${i.matched} matched, ${i.stored} new${extra.length ? ` (${extra.join('; ')})` : ''}`);
       } else if (o.status === 'error') {
         failed = true;

@@ -12,6 +12,7 @@ import { getMeta, schemaVersion, type Db } from '../store/db.js';
 import { countStoredSince } from '../store/mentions.js';
 import { MIGRATIONS } from '../store/migrations.js';
 import { daemonState } from '../store/daemon-lock.js';
+import { firstPollMetaKey, type FirstPoll } from '../pipeline/poll.js';
 import { outboxSummary, pendingReport, retryOffers, type PendingReport, type RetryOffer } from '../store/outbox.js';
 import { notifierSettingsFingerprint } from '../notifiers/settings.js';
 import { parseRetention, type PruneResult } from '../store/retention.js';
@@ -89,9 +90,22 @@ function sourceRows(ctx: Context, db: Db, now: number) {
       rateLimit: st && st.rateRemaining !== null ? { remaining: st.rateRemaining, limit: st.rateLimit, resetAt: st.rateResetAt } : null,
       lastGap: st?.lastGap ?? null,
       nextPoll: st?.nextPollAt ?? null,
+      firstPoll: recentFirstPoll(db, key, now),
     };
   });
   return { sources, configValidNow: !hasErrors(problems), config };
+}
+
+/** The note a source's first poll left (stored without alerts), shown for a week. */
+function recentFirstPoll(db: Db, key: string, now: number): FirstPoll | null {
+  const raw = getMeta(db, firstPollMetaKey(key));
+  if (!raw) return null;
+  try {
+    const note = JSON.parse(raw) as FirstPoll;
+    return now - Date.parse(note.at) <= 7 * 86_400_000 ? note : null;
+  } catch {
+    return null;
+  }
 }
 
 function retentionStatus(ctx: Context, db: Db) {
@@ -184,6 +198,12 @@ function printSources(ctx: Context, sources: SourceStatus[], now: number): void 
     else if (s.state === 'failing' && s.lastError) notes.push(`last error ${ago(s.lastErrorAt, now)}: ${terminalSafe(s.lastError)}`);
     if (!s.configured) notes.push('no longer in sources/: its stored mentions stay until retention prunes them');
     if (s.lastGap) notes.push(`gap: ${terminalSafe(s.lastGap)}`);
+    if (s.firstPoll) {
+      const f = s.firstPoll;
+      notes.push(
+        `first poll ${ago(f.at, now)}: ${f.storedWithoutAlerts} stored without alerts (alert_backfill ${f.alertBackfill}); to alert on recent mentions when a source is added, set alert_backfill (e.g. 1d) on it in ${terminalSafe(f.file)}`,
+      );
+    }
     for (const note of notes) ctx.io.out(`  ${s.source}: ${note}`);
   }
 }

@@ -40,6 +40,8 @@ export interface IngestResult {
   duplicates: number;
   /** Stored mentions that rules will see. */
   alertable: number;
+  /** Stored without alerts: published before `alertFrom` (the first poll of a source, alert_backfill). */
+  backfill: number;
   ids: number[];
 }
 
@@ -49,7 +51,7 @@ export interface IngestResult {
  */
 export function ingestItems(target: IngestTarget, items: readonly FetchedItem[], prepared?: readonly (PreparedItem | null | undefined)[]): IngestResult {
   const { db, analyzer, brand } = target;
-  const result: IngestResult = { fetched: items.length, known: 0, matched: 0, stored: 0, duplicates: 0, alertable: 0, ids: [] };
+  const result: IngestResult = { fetched: items.length, known: 0, matched: 0, stored: 0, duplicates: 0, alertable: 0, backfill: 0, ids: [] };
   const fetchedAt = target.now.toISOString();
   const seen = new Set<string>();
   const run = () => {
@@ -103,6 +105,7 @@ export function ingestItems(target: IngestTarget, items: readonly FetchedItem[],
       result.ids.push(id);
       if (alertState === 'duplicate') result.duplicates++;
       if (alertState === 'new') result.alertable++;
+      if (alertState === 'backfill') result.backfill++;
     }
   };
   // Within a caller's transaction (`earshot import` stores a whole batch in one), that transaction

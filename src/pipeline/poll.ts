@@ -14,7 +14,7 @@ import type { Logger } from '../core/log.js';
 import type { Analyzer, FetchedItem } from '../core/types.js';
 import { sourcePlugin } from '../sources/registry.js';
 import { SourceError, type PollResult } from '../sources/types.js';
-import type { Db } from '../store/db.js';
+import { setMeta, type Db } from '../store/db.js';
 import { observePoll } from '../ops/metrics.js';
 import { mentionExists } from '../store/mentions.js';
 import { ensureSourceState, logPoll, recordFailure, recordSuccess } from '../store/source-state.js';
@@ -40,9 +40,23 @@ export interface PollDeps {
 }
 
 export type PollOutcome =
-  | { status: 'ok'; sourceKey: string; ingest: IngestResult; notModified: boolean; gaps: string[]; nextPollAt: Date }
+  | { status: 'ok'; sourceKey: string; ingest: IngestResult; notModified: boolean; gaps: string[]; nextPollAt: Date; firstPoll?: FirstPoll }
   | { status: 'error'; sourceKey: string; error: string; kind: string; nextPollAt: Date }
   | { status: 'skipped'; sourceKey: string; reason: string };
+
+/** A source's first poll stored mentions without alerting on them (alert_backfill): said in status for a week. */
+export interface FirstPoll {
+  at: string;
+  storedWithoutAlerts: number;
+  /** As a duration ('0', '1d'). */
+  alertBackfill: string;
+  /** The sources/*.yaml file where alert_backfill can be set. */
+  file: string;
+}
+
+export function firstPollMetaKey(sourceKey: string): string {
+  return `source.first_poll.${sourceKey}`;
+}
 
 const MAX_BACKOFF_MS = 3_600_000;
 const AUTH_PAUSE_MS = 3_600_000;
@@ -122,6 +136,7 @@ export async function pollSource(deps: PollDeps, source: SourceConfig): Promise<
     stored: ingest.stored,
   });
   if (gaps.length) sourceLog.warn({ gaps }, 'coverage gap: some mentions may be missing');
+  const firstPoll = alertFrom !== null && ingest.backfill > 0 ? noteFirstPoll(deps, source, ingest.backfill, finishedAt) : undefined;
   sourceLog.info(
     {
       fetched: ingest.fetched,
@@ -134,7 +149,26 @@ export async function pollSource(deps: PollDeps, source: SourceConfig): Promise<
     },
     'poll ok',
   );
-  return { status: 'ok', sourceKey: source.key, ingest, notModified: Boolean(result.notModified), gaps, nextPollAt };
+  return { status: 'ok', sourceKey: source.key, ingest, notModified: Boolean(result.notModified), gaps, nextPollAt, ...(firstPoll ? { firstPoll } : {}) };
+}
+
+/**
+ * Adding a source never floods a channel with history, by design; but silence must not look like
+ * a broken rule, so the first poll says what it stored without alerts and how to change that.
+ */
+function noteFirstPoll(deps: PollDeps, source: SourceConfig, stored: number, at: Date): FirstPoll {
+  const note: FirstPoll = {
+    at: at.toISOString(),
+    storedWithoutAlerts: stored,
+    alertBackfill: source.alertBackfillMs > 0 ? formatDuration(source.alertBackfillMs) : '0',
+    file: source.file,
+  };
+  setMeta(deps.db, firstPollMetaKey(source.key), JSON.stringify(note));
+  deps.log.info(
+    { source: source.key, stored, alertBackfill: note.alertBackfill },
+    `first poll: ${stored} stored without alerts (alert_backfill ${note.alertBackfill}); to alert on recent mentions when a source is added, set alert_backfill (e.g. 1d) on it in ${source.file}`,
+  );
+  return note;
 }
 
 /**

@@ -54,10 +54,26 @@ async function pollFeed(ctx: SourceContext<RssConfig>, options: RssSourceOptions
     contentLocation: res.headers.get('content-location'),
   });
   ctx.log.debug({ source: ctx.key, format: feed.format, items: feed.items.length }, 'feed parsed');
-  return {
-    items: feed.items,
+  // An entry with no title, no link and no text carries nothing to match or show, so no brand
+  // query can select it: named, so that the silence has a reason (real feeds have entries with
+  // only an <id>). It stays in the result, counted as fetched.
+  const items = feed.items;
+  const skipped = feed.items.filter((it) => !(it.title || it.url || it.text)).map((it) => (it.sourceId.startsWith('sha1:') ? 'an entry without id' : it.sourceId));
+  const result: PollResult = {
+    items,
     cursor: { etag: res.headers.get('etag'), lastModified: res.headers.get('last-modified') },
   };
+  if (skipped.length > 0) {
+    result.gaps = [skippedEntries(skipped)];
+    ctx.log.warn({ source: ctx.key, skipped: skipped.length, ids: skipped.slice(0, 5) }, result.gaps[0]!);
+  }
+  return result;
+}
+
+/** '2 entries skipped: no title, link or text (urn:1, urn:2)': named, so the feed's owner can be told. */
+function skippedEntries(ids: readonly string[]): string {
+  const shown = ids.slice(0, 5).join(', ') + (ids.length > 5 ? `, and ${ids.length - 5} more` : '');
+  return `${ids.length} ${ids.length === 1 ? 'entry' : 'entries'} skipped: no title, link or text (${shown})`;
 }
 
 function limits(options: RssSourceOptions): { timeoutMs?: number; maxBytes?: number } {
