@@ -11,6 +11,7 @@ import { silentLogger } from '../src/core/log.js';
 import { buildScheduled } from '../src/digest/index.js';
 import type { DigestModel } from '../src/digest/model.js';
 import { scheduledPeriod, scheduleOf } from '../src/digest/period.js';
+import { renderDigestHtml } from '../src/digest/render-html.js';
 import { renderDigestText, sparkline } from '../src/digest/render-text.js';
 import { digestSubject } from '../src/digest/compose.js';
 import { PERIOD_END, PERIOD_START, seedScenario, writeDeployment, type ScenarioIds } from '../src/digest/test-fixture.js';
@@ -239,6 +240,31 @@ describe('digest content from a seeded day', () => {
       expect(text).toContain('1 mention · +1 on the period before (0)');
     } finally {
       rmSync(multi, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a digest before the deployment polled anything', () => {
+  it('says so, instead of "quiet" and "was earshot running?" for every source', () => {
+    const fresh = openDatabase(join(mkdtempSync(join(tmpdir(), 'earshot-digest-db-')), 'earshot.db'));
+    try {
+      const digest = config.digests[0]!;
+      const period = scheduledPeriod(scheduleOf(digest.schedule, digest.timezone), new Date(PERIOD_END))!;
+      const model = buildScheduled({ db: fresh, config, log: silentLogger(), now: () => new Date(PERIOD_END) }, digest, period);
+      expect(model.beforeFirstPoll).toBe(true);
+      for (const h of model.brands[0]!.health) {
+        expect(h).toMatchObject({ status: 'not_polled', detail: 'not polled yet: earshot had not polled any source when the period ended' });
+      }
+      const text = renderDigestText(model);
+      expect(text.split('\n')[0]).toBe(`No data yet — earshot digest "${digest.name}"`);
+      expect(text).toContain('earshot had not polled any source when this period ended: nothing to report yet. The next digest covers the first polls.');
+      expect(text).not.toMatch(/Quiet|was earshot running/);
+      expect(digestSubject(model)).not.toMatch(/quiet/i);
+      const html = renderDigestHtml(model);
+      expect(html).toContain('No data yet');
+      expect(html).not.toMatch(/Quiet|was earshot running/);
+    } finally {
+      fresh.close();
     }
   });
 });

@@ -49,7 +49,17 @@ export function buildDigest(input: BuildInput): DigestModel {
     generatedAt: input.now,
     brands,
     quiet: brands.every((b) => b.total === 0),
+    beforeFirstPoll: !polledBefore(input.db, input.period.end),
   };
+}
+
+/** Whether any source had been polled (or anything imported) before `end`. */
+function polledBefore(db: Db, end: Date): boolean {
+  const at = end.toISOString();
+  return (
+    stmt<[string], { n: number }>(db, 'SELECT 1 AS n FROM poll_log WHERE started_at < ? LIMIT 1').get(at) !== undefined ||
+    stmt<[string], { n: number }>(db, 'SELECT 1 AS n FROM mentions WHERE fetched_at < ? LIMIT 1').get(at) !== undefined
+  );
 }
 
 function iso(period: Period): [string, string] {
@@ -87,7 +97,7 @@ function buildBrand(input: BuildInput, brand: string): BrandDigest {
     phrases: notablePhrases(mentions, brandWords(config, brand)),
     alerts: alertsSent(db, brand, period),
     heldBack: collectHeldBack({ db, config, brand, period }),
-    health: sourceHealth(db, config, brand, period),
+    health: sourceHealth(db, config, brand, period, polledBefore(db, period.end)),
   };
 }
 
@@ -310,7 +320,7 @@ interface PollRow {
   last_gap: string | null;
 }
 
-function sourceHealth(db: Db, config: Config, brand: string, period: Period): SourceHealth[] {
+function sourceHealth(db: Db, config: Config, brand: string, period: Period, deploymentPolled: boolean): SourceHealth[] {
   const rows = stmt<[{ brand: string; since: string; until: string }], PollRow>(
     db,
     `SELECT p.source_key, COUNT(*) AS polls, SUM(p.outcome = 'error' AND coalesce(p.error_kind, '') <> 'rate_limit') AS errors,
@@ -334,6 +344,9 @@ function sourceHealth(db: Db, config: Config, brand: string, period: Period): So
       }
       if (!source.enabled) return { ...base, status: 'disabled', detail: 'disabled in its sources file' };
       if (base.polls === 0) {
+        if (!deploymentPolled) {
+          return { ...base, status: 'not_polled', detail: 'not polled yet: earshot had not polled any source when the period ended' };
+        }
         // A period shorter than two polling intervals may simply not contain a poll.
         if (length < 2 * source.everyMs) return { ...base, status: 'ok', detail: '' };
         return { ...base, status: 'not_polled', detail: 'not polled at all in this period: was earshot running?' };

@@ -11,6 +11,7 @@ export function digestSubject(model: DigestModel): string {
   const failing = model.brands.reduce((n, b) => n + healthProblems(b).length, 0);
   const warning = failing > 0 ? `, ${plural(failing, 'source')} with problems` : '';
   const names = model.brands.map((b) => b.name).join(', ');
+  if (model.beforeFirstPoll) return `[earshot] ${names}: no data yet (not polled before this period ended) — ${day}`;
   if (model.quiet) return `[earshot] ${names}: quiet ${periodNoun(model)}, no new mentions${warning} — ${day}`;
   const reply = model.brands.reduce((n, b) => n + b.needsReplyTotal, 0);
   const counts =

@@ -126,6 +126,8 @@ export interface DigestModel {
   brands: BrandDigest[];
   /** No brand had a mention in the period. */
   quiet: boolean;
+  /** No source of the deployment had been polled when the period ended (a new deployment). */
+  beforeFirstPoll: boolean;
 }
 
 export const SENTIMENT_ORDER: ReadonlyArray<keyof SentimentMix> = ['negative', 'neutral', 'positive', 'unknown'];

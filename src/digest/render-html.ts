@@ -7,6 +7,7 @@
 import { escapeHtml } from '../notifiers/email/render.js';
 import { formatReach, safeHttpUrl } from '../notifiers/format.js';
 import { reachUnit } from '../sources/registry.js';
+import { BEFORE_FIRST_POLL } from './render-text.js';
 import { byline, clean, digestDay, excerpt, localDay, localTime, percent, periodLabel, periodNoun, plural } from './format.js';
 import { healthProblems, SENTIMENT_ORDER, type BrandDigest, type DigestMention, type DigestModel, type SentimentMix } from './model.js';
 
@@ -174,7 +175,7 @@ function brandHtml(model: DigestModel, b: BrandDigest): string {
   let out = `<tr><td style="padding:24px 24px 0 24px;${FONT};font-size:20px;font-weight:700;color:${INK};border-top:1px solid ${LINE};">${e(b.name)}</td></tr>`;
   if (b.total === 0) {
     const gap = healthProblems(b).length > 0 ? ' Some sources had problems, so this may be a gap in coverage: see below.' : '';
-    out += `<tr><td style="padding:8px 24px 0 24px;${FONT};font-size:15px;color:${INK};">Quiet: no new mentions in this period (${b.previousTotal} the period before).${gap}</td></tr>`;
+    if (!model.beforeFirstPoll) out += `<tr><td style="padding:8px 24px 0 24px;${FONT};font-size:15px;color:${INK};">Quiet: no new mentions in this period (${b.previousTotal} the period before).${gap}</td></tr>`;
     out += alertsAndHeldBack(model, b);
     out += section('Source health', healthBox(b));
     return out;
@@ -210,10 +211,9 @@ function brandHtml(model: DigestModel, b: BrandDigest): string {
 }
 
 export function renderDigestHtml(model: DigestModel, options: HtmlOptions = {}): string {
-  const title = model.quiet ? `Quiet ${periodNoun(model)} · ${digestDay(model)}` : `Digest for ${digestDay(model)}`;
-  const intro = model.quiet
-    ? `<tr><td style="padding:0 24px 20px 24px;${FONT};font-size:15px;color:${INK};">No new mentions of ${model.brands.map((b) => e(b.name)).join(', ')} in this period.</td></tr>`
-    : '';
+  const title = model.beforeFirstPoll ? `No data yet · ${digestDay(model)}` : model.quiet ? `Quiet ${periodNoun(model)} · ${digestDay(model)}` : `Digest for ${digestDay(model)}`;
+  const introText = model.beforeFirstPoll ? escapeHtml(BEFORE_FIRST_POLL) : `No new mentions of ${model.brands.map((b) => e(b.name)).join(', ')} in this period.`;
+  const intro = model.quiet || model.beforeFirstPoll ? `<tr><td style="padding:0 24px 20px 24px;${FONT};font-size:15px;color:${INK};">${introText}</td></tr>` : '';
   const unsubscribe = safeHttpUrl(options.unsubscribeUrl ?? null);
   const footer =
     `Sent by earshot (digest <strong>${e(model.name)}</strong>). Times are ${escapeHtml(model.timezone)}. Reposts and duplicates are not counted.` +

@@ -55,9 +55,9 @@ function brandText(model: DigestModel, b: BrandDigest): string[] {
   const tz = model.timezone;
   const lines: string[] = [heading(clean(b.name))];
   if (b.total === 0) {
-    lines.push(`Quiet: no new mentions in this period (${b.previousTotal} the period before).`);
+    if (!model.beforeFirstPoll) lines.push(`Quiet: no new mentions in this period (${b.previousTotal} the period before).`);
     lines.push(...healthLines(b));
-    if (healthProblems(b).length > 0) lines.push('The sources above had problems, so this quiet period may be a gap in coverage.');
+    if (healthProblems(b).length > 0 && !model.beforeFirstPoll) lines.push('The sources above had problems, so this quiet period may be a gap in coverage.');
     lines.push(...alertsAndHeldBack(model, b));
     return lines;
   }
@@ -114,10 +114,19 @@ function alertsAndHeldBack(model: DigestModel, b: BrandDigest): string[] {
   return lines;
 }
 
+/** A new deployment's first digest: not quiet, just too early. */
+export const BEFORE_FIRST_POLL = 'earshot had not polled any source when this period ended: nothing to report yet. The next digest covers the first polls.';
+
 export function renderDigestText(model: DigestModel): string {
-  const title = model.quiet ? `Quiet ${periodNoun(model)} — earshot digest "${clean(model.name)}"` : `earshot digest "${clean(model.name)}"`;
+  const title = model.beforeFirstPoll
+    ? `No data yet — earshot digest "${clean(model.name)}"`
+    : model.quiet
+      ? `Quiet ${periodNoun(model)} — earshot digest "${clean(model.name)}"`
+      : `earshot digest "${clean(model.name)}"`;
   const lines = [title, periodLabel(model.period, model.timezone)];
-  if (model.quiet) {
+  if (model.beforeFirstPoll) {
+    lines.push('', BEFORE_FIRST_POLL);
+  } else if (model.quiet) {
     lines.push('', `No new mentions of ${model.brands.map((b) => clean(b.name)).join(', ')} in this period.`);
   }
   for (const b of model.brands) lines.push(...brandText(model, b));
