@@ -3,7 +3,8 @@
  * the local fake Slack; a real `earshot run --http 127.0.0.1:0` process then takes a signed click
  * on POST /slack/actions and a click over Socket Mode (the daemon opens the connection with
  * SLACK_APP_TOKEN), changes the mention in its database and edits the message with chat.update;
- * /metrics counts the clicks, the refused request and the edits; no secret reaches its log;
+ * an action through the JSON API edits the message as well; /metrics counts the clicks, the
+ * refused request and the edits; no secret reaches its log;
  * SIGTERM stops it cleanly (the Socket Mode connection closed).
  */
 import Database from 'better-sqlite3';
@@ -16,6 +17,7 @@ import { startSlackServer, type SlackServer } from './helpers/slack-server.js';
 import { until } from './helpers/wait.js';
 
 const SECRET = 'e6b19c573432dcc6b075501d51b51bb8';
+const API_TOKEN = 'earshot-api-token-for-the-slack-run-test';
 let slack: SlackServer;
 
 beforeEach(async () => {
@@ -39,11 +41,11 @@ function click(ids: { alert: number; mention: number }, message: { channel: stri
 }
 
 describe('Slack buttons with `earshot run`', () => {
-  it('applies a signed HTTP click and a Socket Mode click to the daemon’s database and edits the message', async () => {
+  it('applies a signed HTTP click, a Socket Mode click and an API action, and edits the message after each', async () => {
     const dir = makeDeployment({
       'sources/acme.yaml': `brand: acme\nname: Acme Cloud\nquery: '"acme cloud"'\nsources:\n  - type: rss\n    url: http://127.0.0.1:9/never-polled.xml\n    every: 1h\n`,
       'rules/alerts.yaml': `rules:\n  - name: negative-mention\n    match: { sentiment: negative }\n    notify:\n      - slack: "#brand-alerts"\n`,
-      '.env': `SLACK_BOT_TOKEN=${slack.token}\nSLACK_API_URL=${slack.url}\nSLACK_SIGNING_SECRET=${SECRET}\nSLACK_APP_TOKEN=${slack.appToken}\n`,
+      '.env': `SLACK_BOT_TOKEN=${slack.token}\nSLACK_API_URL=${slack.url}\nSLACK_SIGNING_SECRET=${SECRET}\nSLACK_APP_TOKEN=${slack.appToken}\nEARSHOT_API_TOKEN=${API_TOKEN}\n`,
     });
     const file = join(dir, 'in.jsonl');
     const published = new Date(Date.now() - 3_600_000).toISOString();
@@ -110,10 +112,21 @@ describe('Slack buttons with `earshot run`', () => {
       const updates = await slack.waitForUpdates(2, 10_000);
       expect(JSON.stringify(updates[1]!.blocks)).toContain('Sentiment set to neutral by @maria');
 
-      // What /metrics says: the two clicks, the forged request, the two edits, the live socket.
+      // The JSON API (the web UI's way in): the message follows too.
+      const reopened = await fetch(`${url}/api/mentions/${target.mention}/actions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ action: 'reopen' }),
+      });
+      expect(reopened.status).toBe(200);
+      const [, , viaApi] = await slack.waitForUpdates(3, 10_000);
+      expect(JSON.stringify(viaApi!.blocks)).toMatch(/↺ Reopened by the earshot API at <!date\^\d+\^\{time\}\|\d\d:\d\d UTC>/);
+      expect(JSON.stringify(viaApi!.blocks)).toContain('"action_id":"earshot_handle"');
+
+      // What /metrics says: the two clicks, the forged request, the three edits, the live socket.
       const metrics = await until(async () => {
         const text = await (await fetch(`${url}/metrics`)).text();
-        return /^earshot_slack_message_updates_total\{outcome="sent"\} 2$/m.test(text) && text;
+        return /^earshot_slack_message_updates_total\{outcome="sent"\} 3$/m.test(text) && text;
       }, 5_000, 'the message edits in /metrics');
       for (const line of [
         'earshot_slack_clicks_total{via="http",outcome="applied"} 1',
@@ -127,11 +140,12 @@ describe('Slack buttons with `earshot run`', () => {
       const db = new Database(join(dir, 'data/earshot.db'), { readonly: true });
       try {
         const row = db.prepare('SELECT status, sentiment_label AS label FROM mentions WHERE id = ?').get(target.mention) as { status: string; label: string };
-        expect(row).toEqual({ status: 'handled', label: 'neutral' });
+        expect(row).toEqual({ status: 'open', label: 'neutral' });
         const events = db.prepare('SELECT action, actor_kind AS kind, actor_id AS id FROM mention_events WHERE mention_id = ? ORDER BY id').all(target.mention);
         expect(events).toEqual([
           { action: 'handle', kind: 'slack', id: 'U024BE7LH' },
           { action: 'sentiment', kind: 'slack', id: 'U024BE7LH' },
+          { action: 'reopen', kind: 'api', id: 'api' },
         ]);
       } finally {
         db.close();
@@ -143,6 +157,6 @@ describe('Slack buttons with `earshot run`', () => {
     await until(() => slack.socketMode.connections === 0, 5_000, 'the Socket Mode connection to close');
     const log = out.stderr();
     expect(log).toContain('"msg":"slack socket mode connected"');
-    for (const secret of [SECRET, slack.appToken, slack.token]) expect(log).not.toContain(secret);
+    for (const secret of [SECRET, slack.appToken, slack.token, API_TOKEN]) expect(log).not.toContain(secret);
   }, 60_000);
 });

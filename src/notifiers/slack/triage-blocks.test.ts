@@ -148,6 +148,8 @@ describe('who did what', () => {
     ['a newline and a bell', { kind: 'slack', name: 'a\nb\u0007c' }, '@a bc'],
     ['an empty name', { kind: 'ui', name: '  ' }, 'someone (earshot)'],
     ['a Slack name that already has its @', { kind: 'slack', name: '@jo' }, '@jo'],
+    ['the API token', { kind: 'api', name: 'api' }, 'the earshot API'],
+    ['a named API client', { kind: 'api', name: 'crm<sync>' }, 'crm&lt;sync&gt; (earshot API)'],
   ])('escapes an actor name with %s', (_name, actor, shown) => {
     expect(formatActor(actor)).toBe(shown);
     const blocks = triageBlocks(7, sampleMention(), view({ status: 'handled', statusBy: actor, statusAt: AT }));

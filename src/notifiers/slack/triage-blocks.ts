@@ -50,11 +50,16 @@ function plain(text: string): { type: 'plain_text'; text: string; emoji: false }
   return { type: 'plain_text', text, emoji: false };
 }
 
-/** '@maria' for a Slack user, 'earshot' for earshot itself (a snooze ending), 'Jo (earshot)' for a web UI or API user. */
+/**
+ * '@maria' for a Slack user, 'earshot' for earshot itself (a snooze ending), 'Jo (earshot)' for a
+ * web UI user, 'the earshot API' for an API token holder (the API has no names of its own).
+ */
 export function formatActor(actor: SlackActorView): string {
   const name = truncate(oneLine(withoutControls(actor.name)), NAME_LIMIT) || 'someone';
   if (actor.kind === 'slack') return escapeMrkdwn(`@${name.replace(/^@+/, '')}`);
-  return escapeMrkdwn(actor.kind === 'system' ? name : `${name} (earshot)`);
+  if (actor.kind === 'system') return escapeMrkdwn(name);
+  if (actor.kind === 'api') return name === 'api' ? 'the earshot API' : escapeMrkdwn(`${name} (earshot API)`);
+  return escapeMrkdwn(`${name} (earshot)`);
 }
 
 function hhmm(date: Date): string {
