@@ -35,14 +35,23 @@ export interface PostFailure {
 }
 
 /** POSTs `body` (already serialised: a signature covers these exact bytes) and reads the answer. */
-export async function postBody(url: string, body: string, options: PostOptions = {}): Promise<PostResponse | PostFailure> {
+export function postBody(url: string, body: string, options: PostOptions = {}): Promise<PostResponse | PostFailure> {
+  return request('POST', url, body, options);
+}
+
+/** A GET, for the online checks that read a webhook without posting to it. */
+export function getBody(url: string, options: PostOptions = {}): Promise<PostResponse | PostFailure> {
+  return request('GET', url, undefined, options);
+}
+
+async function request(method: 'GET' | 'POST', url: string, body: string | undefined, options: PostOptions): Promise<PostResponse | PostFailure> {
   const timeout = AbortSignal.timeout(options.timeoutMs ?? WEBHOOK_TIMEOUT_MS);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   try {
     const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'earshot', ...options.headers },
-      body,
+      method,
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), 'user-agent': 'earshot', ...options.headers },
+      ...(body === undefined ? {} : { body }),
       signal,
       // A webhook that redirects is reported (a followed 301/302 would turn the POST into a GET).
       redirect: 'manual',

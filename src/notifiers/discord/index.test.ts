@@ -169,4 +169,23 @@ describe('discord notifier against a local Discord webhook endpoint', () => {
     expect(plugin.secretInTarget!('https://discord.com/api/webhooks/123/abc')).toBe(true);
     expect(plugin.requiredEnv).toEqual([]);
   });
+
+  it('verifies a webhook for `check --online` with a GET that posts nothing, naming the webhook id, never its token', async () => {
+    const hookInfo = { type: 1, id: '123456789012345678', name: 'earshot alerts', channel_id: '849615269706203171', guild_id: '1', application_id: null, token: 'x' };
+    discord.queue({ status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(hookInfo) }, { status: 404, body: '{"message": "Unknown Webhook", "code": 10015}' }, 'drop');
+    const before = discord.requests.length;
+    const results = await notifier(2_000).verify!([target, target, target]);
+    expect(discord.requests.slice(before).map((r) => [r.method, r.path])).toEqual([
+      ['GET', `/api/webhooks/123456789012345678/${TOKEN}`],
+      ['GET', `/api/webhooks/123456789012345678/${TOKEN}`],
+      ['GET', `/api/webhooks/123456789012345678/${TOKEN}`],
+    ]);
+    expect(results).toEqual([
+      { subject: 'discord webhook 123456789012345678', status: 'ok', message: 'the webhook "earshot alerts" posts to channel 849615269706203171' },
+      { subject: 'discord webhook 123456789012345678', status: 'failed', message: expect.stringContaining('"Unknown Webhook" (code 10015); the webhook was deleted') },
+      { subject: 'discord webhook 123456789012345678', status: 'failed', message: expect.stringMatching(/^could not ask 127\.0\.0\.1:\d+: /) },
+    ]);
+    expect(JSON.stringify(results)).not.toContain(TOKEN);
+    expect(await notifier().verify!(['#general'])).toEqual([{ subject: 'discord webhook', status: 'failed', message: expect.stringContaining('not a URL') }]);
+  });
 });

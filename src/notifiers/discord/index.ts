@@ -9,8 +9,9 @@
  * to do. The URL holds the webhook's token: no message names more than its host.
  */
 import { registerSecret } from '../../core/log.js';
-import { outcomeOf, postBody, type PostResponse } from '../http-post.js';
-import type { AlertContent, DeliveryOutcome, Env, Notifier, SendOptions } from '../types.js';
+import { getBody, outcomeOf, postBody, type PostResponse } from '../http-post.js';
+import { hostOf } from '../url-secret.js';
+import type { AlertContent, DeliveryOutcome, Env, Notifier, SendOptions, VerifyResult } from '../types.js';
 import { validateDiscordTarget } from './manifest.js';
 import { renderDiscordMessage } from './render.js';
 
@@ -67,6 +68,39 @@ function messageId(body: string): string | undefined {
   }
 }
 
+/** For messages about a target: the webhook's id, never its token. */
+function webhookName(target: string): string {
+  const id = /\/webhooks\/(\d+)\//.exec(new URL(target).pathname)?.[1];
+  return id ? `webhook ${id}` : 'webhook';
+}
+
+/**
+ * `check --online`: Discord answers a GET on the webhook URL with the webhook itself (its name and
+ * channel), without posting anything; a deleted webhook or a wrong token answers 404 / 401.
+ */
+async function verifyWebhook(target: string, options: { signal?: AbortSignal; timeoutMs?: number }): Promise<VerifyResult> {
+  const problem = validateDiscordTarget(target);
+  if (problem) return { subject: 'discord webhook', status: 'failed', message: `${problem} (${RULES_HINT})` };
+  const subject = `discord ${webhookName(target)}`;
+  registerSecret(target);
+  const result = await getBody(target, options);
+  if (!result.ok) return { subject, status: 'failed', message: `could not ask ${hostOf(target)}: ${result.error}` };
+  if (result.status === 200) {
+    const hook = (() => {
+      try {
+        return JSON.parse(result.body) as { name?: unknown; channel_id?: unknown };
+      } catch {
+        return {};
+      }
+    })();
+    const name = typeof hook.name === 'string' ? ` "${hook.name}"` : '';
+    const channel = typeof hook.channel_id === 'string' ? ` posts to channel ${hook.channel_id}` : ' exists';
+    return { subject, status: 'ok', message: `the webhook${name}${channel}` };
+  }
+  if (result.status === 429 || result.status >= 500) return { subject, status: 'failed', message: `Discord answered HTTP ${result.status}; try again later` };
+  return { subject, status: 'failed', message: `HTTP ${result.status} from ${hostOf(target)}: ${hintFor(result.status, result.body)}` };
+}
+
 export interface DiscordNotifierOptions {
   /** Per-request time limit in ms; default 15 s. */
   timeoutMs?: number;
@@ -88,6 +122,13 @@ export function createDiscordNotifier(_env: Env, options: DiscordNotifierOptions
       if (outcome.status !== 'sent' || !result.ok) return outcome;
       const ref = messageId(result.body);
       return ref ? { status: 'sent', ref } : outcome;
+    },
+    async verify(targets, verifyOptions = {}) {
+      const limits = { ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}), ...(verifyOptions.signal ? { signal: verifyOptions.signal } : {}) };
+      // One at a time: Discord rate-limits webhook calls, and a check is not urgent.
+      const results: VerifyResult[] = [];
+      for (const target of targets) results.push(await verifyWebhook(target, limits));
+      return results;
     },
   };
 }
