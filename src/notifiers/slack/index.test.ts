@@ -257,6 +257,40 @@ describe('slack notifier: hostile mention content arrives literally', () => {
   });
 });
 
+describe('slack notifier: verify() checks the triage buttons’ settings too', () => {
+  it('accepts an app-level token (Socket Mode can connect) and says the signing secret needs a click', async () => {
+    const n = notifier({ SLACK_APP_TOKEN: slack.appToken, SLACK_SIGNING_SECRET: 'a-signing-secret' });
+    const results = await n.verify!([]);
+    expect(results).toEqual([
+      expect.objectContaining({ subject: 'slack token', status: 'ok' }),
+      { subject: 'slack app token', status: 'ok', message: 'accepted (apps.connections.open): Socket Mode can connect' },
+      {
+        subject: 'slack signing secret',
+        status: 'unchecked',
+        message: 'only a request from Slack can prove it: click a button on an alert (a wrong secret is answered 401 and counted in earshot_slack_requests_refused_total{reason="mismatch"})',
+      },
+    ]);
+    // The URL it got is never used: no connection was opened.
+    expect(slack.socketMode.accepted).toBe(0);
+  });
+
+  it.each([
+    ['a bot token', () => slack.token, 'apps.connections.open: not_allowed_token_type: SLACK_APP_TOKEN is not an app-level token'],
+    ['a wrong token', () => 'xapp-1-wrong', 'apps.connections.open: invalid_auth: SLACK_APP_TOKEN was refused'],
+  ])('fails %s in SLACK_APP_TOKEN, saying what to do, without the token', async (_name, token, message) => {
+    const results = await notifier({ SLACK_APP_TOKEN: token() }).verify!([]);
+    const app = results.find((r) => r.subject === 'slack app token')!;
+    expect(app.status).toBe('failed');
+    expect(app.message).toContain(message);
+    expect(app.message).not.toContain(token());
+  });
+
+  it('reports nothing about buttons when neither setting is there', async () => {
+    const results = await notifier().verify!([]);
+    expect(results.map((r) => r.subject)).toEqual(['slack token']);
+  });
+});
+
 describe('validateSlackTarget', () => {
   it.each(['#brand-alerts', '#a', '#team_pr-2', `#${'x'.repeat(80)}`, 'C0123ABCD', 'G012AB', 'D0ABCDEF'])('accepts %s', (target) => {
     expect(validateSlackTarget(target)).toBeNull();

@@ -256,10 +256,39 @@ export function createSlackNotifier(env: Record<string, string | undefined>, opt
       const team = typeof who.team === 'string' ? ` in workspace ${who.team}` : '';
       const results: VerifyResult[] = [{ subject: 'slack token', status: 'ok', message: `accepted (auth.test): ${bot}${team}` }];
       results.push(...(await verifyChannels(web, targets, bot)));
+      results.push(...(await verifyInteractivity()));
       return results;
     } catch (err) {
-      return [{ subject: 'slack token', status: 'failed', message: failure(err, 'auth.test') }];
+      return [{ subject: 'slack token', status: 'failed', message: failure(err, 'auth.test') }, ...(await verifyInteractivity())];
     }
+  }
+
+  /**
+   * The triage buttons' settings: the app-level token by asking for a Socket Mode URL (one that
+   * is never used expires on its own); the signing secret only a request from Slack can prove.
+   */
+  async function verifyInteractivity(): Promise<VerifyResult[]> {
+    const results: VerifyResult[] = [];
+    const appToken = env.SLACK_APP_TOKEN?.trim();
+    if (appToken) {
+      const sdk = await import('@slack/web-api');
+      const app = new sdk.WebClient(appToken, { slackApiUrl: apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: options.timeoutMs ?? SLACK_TIMEOUT_MS, logger: quietLogger });
+      try {
+        await app.apps.connections.open();
+        results.push({ subject: 'slack app token', status: 'ok', message: 'accepted (apps.connections.open): Socket Mode can connect' });
+      } catch (err) {
+        const { describeSocketModeError } = await import('./socket-mode.js');
+        results.push({ subject: 'slack app token', status: 'failed', message: scrub(describeSocketModeError(err).reason, [appToken, ...secrets]) });
+      }
+    }
+    if (env.SLACK_SIGNING_SECRET?.trim()) {
+      results.push({
+        subject: 'slack signing secret',
+        status: 'unchecked',
+        message: 'only a request from Slack can prove it: click a button on an alert (a wrong secret is answered 401 and counted in earshot_slack_requests_refused_total{reason="mismatch"})',
+      });
+    }
+    return results;
   }
 
   /** Channel membership: names through conversations.list, ids through conversations.info. */
