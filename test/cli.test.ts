@@ -193,6 +193,12 @@ describe('earshot mentions --search', () => {
     expect(ids(r.stdout).sort()).toEqual([...expected].sort());
   });
 
+  it('names the known brands for an unknown --brand instead of "0 mentions"', async () => {
+    const r = await runCli(dir, ['mentions', '--brand', 'nosuch']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('earshot: --brand nosuch: no such brand; brands are acme');
+  });
+
   it('points at the problem in a bad query, like check does', async () => {
     const r = await runCli(dir, ['mentions', '--search', 'refund OR "broken']);
     expect(r.code).toBe(1);
@@ -208,9 +214,10 @@ describe('earshot analyze', () => {
   it('scores TEXT arguments, CSV and JSON lines', async () => {
     const dir = deployment();
     const args = await runCli(dir, ['analyze', 'I hate this, worst service ever', 'Thanks, great job!']);
-    const [a, b] = args.stdout.split('\n').map((l) => JSON.parse(l) as { id: number; sentiment: { label: string; score: number }; urgency: { level: string; score: number } });
-    expect(a).toMatchObject({ id: 1, sentiment: { label: 'negative' } });
-    expect(b).toMatchObject({ id: 2, sentiment: { label: 'positive' } });
+    const [a, b] = args.stdout.split('\n').map((l) => JSON.parse(l) as { id: string; sentiment: { label: string; score: number }; urgency: { level: string; score: number } });
+    // Ids are strings whatever the input, as SPEC.md shows ({"id": "1", ...}).
+    expect(a).toMatchObject({ id: '1', sentiment: { label: 'negative' } });
+    expect(b).toMatchObject({ id: '2', sentiment: { label: 'positive' } });
     expect(a!.urgency.score).toBeGreaterThanOrEqual(0);
     expect(a!.urgency.score).toBeLessThanOrEqual(1);
 

@@ -14,11 +14,12 @@ export interface AnalyzeOptions {
   input?: string;
 }
 
+/** Ids are strings whatever the input (a CSV column, a JSON number, a position), as SPEC.md shows. */
 function score(analyzer: Analyzer, id: string | number, text: string) {
   const a = analyzer.analyze({ text });
   const round = (n: number) => Math.round(n * 1000) / 1000;
   return {
-    id,
+    id: String(id),
     sentiment: { label: a.sentiment.label, score: round(a.sentiment.score), reasons: a.sentiment.reasons },
     urgency: { level: a.urgency.level, score: round(a.urgency.score), reasons: a.urgency.reasons },
     language: a.language,

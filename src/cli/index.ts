@@ -201,9 +201,9 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
   program
     .command('init')
     .description('write a starter sources/, rules/ and .env.example that pass `earshot check`')
-    .argument('[dir]', 'where to write (default: the current directory)', '.')
+    .argument('[dir]', 'where to write (default: the current directory)')
     .option('--force', 'overwrite existing files')
-    .action(async (dir: string, opts) => setCode((await import('./init.js')).initCommand(io, dir, opts)));
+    .action(async (dir: string | undefined, opts) => setCode((await import('./init.js')).initCommand(io, dir ?? '.', opts)));
 
   return program;
 }

@@ -1,12 +1,13 @@
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { SOURCE_TYPES } from '../sources/registry.js';
 import { RULE_TYPES } from '../config/schema.js';
-import { runCli } from '../../test/helpers/cli.js';
+import { repoRoot, runCli } from '../../test/helpers/cli.js';
+import { howToRun } from './init.js';
 
 /** One rule per rule type plus the moderation example (a second mention rule, on flags), six sources, one digest. */
 const ruleCount: number = RULE_TYPES.length + 1;
@@ -77,5 +78,48 @@ describe('earshot init', () => {
     expect((await runCli(dir, ['init', '--force', dir])).code).toBe(0);
     expect(readFileSync(join(dir, 'rules/alerts.yaml'), 'utf8')).toContain('negative-mention');
     expect(readFileSync(join(dir, 'rules/alerts.yaml'), 'utf8')).toMatch(/name: abusive-posts[\s\S]*flags: \[offensive, hate\]/);
+  });
+});
+
+describe('earshot init: the first hour', () => {
+  it('writes schema lines that resolve, a rules test that passes, and cites README sections that exist', async () => {
+    const dir = fresh();
+    expect((await runCli(dir, ['init', dir])).code).toBe(0);
+    for (const name of ['sources/example.yaml', 'rules/alerts.yaml', 'rules/alerts.test.yaml']) {
+      const first = readFileSync(join(dir, name), 'utf8').split('\n')[0]!;
+      const schema = /^# yaml-language-server: \$schema=(.+\.schema\.json)$/.exec(first)?.[1];
+      expect(schema, `${name}: ${first}`).toBeDefined();
+      expect(existsSync(schema!), schema).toBe(true);
+    }
+    const unit = await runCli(dir, ['rules', 'test', '--unit']);
+    expect(unit.stderr).toBe('');
+    expect(unit.code).toBe(0);
+    expect(unit.stdout).toMatch(/passed/);
+
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const headings = new Set([...readme.matchAll(/^#+ (.+)$/gm)].map((m) => m[1]!.trim()));
+    const bold = new Set([...readme.matchAll(/\*\*([^*]+)\*\*/g)].map((m) => m[1]!.trim()));
+    for (const name of ['sources/example.yaml', 'rules/alerts.yaml', 'rules/alerts.test.yaml', '.env.example']) {
+      for (const cited of readFileSync(join(dir, name), 'utf8').matchAll(/README[^("\n]*\("([^"]+)"/g)) {
+        expect(headings.has(cited[1]!) || bold.has(cited[1]!), `${name} cites README "${cited[1]}"`).toBe(true);
+      }
+    }
+  });
+
+  it('says how to run earshot with a command that works from here', () => {
+    const bin = mkdtempSync(join(tmpdir(), 'earshot-bin-'));
+    const script = join(repoRoot, 'bin/earshot.js');
+    expect(howToRun({ script, path: '/nonexistent' })).toBe(`node ${script}`);
+    symlinkSync(script, join(bin, 'earshot'));
+    expect(howToRun({ script, path: ['/nonexistent', bin].join(delimiter) })).toBe('earshot');
+    // An `earshot` on PATH that is another install does not count.
+    const other = mkdtempSync(join(tmpdir(), 'earshot-bin-'));
+    writeFileSync(join(other, 'earshot'), '#!/bin/sh\n', { mode: 0o755 });
+    expect(howToRun({ script, path: other })).toBe(`node ${script}`);
+  });
+
+  it('prints the default of [dir] once in its help', async () => {
+    const r = await runCli(fresh(), ['init', '--help']);
+    expect(r.stdout.match(/default/g)).toHaveLength(1);
   });
 });

@@ -1,6 +1,7 @@
 /** `earshot init [DIR]`: writes a starter deployment that passes `earshot check` as written. */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { envExampleLines } from '../core/plugin.js';
 import { notifierManifests } from '../notifiers/registry.js';
 import { sourceManifests } from '../sources/registry.js';
@@ -12,7 +13,7 @@ export interface InitOptions {
 
 /** Written before the sources: what a brand file is, and the brand's own keys. */
 const SOURCES_HEAD = `# A brand: what to listen for and where. One file per brand is usual.
-# Every key is documented in earshot's README ("Config reference") and in each source's README.
+# Every key is documented in earshot's README ("Configuration") and in each source's README.
 brand: example                  # id: lower-case letters, digits and -; unique across files
 name: Example Inc               # display name, used in alerts and digests
 # Only mentions matching this query (over title and text) are stored:
@@ -132,11 +133,68 @@ const ENV = [
 `,
 ].join('');
 
+/** A unit test of the starter rules, so `earshot rules test --unit` has something to run from day one. */
+const RULES_TEST = `# Unit tests for rules/alerts.yaml: mentions on a timeline, and every alert the rules must send.
+# Run them with \`earshot rules test --unit\` (no database needed; exits 1 when one fails, for CI).
+# Format: README ("Rule unit tests").
+tests:
+  - name: a burst of complaints is one alert; what comes during the throttle waits, never dropped
+    rules: [negative-mention]
+    mentions:
+      - { at: 0s, id: first, text: "example inc lost my files again", sentiment: negative }
+      - { at: 2m, id: second, text: "example inc support is not answering", sentiment: negative }
+    expect:
+      - { rule: negative-mention, at: 0s, with: [first] }
+      - { rule: negative-mention, at: 10m, with: [second] }
+
+  - name: praise never alerts
+    rules: [negative-mention]
+    mentions:
+      - { at: 0s, text: "example inc migration went smoothly, thanks team", sentiment: positive }
+    expect: []
+`;
+
+/** Where this earshot's JSON Schemas are, for editors (yaml-language-server); null when not shipped. */
+function schemasDir(): string | null {
+  const dir = fileURLToPath(new URL('../../schemas/', import.meta.url));
+  return existsSync(dir) ? dir : null;
+}
+
+/** The `$schema` line for editors: the schemas of the earshot that wrote the file, by absolute path. */
+function withSchema(schema: string, content: string): string {
+  const dir = schemasDir();
+  return dir ? `# yaml-language-server: $schema=${join(dir, schema)}\n${content}` : content;
+}
+
 export const INIT_FILES: ReadonlyArray<[string, string]> = [
-  ['sources/example.yaml', SOURCES],
-  ['rules/alerts.yaml', RULES],
+  ['sources/example.yaml', withSchema('sources.schema.json', SOURCES)],
+  ['rules/alerts.yaml', withSchema('rules.schema.json', RULES)],
   ['.env.example', ENV],
+  ['rules/alerts.test.yaml', withSchema('rules-test.schema.json', RULES_TEST)],
 ];
+
+function realOrNull(path: string): string | null {
+  try {
+    return realpathSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The command that runs this earshot from the user's shell: \`earshot\` when that name on PATH is
+ * this very script, else \`node /path/to/bin/earshot.js\`. npx puts node_modules/.bin on PATH only
+ * for its own child, so those entries do not count.
+ */
+export function howToRun(where: { script?: string | undefined; path?: string | undefined } = { script: process.argv[1], path: process.env.PATH }): string {
+  const script = where.script ? realOrNull(where.script) : null;
+  if (!script) return 'earshot';
+  for (const dir of (where.path ?? '').split(delimiter)) {
+    if (!dir || /node_modules[\\/]\.bin[\\/]?$/.test(dir)) continue;
+    if (realOrNull(join(dir, 'earshot')) === script) return 'earshot';
+  }
+  return `node ${/\s/.test(where.script!) ? JSON.stringify(where.script) : where.script}`;
+}
 
 export function initCommand(io: Io, dir: string, options: InitOptions): number {
   const root = resolve(dir);
@@ -152,6 +210,8 @@ export function initCommand(io: Io, dir: string, options: InitOptions): number {
     io.out(`wrote ${path}`);
   }
   mkdirSync(join(root, 'data'), { recursive: true, mode: 0o700 });
-  io.out(`next: copy .env.example to .env and fill in what you use, edit sources/example.yaml and rules/alerts.yaml, then run \`earshot check\` and \`earshot run\` in ${root}`);
+  const cmd = howToRun();
+  io.out(`next: copy .env.example to .env and fill in what you use, edit sources/example.yaml and rules/alerts.yaml, then run \`${cmd} check\` and \`${cmd} run\` in ${root}`);
+  if (cmd !== 'earshot') io.out('to type `earshot` instead: run `npm link` in the earshot checkout (README, "Quick start")');
   return 0;
 }

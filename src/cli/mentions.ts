@@ -4,7 +4,9 @@ import { SENTIMENT_LABELS, type Mention } from '../core/types.js';
 import { SOURCE_TYPES } from '../sources/registry.js';
 import { planMentionSearch, type MentionSearchPlan } from '../analyze/query/fts.js';
 import { QuerySyntaxError } from '../analyze/query/index.js';
-import { listMentions } from '../store/mentions.js';
+import { loadConfig } from '../config/load.js';
+import type { Db } from '../store/db.js';
+import { hasMentionsOf, listMentions, storedBrands } from '../store/mentions.js';
 import { triageStore } from '../store/triage.js';
 import { openDb, parseSince, UserError, type Context } from './context.js';
 
@@ -38,6 +40,7 @@ export async function mentionsCommand(ctx: Context, options: MentionsOptions): P
   if (options.search !== undefined) planSearchOption('--search', options.search);
   const db = openDb(ctx, { readonly: true });
   try {
+    if (options.brand !== undefined) checkBrand(ctx, db, options.brand);
     const since = parseSince(options.since ?? '24h', new Date(), parseDuration);
     const mentions: Mention[] = listMentions(db, {
       ...(options.brand ? { brand: options.brand } : {}),
@@ -80,4 +83,12 @@ export function planSearchOption(option: string, query: string): MentionSearchPl
     const caret = ' '.repeat(column - 1) + '^'.repeat(Math.max(1, Math.min(Array.from(query.slice(err.offset, err.offset + err.length)).length, 80)));
     throw new UserError(`${option}: column ${column}: ${err.message}\n  ${shown}\n  ${caret}`);
   }
+}
+
+/** An unknown --brand would list nothing and look like a quiet day: name the brands instead. */
+function checkBrand(ctx: Context, db: Db, brand: string): void {
+  const configured = [...loadConfig(ctx.dir, ctx.env).config.brands.keys()];
+  if (configured.includes(brand) || hasMentionsOf(db, brand)) return;
+  const known = [...new Set([...configured, ...storedBrands(db)])].sort();
+  throw new UserError(`--brand ${brand}: no such brand; ${known.length ? `brands are ${known.join(', ')}` : 'no brand is configured (sources/*.yaml)'}`);
 }

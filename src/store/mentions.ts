@@ -252,3 +252,14 @@ export function countStoredSince(db: Db, since: string): Map<string, number> {
   ).all(since);
   return new Map(rows.map((r) => [r.source_key, r.n]));
 }
+
+export function hasMentionsOf(db: Db, brand: string): boolean {
+  return stmt<[string], { n: number }>(db, 'SELECT 1 AS n FROM mentions WHERE brand = ? LIMIT 1').get(brand) !== undefined;
+}
+
+/** Brands with stored mentions (configured or not any more), sorted. */
+export function storedBrands(db: Db): string[] {
+  return stmt<[], { brand: string }>(db, 'SELECT DISTINCT brand FROM mentions ORDER BY brand')
+    .all()
+    .map((r) => r.brand);
+}
