@@ -34,8 +34,8 @@ import { URGENCY_LEVELS, type Analyzer, type BrandContext, type Mention, type Ur
 import { binaryFigures } from './lib/binary.js';
 import { crossValidateComplaint } from './lib/complaint.js';
 import { EVAL_DIR, REPO_ROOT, TRAIN_DIR, readLabelled, requireSharedData, sentimentIndex } from './lib/data.js';
-import { buildHeads, trainBrandHead, trainFlagHead, withBrandHead, type HeadsBuild } from './lib/heads-recipe.js';
-import { complaintSet, figuresAt, sxswSet, type LabelledSet } from './lib/heads-train.js';
+import { buildHeads, DAVIDSON_ROWS, DAVIDSON_WEIGHT, FLAG_INPUTS, trainBrandHead, withBrandHead, type DavidsonRows, type HeadsBuild } from './lib/heads-recipe.js';
+import { complaintSet, davidsonSet, figuresAt, flagSet, HEAD_OPTS, headValue, prepareTexts, sxswSet, trainHead, tuneOffset, type LabelledSet } from './lib/heads-train.js';
 import { simulateLearning, type CurvePoint } from './lib/learning-sim.js';
 import { computeFigures, type Figures } from './lib/metrics.js';
 import { mulberry32, shuffleInPlace } from './lib/linear-train.js';
@@ -217,43 +217,69 @@ function evaluateFlags(build: HeadsBuild, s: Systems, sxsw: LabelledSet): FlagRe
 }
 
 /**
- * Davidson et al.'s data is known to over-flag African-American English. A proxy, since no set
- * here is labelled by dialect: among the TweetEval offensive validation tweets labelled *not*
- * offensive, the share flagged offensive when they use common AAE spellings vs when they do not,
- * for the shipped head (Davidson at its weight) and for the same head trained without Davidson.
+ * Davidson et al.'s data is known to over-flag African-American English (AAE). A proxy, since no
+ * set here is labelled by dialect: Davidson's own "neither" tweets (neither hateful nor
+ * offensive, by its annotators), held out by 5-fold cross-validation, flagged offensive when they
+ * use common AAE spellings vs when they do not; for the shipped recipe (Davidson's "neither" rows
+ * at weight 0.3), for all its rows at 0.3, and without Davidson.
  */
-const AAE = /\b(?:finna|tryna|ion|dat|dis|dem|da|y'?all|ain'?t|aint|lil|bruh|homie|thang|gon|nah|bout|wit|fam|yo|ya|u|ur|n\*+a|nigga)\b/i;
+const AAE = /\b(?:finna|tryna|ion|dat|dis|dem|da|y'?all|ain'?t|aint|lil|bruh|homie|thang|gon|nah|bout|wit|fam|yo|ya|u|ur)\b/i;
 
-interface BiasResult {
-  withMarkers: number;
-  withoutMarkers: number;
-  falseAlarms: { shipped: { with: number; without: number }; withoutDavidson: { with: number; without: number } };
+interface FalseAlarms {
+  name: string;
+  valMacroF1: number;
+  withAae: number;
+  withoutAae: number;
+  nWith: number;
+  nWithout: number;
 }
 
-function evaluateBias(sentiment: ReturnType<typeof loadLinearModel>, davidsonWeight: number): BiasResult {
-  const shipped = trainFlagHead('offensive', sentiment, davidsonWeight);
-  const plain = trainFlagHead('offensive', sentiment, 0);
-  const rates = (margins: number[]) => {
+function evaluateBias(sentiment: ReturnType<typeof loadLinearModel>): FalseAlarms[] {
+  const train = flagSet('offensive', 'train');
+  const tr = prepareTexts(train.texts, sentiment);
+  const val = flagSet('offensive', 'val');
+  const va = prepareTexts(val.texts, sentiment);
+  const d = davidsonSet('offensive');
+  const dp = prepareTexts(d.texts, sentiment);
+  const configs: [string, number, DavidsonRows][] = [
+    ['shipped: Davidson "neither" rows at 0.3', DAVIDSON_WEIGHT.offensive, DAVIDSON_ROWS],
+    ['all Davidson rows at 0.3', 0.3, 'all'],
+    ['without Davidson', 0, 'all'],
+  ];
+  return configs.map(([name, weight, rows]) => {
     let wi = 0;
-    let wo = 0;
     let ni = 0;
+    let wo = 0;
     let no = 0;
-    shipped.valTexts.forEach((text, i) => {
-      if (shipped.valLabels[i] === 1) return;
-      const flagged = margins[i]! >= 0;
-      if (AAE.test(text)) {
-        ni++;
-        if (flagged) wi++;
-      } else {
-        no++;
-        if (flagged) wo++;
-      }
-    });
-    return { with: wi / Math.max(1, ni), without: wo / Math.max(1, no), ni, no };
-  };
-  const a = rates(shipped.valMargins);
-  const b = rates(plain.valMargins);
-  return { withMarkers: a.ni, withoutMarkers: a.no, falseAlarms: { shipped: { with: a.with, without: a.without }, withoutDavidson: { with: b.with, without: b.without } } };
+    let macro = 0;
+    for (let k = 0; k < 5; k++) {
+      const data = [...tr];
+      const labels = [...train.labels];
+      const weights = labels.map(() => 1);
+      dp.forEach((x, i) => {
+        if (weight === 0 || i % 5 === k || (rows === 'neither' && d.labels[i] !== 0)) return;
+        data.push(x);
+        labels.push(d.labels[i]!);
+        weights.push(weight);
+      });
+      const head = trainHead('offensive', data, labels, 2, FLAG_INPUTS, HEAD_OPTS, weights);
+      const margins = va.map((x) => headValue(head, x));
+      const offset = tuneOffset(margins, val.labels, (f) => f.macroF1);
+      macro += figuresAt(margins, val.labels, offset).macroF1 / 5;
+      dp.forEach((x, i) => {
+        if (i % 5 !== k || d.labels[i] !== 0) return;
+        const flagged = headValue(head, x) + offset >= 0;
+        if (AAE.test(d.texts[i]!.text)) {
+          ni++;
+          if (flagged) wi++;
+        } else {
+          no++;
+          if (flagged) wo++;
+        }
+      });
+    }
+    return { name, valMacroF1: macro, withAae: wi / Math.max(1, ni), withoutAae: wo / Math.max(1, no), nWith: ni, nWithout: no };
+  });
 }
 
 /**
@@ -368,7 +394,7 @@ function main(): void {
   const v1Complaint = crossValidateComplaint();
   const complaint = figuresAt(build.complaint.cvMargins, build.complaint.labels);
   const flags = evaluateFlags(build, systems, sxsw);
-  const bias = evaluateBias(sentiment, 0.3);
+  const bias = evaluateBias(sentiment);
   const curve = simulateLearning(build, sentiment);
   const urgency = urgencyOnComplaints(build, systems);
   const speed = throughput(systems);
@@ -423,9 +449,10 @@ function main(): void {
     console.log(`| ${f.flag} | ${f.n} | ${f3(e.macroF1)} | ${f3(e.f1)} | ${f3(e.precision)} | ${f3(e.recall)} | ${f3(e.f1TunedForF1)} (${pct(e.rateTunedForF1)}) | ${f3(f.baseline.macroF1)} / ${f3(f.baseline.f1)} (${f.baseline.name}) | ${pct(f.brandRates.sanders)} / ${pct(f.brandRates.sxsw)} |`);
   }
   console.log('');
-  console.log(
-    `Offensive false alarms on not-offensive validation tweets, with / without common AAE spellings (${bias.withMarkers} / ${bias.withoutMarkers} tweets): shipped head (Davidson at weight 0.3) ${pct(bias.falseAlarms.shipped.with)} / ${pct(bias.falseAlarms.shipped.without)}; trained without Davidson ${pct(bias.falseAlarms.withoutDavidson.with)} / ${pct(bias.falseAlarms.withoutDavidson.without)}`,
-  );
+  console.log(`Offensive flag on Davidson's held-out "neither" tweets (5-fold CV), with / without common AAE spellings (${bias[0]!.nWith} / ${bias[0]!.nWithout} tweets):\n`);
+  console.log('| offensive head | flagged, AAE spellings | flagged, others | ratio | validation macro-F1 (mean of folds) |');
+  console.log('|---|---|---|---|---|');
+  for (const b of bias) console.log(`| ${b.name} | ${pct(b.withAae)} | ${pct(b.withoutAae)} | ${(b.withAae / Math.max(1e-9, b.withoutAae)).toFixed(2)} | ${f3(b.valMacroF1)} |`);
   console.log('');
   printCurve(curve);
   console.log('');

@@ -55,12 +55,14 @@ export interface LearnSettings {
    * and lost more elsewhere (learning simulation: negative F1 -0.03 to -0.15).
    */
   inputs: boolean;
+  /** Weigh each sentiment correction by its label's rarity among the corrections (power; 0 = plain). */
+  balance: number;
   /** Relevance is learned once there are this many irrelevant and this many relevant examples. */
   minRelevance: number;
 }
 
 /** Chosen by the learning simulation in `npm run eval` (Sanders, per brand, in time order). */
-export const LEARN_SETTINGS: LearnSettings = { epochs: 12, lr: 0.3, l2: 1e-3, l2Bias: 3e-2, l2Inputs: 1e-2, words: true, inputs: false, minRelevance: 3 };
+export const LEARN_SETTINGS: LearnSettings = { epochs: 12, lr: 0.3, l2: 1e-3, l2Bias: 3e-2, l2Inputs: 1e-2, words: true, inputs: false, balance: 0, minRelevance: 3 };
 
 const CLASS = { negative: 0, neutral: 1, positive: 2 } as const;
 const CLASS_NAMES = ['negative', 'neutral', 'positive'] as const;
@@ -94,9 +96,14 @@ function fitSentiment(data: readonly ScoredCorrection[], s: LearnSettings): { bi
   const gBias = new Float64Array(3).fill(1e-6);
   const gWeights = new Map<number, Float64Array>();
   const p = new Float64Array(3);
+  const counts = [0, 0, 0];
+  for (const ex of data) counts[CLASS[ex.label as keyof typeof CLASS]]!++;
+  const present = counts.filter((c) => c > 0).length;
+  const classWeight = counts.map((c) => (c > 0 ? Math.pow(data.length / (present * c), s.balance) : 0));
   for (let epoch = 0; epoch < s.epochs; epoch++) {
     for (const ex of data) {
       const y = CLASS[ex.label as keyof typeof CLASS];
+      const weight = classWeight[y]!;
       const v = ex.ids.length > 0 ? 1 / Math.sqrt(ex.ids.length) : 0;
       for (let c = 0; c < 3; c++) {
         let z = ex.logits[c]! + bias[c]!;
@@ -106,7 +113,7 @@ function fitSentiment(data: readonly ScoredCorrection[], s: LearnSettings): { bi
       }
       softmaxInPlace(p);
       for (let c = 0; c < 3; c++) {
-        const g = p[c]! - (c === y ? 1 : 0);
+        const g = (p[c]! - (c === y ? 1 : 0)) * weight;
         const gb = g + s.l2Bias * bias[c]!;
         gBias[c] = gBias[c]! + gb * gb;
         bias[c] = bias[c]! - (s.lr * gb) / Math.sqrt(gBias[c]!);
