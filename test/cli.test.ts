@@ -240,6 +240,23 @@ describe('earshot analyze', () => {
     const none = await runCli(dir, ['analyze']);
     expect(none.code).toBe(1);
   });
+
+  it('--brand scores toward a configured brand, with flags; an unknown brand names the known ones', async () => {
+    const dir = makeDeployment({
+      'sources/zephyr.yaml': `brand: zephyr\nname: Zephyr Bikes\nhandles: [zephyrbikes]\nquery: zephyr\nsources:\n  - type: rss\n    url: http://127.0.0.1:9/never-polled.xml\n`,
+    });
+    const question = '@zephyrbikes does the Trail 2 fit riders under 160cm?';
+    const r = await runCli(dir, ['analyze', '--brand', 'zephyr', question, 'Zephyr Bikes']);
+    expect(r.code).toBe(0);
+    const [q, name] = r.stdout.split('\n').map((l) => JSON.parse(l) as { sentiment: { label: string }; urgency: { reasons: string[] }; flags: Record<string, number> });
+    expect(q!.sentiment.label).toBe('neutral');
+    expect(q!.urgency.reasons).toEqual(['question to @zephyrbikes']);
+    expect(Object.keys(q!.flags).sort()).toEqual(['hate', 'irony', 'offensive']);
+    expect(name!.sentiment.label).toBe('neutral');
+    const unknown = await runCli(dir, ['analyze', '--brand', 'zephir', 'x']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('--brand zephir: no such brand; brands are zephyr');
+  });
 });
 
 describe('earshot init and check', () => {

@@ -1,22 +1,26 @@
 /**
- * `earshot analyze [TEXT...] [--input FILE]`: scores text. `--input` takes CSV (with `id,text`
- * columns) or JSON lines; output is one JSON object per line:
+ * `earshot analyze [TEXT...] [--input FILE] [--brand B]`: scores text. `--input` takes CSV (with
+ * `id,text` columns) or JSON lines; `--brand` scores toward that brand of sources/*.yaml (its
+ * name, handles and vocabulary), as the pipeline does; without it, general sentiment. Output is
+ * one JSON object per line:
  * {"id", "sentiment": {"label", "score", "reasons"}, "urgency": {"level", "score", "reasons"}, "language", "flags": {"offensive", "hate", "irony"}}
  */
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parse } from 'csv-parse/sync';
 import { createAnalyzer } from '../analyze/index.js';
-import type { Analyzer } from '../core/types.js';
+import { loadConfig } from '../config/load.js';
+import type { Analyzer, BrandContext } from '../core/types.js';
 import { UserError, type Context } from './context.js';
 
 export interface AnalyzeOptions {
   input?: string;
+  brand?: string;
 }
 
 /** Ids are strings whatever the input (a CSV column, a JSON number, a position), as SPEC.md shows. */
-function score(analyzer: Analyzer, id: string | number, text: string) {
-  const a = analyzer.analyze({ text });
+function score(analyzer: Analyzer, id: string | number, text: string, brand: BrandContext | undefined) {
+  const a = analyzer.analyze(brand ? { text, brand } : { text });
   const round = (n: number) => Math.round(n * 1000) / 1000;
   return {
     id: String(id),
@@ -40,8 +44,9 @@ function parseTextLine(raw: string): { id: string | number | undefined; text: st
 
 export async function analyzeCommand(ctx: Context, texts: string[], options: AnalyzeOptions): Promise<number> {
   if (!options.input && texts.length === 0) throw new UserError('give TEXT to score, or --input FILE (CSV with id,text columns, or JSON lines)');
+  const brand = options.brand === undefined ? undefined : brandContext(ctx, options.brand);
   const analyzer = createAnalyzer();
-  texts.forEach((text, i) => ctx.io.out(JSON.stringify(score(analyzer, i + 1, text))));
+  texts.forEach((text, i) => ctx.io.out(JSON.stringify(score(analyzer, i + 1, text, brand))));
   if (!options.input) return 0;
   const file = options.input;
   if (!existsSync(file)) throw new UserError(`--input ${file}: no such file`);
@@ -59,7 +64,7 @@ export async function analyzeCommand(ctx: Context, texts: string[], options: Ana
         ctx.io.err(`${file}:${lineNo}: ${line}; line skipped`);
         continue;
       }
-      ctx.io.out(JSON.stringify(score(analyzer, line.id ?? lineNo, line.text)));
+      ctx.io.out(JSON.stringify(score(analyzer, line.id ?? lineNo, line.text, brand)));
     }
     return bad ? 1 : 0;
   }
@@ -70,6 +75,15 @@ export async function analyzeCommand(ctx: Context, texts: string[], options: Ana
     throw new UserError(`--input ${file}: not valid CSV: ${(err as Error).message}`);
   }
   if (rows.length > 0 && !('text' in rows[0]!)) throw new UserError(`--input ${file}: the CSV needs a "text" column (and usually "id")`);
-  rows.forEach((row, i) => ctx.io.out(JSON.stringify(score(analyzer, row.id ?? i + 1, row.text ?? ''))));
+  rows.forEach((row, i) => ctx.io.out(JSON.stringify(score(analyzer, row.id ?? i + 1, row.text ?? '', brand))));
   return 0;
+}
+
+/** The brand's context from sources/*.yaml, or a UserError naming the configured brands. */
+function brandContext(ctx: Context, id: string): BrandContext {
+  const brands = loadConfig(ctx.dir, ctx.env).config.brands;
+  const brand = brands.get(id);
+  if (brand) return brand.context;
+  const known = [...brands.keys()].sort();
+  throw new UserError(`--brand ${id}: no such brand; ${known.length ? `brands are ${known.join(', ')}` : `no brand is configured (sources/*.yaml in ${ctx.dir})`}`);
 }

@@ -148,6 +148,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .description('score text for sentiment and urgency; prints one JSON object per text')
     .argument('[text...]', 'texts to score')
     .option('--input <file>', 'CSV with id,text columns, or JSON lines with id and text')
+    .option('--brand <id>', 'score toward this brand of sources/*.yaml (its handles and vocabulary), as the pipeline does; default: general sentiment')
     .action(async (texts: string[], opts) => setCode(await (await import('./analyze.js')).analyzeCommand(ctx(), texts, opts)));
 
   const outbox = program.command('outbox').description('alert deliveries waiting for a retry or given up, and sending them again');
