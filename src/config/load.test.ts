@@ -187,3 +187,37 @@ describe('loadConfig', () => {
     expect(problems[0]).toMatch(/^sources: no sources\/\*\.yaml found/);
   });
 });
+
+describe('earshot check reports everything in one run', () => {
+  it('schema errors and the checks behind them together, sorted by file and line, with "did you mean"', () => {
+    const rules = `rules:
+  - name: negative
+    match: { brand: acne }
+    throtle: 10m
+    notify: [{ slack: "brand-alerts" }]
+  - name: negative
+    match: { sentiment: angry }
+    notify: [{ email: "not-an-address" }]
+  - name: third
+    notify: [{ slack: "#ok" }]
+    group_wait: soon
+digests:
+  - name: daily
+    schedule: "0 8 * * *"
+    to: [team@example.com]
+    timezon: Europe/Berlin
+`;
+    const problems = problemsFor({ 'sources/acme.yaml': BRAND.replace('query:', 'querry: x\nquery:'), 'rules/alerts.yaml': rules });
+    expect(problems).toEqual([
+      expect.stringMatching(/^rules\/alerts\.yaml:3:21: rules\[0\]\.match\.brand: unknown brand "acne": brands are/),
+      'rules/alerts.yaml:4:5: rules[0].throtle: unknown key "throtle": did you mean "throttle"?',
+      expect.stringMatching(/^rules\/alerts\.yaml:5:23: rules\[0\]\.notify\[0\]\.slack: Slack channel "brand-alerts" needs a leading #/),
+      expect.stringMatching(/^rules\/alerts\.yaml:6:11: rules\[1\]\.name: rule name "negative" is already used/),
+      expect.stringMatching(/^rules\/alerts\.yaml:7:25: rules\[1\]\.match\.sentiment: /),
+      expect.stringMatching(/^rules\/alerts\.yaml:8:23: rules\[1\]\.notify\[0\]\.email: /),
+      expect.stringMatching(/^rules\/alerts\.yaml:11:17: rules\[2\]\.group_wait: /),
+      'rules/alerts.yaml:16:5: digests[0].timezon: unknown key "timezon": did you mean "timezone"?',
+      'sources/acme.yaml:3:1: querry: unknown key "querry": did you mean "query"?',
+    ]);
+  });
+});

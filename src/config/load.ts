@@ -23,12 +23,16 @@ import { sourcePlugin } from '../sources/registry.js';
 import { formatPath, type ConfigProblem } from './problems.js';
 import {
   brandFileSchema,
+  budgetSchema,
   COMMON_SOURCE_KEYS,
   commonSourceSchema,
+  digestSchema,
+  ruleSchema,
   rulesFileSchema,
   type GroupField,
 } from './schema.js';
 import { destinationsOf, type HoursWindow, type RuleType } from '../rules/schema.js';
+import { keysAt, nearest, withoutUnknownKeys } from './suggest.js';
 import { positionOf, readYamlFile, scalarTextStart, type YamlFile } from './yaml-file.js';
 
 export type Env = Record<string, string | undefined>;
@@ -260,6 +264,8 @@ export function loadConfig(dir: string, env: Env = loadEnv(dir)): LoadResult {
       });
     }
   }
+  // In file order, then line and column: one pass of fixes from top to bottom.
+  problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.col - b.col));
   return { config, problems };
 }
 
@@ -276,19 +282,30 @@ function specificBranch(issue: z.core.$ZodIssue): z.core.$ZodIssue[] | null {
   return shaped.length === 1 ? shaped[0]!.map((i) => ({ ...i, path: [...issue.path, ...i.path] })) : null;
 }
 
-function issueProblems(yaml: YamlFile, base: PropertyKey[], error: z.ZodError, problems: ConfigProblem[]): void {
-  const issues = error.issues.flatMap((issue) => specificBranch(issue) ?? [issue]);
+/** Zod's issues, with each union's matching branch in place of the union (see specificBranch). */
+function flatIssues(error: { issues: z.core.$ZodIssue[] }): z.core.$ZodIssue[] {
+  return error.issues.flatMap((issue) => specificBranch(issue) ?? [issue]);
+}
+
+/**
+ * Zod's issues as problems. `schema` is what checked the value at `base`: an unknown key is then
+ * compared with the keys allowed there ("did you mean throttle?").
+ */
+function issueProblems(yaml: YamlFile, base: PropertyKey[], error: { issues: z.core.$ZodIssue[] }, problems: ConfigProblem[], schema?: z.ZodType): void {
+  const issues = flatIssues(error);
   for (const issue of issues) {
     const path = [...base, ...issue.path];
     if (issue.code === 'unrecognized_keys') {
+      const allowed = schema ? keysAt(schema, issue.path).filter((k) => !issue.keys.includes(k)) : [];
       for (const key of issue.keys) {
         const pos = positionOf(yaml, path, key);
+        const guess = nearest(key, allowed);
         problems.push({
           file: yaml.file,
           line: pos.line,
           col: pos.col,
           path: formatPath([...path, key]),
-          message: `unknown key "${key}"`,
+          message: `unknown key "${key}"${guess ? `: did you mean "${guess}"?` : ''}`,
           severity: 'error',
         });
       }
@@ -351,13 +368,25 @@ interface TakenNames {
   digests: Map<string, string>;
 }
 
+/**
+ * Parses `value` at `path`; on failure reports every issue. When unknown keys (typos) were the
+ * only issues, the value without them is returned as well, so that the checks behind the schema
+ * (unknown brands, channels, duplicate names) run in the same `earshot check` instead of after the
+ * typo is fixed. The config has errors either way and is not used.
+ */
+function parseReporting<T>(yaml: YamlFile, schema: z.ZodType<T>, value: unknown, path: PropertyKey[], problems: ConfigProblem[]): T | null {
+  const parsed = schema.safeParse(value, ONCE);
+  if (parsed.success) return parsed.data;
+  issueProblems(yaml, path, parsed.error, problems, schema);
+  const cleaned = withoutUnknownKeys(value, flatIssues(parsed.error));
+  if (cleaned === null) return null;
+  const again = schema.safeParse(cleaned, ONCE);
+  return again.success ? again.data : null;
+}
+
 function loadBrandFile(yaml: YamlFile, config: Config, taken: TakenNames, problems: ConfigProblem[]): void {
-  const parsed = brandFileSchema.safeParse(yaml.value ?? {}, ONCE);
-  if (!parsed.success) {
-    issueProblems(yaml, [], parsed.error, problems);
-    return;
-  }
-  const data = parsed.data;
+  const data = parseReporting(yaml, brandFileSchema, yaml.value ?? {}, [], problems);
+  if (data === null) return;
   const report = reporter(yaml, problems);
   const previous = taken.brands.get(data.brand);
   if (previous) {
@@ -418,23 +447,15 @@ function loadSource(
   const common: Record<string, unknown> = {};
   const rest: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(entry)) (COMMON_SOURCE_KEYS.includes(k) ? common : rest)[k] = v;
-  const commonParsed = commonSourceSchema.safeParse(common, ONCE);
-  if (!commonParsed.success) {
-    issueProblems(yaml, path, commonParsed.error, problems);
-    return null;
-  }
-  const c = commonParsed.data;
+  const c = parseReporting(yaml, commonSourceSchema, common, path, problems);
+  if (c === null) return null;
   const plugin = sourcePlugin(c.type);
   if (!plugin) {
     report([...path, 'type'], `source type "${c.type}" is not available in this version of earshot`, { at: path });
     return null;
   }
-  const settingsParsed = (plugin.schema as z.ZodType<Record<string, unknown>>).safeParse(rest, ONCE);
-  if (!settingsParsed.success) {
-    issueProblems(yaml, path, settingsParsed.error, problems);
-    return null;
-  }
-  const settings = settingsParsed.data;
+  const settings = parseReporting(yaml, plugin.schema as z.ZodType<Record<string, unknown>>, rest, path, problems);
+  if (settings === null) return null;
   const { key, unique } = keys.take(c.type, c.id);
   if (!unique) {
     report([...path, 'id'], `two sources of brand ${brand} have the id ${key}; give each an \`id:\``, { at: path });
@@ -485,28 +506,83 @@ export function checkTarget(type: string, target: string, env: Env): { error: st
 type ParsedRulesFile = z.output<typeof rulesFileSchema>;
 
 /** rules/*.yaml: its rules, budgets and digests, each section on its own. */
+/**
+ * rules/*.yaml: its rules, budgets and digests, each section on its own. When the file does not
+ * pass as a whole, each entry is checked on its own, so that one broken rule does not hide the
+ * problems of the others (`earshot check` reports everything it can in one run).
+ */
 function loadRulesFile(yaml: YamlFile, config: Config, taken: TakenNames, problems: ConfigProblem[]): void {
-  const parsed = rulesFileSchema.safeParse(yaml.value ?? {}, ONCE);
-  if (!parsed.success) {
-    issueProblems(yaml, [], parsed.error, problems);
-    return;
-  }
+  const value = yaml.value ?? {};
+  const parsed = rulesFileSchema.safeParse(value, ONCE);
+  const sections = parsed.success ? parsed.data : entriesOneByOne(yaml, value, parsed.error, problems);
   const report = reporter(yaml, problems);
   // A rule's checksum is over what was written (before defaults), so adding a default to the
   // schema does not reset every rule's state.
   const rawRules = ((yaml.value as { rules?: unknown[] } | null)?.rules ?? []) as unknown[];
-  (parsed.data.rules ?? []).forEach((rule, index) => {
+  (sections.rules ?? []).forEach((rule, index) => {
+    if (!rule) {
+      checkUnusableRule(rawRules[index], ['rules', index], config, taken, report, yaml.file);
+      return;
+    }
     const compiled = loadRule(yaml, rule, ['rules', index], rawRules[index] ?? rule, config, taken, report, problems);
     if (compiled) config.rules.push(compiled);
   });
-  (parsed.data.budgets ?? []).forEach((budget, index) => {
+  (sections.budgets ?? []).forEach((budget, index) => {
+    if (!budget) return;
     const loaded = loadBudget(yaml, budget, ['budgets', index], config, report);
     if (loaded) config.budgets.push(loaded);
   });
-  (parsed.data.digests ?? []).forEach((digest, index) => {
+  (sections.digests ?? []).forEach((digest, index) => {
+    if (!digest) return;
     const loaded = loadDigest(yaml, digest, ['digests', index], config, taken, report);
     if (loaded) config.digests.push(loaded);
   });
+}
+
+type Entries<T> = Array<T | null> | undefined;
+
+/**
+ * A rule whose schema problems leave it unusable still gets the checks that need only its name
+ * and destinations, so they are not found one round later.
+ */
+function checkUnusableRule(raw: unknown, path: PropertyKey[], config: Config, taken: TakenNames, report: Reporter, file: string): void {
+  if (!raw || typeof raw !== 'object') return;
+  const { name, notify } = raw as { name?: unknown; notify?: unknown };
+  if (typeof name === 'string' && name) {
+    const previous = taken.rules.get(name);
+    if (previous) report([...path, 'name'], `rule name "${name}" is already used in ${previous}: rule names are unique (state is keyed on them)`);
+    else taken.rules.set(name, file);
+  }
+  if (!Array.isArray(notify)) return;
+  notify.forEach((entry, i) => {
+    // An entry naming several destinations is itself the problem (reported by the schema).
+    if (!entry || typeof entry !== 'object' || Object.keys(entry).length !== 1) return;
+    for (const [type, target] of Object.entries(entry as Record<string, unknown>)) {
+      if (typeof target !== 'string' || !notifierPlugin(type)) continue;
+      const check = checkTarget(type, target, config.env);
+      if (check.error) report([...path, 'notify', i, type], check.error);
+    }
+  });
+}
+
+/** The file's problems outside its entries, then each entry checked alone (null: unusable). */
+function entriesOneByOne(
+  yaml: YamlFile,
+  value: unknown,
+  error: z.ZodError,
+  problems: ConfigProblem[],
+): { rules: Entries<ParsedRule>; budgets: Entries<z.output<typeof budgetSchema>>; digests: Entries<z.output<typeof digestSchema>> } {
+  const sectionNames = ['rules', 'budgets', 'digests'];
+  const insideEntry = (issue: z.core.$ZodIssue) => sectionNames.includes(String(issue.path[0])) && typeof issue.path[1] === 'number';
+  const outside = error.issues.filter((issue) => !insideEntry(issue));
+  if (outside.length > 0) issueProblems(yaml, [], { issues: outside }, problems, rulesFileSchema);
+  const record = (value && typeof value === 'object' ? value : {}) as Record<string, unknown>;
+  const each = <T>(name: string, schema: z.ZodType<T>): Entries<T> => {
+    const list = record[name];
+    if (!Array.isArray(list)) return undefined;
+    return list.map((entry, index) => parseReporting(yaml, schema, entry, [name, index], problems));
+  };
+  return { rules: each('rules', ruleSchema), budgets: each('budgets', budgetSchema), digests: each('digests', digestSchema) };
 }
 
 type ParsedRule = NonNullable<ParsedRulesFile['rules']>[number];
