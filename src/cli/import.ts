@@ -17,6 +17,7 @@ import type { PreparedItem } from '../pipeline/prepare.js';
 import { PrepareWorker } from '../pipeline/prepare-pool.js';
 import { createProgress } from '../ops/progress.js';
 import type { Db } from '../store/db.js';
+import { noteImportedHistory } from '../store/mentions.js';
 import { openDb, requireConfig, UserError, type Context } from './context.js';
 import { oneShotPatience, plural, reportPending } from './pending.js';
 
@@ -139,6 +140,7 @@ export async function importCommand(ctx: Context, file: string, options: ImportO
   const quiet = options.alerts === false;
   let lineNo = 0;
   let bad = 0;
+  const importedBrands = new Set<string>();
   let lines = 0;
   const size = statSync(file).size;
   const worker = size >= (options.workerMinBytes ?? WORKER_MIN_BYTES)
@@ -179,6 +181,7 @@ export async function importCommand(ctx: Context, file: string, options: ImportO
         ctx.io.err(`${file}:${lineNo}: brand: unknown brand "${d.brand}" (brands are ${[...config.brands.keys()].join(', ')}); line skipped`);
         continue;
       }
+      importedBrands.add(d.brand);
       await batches.add(d.brand, d.source, {
         sourceId: d.id,
         url: d.url ?? null,
@@ -192,6 +195,7 @@ export async function importCommand(ctx: Context, file: string, options: ImportO
     }
     await batches.finish();
     progress.done();
+    for (const brand of importedBrands) noteImportedHistory(db, brand);
     let alerts = 0;
     let failed = false;
     if (!quiet) {

@@ -11,8 +11,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/load.js';
 import { formatProblem } from '../config/problems.js';
-import { parseDuration } from '../core/duration.js';
-import { replayRules } from '../rules/replay.js';
+import { formatDuration, parseDuration } from '../core/duration.js';
+import { replayRules, spikeHistoryShortfall } from '../rules/replay.js';
 import { RuleTestFileError, runRuleTests, type RuleTestResult } from '../rules/unit-tests.js';
 import { listMentions } from '../store/mentions.js';
 import { openDb, parseSince, requireConfig, UserError, type Context } from './context.js';
@@ -94,6 +94,11 @@ function unitTests(ctx: Context, config: Config, files: readonly string[], json:
   return failed > 0 || brokenFiles > 0 ? 1 : 0;
 }
 
+/** '25 h', '90 min': history lengths as people say them. */
+function hours(ms: number): string {
+  return ms >= 3_600_000 ? `${Math.round(ms / 3_600_000)} h` : `${Math.round(ms / 60_000)} min`;
+}
+
 function replayHistory(ctx: Context, config: Config, options: RulesTestOptions): number {
   const rules = options.rule ? config.rules.filter((r) => r.name === options.rule) : config.rules;
   if (options.rule && rules.length === 0) {
@@ -130,9 +135,13 @@ function replayHistory(ctx: Context, config: Config, options: RulesTestOptions):
       const mine = alerts.filter((a) => a.rule === rule.name);
       const covered = mine.reduce((n, a) => n + a.mentions.length, 0);
       const held = mine.filter((a) => a.heldBack).length;
+      const short = mine.length === 0 ? spikeHistoryShortfall(rule, mentions) : null;
+      const why = short
+        ? `; needs ${hours(short.needsMs)} of history (${rule.baseline} baseline windows of ${formatDuration(rule.windowMs)} and the current one), has ${hours(short.hasMs)}: replay more with --since, or lower baseline`
+        : '';
       ctx.io.out(
         `\n${rule.name}: would have sent ${mine.length} alert${mine.length === 1 ? '' : 's'} (${covered} mentions)` +
-          `${held ? `, ${held} held back by quiet hours or budgets` : ''}${rule.enabled ? '' : ' [disabled]'}`,
+          `${held ? `, ${held} held back by quiet hours or budgets` : ''}${rule.enabled ? '' : ' [disabled]'}${why}`,
       );
       for (const a of mine.slice(0, show)) {
         ctx.io.out(`  ${a.at.slice(0, 16).replace('T', ' ')}  ${terminalSafe(a.summary)} -> ${a.destinations.join(', ')}${a.heldBack ? ` [${a.heldBack}]` : ''}`);

@@ -24,7 +24,7 @@ import { formatDuration } from '../core/duration.js';
 import type { Logger } from '../core/log.js';
 import type { Mention } from '../core/types.js';
 import { getMeta, setMeta, stmt, type Db } from '../store/db.js';
-import { getMentions, listMentions, newMentionIds, setAlertState } from '../store/mentions.js';
+import { getMentions, importedHistoryFrom, listMentions, newMentionIds, setAlertState } from '../store/mentions.js';
 import { insertAlert } from '../store/outbox.js';
 import {
   activeGroups,
@@ -262,15 +262,25 @@ function settle(
     .immediate();
 }
 
-/** Earliest time the brand's sources have been watched (for spike baselines). */
+/**
+ * Earliest time the brands' mentions are known from (for spike baselines): the first successful
+ * poll of their sources, or the earliest mention `earshot import` brought, whichever is earlier.
+ * Imported history counts: an import is taken to cover its period the way the sources would have
+ * (import what they would have seen, or the baseline is too low and spikes fire too easily).
+ */
 function watchedSince(db: Db, config: Config, brands: Set<string>): number | null {
   let earliest: number | null = null;
+  const consider = (iso: string | null) => {
+    if (!iso) return;
+    const t = Date.parse(iso);
+    if (earliest === null || t < earliest) earliest = t;
+  };
   for (const s of listSourceStates(db)) {
     if (!brands.has(s.brand) || !s.firstSuccessAt) continue;
     if (!config.sources.some((c) => c.key === s.sourceKey)) continue;
-    const t = Date.parse(s.firstSuccessAt);
-    if (earliest === null || t < earliest) earliest = t;
+    consider(s.firstSuccessAt);
   }
+  for (const brand of brands) consider(importedHistoryFrom(db, brand));
   return earliest;
 }
 

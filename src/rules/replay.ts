@@ -6,7 +6,8 @@
  *
  * Differences from live, by necessity: counting rules are evaluated when a mention arrives (live
  * also re-checks on a timer, which matters only for spike drops); a spike's history starts at the
- * first replayed mention; `first_from_author` knows only the replayed period; silence rules
+ * first replayed mention (live: at the first poll or the earliest imported mention; imported
+ * history counts in both, see spikeHistoryShortfall for what a quiet spike rule is told); `first_from_author` knows only the replayed period; silence rules
  * depend on polls and are not replayed; active silences (`earshot silence`) are not applied.
  */
 import type { Config, RuleConfig } from '../config/load.js';
@@ -193,4 +194,20 @@ function heldBack(config: Config, rule: RuleConfig, mentions: readonly Mention[]
     sentTo.set(key, times);
   }
   return reasons.length ? reasons.join('; ') : null;
+}
+
+export interface HistoryShortfall {
+  /** History a spike rule needs before it can fire: `baseline` windows and the current one. */
+  needsMs: number;
+  /** History the replay had: from its first mention to its last. */
+  hasMs: number;
+}
+
+/** Why a spike rule could not fire in a replay of these mentions, or null when it had enough history. */
+export function spikeHistoryShortfall(rule: RuleConfig, mentionsAsc: readonly Mention[]): HistoryShortfall | null {
+  if (rule.type !== 'spike') return null;
+  const times = mentionsAsc.filter((m) => m.duplicateOf === null).map((m) => Date.parse(m.publishedAt));
+  const needsMs = rule.windowMs * (rule.baseline + 1);
+  const hasMs = times.length ? times[times.length - 1]! - times[0]! : 0;
+  return hasMs >= needsMs ? null : { needsMs, hasMs };
 }

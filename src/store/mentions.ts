@@ -2,7 +2,7 @@
 import type { Mention, SentimentLabel, SourceType, UrgencyLevel } from '../core/types.js';
 import { flagsOf } from './mention-flags.js';
 import { planMentionSearch } from '../analyze/query/fts.js';
-import { stmt, type Db } from './db.js';
+import { getMeta, setMeta, stmt, type Db } from './db.js';
 
 export type AlertState = 'new' | 'evaluated' | 'backfill' | 'duplicate' | 'quiet';
 
@@ -262,4 +262,27 @@ export function storedBrands(db: Db): string[] {
   return stmt<[], { brand: string }>(db, 'SELECT DISTINCT brand FROM mentions ORDER BY brand')
     .all()
     .map((r) => r.brand);
+}
+
+/** The source key of mentions brought by `earshot import` for a brand. */
+export function importSourceKey(brand: string): string {
+  return `${brand}/import`;
+}
+
+function importedFromKey(brand: string): string {
+  return `history.imported_from.${brand}`;
+}
+
+/**
+ * After an import: the earliest publication time of the brand's imported mentions is kept, so
+ * that a spike rule's history counts from it (store/meta, read by the rule engine).
+ */
+export function noteImportedHistory(db: Db, brand: string): void {
+  const row = stmt<[string, string], { at: string | null }>(db, 'SELECT MIN(published_at) AS at FROM mentions WHERE brand = ? AND source_key = ?').get(brand, importSourceKey(brand));
+  if (row?.at) setMeta(db, importedFromKey(brand), row.at);
+}
+
+/** The earliest imported mention of the brand (ISO), or null. */
+export function importedHistoryFrom(db: Db, brand: string): string | null {
+  return getMeta(db, importedFromKey(brand));
 }
