@@ -144,6 +144,13 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .action(async (file: string, opts) => setCode(await (await import('./import.js')).importCommand(ctx(), file, opts)));
 
   program
+    .command('learn')
+    .description("learn a brand's adaptation from its team's corrections now, and print what changed")
+    .requiredOption('--brand <id>', 'the brand (sources/*.yaml)')
+    .option('--forget', 'delete what it learned: the shared models answer again')
+    .action(async (opts) => setCode(await (await import('./learn.js')).learnCommand(ctx(), opts)));
+
+  program
     .command('analyze')
     .description('score text for sentiment and urgency; prints one JSON object per text')
     .argument('[text...]', 'texts to score')

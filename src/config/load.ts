@@ -15,6 +15,7 @@ import { parseEnv } from 'node:util';
 import type { z } from 'zod';
 import { compileQuery, QuerySyntaxError, type CompiledQuery } from '../analyze/query/index.js';
 import { brandExclusions, type BrandExclusions } from '../core/exclude.js';
+import { learnedFile, loadLearned } from './learned.js';
 import type { BrandContext, FlagName, SourceType, UrgencyLevel } from '../core/types.js';
 import { notifierPlugin } from '../notifiers/registry.js';
 import { missingReferencesHint, resolveTarget } from '../notifiers/target-env.js';
@@ -398,13 +399,29 @@ function loadBrandFile(yaml: YamlFile, config: Config, taken: TakenNames, proble
   if (!matcher) return;
 
   const handles = (data.handles ?? []).map((h) => h.replace(/^@/, '').toLowerCase());
+  const learned = loadLearned(config.dir, data.brand);
+  if (learned instanceof Error) {
+    problems.push({
+      file: relative(config.dir, learnedFile(config.dir, data.brand)),
+      line: 0,
+      col: 0,
+      path: '',
+      message: `${learned.message}: left out (the shared models answer for ${data.brand}); run \`earshot learn --brand ${data.brand}\` again or delete it`,
+      severity: 'warning',
+    });
+  }
   config.brands.set(data.brand, {
     id: data.brand,
     name: data.name,
     query: data.query,
     matcher,
     languages: data.language ?? null,
-    context: { name: data.name, handles, ...(data.vocabulary ? { vocabulary: data.vocabulary } : {}) },
+    context: {
+      name: data.name,
+      handles,
+      ...(data.vocabulary ? { vocabulary: data.vocabulary } : {}),
+      ...(learned && !(learned instanceof Error) ? { adaptation: learned } : {}),
+    },
     exclude: data.exclude ? brandExclusions(data.exclude.authors ?? [], data.exclude.sites ?? []) : null,
     file: yaml.file,
   });

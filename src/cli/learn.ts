@@ -1,0 +1,84 @@
+/**
+ * `earshot learn --brand B [--forget]`: learns the brand's adaptation from its team's
+ * corrections now and prints what changed. Every sentiment correction (UI, API, Slack: the
+ * triage store's sentiment_corrections, the latest per mention) and every mention marked "not
+ * relevant" is a labelled example; the analyzer learns a small per-brand correction on top of
+ * the shared models (src/analyze/adapt) and this command writes it to `learned/<brand>.json` in
+ * the config directory, where the config loader attaches it to the brand (the daemon picks it up
+ * at its next config reload or restart). `--forget` deletes it: the shared models again.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { describeAdaptation, learnAdaptation, type Correction } from '../analyze/index.js';
+import { learnedFile, readLearned } from '../config/learned.js';
+import type { BrandAdaptation } from '../core/types.js';
+import { triageStore } from '../store/triage.js';
+import { openDb, requireConfig, UserError, type Context } from './context.js';
+
+export interface LearnOptions {
+  brand: string;
+  forget?: boolean;
+}
+
+const PAGE = 500;
+
+export async function learnCommand(ctx: Context, options: LearnOptions): Promise<number> {
+  const { config } = requireConfig(ctx);
+  const brand = config.brands.get(options.brand);
+  if (!brand) {
+    const known = [...config.brands.keys()].sort();
+    throw new UserError(`--brand ${options.brand}: no such brand; ${known.length ? `brands are ${known.join(', ')}` : 'no brand is configured (sources/*.yaml)'}`);
+  }
+  const file = learnedFile(ctx.dir, brand.id);
+  if (options.forget) {
+    if (existsSync(file)) rmSync(file);
+    ctx.io.out(`${brand.id}: forgot what it learned; the shared models answer again (${file} removed)`);
+    return 0;
+  }
+  const corrections = await correctionsOf(ctx, brand.id);
+  if (corrections.length === 0) {
+    ctx.io.out(`${brand.id}: no corrections yet; correct a mention's sentiment or mark it not relevant (UI, API or Slack), then run this again`);
+    return 0;
+  }
+  const previous = existsSync(file) ? safeRead(file) : null;
+  const { adaptation: _old, ...context } = brand.context;
+  const adaptation = learnAdaptation(context, corrections);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(adaptation, null, 1)}\n`);
+  ctx.io.out(`${brand.id}: wrote ${file}`);
+  for (const line of describeAdaptation(previous, adaptation)) ctx.io.out(line);
+  return 0;
+}
+
+function safeRead(file: string): BrandAdaptation | null {
+  try {
+    return readLearned(JSON.parse(readFileSync(file, 'utf8')) as unknown);
+  } catch {
+    return null;
+  }
+}
+
+/** The brand's labelled examples: its latest sentiment correction per mention, and its mentions marked not relevant. */
+async function correctionsOf(ctx: Context, brand: string): Promise<Correction[]> {
+  const db = openDb(ctx, { readonly: true });
+  try {
+    const store = triageStore(db);
+    const latest = new Map<number, Correction>();
+    for (const c of await store.listCorrections()) {
+      if (c.brand !== brand || c.label === 'unknown') continue;
+      latest.set(c.mentionId, { text: c.text, ...(c.title ? { title: c.title } : {}), label: c.label });
+    }
+    const irrelevant = new Map<number, Correction>();
+    let cursor: string | null = null;
+    do {
+      const page = await store.listInbox({ brand: [brand], status: ['irrelevant'] }, { cursor, limit: PAGE });
+      for (const m of page.mentions) irrelevant.set(m.id, { text: m.text, ...(m.title ? { title: m.title } : {}), label: 'irrelevant' });
+      cursor = page.next;
+    } while (cursor !== null);
+    // A mention marked not relevant is that, whatever its sentiment was corrected to before.
+    for (const id of irrelevant.keys()) latest.delete(id);
+    return [...latest.values(), ...irrelevant.values()];
+  } finally {
+    db.close();
+  }
+}
