@@ -3,7 +3,7 @@
  *
  *   npm run bench                      everything (about 4-5 minutes on 2 cores)
  *   npm run bench -- --quick           smaller sizes, for trying the script itself
- *   npm run bench -- --only ingest,poll,latency,memory,startup,slack
+ *   npm run bench -- --only ingest,poll,latency,memory,startup,slack,web
  *   npm run bench -- --no-build        skip `npm run build` (dist/ must be current)
  *   npm run bench -- --json FILE       also write the figures as JSON
  *
@@ -23,6 +23,7 @@ import { benchSlackActions, type SlackActionsFigures } from './bench/slack-actio
 import { repoRoot } from './bench/proc.js';
 import { createRng } from './bench/rng.js';
 import { benchStartup, type StartupFigures } from './bench/startup.js';
+import { benchWeb, type WebFigures } from './bench/web.js';
 import { startSlackServer } from '../test/helpers/slack-server.js';
 
 interface Args {
@@ -33,7 +34,7 @@ interface Args {
   seed: number;
 }
 
-const ALL = ['ingest', 'poll', 'latency', 'memory', 'startup', 'slack'];
+const ALL = ['ingest', 'poll', 'latency', 'memory', 'startup', 'slack', 'web'];
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { quick: false, only: new Set(ALL), build: true, json: null, seed: 42 };
@@ -151,7 +152,7 @@ function latencyRows(f: LatencyFigures): Row[] {
 function memoryRows(f: MemoryFigures): Row[] {
   return [
     {
-      metric: `peak RSS of earshot run, ${f.sources} sources, ${f.seconds} s (${fmt(f.polls)} polls)`,
+      metric: `peak RSS of earshot run${f.uiPages ? ` --http with the web UI open (${fmt(f.uiPages)} pages, event stream)` : ''}, ${f.sources} sources, ${f.seconds} s (${fmt(f.polls)} polls)`,
       value: `${fmt(f.peakKb / 1024, 1)} MB (VmHWM; last VmRSS ${fmt(f.lastRssKb / 1024, 1)} MB)${f.exitedEarly ? ' EXITED EARLY' : ''}`,
       target: '≤ 150 MB',
       ratio: fmt(f.peakKb / 1024 / 150, 2),
@@ -207,6 +208,39 @@ function slackRows(f: SlackActionsFigures): Row[] {
       ok: f.updateP99Ms <= 1000,
     },
   ];
+}
+
+function webRows(f: WebFigures): Row[] {
+  const kb = (n: number) => `${fmt(n / 1024, 1)} KB`;
+  const rows: Row[] = [
+    {
+      metric: `web: ${fmt(f.mentions)} mentions in the database (${fmt(f.dbMb)} MB, written in ${fmt(f.buildMs / 1000, 1)} s)`,
+      value: `GET /healthz p50 ${fmt(f.healthz.p50Ms, 1)} ms, p99 ${fmt(f.healthz.p99Ms, 1)} ms`,
+      target: 'baseline for the rows below',
+      ratio: '-',
+      ok: null,
+    },
+  ];
+  for (const p of f.pages) {
+    const dashboard = p.path.startsWith('/brands/');
+    const target = dashboard ? 200 : 50;
+    rows.push({
+      metric: `web: ${p.name}${p.rows !== null ? ` (${p.rows} rows)` : ''}, n=${p.n}`,
+      value: `p50 ${fmt(p.p50Ms, 1)} ms, p99 ${fmt(p.p99Ms, 1)} ms, max ${fmt(p.maxMs, 1)} ms`,
+      target: dashboard ? '≤ 200 ms' : '≤ 50 ms p50 / ≤ 150 ms p99',
+      ratio: `${fmt(p.p50Ms / target, 2)} / ${fmt(p.p99Ms / (dashboard ? 200 : 150), 2)}`,
+      ok: dashboard ? p.p99Ms <= 200 : p.p50Ms <= 50 && p.p99Ms <= 150,
+    });
+  }
+  const w = f.weight;
+  rows.push({
+    metric: 'web: page weight, JS + CSS (htmx, app.js, app.css)',
+    value: `${kb(w.jsBytes + w.cssBytes)} (${kb(w.jsGzip + w.cssGzip)} gzipped, as served); inbox HTML ${kb(w.htmlBytes)} (${kb(w.htmlGzip)} gzipped)`,
+    target: '≤ 100 KB',
+    ratio: fmt((w.jsBytes + w.cssBytes) / 1024 / 100, 2),
+    ok: (w.jsBytes + w.cssBytes) / 1024 <= 100,
+  });
+  return rows;
 }
 
 function printTable(rows: Row[]): void {
@@ -281,6 +315,10 @@ async function main(): Promise<void> {
     const f = await benchMemory(brands50, createRng(args.seed + 2), now, seconds);
     results.memory = f;
     rows.push(...memoryRows(f));
+    log(`memory: the same with --http and a person using the web UI, ${seconds} s`);
+    const ui = await benchMemory(brands50, createRng(args.seed + 2), now, seconds, { ui: true });
+    results.memoryUi = ui;
+    rows.push(...memoryRows(ui));
   }
   if (args.only.has('slack')) {
     const clicks = args.quick ? 100 : 500;
@@ -288,6 +326,14 @@ async function main(): Promise<void> {
     const f = await benchSlackActions(clicks);
     results.slack = f;
     rows.push(...slackRows(f));
+  }
+
+  if (args.only.has('web')) {
+    const count = args.quick ? 100_000 : 1_000_000;
+    log(`web: writing ${fmt(count)} mentions, then timing pages`);
+    const f = await benchWeb(makeBrands(3), count, createRng(args.seed + 3), now, args.quick ? 20 : 60);
+    results.web = f;
+    rows.push(...webRows(f));
   }
 
   info.loadAfter = loadavg();

@@ -357,5 +357,15 @@ ALTER TABLE mentions ADD COLUMN flag_offensive REAL;
 ALTER TABLE mentions ADD COLUMN flag_hate REAL;
 ALTER TABLE mentions ADD COLUMN flag_irony REAL;
 `,
+  },  {
+    name: '009-triage-indexes',
+    sql: `
+-- The open backlog per brand (dashboard) and a brand's open inbox, read from the index alone.
+-- New mentions enter it (one more index on ingest); handled and irrelevant ones leave it.
+CREATE INDEX mentions_open ON mentions (brand, published_at) WHERE status = 'open' AND duplicate_of IS NULL;
+-- A mention's reposts (its page) and the alerts sent for a mention, without a scan.
+CREATE INDEX mentions_duplicate_of ON mentions (duplicate_of) WHERE duplicate_of IS NOT NULL;
+CREATE INDEX alert_mentions_mention ON alert_mentions (mention_id);
+`,
   },
 ];

@@ -102,6 +102,8 @@ export interface InboxFilter {
   sentiment?: SentimentLabel[];
   urgency?: UrgencyLevel[];
   language?: string[];
+  /** Raised analysis flags (score ≥ 0.5): all of these. */
+  flags?: Array<'offensive' | 'hate' | 'irony'>;
   /** At least this reach (followers, karma, points). */
   reachAtLeast?: number;
   assignee?: string;

@@ -247,6 +247,76 @@ describe('inbox listing', () => {
   });
 });
 
+describe('search, flags, related mentions, backlog', () => {
+  it('search gives what the query language selects, however common the words (every strategy)', async () => {
+    const texts = ['acme refund please', 'acme all good', 'acme refund now', 'acme okta sso', 'acme refunds', 'acme "refund" again'];
+    seed(60, (i) => ({ text: texts[i % texts.length]!, sentiment: i % 10 === 0 ? 'negative' : 'neutral' }));
+    // The matcher's answer, newest first: the reference for every plan.
+    const expected = (query: string, pred: (m: { sentiment: { label: string } }) => boolean = () => true) =>
+      listMentions(db, { search: query, limit: 1000 })
+        .filter(pred)
+        .map((m) => m.id);
+    const cases: Array<[string, Record<string, unknown>, (m: { sentiment: { label: string } }) => boolean]> = [
+      ['refund', {}, () => true],
+      ['refund OR okta', {}, () => true],
+      ['acme -refund', {}, () => true],
+      ['refund*', {}, () => true],
+      ['refund', { sentiment: ['negative'] }, (m) => m.sentiment.label === 'negative'],
+      ['okta', {}, () => true],
+    ];
+    for (const options of [{}, { searchDense: 3, searchScanCap: 1_000 }, { searchDense: 3, searchScanCap: 4 }]) {
+      const s2 = new SqliteTriageStore(db, options);
+      for (const [q, extra, pred] of cases) {
+        const got: number[] = [];
+        let cursor: string | null = null;
+        do {
+          const page = await s2.listInbox({ q, ...extra }, { cursor, limit: 7 });
+          got.push(...page.mentions.map((m) => m.id));
+          cursor = page.next;
+        } while (cursor);
+        expect(got, `${q} ${JSON.stringify(options)}`).toEqual(expected(q, pred));
+      }
+    }
+  });
+
+  it('filters by raised flags', async () => {
+    const [a, b] = seed(3);
+    stmt(db, 'UPDATE mentions SET flag_offensive = 0.91, flag_hate = 0.2 WHERE id = ?').run(a);
+    stmt(db, 'UPDATE mentions SET flag_offensive = 0.49 WHERE id = ?').run(b);
+    expect((await store.listInbox(parseFilter(new URLSearchParams('flag=offensive'), { now: T0 }).filter, { limit: 10 })).mentions.map((m) => m.id)).toEqual([a]);
+    expect((await store.listInbox({ flags: ['offensive', 'hate'] }, { limit: 10 })).mentions).toEqual([]);
+    expect(parseFilter(new URLSearchParams('flag=rude'), { now: T0 }).problems.map((p) => p.message)).toEqual(['flag=rude: expected offensive, hate, irony']);
+  });
+
+  it('finds a mention\'s reposts and its story, oldest first', async () => {
+    const [a, b, c, d] = seed(4);
+    stmt(db, 'UPDATE mentions SET duplicate_of = ? WHERE id = ?').run(a, b);
+    stmt(db, "UPDATE mentions SET story_key = 'k' WHERE id IN (?, ?)").run(a, c);
+    const m = (await store.getMention(a!))!;
+    expect((await store.related(m, 10)).map((r) => r.id)).toEqual([b, c]);
+    const repost = (await store.getMention(b!))!;
+    expect((await store.related(repost, 10)).map((r) => r.id)).toEqual([a]);
+    expect((await store.related((await store.getMention(d!))!, 10)).map((r) => r.id)).toEqual([]);
+  });
+
+  it('counts the open backlog by age, without duplicates or triaged mentions', async () => {
+    const now = T0.getTime();
+    const ages = [10 * 60_000, 2 * 3_600_000, 3 * 86_400_000, 3 * 86_400_000, 10 * 86_400_000, 40 * 86_400_000];
+    const ids = ages.map((age, i) => seedMention(db, { id: `age${i}`, at: new Date(now - age).toISOString(), text: 'acme' }));
+    stmt(db, 'UPDATE mentions SET duplicate_of = ? WHERE id = ?').run(ids[2], ids[3]);
+    await applyAction(store, { mentionId: ids[4]!, action: 'handle', actor: maria }, { now: at(0) });
+    const stats = await store.responseStats('acme', new Date(now - 86_400_000).toISOString(), new Date(now + 1).toISOString(), T0.toISOString());
+    expect(stats.backlog).toEqual([
+      { label: 'under 1 hour', count: 1 },
+      { label: '1 to 24 hours', count: 1 },
+      { label: '1 to 7 days', count: 1 },
+      { label: '7 to 30 days', count: 0 },
+      { label: 'over 30 days', count: 1 },
+    ]);
+    expect(stats).toMatchObject({ handled: 1, irrelevant: 0 });
+  });
+});
+
 describe('migration', () => {
   it('mentions stored before triage existed are open', () => {
     const path = join(dir, 'old.db');

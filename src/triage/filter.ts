@@ -3,14 +3,15 @@
  * saved view is a bookmark) and GET /api/mentions. Parsing collects every problem, each naming
  * its parameter and what to write instead; nothing is silently ignored.
  *
- *   brand, source, status, sentiment, urgency, language   one value, several comma-separated, or repeated
+ *   brand, source, status, sentiment, urgency, language, flag   one value, several comma-separated, or repeated
+ *                      (flag=offensive,hate: both flags raised)
  *   reach=1000         at least this reach (followers, karma, points)
  *   assignee=NAME      assigned to NAME ("me": the signed-in user)
  *   tag=TAG  story=KEY  since=7d|2026-11-01  until=...   q=earshot query language
  *   duplicates=1       include reposts (hidden by default)
  */
 import { parseDuration } from '../core/duration.js';
-import { SENTIMENT_LABELS, URGENCY_LEVELS } from '../core/types.js';
+import { FLAG_NAMES, SENTIMENT_LABELS, URGENCY_LEVELS } from '../core/types.js';
 import { SOURCE_TYPES } from '../sources/registry.js';
 import { TRIAGE_STATUSES, type InboxFilter } from '../store/triage-types.js';
 import { QuerySyntaxError } from '../analyze/query/errors.js';
@@ -28,7 +29,7 @@ export interface ParsedFilter {
   problems: FilterProblem[];
 }
 
-export const LIST_PARAMS = ['brand', 'source', 'status', 'sentiment', 'urgency', 'language'] as const;
+export const LIST_PARAMS = ['brand', 'source', 'status', 'sentiment', 'urgency', 'language', 'flag'] as const;
 export const FILTER_PARAMS = [...LIST_PARAMS, 'reach', 'assignee', 'tag', 'story', 'since', 'until', 'q', 'duplicates'] as const;
 
 const ALLOWED: Partial<Record<(typeof LIST_PARAMS)[number], readonly string[]>> = {
@@ -36,6 +37,7 @@ const ALLOWED: Partial<Record<(typeof LIST_PARAMS)[number], readonly string[]>> 
   status: TRIAGE_STATUSES,
   sentiment: [...SENTIMENT_LABELS, 'unknown'],
   urgency: URGENCY_LEVELS,
+  flag: FLAG_NAMES,
 };
 
 function listOf(params: URLSearchParams, name: string): string[] {
@@ -81,7 +83,8 @@ export function parseFilter(params: URLSearchParams, options: ParseOptions): Par
       });
       continue;
     }
-    (filter as Record<string, string[]>)[name] = name === 'language' ? values.map((v) => v.toLowerCase()) : values;
+    if (name === 'flag') filter.flags = values as NonNullable<InboxFilter['flags']>;
+    else (filter as Record<string, string[]>)[name] = name === 'language' ? values.map((v) => v.toLowerCase()) : values;
   }
   if (!params.has('status') && options.defaultStatus) filter.status = options.defaultStatus;
   const reach = params.get('reach')?.trim();

@@ -123,6 +123,30 @@ export function proxyUser(s: AuthSettings, remoteAddress: string | undefined, he
   return user && user.length <= 200 ? user : null;
 }
 
+/**
+ * The CSRF token as a page carries it: XOR-masked with a fresh random pad each time, so pages are
+ * compressed (gzip) without the token's bytes repeating across responses (BREACH).
+ */
+export function maskToken(token: string): string {
+  const raw = Buffer.from(token, 'base64url');
+  const pad = randomBytes(raw.length);
+  const masked = Buffer.alloc(raw.length);
+  for (let i = 0; i < raw.length; i++) masked[i] = raw[i]! ^ pad[i]!;
+  return Buffer.concat([pad, masked]).toString('base64url');
+}
+
+/** True when `given` is the session's token, masked (from a page) or not (a script that has it). */
+export function csrfMatches(given: string, token: string): boolean {
+  const raw = Buffer.from(token, 'base64url');
+  const g = Buffer.from(given, 'base64url');
+  if (raw.length > 0 && g.length === raw.length * 2) {
+    const unmasked = Buffer.alloc(raw.length);
+    for (let i = 0; i < raw.length; i++) unmasked[i] = g[i]! ^ g[i + raw.length]!;
+    return timingSafeEqual(unmasked, raw);
+  }
+  return safeEqual(given, token);
+}
+
 export function newToken(): string {
   return randomBytes(32).toString('base64url');
 }

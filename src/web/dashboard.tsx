@@ -31,6 +31,8 @@ export interface DashboardProps {
   response: ResponseStats;
   sources: SourceState[];
   openBacklog: number;
+  /** When these figures were computed (they are kept for a minute). */
+  computedAt: Date;
 }
 
 const SENTIMENT_TEXT: Record<string, string> = { negative: 'Negative', neutral: 'Neutral', positive: 'Positive', unknown: 'Other language' };
@@ -128,7 +130,10 @@ export function DashboardPage(props: DashboardProps) {
         ))}
         {props.range === null ? <span class="zoomed">Zoomed: {periodText}</span> : null}
       </nav>
-      <p class="period">{periodText}</p>
+      <p class="period">
+        {periodText} · figures as of{' '}
+        <time datetime={props.computedAt.toISOString()}>{utcTime(props.computedAt.toISOString()).slice(11)}</time> (refreshed every minute)
+      </p>
       <div class="cards">
         <div class="card">
           <p class="big">{d.total}</p>

@@ -5,7 +5,7 @@
  * go above the list's top, and the page scrolls by their height, so the row under the cursor
  * stays where it is).
  */
-import { SENTIMENT_LABELS, URGENCY_LEVELS } from '../core/types.js';
+import { FLAG_NAMES, SENTIMENT_LABELS, URGENCY_LEVELS } from '../core/types.js';
 import { SOURCE_TYPES } from '../sources/registry.js';
 import type { SavedView, TriagedMention } from '../store/triage-types.js';
 import type { FilterProblem } from '../triage/filter.js';
@@ -67,12 +67,13 @@ function Filters(props: InboxProps) {
         ]}
       />
       <Select name="brand" label="Brand" value={get('brand')} options={[['', 'All brands'], ...props.ctx.brands.map((b) => [b.id, b.name] as const)]} />
-      <details class="more-filters" open={['source', 'sentiment', 'urgency', 'language', 'reach', 'assignee', 'tag', 'since'].some((n) => p.get(n))}>
+      <details class="more-filters" open={['source', 'sentiment', 'urgency', 'flag', 'language', 'reach', 'assignee', 'tag', 'since'].some((n) => p.get(n))}>
         <summary>More filters</summary>
         <div class="grid">
           <Select name="source" label="Source" value={get('source')} options={[['', 'All sources'], ...pairs(SOURCE_TYPES)]} />
           <Select name="sentiment" label="Sentiment" value={get('sentiment')} options={[['', 'Any sentiment'], ...pairs([...SENTIMENT_LABELS, 'unknown'])]} />
           <Select name="urgency" label="Urgency" value={get('urgency')} options={[['', 'Any urgency'], ...pairs(URGENCY_LEVELS), ['high,critical', 'high or critical']]} />
+          <Select name="flag" label="Flag" value={get('flag')} options={[['', 'Any'], ...pairs(FLAG_NAMES)]} />
           <span class="field">
             <label for="filter-language">Language</label>
             <input id="filter-language" name="language" value={get('language')} placeholder="en" size={4} />

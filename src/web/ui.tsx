@@ -8,7 +8,8 @@ import type { Period } from '../digest/period.js';
 import { buildDigest, countMentions } from '../digest/build.js';
 import { listSourceStates } from '../store/source-state.js';
 import { CursorError } from '../store/triage.js';
-import type { Actor, TriagedMention } from '../store/triage-types.js';
+import type { Actor, ResponseStats, TriagedMention } from '../store/triage-types.js';
+import type { BrandDigest } from '../digest/model.js';
 import { applyAction, applyBulk, TriageError, undoLast, type ActionResult } from '../triage/actions.js';
 import { suggestExclusions } from '../triage/exclusion.js';
 import { filterQuery, parseFilter, type FilterProblem } from '../triage/filter.js';
@@ -20,6 +21,14 @@ import { ErrorPage, SettingsPage, ViewsPage } from './pages.js';
 import { MentionRow, STATUS_LABEL } from './rows.js';
 
 export const PAGE_SIZE = 50;
+
+interface DashboardFacts {
+  at: Date;
+  digest: BrandDigest;
+  shareOfVoice: Array<{ id: string; name: string; count: number }>;
+  response: ResponseStats;
+  openBacklog: number;
+}
 
 function actorOf(c: Context<WebEnv>): Actor {
   const user = c.get('user')!;
@@ -106,6 +115,31 @@ export function uiRoutes(deps: WebDeps): Hono<WebEnv> {
   const listenerError = (err: unknown) => deps.log.warn({ err }, 'triage listener failed');
 
   const context = async (c: Context<WebEnv>) => pageContext(c, deps, await deps.keyboard(c.get('user')!.name));
+
+  /**
+   * A dashboard's numbers, computed by the digest's own code (buildDigest) and kept for a minute:
+   * on a big database computing them takes long enough (reading every mention of the period) that
+   * every visit paying for it again would be slow, and a minute-old chart tells the same story.
+   */
+  const dashboards = new Map<string, DashboardFacts>();
+  const dashboardFacts = async (brandId: string, period: Period, now: Date): Promise<DashboardFacts> => {
+    const key = `${brandId}|${period.start.toISOString()}|${period.end.toISOString()}`;
+    const cached = dashboards.get(key);
+    if (cached && now.getTime() - cached.at.getTime() < deps.dashboardCacheMs && cached.at <= now) return cached;
+    const config = deps.config();
+    const length = period.end.getTime() - period.start.getTime();
+    const previous = { start: new Date(period.start.getTime() - length), end: period.start };
+    const model = buildDigest({ db: deps.db, config, digest: { name: 'dashboard', timezone: 'UTC' }, brands: [brandId], period, previous, kind: 'day', now, skipNewVoices: true });
+    const digest = model.brands[0]!;
+    const shareOfVoice = [...config.brands.values()]
+      .map((b) => ({ id: b.id, name: b.name, count: b.id === brandId ? digest.total : countMentions(deps.db, b.id, period) }))
+      .sort((a, b) => b.count - a.count);
+    const response = await store.responseStats(brandId, period.start.toISOString(), period.end.toISOString(), now.toISOString());
+    const facts = { at: now, digest, shareOfVoice, response, openBacklog: response.backlog.reduce((s, b) => s + b.count, 0) };
+    if (dashboards.size >= 50) dashboards.delete(dashboards.keys().next().value!);
+    dashboards.set(key, facts);
+    return facts;
+  };
 
   ui.get('/', async (c) => {
     const ctx = await context(c);
@@ -277,26 +311,21 @@ export function uiRoutes(deps: WebDeps): Hono<WebEnv> {
     const chosen = dashboardPeriod(new URL(c.req.url).searchParams, now);
     if ('error' in chosen) return html(c, <ErrorPage ctx={ctx} status={400} title="Cannot show that period" message={chosen.error} />, 400);
     const { period } = chosen;
-    const length = period.end.getTime() - period.start.getTime();
-    const previous = { start: new Date(period.start.getTime() - length), end: period.start };
-    const model = buildDigest({ db: deps.db, config, digest: { name: 'dashboard', timezone: 'UTC' }, brands: [brandId], period, previous, kind: 'day', now });
-    const shareOfVoice = [...config.brands.values()].map((b) => ({ id: b.id, name: b.name, count: b.id === brandId ? model.brands[0]!.total : countMentions(deps.db, b.id, period) }));
-    shareOfVoice.sort((a, b) => b.count - a.count);
-    const response = await store.responseStats(brandId, period.start.toISOString(), period.end.toISOString(), now.toISOString());
-    const openBacklog = response.backlog.reduce((s, b) => s + b.count, 0);
+    const facts = await dashboardFacts(brandId, period, now);
     const sources = listSourceStates(deps.db).filter((s) => s.brand === brandId);
     return html(
       c,
       <DashboardPage
         ctx={ctx}
         brand={{ id: brand.id, name: brand.name }}
-        digest={model.brands[0]!}
+        digest={facts.digest}
         period={period}
         range={chosen.range}
-        shareOfVoice={shareOfVoice}
-        response={response}
+        shareOfVoice={facts.shareOfVoice}
+        response={facts.response}
         sources={sources}
-        openBacklog={openBacklog}
+        openBacklog={facts.openBacklog}
+        computedAt={facts.at}
       />,
     );
   });

@@ -383,5 +383,12 @@ ALTER TABLE mentions ADD COLUMN flag_offensive double precision;
 ALTER TABLE mentions ADD COLUMN flag_hate double precision;
 ALTER TABLE mentions ADD COLUMN flag_irony double precision;
 `,
+  },  {
+    name: '009-triage-indexes',
+    sql: `
+CREATE INDEX mentions_open ON mentions (brand, published_at) WHERE status = 'open' AND duplicate_of IS NULL;
+CREATE INDEX mentions_duplicate_of ON mentions (duplicate_of) WHERE duplicate_of IS NOT NULL;
+CREATE INDEX alert_mentions_mention ON alert_mentions (mention_id);
+`,
   },
 ];

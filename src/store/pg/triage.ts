@@ -122,6 +122,7 @@ function buildWhere(filter: InboxFilter): Where {
   anyOf('m.sentiment_label', filter.sentiment);
   anyOf('m.urgency_level', filter.urgency);
   anyOf('m.language', filter.language);
+  for (const flag of filter.flags ?? []) where.sql.push(`m.flag_${flag} >= 0.5`);
   if (filter.reachAtLeast !== undefined) where.sql.push(`m.reach >= ${param(where, filter.reachAtLeast)}`);
   if (filter.assignee) where.sql.push(`m.assignee = ${param(where, filter.assignee)}`);
   if (filter.story) where.sql.push(`m.story_key = ${param(where, filter.story)}`);
