@@ -12,7 +12,8 @@ import { createAnalyzer } from '../src/analyze/index.js';
 import { loadConfig, loadEnv } from '../src/config/load.js';
 import { silentLogger } from '../src/core/log.js';
 import { Daemon } from '../src/pipeline/daemon.js';
-import { getMeta, openDatabase, type Db } from '../src/store/db.js';
+import { getMeta, type Db } from '../src/store/sqlite/db.js';
+import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/store.js';
 import { makeDeployment, rssFeed, type FeedItem } from './helpers/cli.js';
 import { startFeedServer, type FeedServer } from './helpers/feed-server.js';
 import { startSlackServer, type SlackServer } from './helpers/slack-server.js';
@@ -21,15 +22,17 @@ let feed: FeedServer;
 let slack: SlackServer;
 let daemon: Daemon | null = null;
 let db: Db | null = null;
+let store: SqliteStore | null = null;
 
 beforeEach(async () => {
   [feed, slack] = await Promise.all([startFeedServer(), startSlackServer()]);
 });
 afterEach(async () => {
   await daemon?.stop();
-  db?.close();
+  await store?.close();
   daemon = null;
   db = null;
+  store = null;
   await Promise.all([feed.close(), slack.close()]);
 });
 
@@ -69,10 +72,11 @@ function start(rules: string, clock?: TestClock): string {
   });
   const { config, problems } = loadConfig(dir, loadEnv(dir, {}));
   expect(problems).toEqual([]);
-  db = openDatabase(join(dir, 'data/earshot.db'));
+  store = openSqliteStore(join(dir, 'data/earshot.db'));
+  db = store.db;
   passes = 0;
   daemon = new Daemon({
-    db,
+    store,
     config,
     analyzer,
     log: silentLogger(),

@@ -14,45 +14,48 @@ import { scheduledPeriod, scheduleOf } from '../src/digest/period.js';
 import { renderDigestHtml } from '../src/digest/render-html.js';
 import { renderDigestText, sparkline } from '../src/digest/render-text.js';
 import { digestSubject } from '../src/digest/compose.js';
-import { PERIOD_END, PERIOD_START, seedScenario, writeDeployment, type ScenarioIds } from '../src/digest/test-fixture.js';
-import { seedAlert, seedMention } from '../src/digest/test-seed.js';
-import { openDatabase, type Db } from '../src/store/db.js';
+import { PERIOD_END, PERIOD_START, seedScenario, writeDeployment, type ScenarioIds } from './helpers/digest-fixture.js';
+import { seedAlert, seedMention } from './helpers/digest-seed.js';
+import type { Db } from '../src/store/sqlite/db.js';
+import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/store.js';
 
 let dir: string;
 let db: Db;
+let store: SqliteStore;
 let config: Config;
 let ids: ScenarioIds;
 
-function build(periodEnd = PERIOD_END): DigestModel {
+function build(periodEnd = PERIOD_END): Promise<DigestModel> {
   const digest = config.digests[0]!;
   const period = scheduledPeriod(scheduleOf(digest.schedule, digest.timezone), new Date(periodEnd))!;
-  return buildScheduled({ db, config, log: silentLogger(), now: () => new Date(periodEnd) }, digest, period);
+  return buildScheduled({ store, config, log: silentLogger(), now: () => new Date(periodEnd) }, digest, period);
 }
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = writeDeployment();
   const loaded = loadConfig(dir);
   expect(loaded.problems.filter((p) => p.severity === 'error')).toEqual([]);
   config = loaded.config;
-  db = openDatabase(join(mkdtempSync(join(tmpdir(), 'earshot-digest-db-')), 'earshot.db'));
-  ids = seedScenario(db);
+  store = openSqliteStore(join(mkdtempSync(join(tmpdir(), 'earshot-digest-db-')), 'earshot.db'));
+  db = store.db;
+  ids = await seedScenario(store);
 });
 
-afterEach(() => {
-  db.close();
+afterEach(async () => {
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 describe('digest content from a seeded day', () => {
-  it('covers the scheduled period, 08:00 to 08:00 Berlin time, and compares with the day before', () => {
-    const model = build();
+  it('covers the scheduled period, 08:00 to 08:00 Berlin time, and compares with the day before', async () => {
+    const model = await build();
     expect(model.period).toEqual({ start: new Date(PERIOD_START), end: new Date(PERIOD_END) });
     expect(model.previous).toEqual({ start: new Date('2026-11-21T07:00:00.000Z'), end: new Date(PERIOD_START) });
     expect(model.quiet).toBe(false);
   });
 
-  it('headline numbers: mentions without duplicates, change, sentiment shares, per source', () => {
-    const [b] = build().brands;
+  it('headline numbers: mentions without duplicates, change, sentiment shares, per source', async () => {
+    const [b] = (await build()).brands;
     expect(b!.name).toBe('Acme Cloud');
     expect(b!.total).toBe(9);
     expect(b!.previousTotal).toBe(4);
@@ -65,8 +68,8 @@ describe('digest content from a seeded day', () => {
     ]);
   });
 
-  it('volume: 24 hourly buckets from 08:00 local, each mention in its hour', () => {
-    const [b] = build().brands;
+  it('volume: 24 hourly buckets from 08:00 local, each mention in its hour', async () => {
+    const [b] = (await build()).brands;
     expect(b!.volume).toHaveLength(24);
     expect(b!.volume[0]!.start).toEqual(new Date(PERIOD_START));
     const counts = b!.volume.map((v) => v.count);
@@ -77,8 +80,8 @@ describe('digest content from a seeded day', () => {
     expect(counts.reduce((a, n) => a + n, 0)).toBe(b!.total);
   });
 
-  it('needs a reply: negative, urgent and addressed mentions, most urgent first, with why', () => {
-    const [b] = build().brands;
+  it('needs a reply: negative, urgent and addressed mentions, most urgent first, with why', async () => {
+    const [b] = (await build()).brands;
     expect(b!.needsReplyTotal).toBe(3);
     expect(b!.needsReply.map((d) => [d.mention.id, d.why])).toEqual([
       [ids.m6, ['negative', 'complaint to @acmecloud', 'critical urgency']],
@@ -87,8 +90,8 @@ describe('digest content from a seeded day', () => {
     ]);
   });
 
-  it('shows the flags raised on a mention, stored and read back; unknown flags (older mentions) show nothing', () => {
-    const abusive = seedMention(db, {
+  it('shows the flags raised on a mention, stored and read back; unknown flags (older mentions) show nothing', async () => {
+    const abusive = await seedMention(store, {
       id: 'abuse',
       at: '2026-11-22T18:00:00.000Z',
       author: 'troll_42',
@@ -96,17 +99,17 @@ describe('digest content from a seeded day', () => {
       sentiment: 'negative',
       flags: { offensive: 0.93, hate: 0.12, irony: 0.55 },
     });
-    const [b] = build().brands;
+    const [b] = (await build()).brands;
     const item = b!.needsReply.find((d) => d.mention.id === abusive)!;
     expect(item.mention.flags).toEqual({ offensive: 0.93, hate: 0.12, irony: 0.55 });
     expect(b!.needsReply.find((d) => d.mention.id === ids.m2)!.mention.flags).toBeNull();
-    const text = renderDigestText(build());
+    const text = renderDigestText(await build());
     expect(text).toContain('troll_42 on twitter, Sun 22 Nov 19:00 · flagged offensive, irony [negative]');
     expect(text.match(/flagged/g)).toHaveLength(1);
   });
 
-  it('top mentions by reach, new voices (authors and sites) and recurring phrases', () => {
-    const [b] = build().brands;
+  it('top mentions by reach, new voices (authors and sites) and recurring phrases', async () => {
+    const [b] = (await build()).brands;
     expect(b!.topByReach.map((d) => d.mention.id)).toEqual([ids.m3, ids.m1, ids.m6, ids.m2, ids.m4]);
     expect(b!.newVoicesTotal).toBe(6);
     expect(b!.newVoices).toEqual([
@@ -125,18 +128,18 @@ describe('digest content from a seeded day', () => {
     ]);
   });
 
-  it('an author counts as new again after 90 days without a mention of the brand', () => {
-    seedMention(db, { id: 'ret-old', at: '2026-08-20T12:00:00.000Z', author: 'Returning', text: 'acme back then' });
-    seedMention(db, { id: 'ret-new', at: '2026-11-22T19:00:00.000Z', author: 'returning', reach: 900_000, text: 'acme again' });
-    seedMention(db, { id: 'rec-old', at: '2026-08-26T12:00:00.000Z', author: 'recent', text: 'acme in august' });
-    seedMention(db, { id: 'rec-new', at: '2026-11-22T19:30:00.000Z', author: 'recent', reach: 800_000, text: 'acme now' });
-    const [b] = build().brands;
+  it('an author counts as new again after 90 days without a mention of the brand', async () => {
+    await seedMention(store, { id: 'ret-old', at: '2026-08-20T12:00:00.000Z', author: 'Returning', text: 'acme back then' });
+    await seedMention(store, { id: 'ret-new', at: '2026-11-22T19:00:00.000Z', author: 'returning', reach: 900_000, text: 'acme again' });
+    await seedMention(store, { id: 'rec-old', at: '2026-08-26T12:00:00.000Z', author: 'recent', text: 'acme in august' });
+    await seedMention(store, { id: 'rec-new', at: '2026-11-22T19:30:00.000Z', author: 'recent', reach: 800_000, text: 'acme now' });
+    const [b] = (await build()).brands;
     expect(b!.newVoices.slice(0, 2).map((v) => v.name)).toEqual(['returning', 'techcrunchy']);
     expect(b!.newVoicesTotal).toBe(7);
   });
 
-  it('alerts sent, and what was held back and why', () => {
-    const [b] = build().brands;
+  it('alerts sent, and what was held back and why', async () => {
+    const [b] = (await build()).brands;
     expect(b!.alerts).toEqual([
       { at: '2026-11-22T09:16:00.000Z', rule: 'negative-mention', summary: 'Negative mention of Acme Cloud on twitter', mentions: 1, destinations: ['slack #brand-alerts', 'email pr@example.com'] },
       { at: '2026-11-22T16:45:00.000Z', rule: 'negative-mention', summary: '2 negative mentions of Acme Cloud', mentions: 2, destinations: ['slack #brand-alerts'] },
@@ -151,17 +154,17 @@ describe('digest content from a seeded day', () => {
     ]);
   });
 
-  it('deliveries kept back by a budget, a silence or quiet hours are listed with their reason', () => {
-    const alert = seedAlert(db, {
+  it('deliveries kept back by a budget, a silence or quiet hours are listed with their reason', async () => {
+    const alert = (await seedAlert(store, {
       rule: 'praise', at: '2026-11-22T21:00:00.000Z', mentionIds: [ids.m3],
       deliveries: [
         { notifier: 'slack', target: '#brand-alerts', status: 'pending' },
         { notifier: 'email', target: 'pr@example.com', status: 'pending' },
       ],
-    });
+    }));
     db.prepare("UPDATE deliveries SET status = 'suppressed', hold_reason = 'over budget: 10 alerts per 1h to #brand-alerts' WHERE alert_id = ? AND notifier = 'slack'").run(alert);
     db.prepare("UPDATE deliveries SET status = 'held', hold_reason = 'quiet hours (22:00-07:00 Europe/Berlin)' WHERE alert_id = ? AND notifier = 'email'").run(alert);
-    const [b] = build().brands;
+    const [b] = (await build()).brands;
     expect(b!.heldBack.slice(0, 4)).toEqual([
       { kind: 'delivery_failed', count: 1, text: '1 alert to email pr@example.com failed and will not be retried: SMTP: rejected after RCPT TO: 550 mailbox unavailable' },
       { kind: 'delivery_suppressed', count: 1, text: '1 alert to slack #brand-alerts not sent: over budget: 10 alerts per 1h to #brand-alerts' },
@@ -170,8 +173,8 @@ describe('digest content from a seeded day', () => {
     ]);
   });
 
-  it('source health: failures, rate limits, gaps and a source that was never polled', () => {
-    const [b] = build().brands;
+  it('source health: failures, rate limits, gaps and a source that was never polled', async () => {
+    const [b] = (await build()).brands;
     expect(b!.health.map((h) => [h.sourceKey, h.status, h.polls, h.detail])).toEqual([
       ['acme/rss', 'failing', 99, '3 of 99 polls failed; last error: https://news.example.org/feed.xml: HTTP 503 Service Unavailable'],
       ['acme/reddit', 'rate_limited', 290, 'rate-limited 2 of 290 polls; mentions may arrive late or be missing'],
@@ -180,8 +183,8 @@ describe('digest content from a seeded day', () => {
     ]);
   });
 
-  it('plain text reads on its own: headline, sections, links, local times', () => {
-    const model = build();
+  it('plain text reads on its own: headline, sections, links, local times', async () => {
+    const model = await build();
     const text = renderDigestText(model);
     const lines = text.split('\n');
     expect(lines[0]).toBe('earshot digest "daily"');
@@ -202,9 +205,9 @@ describe('digest content from a seeded day', () => {
     expect(digestSubject(model)).toBe('[earshot] Acme Cloud: 9 mentions, 3 need a reply, 4 sources with problems — Mon 23 Nov');
   });
 
-  it('a quiet day gets a short digest that still reports source health', () => {
+  it('a quiet day gets a short digest that still reports source health', async () => {
     // The period after the seeded one has a single mention at its first instant; a day later, none.
-    const model = build('2026-11-25T07:00:00.000Z');
+    const model = await build('2026-11-25T07:00:00.000Z');
     expect(model.quiet).toBe(true);
     expect(model.brands[0]!.total).toBe(0);
     expect(model.brands[0]!.previousTotal).toBe(1);
@@ -223,15 +226,15 @@ describe('digest content from a seeded day', () => {
     expect(digestSubject(model)).toBe('[earshot] Acme Cloud: quiet day, no new mentions, 4 sources with problems — Wed 25 Nov');
   });
 
-  it('a digest of every brand has a section per brand and names each in the subject', () => {
+  it('a digest of every brand has a section per brand and names each in the subject', async () => {
     const multi = writeDeployment({
       brands: null,
       extraFiles: { 'sources/globex.yaml': 'brand: globex\nname: Globex\nquery: globex\nsources:\n  - type: rss\n    url: https://globex.example.com/feed\n' },
     });
     try {
       config = loadConfig(multi).config;
-      seedMention(db, { brand: 'globex', id: 'g1', at: '2026-11-22T09:00:00.000Z', text: 'globex hires', source: 'rss', sourceKey: 'globex/rss' });
-      const model = build();
+      await seedMention(store, { brand: 'globex', id: 'g1', at: '2026-11-22T09:00:00.000Z', text: 'globex hires', source: 'rss', sourceKey: 'globex/rss' });
+      const model = await build();
       expect(model.brands.map((b) => [b.brand, b.total, b.previousTotal])).toEqual([['acme', 9, 4], ['globex', 1, 0]]);
       expect(digestSubject(model)).toBe('[earshot] daily: Acme Cloud 9, Globex 1, 3 need a reply, 5 sources with problems — Mon 23 Nov');
       const text = renderDigestText(model);

@@ -2,7 +2,7 @@
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
-import { writeDeployment } from '../src/digest/test-fixture.js';
+import { writeDeployment } from './helpers/digest-fixture.js';
 
 const dirs: string[] = [];
 afterEach(() => {

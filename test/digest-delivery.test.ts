@@ -13,10 +13,9 @@ import { createContext, UserError, type Context } from '../src/cli/context.js';
 import { loadConfig } from '../src/config/load.js';
 import { silentLogger } from '../src/core/log.js';
 import { runDueDigests } from '../src/digest/index.js';
-import { listRuns } from '../src/digest/runs.js';
-import { seedScenario, writeDeployment } from '../src/digest/test-fixture.js';
-import { seedMention } from '../src/digest/test-seed.js';
-import { openDatabase } from '../src/store/db.js';
+import { seedScenario, writeDeployment } from './helpers/digest-fixture.js';
+import { seedMention } from './helpers/digest-seed.js';
+import { openSqliteStore } from '../src/store/sqlite/store.js';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp-server.js';
 
 let smtp: TestSmtpServer;
@@ -48,15 +47,15 @@ const HOSTILE_TEXT = '<script>alert(1)</script><img src="https://tracker.example
 let templateDir: string;
 
 // Seeded once; each test gets its own copy of the database file.
-beforeAll(() => {
+beforeAll(async () => {
   templateDir = mkdtempSync(join(tmpdir(), 'earshot-digest-template-'));
-  const db = openDatabase(join(templateDir, 'earshot.db'));
-  seedScenario(db);
-  seedMention(db, {
+  const store = openSqliteStore(join(templateDir, 'earshot.db'));
+  await seedScenario(store);
+  await seedMention(store, {
     id: 'hostile', at: '2026-11-22T12:30:00.000Z', author: 'x"><b>bold</b>', text: HOSTILE_TEXT, url: 'javascript:alert(1)',
     sentiment: 'negative', urgency: 'high', urgencyScore: 0.5,
   });
-  db.close();
+  await store.close();
 });
 
 afterAll(() => rmSync(templateDir, { recursive: true, force: true }));
@@ -78,15 +77,15 @@ afterEach(async () => {
 describe('scheduled digest mail', () => {
   it('is multipart/alternative with a readable text part, an escaped HTML part and list headers', async () => {
     const { config } = loadConfig(dir);
-    const db = openDatabase(dbPath);
+    const store = openSqliteStore(dbPath);
     let now = new Date('2026-11-23T06:00:00.000Z');
-    const deps = { db, config, log: silentLogger(), now: () => now };
+    const deps = { store, config, log: silentLogger(), now: () => now };
     await runDueDigests(deps);
     now = new Date('2026-11-23T07:00:01.000Z');
     expect(await runDueDigests(deps)).toEqual({ sent: ['daily'], failed: [] });
     const [mail] = await smtp.waitForMessages(1);
-    const runs = listRuns(db);
-    db.close();
+    const runs = await store.digests.list();
+    await store.close();
 
     expect(mail!.envelope.to).toEqual(['team@example.com', 'lead@example.com']);
     expect(mail!.to).toEqual(['team@example.com', 'lead@example.com']);
@@ -169,9 +168,9 @@ describe('earshot digest', () => {
     expect(mail!.subject).toBe('[earshot] Acme Cloud: 10 mentions, 4 need a reply, 4 sources with problems — Sun 22 Nov');
     // A manual send is not the scheduled one: it gets its own Message-ID and no digest_runs row.
     expect(mail!.headers.get('message-id')).not.toMatch(/^<earshot\.digest\./);
-    const db = openDatabase(dbPath, { readonly: true });
-    expect(listRuns(db)).toEqual([]);
-    db.close();
+    const store = openSqliteStore(dbPath, { readonly: true });
+    expect(await store.digests.list()).toEqual([]);
+    await store.close();
   });
 
   it('--send reports a refused delivery and exits 1', async () => {

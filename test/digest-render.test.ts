@@ -19,9 +19,9 @@ import { buildScheduled } from '../src/digest/index.js';
 import type { DigestModel } from '../src/digest/model.js';
 import { scheduledPeriod, scheduleOf } from '../src/digest/period.js';
 import { renderDigestHtml } from '../src/digest/render-html.js';
-import { PERIOD_END, PERIOD_START, seedScenario, writeDeployment } from '../src/digest/test-fixture.js';
-import { seedMention } from '../src/digest/test-seed.js';
-import { openDatabase, type Db } from '../src/store/db.js';
+import { PERIOD_END, PERIOD_START, seedScenario, writeDeployment } from './helpers/digest-fixture.js';
+import { seedMention } from './helpers/digest-seed.js';
+import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/store.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const repoRoot = resolve(import.meta.dirname, '..');
@@ -46,7 +46,7 @@ function pngSize(path: string): { width: number; height: number; bytes: number }
 }
 
 /** A busier day for the screenshot: a morning build-up, an afternoon peak, a quiet night. */
-function seedBusyDay(db: Db): void {
+function seedBusyDay(store: SqliteStore): Promise<void> {
   const perHour = [1, 2, 3, 5, 6, 4, 3, 4, 7, 9, 6, 4, 3, 2, 2, 1, 1, 0, 0, 0, 1, 0, 1, 1];
   const neutral = [
     'Migrating our staging cluster to Acme Cloud this week',
@@ -57,11 +57,11 @@ function seedBusyDay(db: Db): void {
   const positive = ['Acme Cloud support sorted our DNS issue in minutes', 'Edge regions on Acme Cloud cut our latency in half'];
   const negative = ['Acme Cloud dashboard keeps logging me out', 'Invoice from Acme Cloud makes no sense this month'];
   let n = 0;
-  db.transaction(() => {
-    perHour.forEach((count, hour) => {
+  return store.transaction(async (tx) => {
+    for (const [hour, count] of perHour.entries()) {
       for (let i = 0; i < count; i++) {
         n += 1;
-        seedMention(db, {
+        await seedMention(tx, {
           id: `busy${n}`,
           source: (['twitter', 'reddit', 'bluesky', 'mastodon'] as const)[n % 4],
           at: new Date(Date.parse(PERIOD_START) + hour * 3_600_000 + i * 300_000 + 60_000).toISOString(),
@@ -74,8 +74,8 @@ function seedBusyDay(db: Db): void {
               : { text: neutral[n % 4]!, sentiment: 'neutral' as const }),
         });
       }
-    });
-  })();
+    }
+  });
 }
 
 describe.skipIf(!hasChromium)(title, () => {
@@ -83,18 +83,18 @@ describe.skipIf(!hasChromium)(title, () => {
   let config: Config;
   const cleanup: string[] = [];
 
-  function freshDb(): Db {
+  async function freshDb(): Promise<SqliteStore> {
     const dir = mkdtempSync(join(tmpdir(), 'earshot-digest-render-'));
     cleanup.push(dir);
-    const db = openDatabase(join(dir, 'earshot.db'));
-    seedScenario(db);
-    return db;
+    const store = openSqliteStore(join(dir, 'earshot.db'));
+    await seedScenario(store);
+    return store;
   }
 
-  function model(db: Db): DigestModel {
+  function model(store: SqliteStore): Promise<DigestModel> {
     const digest = config.digests[0]!;
     const period = scheduledPeriod(scheduleOf(digest.schedule, digest.timezone), new Date(PERIOD_END))!;
-    return buildScheduled({ db, config, log: silentLogger(), now: () => new Date(PERIOD_END) }, digest, period);
+    return buildScheduled({ store, config, log: silentLogger(), now: () => new Date(PERIOD_END) }, digest, period);
   }
 
   beforeAll(async () => {
@@ -119,13 +119,13 @@ describe.skipIf(!hasChromium)(title, () => {
   });
 
   it('renders to a PNG of the expected size, loads nothing remote, and runs no mention markup', async () => {
-    const db = freshDb();
-    seedMention(db, {
+    const store = await freshDb();
+    await seedMention(store, {
       id: 'hostile', at: '2026-11-22T12:30:00.000Z', ...HOSTILE, reach: 5,
       sentiment: 'negative', urgency: 'critical', urgencyScore: 0.99, urgencyReasons: ['complaint to @acmecloud'],
     });
-    const html = renderDigestHtml(model(db), { unsubscribeUrl: 'https://lists.example.com/unsubscribe?list=daily' });
-    db.close();
+    const html = renderDigestHtml(await model(store), { unsubscribeUrl: 'https://lists.example.com/unsubscribe?list=daily' });
+    await store.close();
     const file = join(outDir, 'hostile.html');
     writeFileSync(file, html);
 
@@ -178,9 +178,9 @@ describe.skipIf(!hasChromium)(title, () => {
   });
 
   it('fits a phone screen without sideways scrolling', async () => {
-    const db = freshDb();
-    const html = renderDigestHtml(model(db));
-    db.close();
+    const store = await freshDb();
+    const html = renderDigestHtml(await model(store));
+    await store.close();
     const file = join(outDir, 'phone.html');
     writeFileSync(file, html);
     const page = await context.newPage();
@@ -196,11 +196,11 @@ describe.skipIf(!hasChromium)(title, () => {
   });
 
   it('a quiet period renders short: a quiet-day note and source health, no empty charts', async () => {
-    const db = freshDb();
+    const store = await freshDb();
     const digest = config.digests[0]!;
     const period = scheduledPeriod(scheduleOf(digest.schedule, digest.timezone), new Date('2026-11-25T07:00:00.000Z'))!;
-    const quiet = buildScheduled({ db, config, log: silentLogger(), now: () => period.end }, digest, period);
-    db.close();
+    const quiet = await buildScheduled({ store, config, log: silentLogger(), now: () => period.end }, digest, period);
+    await store.close();
     const file = join(outDir, 'quiet.html');
     writeFileSync(file, renderDigestHtml(quiet));
     const page = await context.newPage();
@@ -220,10 +220,10 @@ describe.skipIf(!hasChromium)(title, () => {
   });
 
   it('renders the README screenshot from a realistic day', async () => {
-    const db = freshDb();
-    seedBusyDay(db);
-    const m = model(db);
-    db.close();
+    const store = await freshDb();
+    await seedBusyDay(store);
+    const m = await model(store);
+    await store.close();
     expect(m.brands[0]!.total).toBe(9 + 66);
     const file = join(outDir, 'readme.html');
     writeFileSync(file, renderDigestHtml(m, { unsubscribeUrl: 'https://lists.example.com/unsubscribe?list=daily' }));

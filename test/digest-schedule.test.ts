@@ -11,16 +11,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { createLogger } from '../src/core/log.js';
 import { nextDigestAt, runDueDigests, type DigestDeps } from '../src/digest/index.js';
-import { claimRun, listRuns } from '../src/digest/runs.js';
-import { writeDeployment, type DeploymentOptions } from '../src/digest/test-fixture.js';
-import { seedMention, seedPolls } from '../src/digest/test-seed.js';
-import { openDatabase, type Db } from '../src/store/db.js';
+import { writeDeployment, type DeploymentOptions } from './helpers/digest-fixture.js';
+import { seedMention, seedPolls } from './helpers/digest-seed.js';
+import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/store.js';
+import type { Store } from '../src/store/types.js';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp-server.js';
 
 let smtp: TestSmtpServer;
 let dbDir: string;
 let dbPath: string;
-const open: Db[] = [];
+const open: SqliteStore[] = [];
 const dirs: string[] = [];
 
 beforeEach(async () => {
@@ -30,7 +30,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const db of open.splice(0)) db.close();
+  for (const store of open.splice(0)) await store.close();
   await smtp.close();
   for (const dir of [dbDir, ...dirs.splice(0)]) rmSync(dir, { recursive: true, force: true });
 });
@@ -50,8 +50,8 @@ function startProcess(now: string, options: DeploymentOptions = {}): Process {
   dirs.push(dir);
   const { config, problems } = loadConfig(dir);
   expect(problems.filter((p) => p.severity === 'error')).toEqual([]);
-  const db = openDatabase(dbPath);
-  open.push(db);
+  const store = openSqliteStore(dbPath);
+  open.push(store);
   let clock = new Date(now);
   const logs: string[] = [];
   const stream = new Writable({
@@ -61,16 +61,16 @@ function startProcess(now: string, options: DeploymentOptions = {}): Process {
     },
   });
   const log = createLogger({ level: 'info', stream, pretty: false });
-  return { deps: { db, config, log, now: () => clock }, logs, setNow: (iso) => (clock = new Date(iso)) };
+  return { deps: { store, config, log, now: () => clock }, logs, setNow: (iso) => (clock = new Date(iso)) };
 }
 
-function stop(p: Process): void {
-  p.deps.db.close();
-  open.splice(open.indexOf(p.deps.db), 1);
+async function stop(p: Process): Promise<void> {
+  await p.deps.store.close();
+  open.splice(open.indexOf(p.deps.store as SqliteStore), 1);
 }
 
-function runs(p: Process) {
-  return listRuns(p.deps.db).map((r) => ({ start: r.periodStart, end: r.periodEnd, status: r.status, attempts: r.attempts }));
+async function runs(p: Process) {
+  return (await p.deps.store.digests.list()).map((r) => ({ start: r.periodStart, end: r.periodEnd, status: r.status, attempts: r.attempts }));
 }
 
 describe('digest schedule (Europe/Berlin, daily at 08:00)', () => {
@@ -79,18 +79,18 @@ describe('digest schedule (Europe/Berlin, daily at 08:00)', () => {
     // The deployment polled before (then stopped): these periods have no polls, which is a problem.
     seedPolls(p.deps.db, 'acme/rss', '2026-03-20T07:00:00.000Z', '2026-03-20T08:00:00.000Z', 15 * 60_000);
     expect(await runDueDigests(p.deps)).toEqual({ sent: [], failed: [] });
-    expect(nextDigestAt(p.deps)).toEqual(new Date('2026-03-28T07:00:00.000Z'));
+    expect(await nextDigestAt(p.deps)).toEqual(new Date('2026-03-28T07:00:00.000Z'));
 
     p.setNow('2026-03-28T07:00:05.000Z');
     expect(await runDueDigests(p.deps)).toEqual({ sent: ['daily'], failed: [] });
     // Sunday 29 March: clocks go forward at 02:00, so 08:00 local is 06:00Z.
-    expect(nextDigestAt(p.deps)).toEqual(new Date('2026-03-29T06:00:00.000Z'));
+    expect(await nextDigestAt(p.deps)).toEqual(new Date('2026-03-29T06:00:00.000Z'));
     p.setNow('2026-03-29T05:59:59.000Z');
     expect(await runDueDigests(p.deps)).toEqual({ sent: [], failed: [] });
     p.setNow('2026-03-29T06:00:01.000Z');
     expect(await runDueDigests(p.deps)).toEqual({ sent: ['daily'], failed: [] });
 
-    expect(runs(p)).toEqual([
+    expect(await runs(p)).toEqual([
       { start: '2026-03-27T07:00:00.000Z', end: '2026-03-28T07:00:00.000Z', status: 'sent', attempts: 1 },
       { start: '2026-03-28T07:00:00.000Z', end: '2026-03-29T06:00:00.000Z', status: 'sent', attempts: 1 },
     ]);
@@ -103,16 +103,16 @@ describe('digest schedule (Europe/Berlin, daily at 08:00)', () => {
   it('stays at 08:00 local across the October DST change: a 25-hour period with 25 hourly buckets', async () => {
     const p = startProcess('2026-10-24T05:00:00.000Z');
     await runDueDigests(p.deps);
-    seedMention(p.deps.db, { id: 'late', at: '2026-10-25T06:30:00.000Z', text: 'acme at 07:30 CET' });
+    await seedMention(p.deps.store, { id: 'late', at: '2026-10-25T06:30:00.000Z', text: 'acme at 07:30 CET' });
     p.setNow('2026-10-24T06:00:10.000Z');
     expect(await runDueDigests(p.deps)).toEqual({ sent: ['daily'], failed: [] });
     // Sunday 25 October: clocks go back at 03:00, so 08:00 local is 07:00Z.
-    expect(nextDigestAt(p.deps)).toEqual(new Date('2026-10-25T07:00:00.000Z'));
+    expect(await nextDigestAt(p.deps)).toEqual(new Date('2026-10-25T07:00:00.000Z'));
     p.setNow('2026-10-25T06:30:00.000Z');
     expect(await runDueDigests(p.deps)).toEqual({ sent: [], failed: [] });
     p.setNow('2026-10-25T07:00:00.000Z');
     expect(await runDueDigests(p.deps)).toEqual({ sent: ['daily'], failed: [] });
-    expect(runs(p).map((r) => [r.start, r.end])).toEqual([
+    expect((await runs(p)).map((r) => [r.start, r.end])).toEqual([
       ['2026-10-23T06:00:00.000Z', '2026-10-24T06:00:00.000Z'],
       ['2026-10-24T06:00:00.000Z', '2026-10-25T07:00:00.000Z'],
     ]);
@@ -133,22 +133,22 @@ describe('digest schedule (Europe/Berlin, daily at 08:00)', () => {
       first.setNow('2026-11-23T07:00:02.000Z');
       expect((await runDueDigests(first.deps)).sent).toEqual(['daily']);
     }
-    stop(first);
+    await stop(first);
 
     const second = startProcess(restartAt);
     await runDueDigests(second.deps);
     second.setNow('2026-11-23T07:00:30.000Z');
     await runDueDigests(second.deps);
-    stop(second);
+    await stop(second);
 
     const third = startProcess('2026-11-23T07:02:00.000Z');
     expect(await runDueDigests(third.deps)).toEqual({ sent: [], failed: [] });
-    expect(nextDigestAt(third.deps)).toEqual(new Date('2026-11-24T07:00:00.000Z'));
+    expect(await nextDigestAt(third.deps)).toEqual(new Date('2026-11-24T07:00:00.000Z'));
 
     // Every send was awaited, and the server records a message before it answers 250: what
     // arrived is all there is.
     expect(smtp.messages).toHaveLength(1);
-    expect(runs(third)).toEqual([{ start: '2026-11-22T07:00:00.000Z', end: '2026-11-23T07:00:00.000Z', status: 'sent', attempts: 1 }]);
+    expect(await runs(third)).toEqual([{ start: '2026-11-22T07:00:00.000Z', end: '2026-11-23T07:00:00.000Z', status: 'sent', attempts: 1 }]);
   });
 
   it('two processes on one database send the period once', async () => {
@@ -168,13 +168,19 @@ describe('digest schedule (Europe/Berlin, daily at 08:00)', () => {
     const p = startProcess('2026-11-23T06:00:00.000Z', { extraFiles });
     await runDueDigests(p.deps);
     p.setNow('2026-11-23T07:00:00.000Z');
-    expect(nextDigestAt(p.deps)).toEqual(new Date('2026-11-23T07:00:00.000Z'));
+    expect(await nextDigestAt(p.deps)).toEqual(new Date('2026-11-23T07:00:00.000Z'));
+    const held = smtp.holdNext();
     const running = runDueDigests(p.deps);
     // Both periods are claimed before the first SMTP exchange: the next wake-up is the claim timeout.
-    expect(runs(p).map((r) => r.status)).toEqual(['pending', 'pending']);
-    expect(nextDigestAt(p.deps)).toEqual(new Date('2026-11-23T07:05:00.000Z'));
+    await held.reached;
+    expect((await p.deps.store.digests.list()).map((r) => [r.status, r.claimedAt])).toEqual([
+      ['pending', '2026-11-23T07:00:00.000Z'],
+      ['pending', '2026-11-23T07:00:00.000Z'],
+    ]);
+    expect(await nextDigestAt(p.deps)).toEqual(new Date('2026-11-23T07:05:00.000Z'));
+    held.release();
     expect(await running).toEqual({ sent: ['daily', 'execs'], failed: [] });
-    expect(nextDigestAt(p.deps)).toEqual(new Date('2026-11-24T07:00:00.000Z'));
+    expect(await nextDigestAt(p.deps)).toEqual(new Date('2026-11-24T07:00:00.000Z'));
     const mails = await smtp.waitForMessages(2);
     expect(mails.map((m) => m.envelope.to)).toEqual([['team@example.com', 'lead@example.com'], ['ceo@example.com']]);
   });
@@ -183,11 +189,11 @@ describe('digest schedule (Europe/Berlin, daily at 08:00)', () => {
     const dead = startProcess('2026-11-23T06:00:00.000Z');
     await runDueDigests(dead.deps);
     // Claimed at 08:00 and never finished (killed between claim and the SMTP reply).
-    expect(claimRun(dead.deps.db, 'daily', '2026-11-22T07:00:00.000Z', '2026-11-23T07:00:00.000Z', new Date('2026-11-23T07:00:00.000Z'))).not.toBeNull();
-    stop(dead);
+    expect(await dead.deps.store.digests.claim('daily', '2026-11-22T07:00:00.000Z', '2026-11-23T07:00:00.000Z', '2026-11-23T07:00:00.000Z', '2026-11-23T06:55:00.000Z')).not.toBeNull();
+    await stop(dead);
     const next = startProcess('2026-11-23T07:01:00.000Z');
     expect(await runDueDigests(next.deps)).toEqual({ sent: [], failed: [] });
-    expect(nextDigestAt(next.deps)).toEqual(new Date('2026-11-23T07:05:00.000Z'));
+    expect(await nextDigestAt(next.deps)).toEqual(new Date('2026-11-23T07:05:00.000Z'));
     next.setNow('2026-11-23T07:05:00.001Z');
     expect(await runDueDigests(next.deps)).toEqual({ sent: ['daily'], failed: [] });
     expect(smtp.messages).toHaveLength(1);
@@ -196,9 +202,9 @@ describe('digest schedule (Europe/Berlin, daily at 08:00)', () => {
   it('a daemon that was down at 08:00 sends the missed digest when it comes back within catch_up', async () => {
     const before = startProcess('2026-11-22T20:00:00.000Z');
     await runDueDigests(before.deps);
-    stop(before);
+    await stop(before);
     const after = startProcess('2026-11-23T12:30:00.000Z');
-    expect(nextDigestAt(after.deps)).toEqual(new Date('2026-11-23T12:30:00.000Z'));
+    expect(await nextDigestAt(after.deps)).toEqual(new Date('2026-11-23T12:30:00.000Z'));
     expect(await runDueDigests(after.deps)).toEqual({ sent: ['daily'], failed: [] });
     const [mail] = await smtp.waitForMessages(1);
     expect(mail!.text).toContain('Sun 22 Nov 08:00 – Mon 23 Nov 08:00 (Europe/Berlin)');
@@ -207,12 +213,12 @@ describe('digest schedule (Europe/Berlin, daily at 08:00)', () => {
   it('past its catch_up window a missed digest is recorded and logged, not sent late', async () => {
     const before = startProcess('2026-11-22T20:00:00.000Z', { digestExtra: '    catch_up: 2h' });
     await runDueDigests(before.deps);
-    stop(before);
+    await stop(before);
     const after = startProcess('2026-11-23T09:00:01.000Z', { digestExtra: '    catch_up: 2h' });
     expect(await runDueDigests(after.deps)).toEqual({ sent: [], failed: [] });
-    expect(runs(after)).toEqual([{ start: '2026-11-22T07:00:00.000Z', end: '2026-11-23T07:00:00.000Z', status: 'missed', attempts: 0 }]);
+    expect(await runs(after)).toEqual([{ start: '2026-11-22T07:00:00.000Z', end: '2026-11-23T07:00:00.000Z', status: 'missed', attempts: 0 }]);
     expect(after.logs.join('')).toContain('digest missed: earshot was not running at its time (past catch_up)');
-    expect(nextDigestAt(after.deps)).toEqual(new Date('2026-11-24T07:00:00.000Z'));
+    expect(await nextDigestAt(after.deps)).toEqual(new Date('2026-11-24T07:00:00.000Z'));
     after.setNow('2026-11-24T07:00:00.000Z');
     expect(await runDueDigests(after.deps)).toEqual({ sent: ['daily'], failed: [] });
     expect(smtp.messages).toHaveLength(1);
@@ -220,9 +226,9 @@ describe('digest schedule (Europe/Berlin, daily at 08:00)', () => {
 
   it('a digest added after its run time does not send the past period', async () => {
     const p = startProcess('2026-11-23T10:00:00.000Z');
-    expect(nextDigestAt(p.deps)).toEqual(new Date('2026-11-24T07:00:00.000Z'));
+    expect(await nextDigestAt(p.deps)).toEqual(new Date('2026-11-24T07:00:00.000Z'));
     expect(await runDueDigests(p.deps)).toEqual({ sent: [], failed: [] });
-    expect(runs(p)).toEqual([]);
+    expect(await runs(p)).toEqual([]);
   });
 
   it('a rejected send is logged and retried with backoff, then sent exactly once', async () => {
@@ -231,15 +237,15 @@ describe('digest schedule (Europe/Berlin, daily at 08:00)', () => {
     smtp.rejectNext(2, 451);
     p.setNow('2026-11-23T07:00:00.000Z');
     expect(await runDueDigests(p.deps)).toEqual({ sent: [], failed: ['daily'] });
-    expect(nextDigestAt(p.deps)).toEqual(new Date('2026-11-23T07:01:00.000Z'));
+    expect(await nextDigestAt(p.deps)).toEqual(new Date('2026-11-23T07:01:00.000Z'));
     p.setNow('2026-11-23T07:00:59.000Z');
     expect(await runDueDigests(p.deps)).toEqual({ sent: [], failed: [] });
     p.setNow('2026-11-23T07:01:00.000Z');
     expect(await runDueDigests(p.deps)).toEqual({ sent: [], failed: ['daily'] });
-    expect(nextDigestAt(p.deps)).toEqual(new Date('2026-11-23T07:03:00.000Z'));
+    expect(await nextDigestAt(p.deps)).toEqual(new Date('2026-11-23T07:03:00.000Z'));
     p.setNow('2026-11-23T07:03:00.000Z');
     expect(await runDueDigests(p.deps)).toEqual({ sent: ['daily'], failed: [] });
-    expect(runs(p)).toEqual([{ start: '2026-11-22T07:00:00.000Z', end: '2026-11-23T07:00:00.000Z', status: 'sent', attempts: 3 }]);
+    expect(await runs(p)).toEqual([{ start: '2026-11-22T07:00:00.000Z', end: '2026-11-23T07:00:00.000Z', status: 'sent', attempts: 3 }]);
     expect(smtp.attempts.map((a) => a.code)).toEqual([451, 451, 250]);
     expect(p.logs.join('')).toContain('digest not sent; will retry');
     expect(p.logs.join('')).toContain('451');
@@ -253,32 +259,32 @@ describe('digest schedule (Europe/Berlin, daily at 08:00)', () => {
     expect((await runDueDigests(p.deps)).failed).toEqual(['daily']);
     p.setNow('2026-11-23T07:01:00.000Z');
     expect((await runDueDigests(p.deps)).failed).toEqual(['daily']);
-    expect(runs(p).map((r) => [r.status, r.attempts])).toEqual([['pending', 2]]);
+    expect((await runs(p)).map((r) => [r.status, r.attempts])).toEqual([['pending', 2]]);
     // 07:03 is the window's last moment: one more attempt, then the next retry (07:07) is past it.
     p.setNow('2026-11-23T07:03:00.000Z');
     expect((await runDueDigests(p.deps)).failed).toEqual(['daily']);
-    expect(runs(p)).toEqual([{ start: '2026-11-22T07:00:00.000Z', end: '2026-11-23T07:00:00.000Z', status: 'failed', attempts: 3 }]);
+    expect(await runs(p)).toEqual([{ start: '2026-11-22T07:00:00.000Z', end: '2026-11-23T07:00:00.000Z', status: 'failed', attempts: 3 }]);
     expect(smtp.attempts.map((a) => a.code)).toEqual([550, 550, 550]);
     expect(p.logs.join('')).toContain('digest failed: giving up');
-    expect(nextDigestAt(p.deps)).toEqual(new Date('2026-11-24T07:00:00.000Z'));
+    expect(await nextDigestAt(p.deps)).toEqual(new Date('2026-11-24T07:00:00.000Z'));
   });
 
   describe('quiet periods', () => {
-    function seedHealthyPolls(db: Db): void {
-      db.transaction(() => {
+    function seedHealthyPolls(store: Store): Promise<void> {
+      return store.transaction(async (tx) => {
         for (const [key, every] of [['acme/rss', 15], ['acme/reddit', 5], ['acme/twitter', 2], ['acme/hackernews', 10]] as const) {
-          seedPolls(db, key, '2026-11-22T07:00:00.000Z', '2026-11-23T07:00:00.000Z', every * 60_000);
+          await seedPolls(tx, key, '2026-11-22T07:00:00.000Z', '2026-11-23T07:00:00.000Z', every * 60_000);
         }
-      })();
+      });
     }
 
     it('quiet_day: skip sends nothing when there is nothing to report', async () => {
       const p = startProcess('2026-11-23T06:00:00.000Z', { digestExtra: '    quiet_day: skip' });
-      seedHealthyPolls(p.deps.db);
+      await seedHealthyPolls(p.deps.store);
       await runDueDigests(p.deps);
       p.setNow('2026-11-23T07:00:00.000Z');
       expect(await runDueDigests(p.deps)).toEqual({ sent: [], failed: [] });
-      expect(runs(p).map((r) => r.status)).toEqual(['skipped']);
+      expect((await runs(p)).map((r) => r.status)).toEqual(['skipped']);
       expect(smtp.attempts).toEqual([]);
     });
 
@@ -295,7 +301,7 @@ describe('digest schedule (Europe/Berlin, daily at 08:00)', () => {
 
     it('quiet_day: short (default) sends a short quiet-day digest', async () => {
       const p = startProcess('2026-11-23T06:00:00.000Z');
-      seedHealthyPolls(p.deps.db);
+      await seedHealthyPolls(p.deps.store);
       await runDueDigests(p.deps);
       p.setNow('2026-11-23T07:00:00.000Z');
       expect(await runDueDigests(p.deps)).toEqual({ sent: ['daily'], failed: [] });

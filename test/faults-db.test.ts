@@ -158,7 +158,7 @@ describe('database locked under the daemon', () => {
     feed.route('/feed.xml', { body: rssFeed(items(['s1'])) });
     const dir = deployment();
     const dbPath = join(dir, 'data/earshot.db');
-    const { openDatabase } = await import('../src/store/db.js');
+    const { openDatabase } = await import('../src/store/sqlite/db.js');
     openDatabase(dbPath).close();
     const launcher = compiledCli();
     const lock = await holdExclusiveLock(dbPath);

@@ -12,7 +12,7 @@ import { createAnalyzer } from '../src/analyze/index.js';
 import { loadConfig, loadEnv } from '../src/config/load.js';
 import { silentLogger } from '../src/core/log.js';
 import { Daemon } from '../src/pipeline/daemon.js';
-import { openDatabase } from '../src/store/db.js';
+import { openSqliteStore } from '../src/store/sqlite/store.js';
 import { mulberry32 } from '../scripts/lib/random.js';
 import { makeDeployment, rssFeed } from './helpers/cli.js';
 import { startFeedServer, type FeedServer } from './helpers/feed-server.js';
@@ -73,8 +73,8 @@ describe('flaky Slack and SMTP', () => {
 
     const { config, problems } = loadConfig(dir, loadEnv(dir, {}));
     expect(problems.filter((p) => p.severity === 'error')).toEqual([]);
-    const db = openDatabase(join(dir, 'data/earshot.db'));
-    const daemon = new Daemon({ db, config, analyzer: createAnalyzer(), log: silentLogger(), watch: false });
+    const store = openSqliteStore(join(dir, 'data/earshot.db'));
+    const daemon = new Daemon({ store, config, analyzer: createAnalyzer(), log: silentLogger(), watch: false });
     const started = Date.now();
     daemon.start();
     try {
@@ -86,7 +86,7 @@ describe('flaky Slack and SMTP', () => {
     } finally {
       stopRefusing();
       await daemon.stop();
-      db.close();
+      await store.close();
     }
     const elapsed = Date.now() - started;
 

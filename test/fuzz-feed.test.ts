@@ -17,7 +17,7 @@ import { ingestItems } from '../src/pipeline/ingest.js';
 import { createRssSource } from '../src/sources/rss/index.js';
 import { parseFeed } from '../src/sources/rss/parse.js';
 import { SourceError } from '../src/sources/types.js';
-import { openDatabase } from '../src/store/db.js';
+import { openSqliteStore } from '../src/store/sqlite/store.js';
 import { startFeedServer, type FeedServer } from './helpers/feed-server.js';
 
 const SEED = Number(process.env.EARSHOT_FUZZ_SEED ?? Date.now() % 2 ** 31);
@@ -153,7 +153,8 @@ describe('fuzz: feed to mentions', () => {
     });
 
     it('never crashes or hangs, and stores only matching, well-formed mentions', async () => {
-      const db = openDatabase(':memory:');
+      const store = openSqliteStore(':memory:');
+      const db = store.db;
       const analyzer = createAnalyzer();
       const brand: BrandConfig = {
         id: 'acme',
@@ -185,7 +186,7 @@ describe('fuzz: feed to mentions', () => {
               signal: AbortSignal.timeout(5000),
               now: () => new Date(),
             });
-            const r = ingestItems({ db, analyzer, brand, source: 'rss', sourceKey: 'acme/rss', now: new Date(), alertFrom: null }, result.items);
+            const r = await ingestItems({ store, analyzer, brand, source: 'rss', sourceKey: 'acme/rss', now: new Date(), alertFrom: null }, result.items);
             stored += r.stored;
             expect(r.stored).toBeLessThanOrEqual(r.matched);
           } catch (err) {
@@ -197,7 +198,7 @@ describe('fuzz: feed to mentions', () => {
         { seed: SEED, numRuns: 400, interruptAfterTimeLimit: 30_000 },
       );
       const rows = db.prepare('SELECT title, text, matched_terms FROM mentions').all() as Array<{ title: string; text: string; matched_terms: string }>;
-      db.close();
+      await store.close();
       console.log(`fuzz rss poll + ingest (seed ${SEED}): ${n} feeds, ${stored} mentions stored, ${failed} polls failed cleanly`);
       expect(rows).toHaveLength(stored);
       // the query is case- and accent-insensitive (and folds compatibility forms)

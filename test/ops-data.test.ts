@@ -10,11 +10,13 @@ import { parse } from 'csv-parse/sync';
 import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { backupCommand, verifyBackup } from '../src/cli/backup.js';
+import { backupCommand } from '../src/cli/backup.js';
+import { verifyBackup } from '../src/store/sqlite/backup.js';
 import { createContext } from '../src/cli/context.js';
 import { CSV_COLUMNS } from '../src/cli/export.js';
-import { openDatabase, type Db } from '../src/store/db.js';
-import { insertMention, listMentions, type NewMention } from '../src/store/mentions.js';
+import { openDatabase, type Db } from '../src/store/sqlite/db.js';
+import { insertMention, listMentions } from '../src/store/sqlite/mentions.js';
+import type { NewMention } from '../src/store/types.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
 import { makeDeployment, runCli } from './helpers/cli.js';
 

@@ -13,7 +13,8 @@ import { loadConfig, loadEnv } from '../src/config/load.js';
 import { silentLogger } from '../src/core/log.js';
 import { startOpsServer, type OpsServer } from '../src/ops/server.js';
 import { Daemon } from '../src/pipeline/daemon.js';
-import { openDatabase, type Db } from '../src/store/db.js';
+import type { Db } from '../src/store/sqlite/db.js';
+import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/store.js';
 import { makeDeployment, rssFeed } from './helpers/cli.js';
 import { startFeedServer, type FeedServer } from './helpers/feed-server.js';
 
@@ -21,6 +22,7 @@ let feed: FeedServer;
 let daemon: Daemon | null = null;
 let server: OpsServer | null = null;
 let db: Db | null = null;
+let store: SqliteStore | null = null;
 let dbPath = '';
 
 beforeEach(async () => {
@@ -33,18 +35,20 @@ beforeEach(async () => {
   const { config, problems } = loadConfig(dir, loadEnv(dir, {}));
   expect(problems).toEqual([]);
   dbPath = join(dir, 'data/earshot.db');
-  db = openDatabase(dbPath);
-  daemon = new Daemon({ db, config, analyzer: createAnalyzer(), log: silentLogger(), watch: false });
-  server = await startOpsServer({ address: { host: '127.0.0.1', port: 0, exposed: false }, db, dbPath, scheduler: daemon, log: silentLogger() });
+  store = openSqliteStore(dbPath);
+  db = store.db;
+  daemon = new Daemon({ store, config, analyzer: createAnalyzer(), log: silentLogger(), watch: false });
+  server = await startOpsServer({ address: { host: '127.0.0.1', port: 0, exposed: false }, store, scheduler: daemon, log: silentLogger() });
 });
 
 afterEach(async () => {
   await daemon?.stop();
   await server?.close();
-  db?.close();
+  await store?.close();
   daemon = null;
   server = null;
   db = null;
+  store = null;
   await feed.close();
 });
 

@@ -8,27 +8,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../src/core/log.js';
-import { getMeta, openDatabase, type Db } from '../src/store/db.js';
-import { insertMention, type NewMention } from '../src/store/mentions.js';
-import { insertAlert, markSent } from '../src/store/outbox.js';
+import { getMeta, type Db } from '../src/store/sqlite/db.js';
+import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/store.js';
+import { insertMention } from '../src/store/sqlite/mentions.js';
+import type { NewMention } from '../src/store/types.js';
+import { insertAlert, markSent } from '../src/store/sqlite/outbox.js';
 import { parseRetention, pruneOnce, startRetention } from '../src/store/retention.js';
-import { logPoll } from '../src/store/source-state.js';
+import { logPoll } from '../src/store/sqlite/source-state.js';
 
 const DAY = 86_400_000;
 const NOW = new Date('2026-11-23T12:00:00.000Z');
 const daysAgo = (d: number, from = NOW) => new Date(from.getTime() - d * DAY).toISOString();
 
-let db: Db | null = null;
-afterEach(() => {
-  db?.close();
-  db = null;
+let store: SqliteStore | null = null;
+afterEach(async () => {
+  await store?.close();
+  store = null;
   vi.useRealTimers();
 });
 
-function freshDb(): { db: Db; path: string } {
+function freshDb(): { db: Db; store: SqliteStore; path: string } {
   const path = join(mkdtempSync(join(tmpdir(), 'earshot-retention-')), 'earshot.db');
-  db = openDatabase(path);
-  return { db, path };
+  store = openSqliteStore(path);
+  return { db: store.db, store, path };
 }
 
 let seq = 0;
@@ -103,7 +105,7 @@ describe('EARSHOT_RETENTION', () => {
 
 describe('pruneOnce', () => {
   it('deletes old mentions, delivered alerts and the poll log; keeps recent ones and what a pending alert needs', async () => {
-    const { db } = freshDb();
+    const { db, store } = freshDb();
     const oldMention = mention(daysAgo(100));
     const old = insertMention(db, oldMention)!;
     const oldWord = oldMention.text.split(' ').at(-1)!;
@@ -125,7 +127,7 @@ describe('pruneOnce', () => {
       logPoll(db, { sourceKey: 'acme/rss', startedAt: daysAgo(d), durationMs: 10, outcome: 'ok', fetched: 1, stored: 0 });
     }
 
-    const result = await pruneOnce(db, { retentionMs: 90 * DAY, now: NOW });
+    const result = await pruneOnce(store, { retentionMs: 90 * DAY, now: NOW });
     expect(result).toMatchObject({ horizon: daysAgo(90), mentions: 1, alerts: 1, pollLog: 2 });
 
     const ids = (db.prepare('SELECT id FROM mentions ORDER BY id').all() as Array<{ id: number }>).map((r) => r.id);
@@ -143,19 +145,19 @@ describe('pruneOnce', () => {
   });
 
   it('removes a pruned mention from full-text search', async () => {
-    const { db } = freshDb();
+    const { db, store } = freshDb();
     const m = mention(daysAgo(200), { text: 'Acme Cloud quokkaword outage' });
     insertMention(db, m);
     expect(ftsHits(db, 'quokkaword')).toBe(1);
-    await pruneOnce(db, { retentionMs: 90 * DAY, now: NOW });
+    await pruneOnce(store, { retentionMs: 90 * DAY, now: NOW });
     expect(ftsHits(db, 'quokkaword')).toBe(0);
   });
 
   it('never stores a mention published before the horizon again, so a feed that still lists it cannot alert twice', async () => {
-    const { db } = freshDb();
+    const { db, store } = freshDb();
     const item = mention(daysAgo(120));
     expect(insertMention(db, item)).not.toBeNull();
-    await pruneOnce(db, { retentionMs: 90 * DAY, now: NOW });
+    await pruneOnce(store, { retentionMs: 90 * DAY, now: NOW });
     expect(count(db, 'mentions')).toBe(0);
     // The next poll returns the same old item: refused (insertMention says "not stored").
     expect(insertMention(db, { ...item, fetchedAt: NOW.toISOString(), alertState: 'new' })).toBeNull();
@@ -165,18 +167,18 @@ describe('pruneOnce', () => {
   });
 
   it('deletes in batches and converges', async () => {
-    const { db } = freshDb();
+    const { db, store } = freshDb();
     db.transaction(() => {
       for (let i = 0; i < 250; i++) insertMention(db, mention(daysAgo(100 + i / 100)));
       for (let i = 0; i < 30; i++) insertMention(db, mention(daysAgo(i / 10)));
     })();
-    const result = await pruneOnce(db, { retentionMs: 90 * DAY, now: NOW, batchSize: 40 });
+    const result = await pruneOnce(store, { retentionMs: 90 * DAY, now: NOW, batchSize: 40 });
     expect(result.mentions).toBe(250);
     expect(count(db, 'mentions')).toBe(30);
   });
 
   it('keeps the database file bounded: a month of daily mentions and daily pruning stops growing', async () => {
-    const { db, path } = freshDb();
+    const { db, store, path } = freshDb();
     const retentionMs = 5 * DAY;
     const sizes: number[] = [];
     const body = 'Acme Cloud long complaint text '.repeat(40);
@@ -188,7 +190,7 @@ describe('pruneOnce', () => {
       for (let i = 0; i < 100; i++) {
         logPoll(db, { sourceKey: 'acme/rss', startedAt: new Date(today.getTime() - i * 60_000).toISOString(), durationMs: 5, outcome: 'ok', fetched: 1, stored: 1 });
       }
-      await pruneOnce(db, { retentionMs, now: today });
+      await pruneOnce(store, { retentionMs, now: today });
       db.pragma('wal_checkpoint(TRUNCATE)');
       sizes.push(statSync(path).size);
     }
@@ -202,12 +204,12 @@ describe('pruneOnce', () => {
 describe('startRetention (daily schedule)', () => {
   it('runs after the first delay, then every 24 hours of the controlled clock', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], now: NOW });
-    const { db } = freshDb();
+    const { db, store } = freshDb();
     insertMention(db, mention(daysAgo(91)));
     insertMention(db, mention(daysAgo(89.5)));
     insertMention(db, mention(daysAgo(88.5)));
     const runs: string[] = [];
-    const schedule = startRetention({ db, log: silentLogger(), retentionMs: 90 * DAY, firstDelayMs: 60_000, onRun: (r) => runs.push(r.horizon) });
+    const schedule = startRetention({ store, log: silentLogger(), retentionMs: 90 * DAY, firstDelayMs: 60_000, onRun: (r) => runs.push(r.horizon) });
 
     await vi.advanceTimersByTimeAsync(59_000);
     expect(runs).toEqual([]);
@@ -226,10 +228,10 @@ describe('startRetention (daily schedule)', () => {
   });
 
   it('off: prunes nothing and clears the horizon', async () => {
-    const { db } = freshDb();
+    const { db, store } = freshDb();
     insertMention(db, mention(daysAgo(400)));
-    await pruneOnce(db, { retentionMs: 90 * DAY, now: NOW });
-    const schedule = startRetention({ db, log: silentLogger(), retentionMs: null });
+    await pruneOnce(store, { retentionMs: 90 * DAY, now: NOW });
+    const schedule = startRetention({ store, log: silentLogger(), retentionMs: null });
     expect(await schedule.runNow()).toBeNull();
     expect(getMeta(db, 'retention.horizon')).toBeNull();
     expect(insertMention(db, mention(daysAgo(400)))).not.toBeNull();

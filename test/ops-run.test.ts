@@ -8,7 +8,7 @@ import { until } from './helpers/wait.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { verifyBackup } from '../src/cli/backup.js';
+import { verifyBackup } from '../src/store/sqlite/backup.js';
 import { collect, makeDeployment, rssFeed, runCli, spawnCli, type FeedItem } from './helpers/cli.js';
 import { startFeedServer, type FeedServer } from './helpers/feed-server.js';
 import { startSlackServer, type SlackServer } from './helpers/slack-server.js';

@@ -4,8 +4,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../src/store/db.js';
-import { activeSilence, addSilence } from '../src/store/silences.js';
+import { openDatabase } from '../src/store/sqlite/db.js';
+import { activeSilence, addSilence } from '../src/store/sqlite/silences.js';
 import { makeDeployment, runCli } from './helpers/cli.js';
 import { startSlackServer, type SlackServer } from './helpers/slack-server.js';
 

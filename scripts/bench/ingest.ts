@@ -16,7 +16,7 @@ import { runRules } from '../../src/pipeline/cycle.js';
 import { Deliverer } from '../../src/pipeline/deliver.js';
 import { ImportBatches } from '../../src/cli/import.js';
 import { PrepareWorker } from '../../src/pipeline/prepare-pool.js';
-import { openDatabase } from '../../src/store/db.js';
+import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/store.js';
 import type { BenchBrand, BenchMention } from './corpus.js';
 import { cpuMs, makeDir, removeDir, runEarshot } from './proc.js';
 
@@ -82,12 +82,12 @@ function toItem(m: BenchMention): FetchedItem {
 }
 
 /** `earshot import`'s own batching (ImportBatches, with its worker thread), minus reading and validating JSON lines. */
-async function ingestLikeImport(config: Config, db: ReturnType<typeof openDatabase>, mentions: readonly BenchMention[]) {
+async function ingestLikeImport(config: Config, store: SqliteStore, mentions: readonly BenchMention[]) {
   const worker = new PrepareWorker(config.brands.values(), (reason) => {
     throw new Error(`bench: the prepare worker failed: ${reason}`);
   });
   try {
-    const batches = new ImportBatches({ db, config, analyzer: createAnalyzer(), now: () => new Date(), quiet: false, worker });
+    const batches = new ImportBatches({ store, config, analyzer: createAnalyzer(), now: () => new Date(), quiet: false, worker });
     for (const m of mentions) await batches.add(m.brand, m.source as SourceType, toItem(m));
     await batches.finish();
     return batches.totals;
@@ -138,24 +138,25 @@ export async function benchIngest(brands: BenchBrand[], mentions: BenchMention[]
   // In process.
   const dir = makeDir(files);
   const config = loadBenchConfig(dir, env);
-  const db = openDatabase(join(dir, 'data/earshot.db'));
+  const store = openSqliteStore(join(dir, 'data/earshot.db'));
   const log = silentLogger();
   const now = () => new Date();
-  const deliverer = new Deliverer(db, config, log, now);
+  const deliverer = new Deliverer(store, config, log, now);
   const t0 = performance.now();
   const c0 = cpuMs();
-  const totals = await ingestLikeImport(config, db, mentions);
+  const totals = await ingestLikeImport(config, store, mentions);
   const t1 = performance.now();
-  const alerts = runRules({ db, config, log, now, deliverer }, true).length;
+  const alerts = (await runRules({ store, config, log, now, deliverer }, true)).length;
   const t2 = performance.now();
   const pipelineCpuMs = cpuMs() - c0;
   await deliverer.close();
 
   // Baseline: the same rows, the same table definition, batched inserts.
+  const db = store.db;
   const rows = db.prepare('SELECT * FROM mentions ORDER BY id').all() as Record<string, unknown>[];
   const ddlFts = mentionsDdl(db, true);
   const ddlPlain = mentionsDdl(db, false);
-  db.close();
+  await store.close();
   const raw = rawInserts(dir, 'raw.db', ddlFts, rows);
   const rawPlain = rawInserts(dir, 'raw-plain.db', ddlPlain, rows);
 

@@ -5,7 +5,8 @@ import type { LevelWithSilent } from 'pino';
 import { loadConfig, loadEnv, type Config, type Env } from '../config/load.js';
 import { formatProblem, hasErrors, type ConfigProblem } from '../config/problems.js';
 import { createLogger, registerSecret, type Logger } from '../core/log.js';
-import { openDatabase, type Db } from '../store/db.js';
+import { openStore as openStoreAt } from '../store/index.js';
+import type { Store } from '../store/types.js';
 
 /** A problem the user can fix (bad arguments, invalid config): exit code 1, no stack trace. */
 export class UserError extends Error {
@@ -127,11 +128,12 @@ export function requireConfig(ctx: Context): { config: Config; problems: ConfigP
   return { config, problems };
 }
 
-export function openDb(ctx: Context, options: { readonly?: boolean } = {}): Db {
+/** Opens the command's store; a read-only command on a missing database is a UserError saying what to run first. */
+export function openStore(ctx: Context, options: { readonly?: boolean } = {}): Promise<Store> {
   if (options.readonly && !existsSync(ctx.dbPath)) {
     throw new UserError(`no database at ${ctx.dbPath}: run \`earshot poll --once\` or \`earshot run\` first, or pass --db`);
   }
-  return openDatabase(ctx.dbPath, options);
+  return openStoreAt({ path: ctx.dbPath, readonly: options.readonly ?? false });
 }
 
 /** Parses `--since 24h` / `--since 2026-11-01` into an ISO time. */

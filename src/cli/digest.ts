@@ -20,7 +20,7 @@ import type { DigestModel } from '../digest/model.js';
 import { dayPeriod, lastCompletePeriod, localDate, parseDate, previousPeriod, scheduleOf, type Period } from '../digest/period.js';
 import { renderDigestHtml } from '../digest/render-html.js';
 import { renderDigestText } from '../digest/render-text.js';
-import { openDb, requireConfig, UserError, type Context } from './context.js';
+import { openStore, requireConfig, UserError, type Context } from './context.js';
 
 export interface DigestOptions {
   brand?: string;
@@ -82,14 +82,14 @@ export async function digestCommand(ctx: Context, options: { brand?: string; dat
   const { config } = requireConfig(ctx);
   const digests = selectDigests(config, options);
   const now = new Date();
-  const db = openDb(ctx, { readonly: true });
+  const store = await openStore(ctx, { readonly: true });
   const transport = options.send ? createMailTransport(config.env) : null;
   let failures = 0;
   try {
     for (const digest of digests) {
       const { period, previous, kind } = periodFor(digest, options, now);
       const brands = options.brand ? [options.brand] : digestBrands(config, digest);
-      const model = buildDigest({ db, config, digest, brands, period, previous, kind, now });
+      const model = await buildDigest({ store, config, digest, brands, period, previous, kind, now });
       if (transport) {
         const outcome = await transport.send(composeDigest(model, digest));
         if (outcome.status === 'sent') {
@@ -111,7 +111,7 @@ export async function digestCommand(ctx: Context, options: { brand?: string; dat
     }
   } finally {
     await transport?.close();
-    db.close();
+    await store.close();
   }
   return failures > 0 ? 1 : 0;
 }

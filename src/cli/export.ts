@@ -9,15 +9,15 @@
  * `--raw` turns that off for tools that are not spreadsheets. Numeric cells are never changed.
  * JSON lines: one mention per line, the same objects as `earshot mentions --json`.
  *
- * Rows are streamed from SQLite, so memory stays flat however large the history.
+ * Rows are streamed from the store in pages, so memory stays flat however large the history.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { parseDuration } from '../core/duration.js';
 import { type Mention } from '../core/types.js';
 import { SOURCE_TYPES } from '../sources/registry.js';
 import { createProgress, type ProgressStream } from '../ops/progress.js';
-import { rowToMention } from '../store/mentions.js';
-import { openDb, parseSince, UserError, type Context } from './context.js';
+import type { MentionFilter } from '../store/types.js';
+import { openStore, parseSince, UserError, type Context } from './context.js';
 
 export interface ExportOptions {
   format?: string;
@@ -103,47 +103,30 @@ export function csvRecord(values: readonly Cell[], raw = false): string {
   return values.map((v) => csvField(v, raw)).join(',');
 }
 
-interface Query {
-  where: string;
-  params: Record<string, unknown>;
-}
-
-function buildQuery(options: ExportOptions, now: Date): Query {
-  const where: string[] = [];
-  const params: Record<string, unknown> = {};
-  if (options.brand) {
-    where.push('brand = @brand');
-    params.brand = options.brand;
-  }
+function buildFilter(options: ExportOptions, now: Date): MentionFilter {
+  const filter: MentionFilter = { includeDuplicates: options.duplicates ?? false };
+  if (options.brand) filter.brand = options.brand;
   if (options.source) {
     if (!(SOURCE_TYPES as readonly string[]).includes(options.source)) {
       throw new UserError(`--source ${options.source}: expected one of ${SOURCE_TYPES.join(', ')}`);
     }
-    where.push('source = @source');
-    params.source = options.source;
+    filter.source = options.source;
   }
-  if (options.since) {
-    where.push('published_at >= @since');
-    params.since = parseSince(options.since, now, parseDuration);
-  }
-  if (options.until) {
-    where.push('published_at < @until');
-    params.until = parseSince(options.until, now, parseDuration);
-  }
-  if (!options.duplicates) where.push('duplicate_of IS NULL');
-  return { where: where.length ? ` WHERE ${where.join(' AND ')}` : '', params };
+  if (options.since) filter.since = parseSince(options.since, now, parseDuration);
+  if (options.until) filter.until = parseSince(options.until, now, parseDuration);
+  return filter;
 }
 
-export function exportCommand(ctx: Context, options: ExportOptions): number {
+export async function exportCommand(ctx: Context, options: ExportOptions): Promise<number> {
   const format = options.format ?? 'csv';
   if (format !== 'csv' && format !== 'jsonl') throw new UserError(`--format ${format}: expected csv or jsonl`);
-  const query = buildQuery(options, new Date());
-  const db = openDb(ctx, { readonly: true });
+  const filter = buildFilter(options, new Date());
+  const store = await openStore(ctx, { readonly: true });
   let fd: number | null = null;
   try {
     if (options.brand) {
-      const known = db.prepare('SELECT 1 FROM mentions WHERE brand = ? LIMIT 1').get(options.brand);
-      if (!known) ctx.log.warn({ brand: options.brand }, 'no stored mentions of this brand');
+      const known = await store.mentions.count({ brand: options.brand, includeDuplicates: true, limit: 1 });
+      if (known === 0) ctx.log.warn({ brand: options.brand }, 'no stored mentions of this brand');
     }
     if (options.out) {
       try {
@@ -157,13 +140,11 @@ export function exportCommand(ctx: Context, options: ExportOptions): number {
       if (fd === null) ctx.io.out(format === 'csv' ? `${line}\r` : line);
       else writeSync(fd, line + (format === 'csv' ? '\r\n' : '\n'));
     };
-    const total = (db.prepare(`SELECT COUNT(*) AS n FROM mentions${query.where}`).get(query.params) as { n: number }).n;
+    const total = await store.mentions.count(filter);
     const progress = createProgress('export', { total, unit: 'mentions', ...(options.progressStream ? { stream: options.progressStream } : {}) });
     if (format === 'csv') write(csvRecord(CSV_COLUMNS));
     let count = 0;
-    const rows = db.prepare(`SELECT * FROM mentions${query.where} ORDER BY published_at, id`).iterate(query.params);
-    for (const row of rows) {
-      const mention = rowToMention(row as Parameters<typeof rowToMention>[0]);
+    for await (const mention of store.mentions.stream(filter)) {
       write(format === 'csv' ? csvRecord(mentionCells(mention), options.raw) : JSON.stringify(mention));
       count++;
       progress.tick();
@@ -172,6 +153,6 @@ export function exportCommand(ctx: Context, options: ExportOptions): number {
     return 0;
   } finally {
     if (fd !== null) closeSync(fd);
-    db.close();
+    await store.close();
   }
 }

@@ -16,9 +16,8 @@ import { ingestItems } from '../pipeline/ingest.js';
 import type { PreparedItem } from '../pipeline/prepare.js';
 import { PrepareWorker } from '../pipeline/prepare-pool.js';
 import { createProgress } from '../ops/progress.js';
-import type { Db } from '../store/db.js';
-import { noteImportedHistory } from '../store/mentions.js';
-import { openDb, requireConfig, UserError, type Context } from './context.js';
+import type { Store } from '../store/types.js';
+import { openStore, requireConfig, UserError, type Context } from './context.js';
 import { oneShotPatience, plural, reportPending } from './pending.js';
 
 const lineSchema = z.object({
@@ -59,7 +58,7 @@ interface Group {
 }
 
 export interface ImportBatchOptions {
-  db: Db;
+  store: Store;
   config: Config;
   analyzer: Analyzer;
   now: () => Date;
@@ -107,35 +106,35 @@ export class ImportBatches {
     if (groups.length) this.queue.push(groups);
     while (this.queue.length > keep) {
       const next = this.queue.shift()!;
-      this.store(next, await Promise.all(next.map((g) => g.prepared)));
+      await this.store(next, await Promise.all(next.map((g) => g.prepared)));
     }
   }
 
   /** One transaction per batch: commits dominate otherwise. */
-  private store(groups: Group[], prepared: (PreparedItem[] | null)[]): void {
-    const { db, config, analyzer, now, quiet } = this.o;
-    db.transaction(() => {
-      groups.forEach((group, i) => {
+  private async store(groups: Group[], prepared: (PreparedItem[] | null)[]): Promise<void> {
+    const { store, config, analyzer, now, quiet } = this.o;
+    await store.transaction(async (tx) => {
+      for (const [i, group] of groups.entries()) {
         const brand = config.brands.get(group.brandId)!;
-        const target = { db, analyzer, brand, source: group.source, sourceKey: `${group.brandId}/import`, now: now(), alertFrom: null, quiet };
+        const target = { store: tx, analyzer, brand, source: group.source, sourceKey: `${group.brandId}/import`, now: now(), alertFrom: null, quiet };
         const ahead = prepared[i];
         if (ahead && this.o.stats) this.o.stats.preparedAhead += ahead.length;
-        const r = ingestItems(target, group.items, ahead ?? undefined);
+        const r = await ingestItems(target, group.items, ahead ?? undefined);
         this.totals.known += r.known;
         this.totals.matched += r.matched;
         this.totals.stored += r.stored;
         this.totals.duplicates += r.duplicates;
-      });
-    }).immediate();
+      }
+    });
   }
 }
 
 export async function importCommand(ctx: Context, file: string, options: ImportOptions): Promise<number> {
   if (!existsSync(file)) throw new UserError(`${file}: no such file`);
   const { config } = requireConfig(ctx);
-  const db = openDb(ctx);
+  const store = await openStore(ctx);
   const now = () => new Date();
-  const deliverer = new Deliverer(db, config, ctx.log, now);
+  const deliverer = new Deliverer(store, config, ctx.log, now);
   const analyzer = createAnalyzer();
   const quiet = options.alerts === false;
   let lineNo = 0;
@@ -146,7 +145,7 @@ export async function importCommand(ctx: Context, file: string, options: ImportO
   const worker = size >= (options.workerMinBytes ?? WORKER_MIN_BYTES)
     ? new PrepareWorker(config.brands.values(), (reason) => ctx.log.warn({ reason }, 'import: analysing in the main thread'))
     : null;
-  const batches = new ImportBatches({ db, config, analyzer, now, quiet, worker, ...(options.stats ? { stats: options.stats } : {}) });
+  const batches = new ImportBatches({ store, config, analyzer, now, quiet, worker, ...(options.stats ? { stats: options.stats } : {}) });
   const totals = batches.totals;
 
   const progress = createProgress('import', { total: size, unit: 'bytes' });
@@ -195,24 +194,24 @@ export async function importCommand(ctx: Context, file: string, options: ImportO
     }
     await batches.finish();
     progress.done();
-    for (const brand of importedBrands) noteImportedHistory(db, brand);
+    for (const brand of importedBrands) await store.mentions.noteImportedHistory(brand);
     let alerts = 0;
     let failed = false;
     if (!quiet) {
-      const deps = { db, config, log: ctx.log, now, deliverer };
-      alerts = runRules(deps, true).length;
+      const deps = { store, config, log: ctx.log, now, deliverer };
+      alerts = (await runRules(deps, true)).length;
       const delivered = await deliverPatiently(deps, oneShotPatience(ctx));
       failed = delivered.failed > 0;
     }
     ctx.io.out(
       `${plural(lines, 'line')}: ${totals.stored} stored (${plural(totals.duplicates, 'duplicate')}), ${totals.known} already stored, ${lines - bad - totals.known - totals.matched} did not match the brand query, ${bad} skipped as invalid${quiet ? '; alerts off' : `; ${plural(alerts, 'alert')}`}`,
     );
-    if (!quiet && reportPending(ctx, db, now()) > 0) failed = true;
+    if (!quiet && (await reportPending(ctx, store, now())) > 0) failed = true;
     return bad > 0 || failed ? 1 : 0;
   } finally {
     progress.done();
     await worker?.close();
     await deliverer.close();
-    db.close();
+    await store.close();
   }
 }

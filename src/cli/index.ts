@@ -76,7 +76,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .command('status')
     .description('show sources (last success, errors, mentions in 24h, rate-limit budget, next poll), the outbox and config reloads')
     .option('--json', 'one JSON object')
-    .action(async (opts) => setCode((await import('./status.js')).statusCommand(ctx(), opts)));
+    .action(async (opts) => setCode(await (await import('./status.js')).statusCommand(ctx(), opts)));
 
   program
     .command('mentions')
@@ -102,7 +102,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .option('--rule <name>', 'replay only this rule')
     .option('--show <n>', 'alerts to show per rule', '3')
     .option('--json', 'one JSON object per test result and per would-be alert')
-    .action(async (files: string[], opts) => setCode((await import('./rules-test.js')).rulesTestCommand(ctx(), opts, files)));
+    .action(async (files: string[], opts) => setCode(await (await import('./rules-test.js')).rulesTestCommand(ctx(), opts, files)));
 
   const silence = program.command('silence').description('hold back a rule\'s alerts for a while (recorded, shown in the digest, not sent)');
   silence
@@ -113,18 +113,18 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .requiredOption('--for <duration>', 'how long, e.g. 30m, 2h, 1d')
     .option('--start <time>', 'start later, e.g. 2026-11-24T09:00Z (default: now)')
     .requiredOption('--reason <text>', 'why, for whoever wonders where the alerts went')
-    .action(async (opts) => setCode((await import('./silence.js')).silenceAddCommand(ctx(), opts)));
+    .action(async (opts) => setCode(await (await import('./silence.js')).silenceAddCommand(ctx(), opts)));
   silence
     .command('list')
     .description('list active and upcoming silences')
     .option('--all', 'also ended and removed silences')
     .option('--json', 'one JSON object per silence')
-    .action(async (opts) => setCode((await import('./silence.js')).silenceListCommand(ctx(), opts)));
+    .action(async (opts) => setCode(await (await import('./silence.js')).silenceListCommand(ctx(), opts)));
   silence
     .command('remove')
     .description('end a silence now')
     .argument('<id>', 'the silence id, as shown by `earshot silence list`')
-    .action(async (id: string) => setCode((await import('./silence.js')).silenceRemoveCommand(ctx(), id)));
+    .action(async (id: string) => setCode(await (await import('./silence.js')).silenceRemoveCommand(ctx(), id)));
 
   program
     .command('digest')

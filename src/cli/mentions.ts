@@ -5,10 +5,9 @@ import { SOURCE_TYPES } from '../sources/registry.js';
 import { planMentionSearch, type MentionSearchPlan } from '../analyze/query/fts.js';
 import { QuerySyntaxError } from '../analyze/query/index.js';
 import { loadConfig } from '../config/load.js';
-import type { Db } from '../store/db.js';
-import { hasMentionsOf, listMentions, storedBrands } from '../store/mentions.js';
-import { triageStore } from '../store/triage.js';
-import { openDb, parseSince, UserError, type Context } from './context.js';
+import { triageStoreOf } from '../store/index.js';
+import type { Store } from '../store/types.js';
+import { openStore, parseSince, UserError, type Context } from './context.js';
 
 export interface MentionsOptions {
   brand?: string;
@@ -38,11 +37,11 @@ export async function mentionsCommand(ctx: Context, options: MentionsOptions): P
   if (!Number.isInteger(limit) || limit <= 0) throw new UserError(`--limit ${options.limit}: expected a positive whole number`);
   // Checked here so that a bad query is reported with its column before anything is opened.
   if (options.search !== undefined) planSearchOption('--search', options.search);
-  const db = openDb(ctx, { readonly: true });
+  const store = await openStore(ctx, { readonly: true });
   try {
-    if (options.brand !== undefined) checkBrand(ctx, db, options.brand);
+    if (options.brand !== undefined) await checkBrand(ctx, store, options.brand);
     const since = parseSince(options.since ?? '24h', new Date(), parseDuration);
-    const mentions: Mention[] = listMentions(db, {
+    const mentions: Mention[] = await store.mentions.list({
       ...(options.brand ? { brand: options.brand } : {}),
       ...(options.source ? { source: options.source } : {}),
       ...(options.sentiment ? { sentiment: options.sentiment } : {}),
@@ -53,7 +52,7 @@ export async function mentionsCommand(ctx: Context, options: MentionsOptions): P
     });
     if (options.json) {
       // With the triage fields (status, assignee, tags...), as the web UI and API show them.
-      const triaged = await triageStore(db).getMentions(mentions.map((m) => m.id));
+      const triaged = await (await triageStoreOf(store)).getMentions(mentions.map((m) => m.id));
       for (const m of triaged) ctx.io.out(JSON.stringify(m));
       return 0;
     }
@@ -65,7 +64,7 @@ export async function mentionsCommand(ctx: Context, options: MentionsOptions): P
     if (!options.json) ctx.io.out(`${mentions.length} mention${mentions.length === 1 ? '' : 's'}`);
     return 0;
   } finally {
-    db.close();
+    await store.close();
   }
 }
 
@@ -86,9 +85,9 @@ export function planSearchOption(option: string, query: string): MentionSearchPl
 }
 
 /** An unknown --brand would list nothing and look like a quiet day: name the brands instead. */
-function checkBrand(ctx: Context, db: Db, brand: string): void {
+async function checkBrand(ctx: Context, store: Store, brand: string): Promise<void> {
   const configured = [...loadConfig(ctx.dir, ctx.env).config.brands.keys()];
-  if (configured.includes(brand) || hasMentionsOf(db, brand)) return;
-  const known = [...new Set([...configured, ...storedBrands(db)])].sort();
+  if (configured.includes(brand) || (await store.mentions.hasBrand(brand))) return;
+  const known = [...new Set([...configured, ...(await store.mentions.brands())])].sort();
   throw new UserError(`--brand ${brand}: no such brand; ${known.length ? `brands are ${known.join(', ')}` : 'no brand is configured (sources/*.yaml)'}`);
 }

@@ -4,8 +4,8 @@
  * deliverPatiently), so the rest is the daemon's, or the next one-shot command's.
  */
 import type { Patience } from '../pipeline/cycle.js';
-import { pendingReport } from '../store/outbox.js';
-import type { Db } from '../store/db.js';
+import { pendingReport } from '../store/outbox-report.js';
+import type { Store } from '../store/types.js';
 import type { Context } from './context.js';
 
 /** One-shot commands wait at most this long in all for retries. */
@@ -32,8 +32,8 @@ export function oneShotPatience(ctx: Context): Patience {
 }
 
 /** Prints the pending deliveries (none: nothing); returns how many are pending. */
-export function reportPending(ctx: Context, db: Db, now: Date): number {
-  const report = pendingReport(db);
+export async function reportPending(ctx: Context, store: Store, now: Date): Promise<number> {
+  const report = await pendingReport(store.outbox);
   if (report.pending === 0) return 0;
   const reasons = report.reasons.map((r) => `${r.error} (${r.count})`).join('; ');
   const next = report.nextAttemptAt;

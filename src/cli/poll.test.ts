@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../store/db.js';
+import { openDatabase } from '../store/sqlite/db.js';
 import { rssFeed, type FeedItem } from '../../test/helpers/cli.js';
 import { startFeedServer, type FeedServer } from '../../test/helpers/feed-server.js';
 import { createContext } from './context.js';

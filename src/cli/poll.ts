@@ -9,8 +9,7 @@ import { pollSource, type PollOutcome, type PrepareAhead } from '../pipeline/pol
 import { PrepareWorker } from '../pipeline/prepare-pool.js';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../core/log.js';
-import { outboxSummary } from '../store/outbox.js';
-import { openDb, requireConfig, UserError, type Context } from './context.js';
+import { openStore, requireConfig, UserError, type Context } from './context.js';
 import { oneShotPatience, reportPending } from './pending.js';
 
 export interface PollOptions {
@@ -66,9 +65,9 @@ export async function pollCommand(ctx: Context, options: PollOptions): Promise<n
       throw new UserError(`--source ${wanted}: no such source; sources are ${config.sources.map((s) => s.key).join(', ')}`);
     }
   }
-  const db = openDb(ctx);
+  const store = await openStore(ctx);
   const now = () => new Date();
-  const deliverer = new Deliverer(db, config, ctx.log, now);
+  const deliverer = new Deliverer(store, config, ctx.log, now);
   const ahead = lazyPrepareWorker(config, ctx.log, options.workerAfterItems ?? 500, options.stats ?? { preparedAhead: 0 });
   try {
     const analyzer = createAnalyzer();
@@ -77,14 +76,14 @@ export async function pollCommand(ctx: Context, options: PollOptions): Promise<n
     const queue = [...sources];
     const workers = Array.from({ length: Math.min(4, queue.length) }, async () => {
       for (let s = queue.shift(); s; s = queue.shift()) {
-        outcomes.push(await pollSource({ db, config, analyzer, log: ctx.log, now, prepare: ahead.prepare }, s));
+        outcomes.push(await pollSource({ store, config, analyzer, log: ctx.log, now, prepare: ahead.prepare }, s));
       }
     });
     await Promise.all(workers);
-    const alertIds = runRules({ db, config, log: ctx.log, now, deliverer }, true);
+    const alertIds = await runRules({ store, config, log: ctx.log, now, deliverer }, true);
     const patience = oneShotPatience(ctx);
     if (options.patienceMs !== undefined) patience.totalMs = options.patienceMs;
-    const delivered = await deliverPatiently({ db, config, log: ctx.log, now, deliverer }, patience);
+    const delivered = await deliverPatiently({ store, config, log: ctx.log, now, deliverer }, patience);
 
     let failed = false;
     outcomes.sort((a, b) => a.sourceKey.localeCompare(b.sourceKey));
@@ -101,7 +100,7 @@ export async function pollCommand(ctx: Context, options: PollOptions): Promise<n
         ctx.io.out(`${o.sourceKey}: skipped (${o.reason})`);
       }
     }
-    const outbox = outboxSummary(db, new Date(Date.now() - 86_400_000).toISOString());
+    const outbox = await store.outbox.summary(new Date(Date.now() - 86_400_000).toISOString());
     ctx.io.out(
       `alerts: ${alertIds.length} new; deliveries: ${delivered.sent} sent, ${delivered.failed} failed, ${outbox.pending} pending`,
     );
@@ -109,11 +108,11 @@ export async function pollCommand(ctx: Context, options: PollOptions): Promise<n
       failed = true;
       for (const f of outbox.recentFailures) ctx.io.out(`delivery ${f.notifier} ${f.target}: ${f.error ?? 'failed'}`);
     }
-    if (reportPending(ctx, db, now()) > 0) failed = true;
+    if ((await reportPending(ctx, store, now())) > 0) failed = true;
     return failed ? 1 : 0;
   } finally {
     await ahead.close();
     await deliverer.close();
-    db.close();
+    await store.close();
   }
 }

@@ -14,8 +14,7 @@ import { formatProblem } from '../config/problems.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { replayRules, spikeHistoryShortfall } from '../rules/replay.js';
 import { RuleTestFileError, runRuleTests, type RuleTestResult } from '../rules/unit-tests.js';
-import { listMentions } from '../store/mentions.js';
-import { openDb, parseSince, requireConfig, UserError, type Context } from './context.js';
+import { openStore, parseSince, requireConfig, UserError, type Context } from './context.js';
 import { terminalSafe } from './mentions.js';
 
 export interface RulesTestOptions {
@@ -39,7 +38,7 @@ export function listRuleTestFiles(dir: string): string[] {
     .map((name) => join(rulesDir, name));
 }
 
-export function rulesTestCommand(ctx: Context, options: RulesTestOptions, files: string[] = []): number {
+export async function rulesTestCommand(ctx: Context, options: RulesTestOptions, files: string[] = []): Promise<number> {
   if (options.unit && options.replay) throw new UserError('--unit runs only the rule tests and --replay only the replay: give one of them, or neither for both');
   if (files.length > 0 && (options.replay || options.since !== undefined)) {
     throw new UserError('test files run only the rule tests; --replay and --since replay stored mentions: give one or the other');
@@ -58,7 +57,7 @@ export function rulesTestCommand(ctx: Context, options: RulesTestOptions, files:
     return code;
   }
   if (testFiles.length > 0 && !options.json) ctx.io.out('');
-  return Math.max(code, replayHistory(ctx, config, options));
+  return Math.max(code, await replayHistory(ctx, config, options));
 }
 
 function unitTests(ctx: Context, config: Config, files: readonly string[], json: boolean): number {
@@ -99,16 +98,16 @@ function hours(ms: number): string {
   return ms >= 3_600_000 ? `${Math.round(ms / 3_600_000)} h` : `${Math.round(ms / 60_000)} min`;
 }
 
-function replayHistory(ctx: Context, config: Config, options: RulesTestOptions): number {
+async function replayHistory(ctx: Context, config: Config, options: RulesTestOptions): Promise<number> {
   const rules = options.rule ? config.rules.filter((r) => r.name === options.rule) : config.rules;
   if (options.rule && rules.length === 0) {
     throw new UserError(`--rule ${options.rule}: no such rule; rules are ${config.rules.map((r) => r.name).join(', ') || '(none)'}`);
   }
   const show = options.show ? Number(options.show) : 3;
-  const db = openDb(ctx, { readonly: true });
+  const store = await openStore(ctx, { readonly: true });
   try {
     const since = parseSince(options.since ?? '7d', new Date(), parseDuration);
-    const mentions = listMentions(db, { since, order: 'asc' });
+    const mentions = await store.mentions.list({ since, order: 'asc' });
     const alerts = replayRules(config, mentions, rules);
     if (options.json) {
       for (const a of alerts) {
@@ -152,6 +151,6 @@ function replayHistory(ctx: Context, config: Config, options: RulesTestOptions):
     }
     return 0;
   } finally {
-    db.close();
+    await store.close();
   }
 }

@@ -3,18 +3,19 @@ import { hostname } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { createAnalyzer } from '../analyze/index.js';
 import { Daemon } from '../pipeline/daemon.js';
-import { observeRetention, slackMetrics } from '../ops/metrics.js';
+import { observeRetention } from '../core/metrics.js';
+import { slackMetrics } from '../ops/metrics.js';
 import { HttpAddressError, parseHttpAddress, startOpsServer, type OpsServer } from '../ops/server.js';
-import { DaemonLockedError, lockDaemon, type DaemonLock } from '../store/daemon-lock.js';
-import type { Db } from '../store/db.js';
-import { getAlert } from '../store/outbox.js';
+import { DaemonLockedError } from '../store/errors.js';
+import type { TriageStore } from '../store/triage-types.js';
+import type { DaemonLock, Store } from '../store/types.js';
 import { parseRetention, RetentionSettingError, startRetention } from '../store/retention.js';
-import { triageStore } from '../store/triage.js';
+import { triageStoreOf } from '../store/index.js';
 import { wakeSnoozed } from '../triage/snooze.js';
 import { AuthSettingError } from '../web/auth.js';
 import { createWebApp, type WebApp } from '../web/app.js';
 import { startSlackActions, type SlackActions } from '../web/slack-actions.js';
-import { openDb, requireConfig, UserError, type Context } from './context.js';
+import { openStore, requireConfig, UserError, type Context } from './context.js';
 
 export interface RunOptions {
   watch?: boolean;
@@ -48,11 +49,11 @@ function favourMemoryOverThroughput(): void {
 }
 
 /** Slack buttons (HTTP and/or Socket Mode) and message updates after triage actions; null without SLACK_BOT_TOKEN. */
-async function startSlack(ctx: Context, db: ReturnType<typeof openDb>, daemon: Daemon, http: boolean): Promise<SlackActions | null> {
+async function startSlack(ctx: Context, store: Store, triage: TriageStore, daemon: Daemon, http: boolean): Promise<SlackActions | null> {
   const slack = await startSlackActions({
     env: ctx.env,
-    triage: triageStore(db),
-    getAlert: async (id) => getAlert(db, id),
+    triage,
+    getAlert: (id) => store.outbox.getAlert(id),
     brandName: (brand) => daemon.currentConfig.brands.get(brand)?.name ?? brand,
     log: ctx.log,
     observe: slackMetrics,
@@ -67,24 +68,24 @@ export async function runCommand(ctx: Context, options: RunOptions): Promise<num
   favourMemoryOverThroughput();
   const { config } = requireConfig(ctx);
   const { retentionMs, http } = settings(ctx, options);
-  const db = openDb(ctx);
-  const lock = claimDatabase(ctx, db);
-  const daemon = new Daemon({ db, config, analyzer: createAnalyzer(), log: ctx.log, watch: options.watch !== false });
-  const slack = await startSlack(ctx, db, daemon, http !== null);
+  const store = await openStore(ctx);
+  const lock = await claimDatabase(store);
+  const daemon = new Daemon({ store, config, analyzer: createAnalyzer(), log: ctx.log, watch: options.watch !== false });
+  const triage = await triageStoreOf(store);
+  const slack = await startSlack(ctx, store, triage, daemon, http !== null);
   let server: OpsServer | null = null;
   let web: WebApp | null = null;
-  const triage = triageStore(db);
   if (http) {
     try {
-      web = createWebApp({ db, store: triage, config: () => daemon.currentConfig, env: ctx.env, log: ctx.log });
+      web = createWebApp({ store, triage, config: () => daemon.currentConfig, env: ctx.env, log: ctx.log });
       for (const warning of web.warnings) ctx.log.warn(warning);
       if (!web.enabled) ctx.log.info('web UI off: run `earshot password` and put the line it prints in .env (EARSHOT_UI_PASSWORD_HASH), then restart');
-      server = await startOpsServer({ address: http, db, dbPath: ctx.dbPath, scheduler: daemon, log: ctx.log, slackActions: slack?.http ? slack : null, web });
+      server = await startOpsServer({ address: http, store, scheduler: daemon, log: ctx.log, slackActions: slack?.http ? slack : null, web });
     } catch (err) {
       web?.close();
       await slack?.stop();
-      db.close();
       lock.release();
+      await store.close();
       if (err instanceof HttpAddressError || err instanceof AuthSettingError) throw new UserError(err.message);
       throw err;
     }
@@ -102,15 +103,18 @@ export async function runCommand(ctx: Context, options: RunOptions): Promise<num
     process.on('SIGTERM', stop);
   });
   try {
-    daemon.start();
+    await daemon.start();
   } catch (err) {
     // Nothing may keep the process alive after a failed start (a supervisor restarts it).
+    await daemon.stop();
     web?.close();
     await server?.close();
     await slack?.stop();
+    lock.release();
+    await store.close();
     throw err;
   }
-  const retention = startRetention({ db, log: ctx.log, retentionMs, onRun: observeRetention });
+  const retention = startRetention({ store, log: ctx.log, retentionMs, onRun: observeRetention });
   // Snoozed mentions come back at their time (or when their story moves on), UI open or not.
   const wake = setInterval(() => {
     wakeSnoozed(triage, new Date(), (err) => ctx.log.warn({ err }, 'triage listener failed')).catch((err: unknown) => ctx.log.warn({ err }, 'waking snoozed mentions failed'));
@@ -122,17 +126,17 @@ export async function runCommand(ctx: Context, options: RunOptions): Promise<num
   web?.close();
   await server?.close();
   await slack?.stop();
-  db.close();
   lock.release();
+  await store.close();
   return 0;
 }
 
-/** One daemon per SQLite database: a second one exits 1 naming the first (see store/daemon-lock.ts). */
-function claimDatabase(ctx: Context, db: Db): DaemonLock {
+/** One daemon per SQLite database: a second one exits 1 naming the first (see store/sqlite/daemon-lock.ts). */
+async function claimDatabase(store: Store): Promise<DaemonLock> {
   try {
-    return lockDaemon(db, ctx.dbPath, { pid: process.pid, host: hostname(), since: new Date().toISOString() });
+    return await store.lockDaemon({ pid: process.pid, host: hostname(), since: new Date().toISOString() });
   } catch (err) {
-    db.close();
+    await store.close();
     if (err instanceof DaemonLockedError) throw new UserError(err.message);
     throw err;
   }

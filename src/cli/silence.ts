@@ -8,8 +8,9 @@ import { existsSync } from 'node:fs';
 import { loadConfig } from '../config/load.js';
 import { hasErrors } from '../config/problems.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
-import { ALL_RULES, addSilence, listSilences, removeSilence, silenceStatus, type Silence } from '../store/silences.js';
-import { openDb, requireConfig, UserError, type Context } from './context.js';
+import { ALL_RULES, silenceStatus } from '../store/silences.js';
+import type { Silence } from '../store/types.js';
+import { openStore, requireConfig, UserError, type Context } from './context.js';
 import { terminalSafe } from './mentions.js';
 
 export interface SilenceAddOptions {
@@ -32,7 +33,7 @@ function when(iso: string): string {
   return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
 }
 
-export function silenceAddCommand(ctx: Context, options: SilenceAddOptions, now = new Date()): number {
+export async function silenceAddCommand(ctx: Context, options: SilenceAddOptions, now = new Date()): Promise<number> {
   const { config } = requireConfig(ctx);
   const ruleNames = config.rules.map((r) => r.name);
   if (options.rule !== ALL_RULES && !ruleNames.includes(options.rule)) {
@@ -54,9 +55,9 @@ export function silenceAddCommand(ctx: Context, options: SilenceAddOptions, now 
   const endsAt = new Date(start + ms).toISOString();
   if (endsAt <= now.toISOString()) throw new UserError(`--start ${options.start} with --for ${options.for} ends in the past; nothing would be silenced`);
 
-  const db = openDb(ctx);
+  const store = await openStore(ctx);
   try {
-    const silence = addSilence(db, {
+    const silence = await store.silences.add({
       rule: options.rule,
       brand: options.brand ?? null,
       startsAt: new Date(start).toISOString(),
@@ -70,11 +71,11 @@ export function silenceAddCommand(ctx: Context, options: SilenceAddOptions, now 
     ctx.io.out(`alerts are recorded but not sent until then; end it early with \`earshot silence remove ${silence.id}\``);
     return 0;
   } finally {
-    db.close();
+    await store.close();
   }
 }
 
-export function silenceListCommand(ctx: Context, options: SilenceListOptions, now = new Date()): number {
+export async function silenceListCommand(ctx: Context, options: SilenceListOptions, now = new Date()): Promise<number> {
   if (!existsSync(ctx.dbPath)) {
     if (!options.json) ctx.io.out('no silences (no database yet)');
     return 0;
@@ -83,12 +84,12 @@ export function silenceListCommand(ctx: Context, options: SilenceListOptions, no
   // A silence naming a rule that no longer exists holds nothing back: say so (config errors do not stop the listing).
   const loaded = loadConfig(ctx.dir, ctx.env);
   const ruleNames = hasErrors(loaded.problems) ? null : new Set(loaded.config.rules.map((r) => r.name));
-  const db = openDb(ctx, { readonly: true });
+  const store = await openStore(ctx, { readonly: true });
   let silences: Silence[];
   try {
-    silences = listSilences(db, { at, ...(options.all ? { all: true } : {}) });
+    silences = await store.silences.list({ at, ...(options.all ? { all: true } : {}) });
   } finally {
-    db.close();
+    await store.close();
   }
   const unknownRule = (s: Silence) => ruleNames !== null && s.rule !== ALL_RULES && !ruleNames.has(s.rule);
   if (options.json) {
@@ -116,14 +117,14 @@ export function silenceListCommand(ctx: Context, options: SilenceListOptions, no
   return 0;
 }
 
-export function silenceRemoveCommand(ctx: Context, idText: string, now = new Date()): number {
+export async function silenceRemoveCommand(ctx: Context, idText: string, now = new Date()): Promise<number> {
   const id = Number(idText);
   if (!Number.isInteger(id) || id <= 0) throw new UserError(`${idText}: a silence id is a whole number, as shown by \`earshot silence list\``);
   if (!existsSync(ctx.dbPath)) throw new UserError(`no silence ${id}: there is no database at ${ctx.dbPath} yet`);
-  const db = openDb(ctx);
+  const store = await openStore(ctx);
   try {
     const at = now.toISOString();
-    const before = removeSilence(db, id, at);
+    const before = await store.silences.remove(id, at);
     if (!before) throw new UserError(`no silence ${id}; see \`earshot silence list --all\``);
     const status = silenceStatus(before, at);
     if (status === 'removed') ctx.io.out(`silence ${id} was already removed at ${when(before.removedAt!)}; nothing to do`);
@@ -131,6 +132,6 @@ export function silenceRemoveCommand(ctx: Context, idText: string, now = new Dat
     else ctx.io.out(`silence ${id} removed: alerts of ${before.rule === ALL_RULES ? 'every rule' : `rule ${before.rule}`}${before.brand ? ` for ${before.brand}` : ''} are sent again`);
     return 0;
   } finally {
-    db.close();
+    await store.close();
   }
 }

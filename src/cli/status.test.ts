@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeDeployment, runCli } from '../../test/helpers/cli.js';
-import { openDatabase, setMeta, type Db } from '../store/db.js';
-import { insertMention, type NewMention } from '../store/mentions.js';
-import { insertAlert, markFailed } from '../store/outbox.js';
-import { ensureSourceState, logPoll, recordFailure, recordSuccess } from '../store/source-state.js';
+import { openDatabase, setMeta, type Db } from '../store/sqlite/db.js';
+import { insertMention } from '../store/sqlite/mentions.js';
+import type { NewMention } from '../store/types.js';
+import { insertAlert, markFailed } from '../store/sqlite/outbox.js';
+import { ensureSourceState, logPoll, recordFailure, recordSuccess } from '../store/sqlite/source-state.js';
 
 const SOURCES = `brand: acme
 name: Acme Cloud

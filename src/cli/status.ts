@@ -4,23 +4,17 @@
  * database size and schema version; retention. Read-only: safe while `earshot run` runs.
  * The table is for people; `--json` (one object, stable field names) is for scripts.
  */
-import { statSync } from 'node:fs';
 import { loadConfig } from '../config/load.js';
 import { hasErrors } from '../config/problems.js';
 import { formatDuration } from '../core/duration.js';
-import { getMeta, schemaVersion, type Db } from '../store/db.js';
-import { countStoredSince } from '../store/mentions.js';
-import { MIGRATIONS } from '../store/migrations.js';
-import { daemonState } from '../store/daemon-lock.js';
 import { firstPollMetaKey, type FirstPoll } from '../pipeline/poll.js';
-import { outboxSummary, pendingReport, retryOffers, type PendingReport, type RetryOffer } from '../store/outbox.js';
 import { notifierSettingsFingerprint } from '../notifiers/settings.js';
+import { pendingReport, retryOffers, type PendingReport, type RetryOffer } from '../store/outbox-report.js';
 import { parseRetention, type PruneResult } from '../store/retention.js';
-import { listSourceStates, pollSummarySince } from '../store/source-state.js';
+import type { OutboxSummary, Store } from '../store/types.js';
 import { Cron } from 'croner';
 import type { DigestConfig } from '../config/load.js';
-import { listRuns } from '../digest/runs.js';
-import { openDb, type Context } from './context.js';
+import { openStore, type Context } from './context.js';
 import { terminalSafe } from './mentions.js';
 
 export interface StatusOptions {
@@ -33,14 +27,6 @@ function ago(iso: string | null, now: number): string {
   const text = formatDuration(Math.round(Math.abs(d) / 1000) * 1000);
   if (Math.abs(d) < 1000) return 'now';
   return d >= 0 ? `${text} ago` : `in ${text}`;
-}
-
-function fileSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
 }
 
 function megabytes(bytes: number): string {
@@ -58,13 +44,15 @@ export function formatTable(header: string[], rows: string[][], numeric: Readonl
   return [line(header), ...rows.map(line)];
 }
 
-function sourceRows(ctx: Context, db: Db, now: number) {
+async function sourceRows(ctx: Context, store: Store, now: number) {
   const since = new Date(now - 86_400_000).toISOString();
   const { config, problems } = loadConfig(ctx.dir, ctx.env);
-  const states = new Map(listSourceStates(db).map((s) => [s.sourceKey, s]));
-  const stored = countStoredSince(db, since);
-  const polls = new Map(pollSummarySince(db, since).map((p) => [p.sourceKey, p]));
+  const states = new Map((await store.sources.list()).map((s) => [s.sourceKey, s]));
+  const stored = await store.mentions.countStoredSince(since);
+  const polls = new Map((await store.sources.pollSummarySince(since)).map((p) => [p.sourceKey, p]));
   const keys = [...new Set([...config.sources.map((s) => s.key), ...states.keys()])].sort();
+  const firstPolls = new Map<string, FirstPoll | null>();
+  for (const key of keys) firstPolls.set(key, await recentFirstPoll(store, key, now));
   const sources = keys.map((key) => {
     const cfg = config.sources.find((s) => s.key === key);
     const st = states.get(key);
@@ -90,15 +78,15 @@ function sourceRows(ctx: Context, db: Db, now: number) {
       rateLimit: st && st.rateRemaining !== null ? { remaining: st.rateRemaining, limit: st.rateLimit, resetAt: st.rateResetAt } : null,
       lastGap: st?.lastGap ?? null,
       nextPoll: st?.nextPollAt ?? null,
-      firstPoll: recentFirstPoll(db, key, now),
+      firstPoll: firstPolls.get(key) ?? null,
     };
   });
   return { sources, configValidNow: !hasErrors(problems), config };
 }
 
 /** The note a source's first poll left (stored without alerts), shown for a week. */
-function recentFirstPoll(db: Db, key: string, now: number): FirstPoll | null {
-  const raw = getMeta(db, firstPollMetaKey(key));
+async function recentFirstPoll(store: Store, key: string, now: number): Promise<FirstPoll | null> {
+  const raw = await store.meta.get(firstPollMetaKey(key));
   if (!raw) return null;
   try {
     const note = JSON.parse(raw) as FirstPoll;
@@ -108,7 +96,7 @@ function recentFirstPoll(db: Db, key: string, now: number): FirstPoll | null {
   }
 }
 
-function retentionStatus(ctx: Context, db: Db) {
+async function retentionStatus(ctx: Context, store: Store) {
   let setting: string;
   try {
     const ms = parseRetention(ctx.env.EARSHOT_RETENTION);
@@ -116,47 +104,48 @@ function retentionStatus(ctx: Context, db: Db) {
   } catch (err) {
     setting = `invalid: ${(err as Error).message}`;
   }
-  const last = getMeta(db, 'retention.last_result');
+  const last = await store.meta.get('retention.last_result');
   let lastResult: PruneResult | null = null;
   try {
     lastResult = last ? (JSON.parse(last) as PruneResult) : null;
   } catch {
     lastResult = null;
   }
-  return { setting, horizon: getMeta(db, 'retention.horizon'), lastRunAt: getMeta(db, 'retention.last_run_at'), lastResult };
+  return { setting, horizon: await store.meta.get('retention.horizon'), lastRunAt: await store.meta.get('retention.last_run_at'), lastResult };
 }
 
-export function statusCommand(ctx: Context, options: StatusOptions): number {
-  const db = openDb(ctx, { readonly: true });
+export async function statusCommand(ctx: Context, options: StatusOptions): Promise<number> {
+  const store = await openStore(ctx, { readonly: true });
   try {
     const now = Date.now();
-    const { sources, configValidNow, config: loaded } = sourceRows(ctx, db, now);
-    const summary = outboxSummary(db, new Date(now - 86_400_000).toISOString());
-    const pending = pendingReport(db);
+    const { sources, configValidNow, config: loaded } = await sourceRows(ctx, store, now);
+    const summary = await store.outbox.summary(new Date(now - 86_400_000).toISOString());
+    const pending = await pendingReport(store.outbox);
     const outbox = {
       ...summary,
       oldestPendingAgeSeconds: summary.oldestPendingAt ? Math.max(0, Math.round((now - Date.parse(summary.oldestPendingAt)) / 1000)) : null,
       pendingReasons: pending.reasons,
       nextAttemptAt: pending.nextAttemptAt,
-      retryOffers: retryOffers(db, (type) => notifierSettingsFingerprint(type, ctx.env)),
+      retryOffers: await retryOffers(store.outbox, (type) => notifierSettingsFingerprint(type, ctx.env)),
     };
     const config = {
-      lastReloadAt: getMeta(db, 'config.last_reload_at'),
-      lastReloadError: getMeta(db, 'config.last_reload_error'),
-      daemonHeartbeatAt: getMeta(db, 'daemon.heartbeat_at'),
+      lastReloadAt: await store.meta.get('config.last_reload_at'),
+      lastReloadError: await store.meta.get('config.last_reload_error'),
+      daemonHeartbeatAt: await store.meta.get('daemon.heartbeat_at'),
       configValidNow,
     };
+    const info = await store.describe();
     const database = {
       path: ctx.dbPath,
-      bytes: fileSize(ctx.dbPath),
-      walBytes: fileSize(`${ctx.dbPath}-wal`),
-      schemaVersion: schemaVersion(db),
-      knownSchemaVersion: MIGRATIONS.length,
-      mentions: (db.prepare('SELECT COUNT(*) AS n FROM mentions').get() as { n: number }).n,
+      bytes: info.bytes,
+      walBytes: info.walBytes,
+      schemaVersion: info.schemaVersion,
+      knownSchemaVersion: info.knownSchemaVersion,
+      mentions: await store.mentions.count({ includeDuplicates: true }),
     };
-    const retention = retentionStatus(ctx, db);
-    const digests = digestRows(db, loaded.digests, now);
-    const state = daemonState(db, ctx.dbPath);
+    const retention = await retentionStatus(ctx, store);
+    const digests = await digestRows(store, loaded.digests, now);
+    const state = await store.daemonState();
     const daemon = { running: state.running, pid: state.owner?.pid ?? null, host: state.owner?.host ?? null, since: state.owner?.since ?? null };
     if (options.json) {
       ctx.io.out(JSON.stringify({ sources, outbox, config, daemon, database, retention, digests }));
@@ -167,11 +156,11 @@ export function statusCommand(ctx: Context, options: StatusOptions): number {
     printDigests(ctx, digests, now);
     return 0;
   } finally {
-    db.close();
+    await store.close();
   }
 }
 
-type SourceStatus = ReturnType<typeof sourceRows>['sources'][number];
+type SourceStatus = Awaited<ReturnType<typeof sourceRows>>['sources'][number];
 
 function printSources(ctx: Context, sources: SourceStatus[], now: number): void {
   if (sources.length === 0) {
@@ -209,11 +198,11 @@ function printSources(ctx: Context, sources: SourceStatus[], now: number): void 
 }
 
 interface RestStatus {
-  outbox: ReturnType<typeof outboxSummary> & { oldestPendingAgeSeconds: number | null; pendingReasons: PendingReport['reasons']; nextAttemptAt: string | null; retryOffers: RetryOffer[] };
+  outbox: OutboxSummary & { oldestPendingAgeSeconds: number | null; pendingReasons: PendingReport['reasons']; nextAttemptAt: string | null; retryOffers: RetryOffer[] };
   config: { lastReloadAt: string | null; lastReloadError: string | null; daemonHeartbeatAt: string | null; configValidNow: boolean };
   daemon: { running: boolean; pid: number | null; host: string | null; since: string | null };
   database: { path: string; bytes: number; walBytes: number; schemaVersion: number; knownSchemaVersion: number; mentions: number };
-  retention: ReturnType<typeof retentionStatus>;
+  retention: Awaited<ReturnType<typeof retentionStatus>>;
 }
 
 function printRest(ctx: Context, s: RestStatus, now: number): void {
@@ -252,16 +241,17 @@ function printRest(ctx: Context, s: RestStatus, now: number): void {
 }
 
 /** Per configured digest: its last period's run (sent, failed, missed...) and when the next is due. */
-function digestRows(db: Db, digests: readonly DigestConfig[], now: number) {
-  return digests.map((d) => {
-    const last = listRuns(db, d.name).at(-1) ?? null;
+async function digestRows(store: Store, digests: readonly DigestConfig[], now: number) {
+  const rows = [];
+  for (const d of digests) {
+    const last = (await store.digests.list(d.name)).at(-1) ?? null;
     let next: string | null = null;
     try {
       next = new Cron(d.schedule, { timezone: d.timezone, paused: true }).nextRun(new Date(now))?.toISOString() ?? null;
     } catch {
       next = null;
     }
-    return {
+    rows.push({
       name: d.name,
       schedule: `${d.schedule} ${d.timezone}`,
       lastPeriodEnd: last?.periodEnd ?? null,
@@ -269,11 +259,12 @@ function digestRows(db: Db, digests: readonly DigestConfig[], now: number) {
       lastSentAt: last?.sentAt ?? null,
       lastError: last?.lastError ?? null,
       next,
-    };
-  });
+    });
+  }
+  return rows;
 }
 
-function printDigests(ctx: Context, digests: ReturnType<typeof digestRows>, now: number): void {
+function printDigests(ctx: Context, digests: Awaited<ReturnType<typeof digestRows>>, now: number): void {
   for (const d of digests) {
     const last = d.lastStatus === null ? 'none sent yet' : d.lastStatus === 'sent' ? `last sent ${ago(d.lastSentAt, now)}` : `last period ${d.lastStatus.toUpperCase()}${d.lastError ? `: ${terminalSafe(d.lastError)}` : ''}`;
     ctx.io.out(`DIGEST     ${d.name} (${d.schedule}): ${last}; next ${ago(d.next, now)}`);

@@ -5,8 +5,7 @@
  */
 import type { Config, DigestConfig } from '../config/load.js';
 import type { Mention } from '../core/types.js';
-import { stmt, type Db } from '../store/db.js';
-import { listMentions } from '../store/mentions.js';
+import type { Store } from '../store/types.js';
 import { collectHeldBack } from './held-back.js';
 import {
   emptyMix,
@@ -28,7 +27,7 @@ export const NEW_VOICES_LIMIT = 6;
 export const PHRASES_LIMIT = 6;
 
 export interface BuildInput {
-  db: Db;
+  store: Store;
   config: Config;
   digest: Pick<DigestConfig, 'name' | 'timezone'>;
   brands: string[];
@@ -43,8 +42,9 @@ export interface BuildInput {
   skipNewVoices?: boolean;
 }
 
-export function buildDigest(input: BuildInput): DigestModel {
-  const brands = input.brands.map((brand) => buildBrand(input, brand));
+export async function buildDigest(input: BuildInput): Promise<DigestModel> {
+  const brands: BrandDigest[] = [];
+  for (const brand of input.brands) brands.push(await buildBrand(input, brand));
   return {
     name: input.digest.name,
     timezone: input.digest.timezone,
@@ -54,27 +54,18 @@ export function buildDigest(input: BuildInput): DigestModel {
     generatedAt: input.now,
     brands,
     quiet: brands.every((b) => b.total === 0),
-    beforeFirstPoll: !polledBefore(input.db, input.period.end),
+    beforeFirstPoll: !(await input.store.reports.activityBefore(input.period.end.toISOString())),
   };
-}
-
-/** Whether any source had been polled (or anything imported) before `end`. */
-function polledBefore(db: Db, end: Date): boolean {
-  const at = end.toISOString();
-  return (
-    stmt<[string], { n: number }>(db, 'SELECT 1 AS n FROM poll_log WHERE started_at < ? LIMIT 1').get(at) !== undefined ||
-    stmt<[string], { n: number }>(db, 'SELECT 1 AS n FROM mentions WHERE fetched_at < ? LIMIT 1').get(at) !== undefined
-  );
 }
 
 function iso(period: Period): [string, string] {
   return [period.start.toISOString(), period.end.toISOString()];
 }
 
-function buildBrand(input: BuildInput, brand: string): BrandDigest {
-  const { db, config, period } = input;
+async function buildBrand(input: BuildInput, brand: string): Promise<BrandDigest> {
+  const { store, config, period } = input;
   const [since, until] = iso(period);
-  const mentions = listMentions(db, { brand, since, until, order: 'asc' });
+  const mentions = await store.mentions.list({ brand, since, until, order: 'asc' });
   const sentiment = emptyMix();
   const sources = new Map<string, number>();
   for (const m of mentions) {
@@ -82,13 +73,13 @@ function buildBrand(input: BuildInput, brand: string): BrandDigest {
     sources.set(m.source, (sources.get(m.source) ?? 0) + 1);
   }
   const needsReply = rankNeedsReply(mentions);
-  const voices = input.skipNewVoices ? [] : newVoices(db, brand, mentions, period);
+  const voices = input.skipNewVoices ? [] : await newVoices(store, brand, mentions, period);
   const bucketMs = bucketSize(period);
   return {
     brand,
     name: config.brands.get(brand)?.name ?? brand,
     total: mentions.length,
-    previousTotal: countMentions(db, brand, input.previous),
+    previousTotal: await countMentions(store, brand, input.previous),
     sentiment,
     bySource: [...sources].map(([source, count]) => ({ source, count })).sort((a, b) => b.count - a.count || a.source.localeCompare(b.source)),
     volume: volume(mentions, period, bucketMs),
@@ -100,19 +91,16 @@ function buildBrand(input: BuildInput, brand: string): BrandDigest {
     newVoicesTotal: voices.length,
     topAuthors: topAuthors(mentions),
     phrases: notablePhrases(mentions, brandWords(config, brand)),
-    alerts: alertsSent(db, brand, period),
-    heldBack: collectHeldBack({ db, config, brand, period }),
-    health: sourceHealth(db, config, brand, period, polledBefore(db, period.end)),
+    alerts: await alertsSent(store, brand, period),
+    heldBack: await collectHeldBack({ store, config, brand, period }),
+    health: await sourceHealth(store, config, brand, period, await store.reports.activityBefore(period.end.toISOString())),
   };
 }
 
 /** Mentions of the brand published in the period, duplicates excluded (also the web dashboard's share of voice). */
-export function countMentions(db: Db, brand: string, period: Period): number {
-  const row = stmt<[string, string, string], { n: number }>(
-    db,
-    'SELECT COUNT(*) AS n FROM mentions WHERE brand = ? AND published_at >= ? AND published_at < ? AND duplicate_of IS NULL',
-  ).get(brand, ...iso(period));
-  return row?.n ?? 0;
+export function countMentions(store: Store, brand: string, period: Period): Promise<number> {
+  const [since, until] = iso(period);
+  return store.mentions.count({ brand, since, until });
 }
 
 /** Hourly buckets for periods up to two days, daily ones for longer periods. */
@@ -205,7 +193,7 @@ export const NEW_VOICE_LOOKBACK_MS = 90 * 86_400_000;
  * Authors (or, for feeds without authors, sites) with no mention of the brand in the 90 days
  * before the period: two range scans of the brand's recent history, however many voices there are.
  */
-function newVoices(db: Db, brand: string, mentions: Mention[], period: Period): NewVoice[] {
+async function newVoices(store: Store, brand: string, mentions: Mention[], period: Period): Promise<NewVoice[]> {
   const seen = new Map<string, NewVoice>();
   for (const m of mentions) {
     const author = m.author?.trim();
@@ -224,18 +212,10 @@ function newVoices(db: Db, brand: string, mentions: Mention[], period: Period): 
   const since = new Date(period.start.getTime() - NEW_VOICE_LOOKBACK_MS).toISOString();
   const until = period.start.toISOString();
   const known = new Set<string>();
-  const authors = stmt<[string, string, string], { source: string; author: string }>(
-    db,
-    `SELECT DISTINCT source, lower(trim(author)) AS author FROM mentions
-     WHERE brand = ? AND published_at >= ? AND published_at < ? AND author IS NOT NULL`,
-  ).all(brand, since, until);
-  for (const r of authors) known.add(`a\u0000${r.source}\u0000${r.author}`);
-  const urls = stmt<[string, string, string], { url: string }>(
-    db,
-    'SELECT url FROM mentions WHERE brand = ? AND published_at >= ? AND published_at < ? AND author IS NULL AND url IS NOT NULL',
-  ).all(brand, since, until);
-  for (const r of urls) {
-    const host = hostOf(r.url);
+  const voices = await store.reports.knownVoices(brand, since, until);
+  for (const author of voices.authors) known.add(`a\u0000${author}`);
+  for (const url of voices.urls) {
+    const host = hostOf(url);
     if (host) known.add(`s\u0000${host}`);
   }
   return [...seen]
@@ -302,48 +282,20 @@ export function notablePhrases(mentions: Mention[], exclude: Set<string>, limit 
     .map(([phrase, n]) => ({ phrase, mentions: n }));
 }
 
-function alertsSent(db: Db, brand: string, period: Period): AlertSent[] {
-  const rows = stmt<[string, string, string], { id: number; created_at: string; rule: string; summary: string; total_mentions: number; dests: string | null }>(
-    db,
-    `SELECT a.id, a.created_at, a.rule, a.summary, a.total_mentions,
-       (SELECT group_concat(dest, '\n') FROM (SELECT d.notifier || ' ' || d.target AS dest FROM deliveries d
-          WHERE d.alert_id = a.id AND d.status = 'sent' ORDER BY d.id)) AS dests
-     FROM alerts a WHERE a.brand = ? AND a.created_at >= ? AND a.created_at < ? ORDER BY a.created_at, a.id`,
-  ).all(brand, ...iso(period));
-  return rows
-    .filter((r) => r.dests)
-    .map((r) => ({ at: r.created_at, rule: r.rule, summary: r.summary, mentions: r.total_mentions, destinations: (r.dests ?? '').split('\n') }));
+async function alertsSent(store: Store, brand: string, period: Period): Promise<AlertSent[]> {
+  const rows = await store.reports.alertsSent(brand, ...iso(period));
+  return rows.map((r) => ({ at: r.createdAt, rule: r.rule, summary: r.summary, mentions: r.totalMentions, destinations: r.destinations }));
 }
 
-interface PollRow {
-  source_key: string;
-  polls: number;
-  errors: number;
-  rate_limited: number;
-  gaps: number;
-  last_error: string | null;
-  last_gap: string | null;
-}
-
-function sourceHealth(db: Db, config: Config, brand: string, period: Period, deploymentPolled: boolean): SourceHealth[] {
-  const rows = stmt<[{ brand: string; since: string; until: string }], PollRow>(
-    db,
-    `SELECT p.source_key, COUNT(*) AS polls, SUM(p.outcome = 'error' AND coalesce(p.error_kind, '') <> 'rate_limit') AS errors,
-       SUM(p.error_kind = 'rate_limit') AS rate_limited, SUM(p.gap IS NOT NULL) AS gaps,
-       (SELECT error FROM poll_log e WHERE e.source_key = p.source_key AND e.outcome = 'error' AND e.started_at >= @since
-          AND e.started_at < @until ORDER BY e.started_at DESC, e.id DESC LIMIT 1) AS last_error,
-       (SELECT gap FROM poll_log g WHERE g.source_key = p.source_key AND g.gap IS NOT NULL AND g.started_at >= @since
-          AND g.started_at < @until ORDER BY g.started_at DESC, g.id DESC LIMIT 1) AS last_gap
-     FROM poll_log p JOIN source_state s ON s.source_key = p.source_key
-     WHERE s.brand = @brand AND p.started_at >= @since AND p.started_at < @until GROUP BY p.source_key`,
-  ).all({ brand, since: period.start.toISOString(), until: period.end.toISOString() });
-  const byKey = new Map(rows.map((r) => [r.source_key, r]));
+async function sourceHealth(store: Store, config: Config, brand: string, period: Period, deploymentPolled: boolean): Promise<SourceHealth[]> {
+  const rows = await store.reports.sourceHealth(brand, ...iso(period));
+  const byKey = new Map(rows.map((r) => [r.sourceKey, r]));
   const length = period.end.getTime() - period.start.getTime();
   return config.sources
     .filter((s) => s.brand === brand)
     .map((source): SourceHealth => {
       const r = byKey.get(source.key);
-      const base = { sourceKey: source.key, polls: r?.polls ?? 0, errors: r?.errors ?? 0, rateLimited: r?.rate_limited ?? 0, gaps: r?.gaps ?? 0 };
+      const base = { sourceKey: source.key, polls: r?.polls ?? 0, errors: r?.errors ?? 0, rateLimited: r?.rateLimited ?? 0, gaps: r?.gaps ?? 0 };
       if (source.missingEnv.length > 0) {
         return { ...base, status: 'not_configured', detail: `not polled: set ${source.missingEnv.join(', ')} in .env` };
       }
@@ -358,13 +310,13 @@ function sourceHealth(db: Db, config: Config, brand: string, period: Period, dep
       }
       if (base.errors > 0) {
         const share = base.errors === base.polls ? `all ${base.polls} polls failed` : `${base.errors} of ${base.polls} polls failed`;
-        return { ...base, status: 'failing', detail: `${share}; last error: ${r?.last_error ?? 'unknown'}` };
+        return { ...base, status: 'failing', detail: `${share}; last error: ${r?.lastError ?? 'unknown'}` };
       }
       if (base.rateLimited > 0) {
         return { ...base, status: 'rate_limited', detail: `rate-limited ${base.rateLimited} of ${base.polls} polls; mentions may arrive late or be missing` };
       }
       if (base.gaps > 0) {
-        return { ...base, status: 'gaps', detail: `${base.gaps} of ${base.polls} polls reported a coverage gap: ${r?.last_gap ?? ''}` };
+        return { ...base, status: 'gaps', detail: `${base.gaps} of ${base.polls} polls reported a coverage gap: ${r?.lastGap ?? ''}` };
       }
       return { ...base, status: 'ok', detail: '' };
     });

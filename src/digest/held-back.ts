@@ -15,18 +15,18 @@
  */
 import type { Config } from '../config/load.js';
 import { formatDuration } from '../core/duration.js';
-import { stmt, type Db } from '../store/db.js';
+import type { Store } from '../store/types.js';
 import type { HeldBack } from './model.js';
 import type { Period } from './period.js';
 
 export interface HeldBackContext {
-  db: Db;
+  store: Store;
   config: Config;
   brand: string;
   period: Period;
 }
 
-export type HeldBackCollector = (ctx: HeldBackContext) => HeldBack[];
+export type HeldBackCollector = (ctx: HeldBackContext) => Promise<HeldBack[]>;
 
 /** A mention counts as delayed when its alert left more than this after it was fetched. */
 const DELAY_THRESHOLD_MS = 60_000;
@@ -39,20 +39,15 @@ function range(ctx: HeldBackContext): [string, string, string] {
   return [ctx.brand, ctx.period.start.toISOString(), ctx.period.end.toISOString()];
 }
 
-export function collectThrottled(ctx: HeldBackContext): HeldBack[] {
-  const rows = stmt<[string, string, string], { alert_id: number; rule: string; created_at: string; fetched_at: string }>(
-    ctx.db,
-    `SELECT a.id AS alert_id, a.rule, a.created_at, m.fetched_at FROM alerts a
-       JOIN alert_mentions am ON am.alert_id = a.id JOIN mentions m ON m.id = am.mention_id
-     WHERE a.brand = ? AND a.created_at >= ? AND a.created_at < ? ORDER BY a.id`,
-  ).all(...range(ctx));
+export async function collectThrottled(ctx: HeldBackContext): Promise<HeldBack[]> {
+  const rows = await ctx.store.reports.alertedMentions(...range(ctx));
   const byRule = new Map<string, { mentions: number; alerts: Set<number>; maxDelay: number }>();
   for (const row of rows) {
-    const delay = Date.parse(row.created_at) - Date.parse(row.fetched_at);
+    const delay = Date.parse(row.alertCreatedAt) - Date.parse(row.mentionFetchedAt);
     if (delay <= DELAY_THRESHOLD_MS) continue;
     const entry = byRule.get(row.rule) ?? { mentions: 0, alerts: new Set<number>(), maxDelay: 0 };
     entry.mentions += 1;
-    entry.alerts.add(row.alert_id);
+    entry.alerts.add(row.alertId);
     entry.maxDelay = Math.max(entry.maxDelay, delay);
     byRule.set(row.rule, entry);
   }
@@ -75,12 +70,8 @@ export function collectThrottled(ctx: HeldBackContext): HeldBack[] {
   return out;
 }
 
-export function collectWaiting(ctx: HeldBackContext): HeldBack[] {
-  const rows = stmt<[string, string], { rule: string; n: number }>(
-    ctx.db,
-    `SELECT p.rule, COUNT(*) AS n FROM rule_pending p JOIN mentions m ON m.id = p.mention_id
-     WHERE m.brand = ? AND p.added_at < ? GROUP BY p.rule ORDER BY p.rule`,
-  ).all(ctx.brand, ctx.period.end.toISOString());
+export async function collectWaiting(ctx: HeldBackContext): Promise<HeldBack[]> {
+  const rows = (await ctx.store.reports.waitingByRule(ctx.brand, ctx.period.end.toISOString())).map((r) => ({ rule: r.rule, n: r.count }));
   return rows.map((r) => ({
     kind: 'waiting' as const,
     count: r.n,
@@ -91,15 +82,9 @@ export function collectWaiting(ctx: HeldBackContext): HeldBack[] {
 /** Display order: what needs action first. */
 const STATUS_RANK: Record<string, number> = { failed: 0, suppressed: 1, held: 2, pending: 3, skipped: 4 };
 
-export function collectDeliveries(ctx: HeldBackContext): HeldBack[] {
-  // Why a delivery was kept back (budget, silence, quiet hours), else why it failed.
-  const reason = 'coalesce(d.hold_reason, d.last_error)';
-  const rows = stmt<[string, string, string], { status: string; notifier: string; target: string; reason: string | null; n: number }>(
-    ctx.db,
-    `SELECT d.status, d.notifier, d.target, ${reason} AS reason, COUNT(*) AS n FROM deliveries d JOIN alerts a ON a.id = d.alert_id
-     WHERE a.brand = ? AND a.created_at >= ? AND a.created_at < ? AND d.status <> 'sent'
-     GROUP BY d.status, d.notifier, d.target, ${reason} ORDER BY d.notifier, d.target`,
-  ).all(...range(ctx));
+export async function collectDeliveries(ctx: HeldBackContext): Promise<HeldBack[]> {
+  // The reason is why a delivery was kept back (budget, silence, quiet hours), else why it failed.
+  const rows = (await ctx.store.reports.undelivered(...range(ctx))).map((r) => ({ ...r, n: r.count }));
   rows.sort((a, b) => (STATUS_RANK[a.status] ?? 9) - (STATUS_RANK[b.status] ?? 9));
   return rows.map((r) => {
     const alerts = `${plural(r.n, 'alert')} to ${r.notifier} ${r.target}`;
@@ -131,15 +116,11 @@ const STATE_TEXT: Record<string, { kind: HeldBack['kind']; text: (n: number) => 
   quiet: { kind: 'quiet_import', text: (n) => `${plural(n, 'mention')} imported with --no-alerts` },
 };
 
-export function collectMentionStates(ctx: HeldBackContext): HeldBack[] {
-  const rows = stmt<[string, string, string], { alert_state: string; n: number }>(
-    ctx.db,
-    `SELECT alert_state, COUNT(*) AS n FROM mentions WHERE brand = ? AND published_at >= ? AND published_at < ?
-       AND alert_state IN ('backfill', 'duplicate', 'quiet') GROUP BY alert_state ORDER BY alert_state`,
-  ).all(...range(ctx));
+export async function collectMentionStates(ctx: HeldBackContext): Promise<HeldBack[]> {
+  const rows = await ctx.store.reports.quietMentionStates(...range(ctx));
   return rows.flatMap((r) => {
-    const entry = STATE_TEXT[r.alert_state];
-    return entry ? [{ kind: entry.kind, count: r.n, text: entry.text(r.n) }] : [];
+    const entry = STATE_TEXT[r.alertState];
+    return entry ? [{ kind: entry.kind, count: r.count, text: entry.text(r.count) }] : [];
   });
 }
 
@@ -151,6 +132,8 @@ export const HELD_BACK_COLLECTORS: readonly HeldBackCollector[] = [
   collectMentionStates,
 ];
 
-export function collectHeldBack(ctx: HeldBackContext, collectors: readonly HeldBackCollector[] = HELD_BACK_COLLECTORS): HeldBack[] {
-  return collectors.flatMap((collect) => collect(ctx));
+export async function collectHeldBack(ctx: HeldBackContext, collectors: readonly HeldBackCollector[] = HELD_BACK_COLLECTORS): Promise<HeldBack[]> {
+  const out: HeldBack[] = [];
+  for (const collect of collectors) out.push(...(await collect(ctx)));
+  return out;
 }

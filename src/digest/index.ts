@@ -18,13 +18,12 @@
  */
 import type { Config, DigestConfig } from '../config/load.js';
 import type { Logger } from '../core/log.js';
-import { getMeta, setMeta, type Db } from '../store/db.js';
+import type { DigestRun, Store } from '../store/types.js';
 import { createMailTransport, type MailTransport } from '../notifiers/email/index.js';
 import { buildDigest } from './build.js';
 import { composeDigest, digestMessageId } from './compose.js';
 import { nothingToReport, type DigestModel } from './model.js';
 import { latestRunAtOrBefore, previousPeriod, runAfter, scheduledPeriod, scheduleOf, type Period } from './period.js';
-import { claimRun, CLAIM_TIMEOUT_MS, getRun, markRunAttemptFailed, markRunSent, markRunSkipped, pendingRuns, recordMissed, type DigestRun } from './runs.js';
 
 export { buildDigest } from './build.js';
 export { composeDigest, digestSubject } from './compose.js';
@@ -33,11 +32,14 @@ export { renderDigestText } from './render-text.js';
 export type { DigestModel } from './model.js';
 
 export interface DigestDeps {
-  db: Db;
+  store: Store;
   config: Config;
   log: Logger;
   now: () => Date;
 }
+
+/** A claim older than this belongs to a process that died mid-send and may be taken over. */
+export const CLAIM_TIMEOUT_MS = 5 * 60_000;
 
 const RETRY_BASE_MS = 60_000;
 const RETRY_MAX_MS = 30 * 60_000;
@@ -56,18 +58,18 @@ function firstSeenKey(name: string): string {
 }
 
 /** When earshot first saw this digest; recorded on first sight. */
-function firstSeen(db: Db, name: string, now: Date): Date {
-  const stored = getMeta(db, firstSeenKey(name));
+async function firstSeen(store: Store, name: string, now: Date): Promise<Date> {
+  const stored = await store.meta.get(firstSeenKey(name));
   if (stored) return new Date(stored);
-  setMeta(db, firstSeenKey(name), now.toISOString());
+  await store.meta.set(firstSeenKey(name), now.toISOString());
   return now;
 }
 
 /** Builds the digest of a scheduled period. */
-export function buildScheduled(deps: DigestDeps, digest: DigestConfig, period: Period, brands = digestBrands(deps.config, digest)): DigestModel {
+export function buildScheduled(deps: DigestDeps, digest: DigestConfig, period: Period, brands = digestBrands(deps.config, digest)): Promise<DigestModel> {
   const cron = scheduleOf(digest.schedule, digest.timezone);
   return buildDigest({
-    db: deps.db,
+    store: deps.store,
     config: deps.config,
     digest,
     brands,
@@ -85,9 +87,9 @@ interface DueCheck {
 }
 
 /** The period a digest owes at `now`, if its run time has passed since earshot first saw it. */
-function duePeriod(deps: DigestDeps, digest: DigestConfig, now: Date): DueCheck | null {
+async function duePeriod(deps: DigestDeps, digest: DigestConfig, now: Date): Promise<DueCheck | null> {
   const cron = scheduleOf(digest.schedule, digest.timezone);
-  const seen = firstSeen(deps.db, digest.name, now);
+  const seen = await firstSeen(deps.store, digest.name, now);
   const end = latestRunAtOrBefore(cron, now);
   if (!end || end.getTime() < seen.getTime()) return null;
   const period = scheduledPeriod(cron, end);
@@ -104,15 +106,15 @@ function duePeriod(deps: DigestDeps, digest: DigestConfig, now: Date): DueCheck 
 export async function runDueDigests(deps: DigestDeps): Promise<{ sent: string[]; failed: string[] }> {
   const sent: string[] = [];
   const failed: string[] = [];
-  // Claim every due period first (synchronously), then send: while one digest is being sent,
-  // nextDigestAt already sees all of them claimed and does not report "due now" again.
+  // Claim every due period first, then send: while one digest is being sent, nextDigestAt
+  // already sees all of them claimed and does not report "due now" again.
   const claimed: Array<{ due: DueCheck; run: DigestRun; now: Date }> = [];
   for (const digest of deps.config.digests) {
     const now = deps.now();
-    const due = duePeriod(deps, digest, now);
-    closeStaleRuns(deps, digest, due, now);
+    const due = await duePeriod(deps, digest, now);
+    await closeStaleRuns(deps, digest, due, now);
     if (!due) continue;
-    const claim = claimDue(deps, due, now);
+    const claim = await claimDue(deps, due, now);
     if (claim === 'failed') failed.push(digest.name);
     else if (claim) claimed.push({ due, run: claim, now });
   }
@@ -135,33 +137,34 @@ function liveClaim(run: DigestRun, now: Date): boolean {
 }
 
 /** Gives up retrying periods that are over: a newer period is due, or their catch-up window passed. */
-function closeStaleRuns(deps: DigestDeps, digest: DigestConfig, due: DueCheck | null, now: Date): void {
+async function closeStaleRuns(deps: DigestDeps, digest: DigestConfig, due: DueCheck | null, now: Date): Promise<void> {
   const current = due?.period.end.toISOString();
-  for (const run of pendingRuns(deps.db)) {
+  for (const run of await deps.store.digests.pending()) {
     if (run.digest !== digest.name || run.periodEnd === current || liveClaim(run, now)) continue;
     if (current === undefined && Date.parse(run.periodEnd) + digest.catchUpMs >= now.getTime()) continue;
-    markRunAttemptFailed(deps.db, digest.name, run.periodEnd, run.lastError ?? 'superseded by a newer period', now, true);
+    await deps.store.digests.markAttemptFailed(digest.name, run.periodEnd, run.lastError ?? 'superseded by a newer period', now.toISOString(), true);
     deps.log.error({ digest: digest.name, periodEnd: run.periodEnd, error: run.lastError }, 'digest failed: giving up, its period is over');
   }
 }
 
 /** Claims the due period for this process; records it as missed or failed when its window passed. */
-function claimDue(deps: DigestDeps, due: DueCheck, now: Date): DigestRun | 'failed' | null {
-  const { db, log } = deps;
+async function claimDue(deps: DigestDeps, due: DueCheck, now: Date): Promise<DigestRun | 'failed' | null> {
+  const { store, log } = deps;
   const { digest, period } = due;
   const start = period.start.toISOString();
   const end = period.end.toISOString();
-  const existing = getRun(db, digest.name, end);
+  const at = now.toISOString();
+  const existing = await store.digests.get(digest.name, end);
   if (existing && existing.status !== 'pending') return null;
-  if (now.getTime() <= due.windowEnd) return claimRun(db, digest.name, start, end, now);
+  if (now.getTime() <= due.windowEnd) return store.digests.claim(digest.name, start, end, at, new Date(now.getTime() - CLAIM_TIMEOUT_MS).toISOString());
   if (!existing) {
-    if (recordMissed(db, digest.name, start, end, now, 'earshot was not running at the digest time and the catch-up window passed')) {
+    if (await store.digests.recordMissed(digest.name, start, end, at, 'earshot was not running at the digest time and the catch-up window passed')) {
       log.warn({ digest: digest.name, periodEnd: end }, 'digest missed: earshot was not running at its time (past catch_up)');
     }
     return null;
   }
   if (liveClaim(existing, now)) return null;
-  markRunAttemptFailed(db, digest.name, end, existing.lastError ?? 'catch-up window passed', now, true);
+  await store.digests.markAttemptFailed(digest.name, end, existing.lastError ?? 'catch-up window passed', at, true);
   log.error({ digest: digest.name, periodEnd: end, error: existing.lastError }, 'digest failed: giving up after its catch-up window');
   return 'failed';
 }
@@ -169,13 +172,13 @@ function claimDue(deps: DigestDeps, due: DueCheck, now: Date): DigestRun | 'fail
 type RunOutcome = 'sent' | 'failed' | 'skipped';
 
 async function deliver(deps: DigestDeps, due: DueCheck, run: DigestRun, now: Date, transport: MailTransport): Promise<RunOutcome> {
-  const { db, log } = deps;
+  const { store, log } = deps;
   const { digest, period } = due;
   const end = run.periodEnd;
-  const fail = (error: string): RunOutcome => {
+  const fail = async (error: string): Promise<RunOutcome> => {
     const nextAt = new Date(now.getTime() + retryDelayMs(run.attempts));
     const final = nextAt.getTime() > due.windowEnd;
-    markRunAttemptFailed(db, digest.name, end, error, nextAt, final);
+    await store.digests.markAttemptFailed(digest.name, end, error, nextAt.toISOString(), final);
     log[final ? 'error' : 'warn'](
       { digest: digest.name, periodEnd: end, attempts: run.attempts + 1, error, ...(final ? {} : { retryAt: nextAt.toISOString() }) },
       final ? 'digest failed: giving up' : 'digest not sent; will retry',
@@ -184,20 +187,20 @@ async function deliver(deps: DigestDeps, due: DueCheck, run: DigestRun, now: Dat
   };
   let model: DigestModel;
   try {
-    model = buildScheduled(deps, digest, period);
+    model = await buildScheduled(deps, digest, period);
   } catch (err) {
     log.error({ digest: digest.name, err }, 'digest could not be built');
     return fail(`internal error building the digest: ${(err as Error)?.message ?? String(err)}`);
   }
   if (digest.quietDay === 'skip' && nothingToReport(model)) {
-    markRunSkipped(db, digest.name, end, now, 'quiet period (quiet_day: skip)');
+    await store.digests.markSkipped(digest.name, end, now.toISOString(), 'quiet period (quiet_day: skip)');
     log.info({ digest: digest.name, periodEnd: end }, 'quiet period: digest skipped (quiet_day: skip)');
     return 'skipped';
   }
   const message = composeDigest(model, digest, { messageId: digestMessageId(digest.name, period.end, deps.config.env.EMAIL_FROM) });
   const outcome = await transport.send(message);
   if (outcome.status !== 'sent') return fail(outcome.error);
-  markRunSent(db, digest.name, end, deps.now(), outcome.ref ?? null, digest.to);
+  await store.digests.markSent(digest.name, end, deps.now().toISOString(), outcome.ref ?? null, digest.to);
   log.info({ digest: digest.name, periodEnd: end, to: digest.to.length, mentions: model.brands.reduce((n, b) => n + b.total, 0) }, 'digest sent');
   return 'sent';
 }
@@ -207,17 +210,17 @@ async function deliver(deps: DigestDeps, due: DueCheck, run: DigestRun, now: Dat
  * earliest retry or schedule run; null when no digest is configured. Records when it first saw
  * each digest (so a digest added at 10:00 does not send the 08:00 period it never knew).
  */
-export function nextDigestAt(deps: DigestDeps): Date | null {
+export async function nextDigestAt(deps: DigestDeps): Promise<Date | null> {
   const now = deps.now();
   let earliest: number | null = null;
   const consider = (t: number) => {
     if (earliest === null || t < earliest) earliest = t;
   };
-  const pending = pendingRuns(deps.db);
+  const pending = await deps.store.digests.pending();
   for (const digest of deps.config.digests) {
-    const due = duePeriod(deps, digest, now);
+    const due = await duePeriod(deps, digest, now);
     if (due) {
-      const run = getRun(deps.db, digest.name, due.period.end.toISOString());
+      const run = await deps.store.digests.get(digest.name, due.period.end.toISOString());
       if (!run) consider(now.getTime());
     }
     for (const run of pending) {

@@ -10,7 +10,7 @@
  */
 import { accessSync, constants, existsSync } from 'node:fs';
 import { formatDuration } from '../core/duration.js';
-import { setMeta, type Db } from '../store/db.js';
+import type { Store } from '../store/types.js';
 
 export interface SchedulerHealth {
   running: boolean;
@@ -35,8 +35,7 @@ export interface HealthReport {
 export const STALL_AFTER_MS = 90_000;
 
 export interface HealthDeps {
-  db: Db;
-  dbPath: string;
+  store: Store;
   scheduler: HealthSource;
   now: () => Date;
 }
@@ -61,8 +60,9 @@ function fileProblem(path: string, what: string): string | null {
   }
 }
 
-export function databaseProblem(db: Db, dbPath: string, now: Date): string | null {
-  if (dbPath !== ':memory:') {
+export async function databaseProblem(store: Store, now: Date): Promise<string | null> {
+  const dbPath = store.location;
+  if (store.dialect === 'sqlite' && dbPath !== ':memory:') {
     const main = fileProblem(dbPath, 'database');
     if (main) return main;
     const wal = `${dbPath}-wal`;
@@ -72,18 +72,18 @@ export function databaseProblem(db: Db, dbPath: string, now: Date): string | nul
     }
   }
   try {
-    db.transaction(() => setMeta(db, 'health.checked_at', now.toISOString())).immediate();
+    await store.meta.set('health.checked_at', now.toISOString());
     return null;
   } catch (err) {
     return `database ${dbPath} is not writable: ${(err as Error).message}`;
   }
 }
 
-export function checkHealth(deps: HealthDeps): HealthReport {
+export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
   const now = deps.now();
   const state = deps.scheduler.health();
   const scheduler = schedulerProblem(state, now);
-  const database = databaseProblem(deps.db, deps.dbPath, now);
+  const database = await databaseProblem(deps.store, now);
   const problems = [scheduler, database].filter((p): p is string => p !== null);
   return {
     ok: problems.length === 0,

@@ -11,11 +11,10 @@
  * Label values are earshot's own ids (source keys like `acme/rss`, rule names, notifier types),
  * never URLs or tokens.
  */
-import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { getMeta, schemaVersion, type Db } from '../store/db.js';
 import type { PruneResult } from '../store/retention.js';
+import type { SourceState, Store } from '../store/types.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
@@ -171,8 +170,7 @@ function registerProcessMetrics(): void {
 }
 
 export interface StateMetricsOptions {
-  db: Db;
-  dbPath: string;
+  store: Store;
   now?: () => Date;
 }
 
@@ -184,7 +182,7 @@ const seconds = (iso: string | null): number | null => {
 
 /** Gauges read from the database at scrape time. */
 export function createStateRegistry(options: StateMetricsOptions): Registry {
-  const { db, dbPath } = options;
+  const { store } = options;
   const now = options.now ?? (() => new Date());
   const registry = new Registry();
   const reg = [registry];
@@ -194,13 +192,11 @@ export function createStateRegistry(options: StateMetricsOptions): Registry {
     help: 'Alert deliveries waiting in the outbox (new or being retried), by notifier.',
     labelNames: ['notifier'] as const,
     registers: reg,
-    collect() {
+    async collect() {
+      const rows = await store.reports.deliveriesByNotifier('pending');
       this.reset();
       for (const notifier of ['slack', 'email']) this.set({ notifier }, 0);
-      const rows = db
-        .prepare("SELECT notifier, COUNT(*) AS n FROM deliveries WHERE status = 'pending' GROUP BY notifier")
-        .all() as Array<{ notifier: string; n: number }>;
-      for (const r of rows) this.set({ notifier: r.notifier }, r.n);
+      for (const [notifier, n] of rows) this.set({ notifier }, n);
     },
   });
   new Gauge({
@@ -208,45 +204,33 @@ export function createStateRegistry(options: StateMetricsOptions): Registry {
     help: 'Alert deliveries held back by quiet or active hours, by notifier (sent when the window allows).',
     labelNames: ['notifier'] as const,
     registers: reg,
-    collect() {
+    async collect() {
+      const rows = await store.reports.deliveriesByNotifier('held');
       this.reset();
       for (const notifier of ['slack', 'email']) this.set({ notifier }, 0);
-      const rows = db
-        .prepare("SELECT notifier, COUNT(*) AS n FROM deliveries WHERE status = 'held' GROUP BY notifier")
-        .all() as Array<{ notifier: string; n: number }>;
-      for (const r of rows) this.set({ notifier: r.notifier }, r.n);
+      for (const [notifier, n] of rows) this.set({ notifier }, n);
     },
   });
   new Gauge({
     name: 'earshot_outbox_oldest_pending_age_seconds',
     help: 'Age of the oldest alert still waiting for delivery; 0 when none waits.',
     registers: reg,
-    collect() {
-      const row = db
-        .prepare("SELECT MIN(a.created_at) AS at FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE d.status = 'pending'")
-        .get() as { at: string | null } | undefined;
-      const at = seconds(row?.at ?? null);
+    async collect() {
+      const at = seconds(await store.reports.oldestPendingAt());
       this.set(at === null ? 0 : Math.max(0, now().getTime() / 1000 - at));
     },
   });
 
-  interface StateRow {
-    source_key: string;
-    rate_remaining: number | null;
-    rate_limit: number | null;
-    last_success_at: string | null;
-    consecutive_failures: number;
-  }
-  const sourceStates = (): StateRow[] =>
-    db.prepare('SELECT source_key, rate_remaining, rate_limit, last_success_at, consecutive_failures FROM source_state').all() as StateRow[];
+  const sourceStates = (): Promise<SourceState[]> => store.sources.list();
   new Gauge({
     name: 'earshot_source_rate_limit_remaining',
     help: 'Requests left in the current rate-limit window, as the service last said (sources that report one).',
     labelNames: ['source'] as const,
     registers: reg,
-    collect() {
+    async collect() {
+      const states = await sourceStates();
       this.reset();
-      for (const s of sourceStates()) if (s.rate_remaining !== null) this.set({ source: s.source_key }, s.rate_remaining);
+      for (const s of states) if (s.rateRemaining !== null) this.set({ source: s.sourceKey }, s.rateRemaining);
     },
   });
   new Gauge({
@@ -254,9 +238,10 @@ export function createStateRegistry(options: StateMetricsOptions): Registry {
     help: 'Size of the rate-limit window, as the service last said.',
     labelNames: ['source'] as const,
     registers: reg,
-    collect() {
+    async collect() {
+      const states = await sourceStates();
       this.reset();
-      for (const s of sourceStates()) if (s.rate_limit !== null) this.set({ source: s.source_key }, s.rate_limit);
+      for (const s of states) if (s.rateLimit !== null) this.set({ source: s.sourceKey }, s.rateLimit);
     },
   });
   new Gauge({
@@ -264,11 +249,12 @@ export function createStateRegistry(options: StateMetricsOptions): Registry {
     help: 'When each source last polled successfully (Unix time).',
     labelNames: ['source'] as const,
     registers: reg,
-    collect() {
+    async collect() {
+      const states = await sourceStates();
       this.reset();
-      for (const s of sourceStates()) {
-        const at = seconds(s.last_success_at);
-        if (at !== null) this.set({ source: s.source_key }, at);
+      for (const s of states) {
+        const at = seconds(s.lastSuccessAt);
+        if (at !== null) this.set({ source: s.sourceKey }, at);
       }
     },
   });
@@ -277,41 +263,43 @@ export function createStateRegistry(options: StateMetricsOptions): Registry {
     help: 'Failed polls in a row per source (0 after a success).',
     labelNames: ['source'] as const,
     registers: reg,
-    collect() {
+    async collect() {
+      const states = await sourceStates();
       this.reset();
-      for (const s of sourceStates()) this.set({ source: s.source_key }, s.consecutive_failures);
+      for (const s of states) this.set({ source: s.sourceKey }, s.consecutiveFailures);
     },
   });
   new Gauge({
     name: 'earshot_config_last_reload_success',
     help: '1 when the last config load or reload was applied, 0 when it was rejected (the last good config stays).',
     registers: reg,
-    collect() {
-      this.set(getMeta(db, 'config.last_reload_error') ? 0 : 1);
+    async collect() {
+      this.set((await store.meta.get('config.last_reload_error')) ? 0 : 1);
     },
   });
   new Gauge({
     name: 'earshot_config_last_reload_timestamp_seconds',
     help: 'When the config in force was loaded (Unix time).',
     registers: reg,
-    collect() {
-      this.set(seconds(getMeta(db, 'config.last_reload_at')) ?? 0);
+    async collect() {
+      this.set(seconds(await store.meta.get('config.last_reload_at')) ?? 0);
     },
   });
   new Gauge({
     name: 'earshot_database_size_bytes',
     help: 'Size of the SQLite database file plus its write-ahead log.',
     registers: reg,
-    collect() {
-      this.set(fileSize(dbPath) + fileSize(`${dbPath}-wal`));
+    async collect() {
+      const info = await store.describe();
+      this.set(info.bytes + info.walBytes);
     },
   });
   new Gauge({
     name: 'earshot_database_schema_version',
     help: 'Schema version of the database (migrations applied).',
     registers: reg,
-    collect() {
-      this.set(schemaVersion(db));
+    async collect() {
+      this.set((await store.describe()).schemaVersion);
     },
   });
   new Gauge({
@@ -319,29 +307,21 @@ export function createStateRegistry(options: StateMetricsOptions): Registry {
     help: 'Mentions in the database by brand (bounded by retention).',
     labelNames: ['brand'] as const,
     registers: reg,
-    collect() {
+    async collect() {
+      const rows = await store.reports.mentionsByBrand();
       this.reset();
-      const rows = db.prepare('SELECT brand, COUNT(*) AS n FROM mentions GROUP BY brand').all() as Array<{ brand: string; n: number }>;
-      for (const r of rows) this.set({ brand: r.brand }, r.n);
+      for (const [brand, n] of rows) this.set({ brand }, n);
     },
   });
   new Gauge({
     name: 'earshot_retention_last_run_timestamp_seconds',
     help: 'When retention last pruned the database (Unix time); 0 before the first run.',
     registers: reg,
-    collect() {
-      this.set(seconds(getMeta(db, 'retention.last_run_at')) ?? 0);
+    async collect() {
+      this.set(seconds(await store.meta.get('retention.last_run_at')) ?? 0);
     },
   });
   return registry;
-}
-
-function fileSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
 }
 
 /** Everything /metrics serves: process events, database state and process metrics. */

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../core/log.js';
-import { openDatabase } from '../store/db.js';
+import { openSqliteStore } from '../store/sqlite/store.js';
 import { HttpAddressError, parseHttpAddress, startOpsServer } from './server.js';
 
 describe('parseHttpAddress', () => {
@@ -35,31 +35,29 @@ describe('startOpsServer', () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as AddressInfo).port;
-    const db = openDatabase(':memory:');
+    const store = openSqliteStore(':memory:');
     try {
       await expect(
         startOpsServer({
           address: { host: '127.0.0.1', port, exposed: false },
-          db,
-          dbPath: ':memory:',
+          store,
           scheduler: { health: () => ({ running: true, lastPassAt: new Date(), lastPassError: null }) },
           log: silentLogger(),
         }),
       ).rejects.toThrow(`--http 127.0.0.1:${port}: the address is in use`);
     } finally {
-      db.close();
+      await store.close();
       await new Promise((resolve) => blocker.close(resolve));
     }
   });
 
   it('reports a stuck scheduler and a failing last pass', async () => {
-    const db = openDatabase(':memory:');
+    const store = openSqliteStore(':memory:');
     let state = { running: true, lastPassAt: new Date('2026-11-23T12:00:00Z') as Date | null, lastPassError: null as string | null };
     let now = new Date('2026-11-23T12:00:30Z');
     const server = await startOpsServer({
       address: { host: '127.0.0.1', port: 0, exposed: false },
-      db,
-      dbPath: ':memory:',
+      store,
       scheduler: { health: () => state },
       log: silentLogger(),
       now: () => now,
@@ -79,7 +77,7 @@ describe('startOpsServer', () => {
       expect((await get()).body.problems).toEqual(['scheduler has not completed a pass yet']);
     } finally {
       await server.close();
-      db.close();
+      await store.close();
     }
   });
 });

@@ -13,7 +13,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import type { Logger } from '../core/log.js';
-import type { Db } from '../store/db.js';
+import type { Store } from '../store/types.js';
 import { checkHealth, type HealthSource } from './health.js';
 import { createMetricsRegistry } from './metrics.js';
 
@@ -80,8 +80,7 @@ export interface OpsServerOptions {
   address: HttpAddress;
   /** Serves POST /slack/actions when given (Slack interactivity over HTTP). */
   slackActions?: SlackActionsEndpoint | null;
-  db: Db;
-  dbPath: string;
+  store: Store;
   scheduler: HealthSource;
   log: Logger;
   now?: () => Date;
@@ -103,7 +102,7 @@ function send(res: ServerResponse, status: number, type: string, body: string, h
 
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
   const now = options.now ?? (() => new Date());
-  const registry = createMetricsRegistry({ db: options.db, dbPath: options.dbPath, now });
+  const registry = createMetricsRegistry({ store: options.store, now });
   const log = options.log.child({ component: 'http' });
 
   type Listener = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -132,7 +131,7 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
       return;
     }
     if (path === '/healthz') {
-      const report = checkHealth({ db: options.db, dbPath: options.dbPath, scheduler: options.scheduler, now });
+      const report = await checkHealth({ store: options.store, scheduler: options.scheduler, now });
       if (!report.ok) log.warn({ problems: report.problems }, 'health check failing');
       send(res, report.ok ? 200 : 503, 'application/json', JSON.stringify({ status: report.ok ? 'ok' : 'unhealthy', ...report }) + '\n', head);
       return;

@@ -5,12 +5,11 @@
 import type { Config } from '../config/load.js';
 import type { Logger } from '../core/log.js';
 import { evaluateAggregates, evaluateNewMentions, releaseDueGroups } from '../rules/engine.js';
-import type { Db } from '../store/db.js';
-import { listDeliveries, type DeliveryListing } from '../store/outbox.js';
+import type { DeliveryListing, Store } from '../store/types.js';
 import { sleep, type Deliverer, type DeliverResult } from './deliver.js';
 
 export interface CycleDeps {
-  db: Db;
+  store: Store;
   config: Config;
   log: Logger;
   now: () => Date;
@@ -18,9 +17,10 @@ export interface CycleDeps {
 }
 
 /** Runs rules over new mentions, due groups and aggregate conditions; writes alerts to the outbox. Returns new alert ids. */
-export function runRules(deps: CycleDeps, flush = false): number[] {
-  evaluateNewMentions(deps);
-  return [...releaseDueGroups(deps, { flush }), ...evaluateAggregates(deps)];
+export async function runRules(deps: CycleDeps, flush = false): Promise<number[]> {
+  await evaluateNewMentions(deps);
+  const released = await releaseDueGroups(deps, { flush });
+  return [...released, ...(await evaluateAggregates(deps))];
 }
 
 /** A Retry-After up to this long is waited out by one-shot commands. */
@@ -48,7 +48,7 @@ export async function deliverPatiently(deps: CycleDeps, patience: Patience, sign
     total.failed += r.failed;
     if (signal?.aborted) return total;
     const now = deps.now().getTime();
-    const next = earliest(listDeliveries(deps.db, { statuses: ['pending'], headsOnly: true }).filter((d) => isShortRetry(d, now)));
+    const next = earliest((await deps.store.outbox.list({ statuses: ['pending'], headsOnly: true })).filter((d) => isShortRetry(d, now)));
     if (!next) return total;
     const wait = Math.max(0, Date.parse(next.nextAttemptAt) - now);
     if (Date.now() - started + wait > patience.totalMs) return total;

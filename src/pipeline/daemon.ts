@@ -25,16 +25,15 @@ import type { Analyzer } from '../core/types.js';
 import { observeReload } from '../ops/metrics.js';
 import { nextDigestAt, runDueDigests } from '../digest/index.js';
 import { nextReleaseAt } from '../rules/engine.js';
-import { setMeta, type Db } from '../store/db.js';
-import { nextDeliveryAt, retryOffers } from '../store/outbox.js';
+import type { SourceState, Store } from '../store/types.js';
+import { retryOffers } from '../store/outbox-report.js';
 import { notifierSettingsFingerprint } from '../notifiers/settings.js';
-import { ensureSourceState, getSourceState } from '../store/source-state.js';
 import { Deliverer } from './deliver.js';
 import { runRules } from './cycle.js';
 import { pollSource } from './poll.js';
 
 export interface DaemonOptions {
-  db: Db;
+  store: Store;
   config: Config;
   analyzer: Analyzer;
   log: Logger;
@@ -56,7 +55,7 @@ const FAILED_PASS_MAX_MS = 60_000;
 
 export class Daemon {
   private config: Config;
-  private readonly db: Db;
+  private readonly store: Store;
   private readonly log: Logger;
   private readonly now: () => Date;
   private readonly deliverer: Deliverer;
@@ -77,10 +76,10 @@ export class Daemon {
 
   constructor(private readonly options: DaemonOptions) {
     this.config = options.config;
-    this.db = options.db;
+    this.store = options.store;
     this.log = options.log;
     this.now = options.now ?? (() => new Date());
-    this.deliverer = new Deliverer(this.db, this.config, this.log, this.now, {
+    this.deliverer = new Deliverer(this.store, this.config, this.log, this.now, {
       ...(options.spacingMs !== undefined ? { spacingMs: options.spacingMs } : {}),
     });
   }
@@ -100,16 +99,26 @@ export class Daemon {
       { dir: this.config.dir, brands: this.config.brands.size, sources: this.config.sources.length, rules: this.config.rules.length },
       'earshot started',
     );
-    setMeta(this.db, 'config.last_reload_at', this.now().toISOString());
-    setMeta(this.db, 'config.last_reload_error', null);
-    this.offerRetries();
     if (this.options.watch !== false) this.watchConfig();
-    this.wake();
+    // The first pass starts once the config in force is recorded (status reads it).
+    this.passRunning = true;
+    void this.recordReload(this.now().toISOString(), null)
+      .then(() => this.offerRetries())
+      .catch((err: unknown) => this.log.error({ err }, 'could not record the config load'))
+      .finally(() => {
+        this.passRunning = false;
+        this.wake();
+      });
+  }
+
+  private async recordReload(at: string | null, error: string | null): Promise<void> {
+    if (at !== null) await this.store.meta.set('config.last_reload_at', at);
+    await this.store.meta.set('config.last_reload_error', error);
   }
 
   /** Deliveries that failed for good before a notifier's settings changed: say how to send them again. */
-  private offerRetries(): void {
-    for (const offer of retryOffers(this.db, (type) => notifierSettingsFingerprint(type, this.config.env))) {
+  private async offerRetries(): Promise<void> {
+    for (const offer of await retryOffers(this.store.outbox, (type) => notifierSettingsFingerprint(type, this.config.env))) {
       this.log.warn(
         { notifier: offer.notifier, failed: offer.failed },
         `${offer.failed} ${offer.notifier} ${offer.failed === 1 ? 'delivery' : 'deliveries'} failed before its settings changed: \`earshot outbox retry --failed --notifier ${offer.notifier}\` sends them again`,
@@ -137,15 +146,15 @@ export class Daemon {
   }
 
   private async pass(): Promise<void> {
-    // The pass runs without awaiting, so no poll can end in between: the sources' next poll times
-    // are read once, for both starting the due polls and scheduling the next pass (a pass runs
-    // after every poll, and reading each source's state twice per pass was most of the loop's CPU).
+    // The sources' next poll times are read once (one query), for both starting the due polls and
+    // scheduling the next pass (a pass runs after every poll, and reading each source's state
+    // twice per pass was most of the loop's CPU). A poll that ends meanwhile wakes another pass.
     let dueAt: Map<string, number> | undefined;
     try {
-      setMeta(this.db, 'daemon.heartbeat_at', this.now().toISOString());
-      dueAt = this.dueTimes();
-      this.startDuePolls(dueAt);
-      this.afterNewMentions();
+      await this.store.meta.set('daemon.heartbeat_at', this.now().toISOString());
+      dueAt = await this.dueTimes();
+      await this.startDuePolls(dueAt);
+      await this.afterNewMentions();
       this.runDigests();
       this.lastPassError = null;
       this.failedPasses = 0;
@@ -155,20 +164,23 @@ export class Daemon {
       this.log.error({ err, retryInMs: this.failedPassDelayMs() }, 'daemon loop failed; retrying shortly');
     }
     this.lastPassAt = this.now();
-    this.schedule(dueAt);
+    await this.schedule(dueAt).catch((err: unknown) => {
+      this.log.error({ err }, 'daemon could not schedule its next pass; retrying shortly');
+      this.setTimer(Math.max(FAILED_PASS_BASE_MS, this.failedPassDelayMs()));
+    });
     this.options.onTick?.();
   }
 
-  private sourceDueAt(source: SourceConfig): number {
-    const state = getSourceState(this.db, source.key);
+  private static dueAtOf(source: SourceConfig, state: SourceState | undefined): number {
     if (!state || state.settingsHash !== source.settingsHash || !state.nextPollAt) return 0;
     return Date.parse(state.nextPollAt);
   }
 
   /** When each active source not being polled is due next (ms since the epoch; 0: now). */
-  private dueTimes(): Map<string, number> {
+  private async dueTimes(): Promise<Map<string, number>> {
+    const states = new Map((await this.store.sources.list()).map((s) => [s.sourceKey, s]));
     const due = new Map<string, number>();
-    for (const s of this.activeSources()) if (!this.inFlight.has(s.key)) due.set(s.key, this.sourceDueAt(s));
+    for (const s of this.activeSources()) if (!this.inFlight.has(s.key)) due.set(s.key, Daemon.dueAtOf(s, states.get(s.key)));
     return due;
   }
 
@@ -176,7 +188,7 @@ export class Daemon {
     return this.config.sources.filter((s) => s.enabled && s.missingEnv.length === 0);
   }
 
-  private startDuePolls(dueAt: Map<string, number>): void {
+  private async startDuePolls(dueAt: Map<string, number>): Promise<void> {
     const now = this.now().getTime();
     const limit = this.options.maxConcurrentPolls ?? 4;
     const due = this.activeSources()
@@ -186,9 +198,11 @@ export class Daemon {
       .sort((a, b) => a.at - b.at);
     for (const { s } of due) {
       if (this.inFlight.size >= limit || this.stopped) break;
-      ensureSourceState(this.db, s.key, s.brand, s.type, s.settingsHash);
+      if (this.inFlight.has(s.key)) continue;
+      await this.store.sources.ensure(s.key, s.brand, s.type, s.settingsHash);
+      if (this.stopped) break;
       const run = pollSource(
-        { db: this.db, config: this.config, analyzer: this.options.analyzer, log: this.log, now: this.now, signal: this.abort.signal },
+        { store: this.store, config: this.config, analyzer: this.options.analyzer, log: this.log, now: this.now, signal: this.abort.signal },
         s,
       )
         .then(() => undefined)
@@ -202,23 +216,27 @@ export class Daemon {
   }
 
   /** Rules, then delivery in the background (one delivery run at a time). */
-  private afterNewMentions(): void {
-    runRules({ db: this.db, config: this.config, log: this.log, now: this.now, deliverer: this.deliverer });
-    if (this.delivering) return;
+  private async afterNewMentions(): Promise<void> {
+    await runRules({ store: this.store, config: this.config, log: this.log, now: this.now, deliverer: this.deliverer });
+    if (this.delivering || this.stopped) return;
     this.delivering = this.deliverer
       .deliverDue(this.abort.signal)
       .then(() => undefined)
       .catch((err: unknown) => this.log.error({ err }, 'delivery run failed'))
+      .then(async () => {
+        this.delivering = null;
+        if (!this.stopped && (await this.store.outbox.nextDeliveryAt()) !== null) await this.schedule();
+      })
+      .catch((err: unknown) => this.log.error({ err }, 'could not schedule the next delivery'))
       .finally(() => {
         this.delivering = null;
-        if (!this.stopped && nextDeliveryAt(this.db) !== null) this.schedule();
       });
   }
 
   /** Digests whose period ended go out (one digest run at a time; exactly once per period, see src/digest). */
   private runDigests(): void {
     if (this.digesting || this.config.digests.length === 0) return;
-    this.digesting = runDueDigests({ db: this.db, config: this.config, log: this.log, now: this.now })
+    this.digesting = runDueDigests({ store: this.store, config: this.config, log: this.log, now: this.now })
       .then(() => undefined)
       .catch((err: unknown) => this.log.error({ err }, 'digest run failed'))
       .finally(() => {
@@ -227,21 +245,27 @@ export class Daemon {
   }
 
   /** Sets the timer for the next pass; `dueAt` is this pass's reading of the sources' next poll times. */
-  private schedule(dueAt?: Map<string, number>): void {
+  private async schedule(dueAt?: Map<string, number>): Promise<void> {
     if (this.stopped) return;
+    const sources = dueAt ?? (await this.dueTimes());
+    const deps = { store: this.store, config: this.config, log: this.log, now: this.now };
+    const release = await nextReleaseAt(deps);
+    const delivery = await this.store.outbox.nextDeliveryAt();
+    const digest = this.config.digests.length ? await nextDigestAt(deps) : null;
     const now = this.now().getTime();
     let next = now + MAX_SLEEP_MS;
     for (const s of this.activeSources()) {
       if (this.inFlight.has(s.key)) continue;
-      next = Math.min(next, dueAt?.get(s.key) ?? this.sourceDueAt(s));
+      next = Math.min(next, sources.get(s.key) ?? 0);
     }
-    const release = nextReleaseAt({ db: this.db, config: this.config, log: this.log, now: this.now });
     if (release) next = Math.min(next, release.getTime());
-    const delivery = nextDeliveryAt(this.db);
     if (delivery) next = Math.min(next, Date.parse(delivery));
-    const digest = this.config.digests.length ? nextDigestAt({ db: this.db, config: this.config, log: this.log, now: this.now }) : null;
     if (digest) next = Math.min(next, digest.getTime());
-    const delay = Math.max(10, next - now, this.failedPassDelayMs());
+    this.setTimer(Math.max(10, next - now, this.failedPassDelayMs()));
+  }
+
+  private setTimer(delay: number): void {
+    if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => this.wake(), delay);
   }
@@ -284,18 +308,17 @@ export class Daemon {
       const lines = problems.filter((p) => p.severity === 'error').map(formatProblem);
       for (const line of lines) this.log.error({ problem: line }, 'config reload rejected');
       this.log.error({ errors: lines.length }, 'config has errors; the last good config stays in force');
-      setMeta(this.db, 'config.last_reload_error', `${at}: ${lines.join(' | ')}`);
+      void this.recordReload(null, `${at}: ${lines.join(' | ')}`).catch((err: unknown) => this.log.error({ err }, 'could not record the rejected reload'));
       observeReload(false);
       return false;
     }
     for (const p of problems) this.log.warn({ problem: formatProblem(p) }, 'config warning');
     this.config = config;
     void this.deliverer.setConfig(config);
-    setMeta(this.db, 'config.last_reload_at', at);
-    setMeta(this.db, 'config.last_reload_error', null);
+    void this.recordReload(at, null).catch((err: unknown) => this.log.error({ err }, 'could not record the reload'));
     observeReload(true);
     this.log.info({ brands: config.brands.size, sources: config.sources.length, rules: config.rules.length }, 'config reloaded');
-    this.offerRetries();
+    this.offerRetries().catch((err: unknown) => this.log.warn({ err }, 'could not look for deliveries to offer again'));
     this.wake();
     return true;
   }

@@ -16,11 +16,9 @@ import { notifierPlugin } from '../notifiers/registry.js';
 import { missingReferencesHint, resolveTarget } from '../notifiers/target-env.js';
 import { notifierSettingsFingerprint } from '../notifiers/settings.js';
 import type { AlertContent, Notifier } from '../notifiers/types.js';
-import type { Db } from '../store/db.js';
-import { observeDelivery } from '../ops/metrics.js';
+import { observeDelivery } from '../core/metrics.js';
 import { shownMentionIds, toAlertContent } from './alert-content.js';
-import { getMentions } from '../store/mentions.js';
-import { dueDeliveries, getAlert, markFailed, markRetry, markSent, releaseHeld, threadRoot, type AlertRow, type DeliveryRow, type RetryKind } from '../store/outbox.js';
+import type { AlertRow, DeliveryRow, RetryKind, Store } from '../store/types.js';
 
 const BASE_BACKOFF_MS = 5_000;
 const MAX_BACKOFF_MS = 15 * 60_000;
@@ -62,7 +60,7 @@ export class Deliverer {
   private readonly spacingOverrideMs: number | undefined;
 
   constructor(
-    private readonly db: Db,
+    private readonly store: Store,
     private config: Config,
     private readonly log: Logger,
     private readonly now: () => Date,
@@ -96,15 +94,15 @@ export class Deliverer {
    * Threads: a later alert of the same rule and group replies to the group's first message
    * (within a day). Notifiers without threads (email) ignore the reference.
    */
-  private threadFor(delivery: DeliveryRow, alert: AlertRow): string | null {
+  private async threadFor(delivery: DeliveryRow, alert: AlertRow): Promise<string | null> {
     const rule = this.config.rules.find((r) => r.name === alert.rule);
     if (!rule?.thread) return null;
     const since = new Date(Date.parse(alert.createdAt) - THREAD_WINDOW_MS).toISOString();
-    return threadRoot(this.db, alert.rule, alert.groupKey, delivery.notifier, delivery.target, since);
+    return this.store.outbox.threadRoot(alert.rule, alert.groupKey, delivery.notifier, delivery.target, since);
   }
 
-  private content(alert: AlertRow): AlertContent {
-    const mentions = getMentions(this.db, shownMentionIds(alert));
+  private async content(alert: AlertRow): Promise<AlertContent> {
+    const mentions = await this.store.mentions.get(shownMentionIds(alert));
     return toAlertContent(alert, mentions, this.config.brands.get(alert.brand)?.name ?? alert.brand);
   }
 
@@ -114,13 +112,13 @@ export class Deliverer {
    */
   async deliverDue(signal?: AbortSignal): Promise<DeliverResult> {
     const result: DeliverResult = { sent: 0, retried: 0, failed: 0 };
-    const released = releaseHeld(this.db, this.now().toISOString());
+    const released = await this.store.outbox.releaseHeld(this.now().toISOString());
     if (released > 0) this.log.info({ released }, 'quiet hours over: held alerts released');
     // Each round takes the head of every destination's queue; the next round the ones behind
     // them. A delivery that failed is not due again this call (its retry time is in the future).
     const tried = new Set<number>();
     for (let round = 0; round < MAX_ROUNDS && !signal?.aborted; round++) {
-      const due = dueDeliveries(this.db, this.now().toISOString()).filter((d) => !tried.has(d.id));
+      const due = (await this.store.outbox.dueDeliveries(this.now().toISOString())).filter((d) => !tried.has(d.id));
       if (due.length === 0) break;
       for (const delivery of due) {
         if (signal?.aborted) break;
@@ -141,22 +139,22 @@ export class Deliverer {
 
   private async attempt(delivery: DeliveryRow, signal?: AbortSignal): Promise<'sent' | 'retried' | 'failed'> {
     const at = this.now();
-    const alert = getAlert(this.db, delivery.alertId);
-    const content = alert ? this.content(alert) : null;
+    const alert = await this.store.outbox.getAlert(delivery.alertId);
+    const content = alert ? await this.content(alert) : null;
     const log = this.log.child({ rule: content?.rule, brand: content?.brand, delivery: delivery.id, alert: delivery.alertId, notifier: delivery.notifier, target: delivery.target });
     const notifier = this.notifier(delivery.notifier);
     if (!alert || !content || !notifier) {
-      markFailed(this.db, delivery.id, at.toISOString(), content ? `notifier ${delivery.notifier} is not available` : 'alert not found', this.settings(delivery.notifier));
+      await this.store.outbox.markFailed(delivery.id, at.toISOString(), content ? `notifier ${delivery.notifier} is not available` : 'alert not found', this.settings(delivery.notifier));
       return 'failed';
     }
     // `${NAME}` targets are read from the environment only now: the outbox and logs keep the name.
     const target = resolveTarget(delivery.target, this.config.env);
     if (!target.ok) {
-      markFailed(this.db, delivery.id, at.toISOString(), `${delivery.target}: ${missingReferencesHint(target.missing)}`, this.settings(delivery.notifier));
+      await this.store.outbox.markFailed(delivery.id, at.toISOString(), `${delivery.target}: ${missingReferencesHint(target.missing)}`, this.settings(delivery.notifier));
       log.error({ missing: target.missing }, 'alert delivery failed: its target reads an unset variable');
       return 'failed';
     }
-    const threadRef = this.threadFor(delivery, alert);
+    const threadRef = await this.threadFor(delivery, alert);
     let outcome;
     try {
       outcome = await notifier.send(target.value, content, { ...(signal ? { signal } : {}), ...(threadRef ? { threadRef } : {}) });
@@ -166,24 +164,24 @@ export class Deliverer {
     }
     const done = this.now().toISOString();
     if (outcome.status === 'sent') {
-      markSent(this.db, delivery.id, done, outcome.ref ?? null);
+      await this.store.outbox.markSent(delivery.id, done, outcome.ref ?? null);
       log.info({ ref: outcome.ref }, 'alert delivered');
       return 'sent';
     }
     if (outcome.status === 'failed') {
-      markFailed(this.db, delivery.id, done, outcome.error, this.settings(delivery.notifier));
+      await this.store.outbox.markFailed(delivery.id, done, outcome.error, this.settings(delivery.notifier));
       log.error({ error: outcome.error }, 'alert delivery failed; not retried');
       return 'failed';
     }
     const age = at.getTime() - Date.parse(content.createdAt);
     if (age > GIVE_UP_AFTER_MS) {
-      markFailed(this.db, delivery.id, done, `gave up after 24 h of retries; last error: ${outcome.error}`, this.settings(delivery.notifier));
+      await this.store.outbox.markFailed(delivery.id, done, `gave up after 24 h of retries; last error: ${outcome.error}`, this.settings(delivery.notifier));
       log.error({ error: outcome.error }, 'alert delivery given up after 24 h');
       return 'failed';
     }
     const { kind, streak } = retryStreak(delivery, outcome.retryAfterMs);
     const delay = retryDelayMs(streak, outcome.retryAfterMs);
-    markRetry(this.db, delivery.id, { at: done, nextAt: new Date(at.getTime() + delay).toISOString(), error: outcome.error, kind, streak });
+    await this.store.outbox.markRetry(delivery.id, { at: done, nextAt: new Date(at.getTime() + delay).toISOString(), error: outcome.error, kind, streak });
     log.warn({ error: outcome.error, retryInMs: delay, attempt: delivery.attempts + 1, kind, streak }, 'alert delivery failed; will retry');
     return 'retried';
   }

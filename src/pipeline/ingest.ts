@@ -14,12 +14,12 @@
  */
 import type { BrandConfig } from '../config/load.js';
 import type { Analyzer, FetchedItem, SourceType } from '../core/types.js';
-import type { Db } from '../store/db.js';
-import { findOriginal, insertMention, mentionExists, type AlertState } from '../store/mentions.js';
+import type { AlertState, MentionCandidate, Repositories } from '../store/types.js';
 import { MAX_TEXT, MAX_TITLE, prepareItem, type PreparedItem } from './prepare.js';
 
 export interface IngestTarget {
-  db: Db;
+  /** The store, or the caller's transaction (`earshot import` stores a whole batch in one). */
+  store: Repositories;
   analyzer: Analyzer;
   brand: BrandConfig;
   source: SourceType;
@@ -47,70 +47,76 @@ export interface IngestResult {
 
 /**
  * `prepared[i]`, when given, is `prepareItem(brand, analyzer, items[i])` computed ahead (in a
- * worker thread); items without one are prepared here.
+ * worker thread); items without one are prepared here. Two store calls per batch: which ids
+ * are known, then the new mentions in one transaction (the store marks duplicates).
  */
-export function ingestItems(target: IngestTarget, items: readonly FetchedItem[], prepared?: readonly (PreparedItem | null | undefined)[]): IngestResult {
-  const { db, analyzer, brand } = target;
+export async function ingestItems(
+  target: IngestTarget,
+  items: readonly FetchedItem[],
+  prepared?: readonly (PreparedItem | null | undefined)[],
+): Promise<IngestResult> {
+  const { store, analyzer, brand } = target;
   const result: IngestResult = { fetched: items.length, known: 0, matched: 0, stored: 0, duplicates: 0, alertable: 0, backfill: 0, ids: [] };
   const fetchedAt = target.now.toISOString();
+  const known = await store.mentions.knownSourceIds(
+    brand.id,
+    target.source,
+    items.map((item) => item.sourceId),
+  );
   const seen = new Set<string>();
-  const run = () => {
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i]!;
-      if (seen.has(item.sourceId) || mentionExists(db, brand.id, target.source, item.sourceId)) {
-        result.known++;
-        continue;
-      }
-      seen.add(item.sourceId);
-      const p = prepared?.[i] ?? prepareItem(brand, analyzer, item);
-      if (!p.terms) continue;
-      result.matched++;
-      if (!p.keep || !p.analysis) continue;
-
-      const original = findOriginal(db, brand.id, p.canonicalUrl, p.fingerprint);
-      const published = item.published ?? fetchedAt;
-      let alertState: AlertState = 'new';
-      if (original !== null) alertState = 'duplicate';
-      else if (target.quiet) alertState = 'quiet';
-      else if (target.alertFrom && Date.parse(published) < target.alertFrom.getTime()) alertState = 'backfill';
-
-      const id = insertMention(db, {
-        brand: brand.id,
-        source: target.source,
-        sourceKey: target.sourceKey,
-        sourceId: item.sourceId,
-        url: item.url,
-        canonicalUrl: p.canonicalUrl,
-        author: item.author,
-        reach: item.reach,
-        title: item.title.slice(0, MAX_TITLE),
-        text: item.text.slice(0, MAX_TEXT),
-        kind: item.kind ?? null,
-        linkUrl: item.linkUrl ?? null,
-        language: p.language,
-        publishedAt: published,
-        fetchedAt,
-        matchedTerms: p.terms,
-        sentiment: p.analysis.sentiment,
-        urgency: p.analysis.urgency,
-        flags: p.analysis.flags,
-        duplicateOf: original,
-        storyKey: p.storyKey,
-        metrics: item.metrics ?? {},
-        fingerprint: p.fingerprint,
-        alertState,
-      });
-      if (id === null) continue;
-      result.stored++;
-      result.ids.push(id);
-      if (alertState === 'duplicate') result.duplicates++;
-      if (alertState === 'new') result.alertable++;
-      if (alertState === 'backfill') result.backfill++;
+  const candidates: MentionCandidate[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    if (seen.has(item.sourceId) || known.has(item.sourceId)) {
+      result.known++;
+      continue;
     }
-  };
-  // Within a caller's transaction (`earshot import` stores a whole batch in one), that transaction
-  // is the unit that commits or rolls back; a savepoint per call would add ~15% to the inserts.
-  if (db.inTransaction) run();
-  else db.transaction(run).immediate();
+    seen.add(item.sourceId);
+    const p = prepared?.[i] ?? prepareItem(brand, analyzer, item);
+    if (!p.terms) continue;
+    result.matched++;
+    if (!p.keep || !p.analysis) continue;
+
+    const published = item.published ?? fetchedAt;
+    let alertState: AlertState = 'new';
+    if (target.quiet) alertState = 'quiet';
+    else if (target.alertFrom && Date.parse(published) < target.alertFrom.getTime()) alertState = 'backfill';
+    candidates.push({
+      brand: brand.id,
+      source: target.source,
+      sourceKey: target.sourceKey,
+      sourceId: item.sourceId,
+      url: item.url,
+      canonicalUrl: p.canonicalUrl,
+      author: item.author,
+      reach: item.reach,
+      title: item.title.slice(0, MAX_TITLE),
+      text: item.text.slice(0, MAX_TEXT),
+      kind: item.kind ?? null,
+      linkUrl: item.linkUrl ?? null,
+      language: p.language,
+      publishedAt: published,
+      fetchedAt,
+      matchedTerms: p.terms,
+      sentiment: p.analysis.sentiment,
+      urgency: p.analysis.urgency,
+      flags: p.analysis.flags,
+      storyKey: p.storyKey,
+      metrics: item.metrics ?? {},
+      fingerprint: p.fingerprint,
+      alertState,
+    });
+  }
+  if (candidates.length === 0) return result;
+  const stored = await store.mentions.ingest(candidates);
+  stored.forEach((s, i) => {
+    if (s.id === null) return;
+    result.stored++;
+    result.ids.push(s.id);
+    const state = s.duplicateOf !== null ? 'duplicate' : candidates[i]!.alertState;
+    if (state === 'duplicate') result.duplicates++;
+    if (state === 'new') result.alertable++;
+    if (state === 'backfill') result.backfill++;
+  });
   return result;
 }

@@ -14,10 +14,8 @@ import type { Logger } from '../core/log.js';
 import type { Analyzer, FetchedItem } from '../core/types.js';
 import { sourcePlugin } from '../sources/registry.js';
 import { SourceError, type PollResult } from '../sources/types.js';
-import { setMeta, type Db } from '../store/db.js';
 import { observePoll } from '../ops/metrics.js';
-import { mentionExists } from '../store/mentions.js';
-import { ensureSourceState, logPoll, recordFailure, recordSuccess } from '../store/source-state.js';
+import type { Store } from '../store/types.js';
 import { ingestItems, type IngestResult } from './ingest.js';
 import type { PreparedItem } from './prepare.js';
 
@@ -28,7 +26,7 @@ import type { PreparedItem } from './prepare.js';
 export type PrepareAhead = (brandId: string, items: FetchedItem[]) => Promise<PreparedItem[] | null>;
 
 export interface PollDeps {
-  db: Db;
+  store: Store;
   config: Config;
   analyzer: Analyzer;
   log: Logger;
@@ -67,7 +65,7 @@ export function backoffMs(everyMs: number, failures: number): number {
 }
 
 export async function pollSource(deps: PollDeps, source: SourceConfig): Promise<PollOutcome> {
-  const { db, config, log } = deps;
+  const { store, config, log } = deps;
   const plugin = sourcePlugin(source.type);
   const brand = config.brands.get(source.brand);
   if (!plugin || !brand) return { status: 'skipped', sourceKey: source.key, reason: 'not configured' };
@@ -75,7 +73,7 @@ export async function pollSource(deps: PollDeps, source: SourceConfig): Promise<
   if (source.missingEnv.length > 0) {
     return { status: 'skipped', sourceKey: source.key, reason: `missing ${source.missingEnv.join(', ')}` };
   }
-  const state = ensureSourceState(db, source.key, source.brand, source.type, source.settingsHash);
+  const state = await store.sources.ensure(source.key, source.brand, source.type, source.settingsHash);
   const startedAt = deps.now();
   const timeout = AbortSignal.timeout(deps.pollTimeoutMs ?? 120_000);
   const signal = deps.signal ? AbortSignal.any([deps.signal, timeout]) : timeout;
@@ -102,22 +100,22 @@ export async function pollSource(deps: PollDeps, source: SourceConfig): Promise<
   const prepared = deps.prepare ? await prepareNew(deps, deps.prepare, source, result.items) : undefined;
   // First successful poll of this source (or of its current settings): alert only within alert_backfill.
   const alertFrom = state.firstSuccessAt ? null : new Date(finishedAt.getTime() - source.alertBackfillMs);
-  const ingest = ingestItems(
-    { db, analyzer: deps.analyzer, brand: brand as BrandConfig, source: source.type, sourceKey: source.key, now: finishedAt, alertFrom },
+  const ingest = await ingestItems(
+    { store, analyzer: deps.analyzer, brand: brand as BrandConfig, source: source.type, sourceKey: source.key, now: finishedAt, alertFrom },
     result.items,
     prepared,
   );
   const gaps = result.gaps ?? [];
   const nextPollAt = new Date(finishedAt.getTime() + Math.max(source.everyMs, result.minDelayMs ?? 0));
-  db.transaction(() => {
-    recordSuccess(db, source.key, {
+  await store.transaction(async (tx) => {
+    await tx.sources.recordSuccess(source.key, {
       at: finishedAt.toISOString(),
       cursor: result.cursor,
       rateLimit: result.rateLimit,
       nextPollAt: nextPollAt.toISOString(),
       gap: gaps.length ? gaps.join('; ') : null,
     });
-    logPoll(db, {
+    await tx.sources.logPoll({
       sourceKey: source.key,
       startedAt: startedAt.toISOString(),
       durationMs: finishedAt.getTime() - startedAt.getTime(),
@@ -126,7 +124,7 @@ export async function pollSource(deps: PollDeps, source: SourceConfig): Promise<
       stored: ingest.stored,
       gap: gaps.length ? gaps.join('; ') : null,
     });
-  }).immediate();
+  });
   observePoll({
     source: source.key,
     type: source.type,
@@ -136,7 +134,7 @@ export async function pollSource(deps: PollDeps, source: SourceConfig): Promise<
     stored: ingest.stored,
   });
   if (gaps.length) sourceLog.warn({ gaps }, 'coverage gap: some mentions may be missing');
-  const firstPoll = alertFrom !== null && ingest.backfill > 0 ? noteFirstPoll(deps, source, ingest.backfill, finishedAt) : undefined;
+  const firstPoll = alertFrom !== null && ingest.backfill > 0 ? await noteFirstPoll(deps, source, ingest.backfill, finishedAt) : undefined;
   sourceLog.info(
     {
       fetched: ingest.fetched,
@@ -156,14 +154,14 @@ export async function pollSource(deps: PollDeps, source: SourceConfig): Promise<
  * Adding a source never floods a channel with history, by design; but silence must not look like
  * a broken rule, so the first poll says what it stored without alerts and how to change that.
  */
-function noteFirstPoll(deps: PollDeps, source: SourceConfig, stored: number, at: Date): FirstPoll {
+async function noteFirstPoll(deps: PollDeps, source: SourceConfig, stored: number, at: Date): Promise<FirstPoll> {
   const note: FirstPoll = {
     at: at.toISOString(),
     storedWithoutAlerts: stored,
     alertBackfill: source.alertBackfillMs > 0 ? formatDuration(source.alertBackfillMs) : '0',
     file: source.file,
   };
-  setMeta(deps.db, firstPollMetaKey(source.key), JSON.stringify(note));
+  await deps.store.meta.set(firstPollMetaKey(source.key), JSON.stringify(note));
   deps.log.info(
     { source: source.key, stored, alertBackfill: note.alertBackfill },
     `first poll: ${stored} stored without alerts (alert_backfill ${note.alertBackfill}); to alert on recent mentions when a source is added, set alert_backfill (e.g. 1d) on it in ${source.file}`,
@@ -178,8 +176,13 @@ function noteFirstPoll(deps: PollDeps, source: SourceConfig, stored: number, at:
  */
 async function prepareNew(deps: PollDeps, prepare: PrepareAhead, source: SourceConfig, items: readonly FetchedItem[]): Promise<(PreparedItem | null)[] | undefined> {
   const fresh: number[] = [];
+  const known = await deps.store.mentions.knownSourceIds(
+    source.brand,
+    source.type,
+    items.map((item) => item.sourceId),
+  );
   items.forEach((item, i) => {
-    if (!mentionExists(deps.db, source.brand, source.type, item.sourceId)) fresh.push(i);
+    if (!known.has(item.sourceId)) fresh.push(i);
   });
   if (fresh.length === 0) return undefined;
   const done = await prepare(
@@ -194,8 +197,8 @@ async function prepareNew(deps: PollDeps, prepare: PrepareAhead, source: SourceC
   return aligned;
 }
 
-function recordPollFailure(deps: PollDeps, source: SourceConfig, err: unknown, startedAt: Date, failures: number): PollOutcome {
-  const { db, log } = deps;
+async function recordPollFailure(deps: PollDeps, source: SourceConfig, err: unknown, startedAt: Date, failures: number): Promise<PollOutcome> {
+  const { store, log } = deps;
   const at = deps.now();
   const stopping = deps.signal?.aborted ?? false;
   const kind = err instanceof SourceError ? err.kind : stopping ? 'aborted' : 'internal';
@@ -209,9 +212,9 @@ function recordPollFailure(deps: PollDeps, source: SourceConfig, err: unknown, s
     paused = `${message} (paused; retried in ${formatDuration(delay)} or when the config or .env changes)`;
   }
   const nextPollAt = new Date(at.getTime() + delay);
-  db.transaction(() => {
-    recordFailure(db, source.key, { at: at.toISOString(), error: message, kind, nextPollAt: nextPollAt.toISOString(), pausedReason: paused });
-    logPoll(db, {
+  await store.transaction(async (tx) => {
+    await tx.sources.recordFailure(source.key, { at: at.toISOString(), error: message, kind, nextPollAt: nextPollAt.toISOString(), pausedReason: paused });
+    await tx.sources.logPoll({
       sourceKey: source.key,
       startedAt: startedAt.toISOString(),
       durationMs: at.getTime() - startedAt.getTime(),
@@ -221,7 +224,7 @@ function recordPollFailure(deps: PollDeps, source: SourceConfig, err: unknown, s
       error: message,
       errorKind: kind,
     });
-  }).immediate();
+  });
   observePoll({ source: source.key, type: source.type, brand: source.brand, outcome: 'error', kind, durationMs: at.getTime() - startedAt.getTime(), stored: 0 });
   const level = kind === 'internal' ? 'error' : 'warn';
   log[level](

@@ -11,9 +11,7 @@
 import type { BudgetConfig, Config, NotifyTarget, RuleConfig } from '../config/load.js';
 import { formatDuration } from '../core/duration.js';
 import type { Mention, UrgencyLevel } from '../core/types.js';
-import type { Db } from '../store/db.js';
-import { countDeliveriesSince, type NewAlert } from '../store/outbox.js';
-import { activeSilence } from '../store/silences.js';
+import type { NewAlert, Repositories } from '../store/types.js';
 import { notifierProblem } from './notifier-problem.js';
 import { heldUntil, isHeld } from './hours.js';
 import { urgencyRank } from './semantics.js';
@@ -27,9 +25,16 @@ function budgetFor(config: Config, target: NotifyTarget): BudgetConfig | undefin
   return config.budgets.find((b) => b.destination.type === target.type && b.destination.target === target.target);
 }
 
-export function planDeliveries(db: Db, config: Config, rule: RuleConfig, brand: string, mentions: readonly Mention[], now: Date): NewAlert['deliveries'] {
+export async function planDeliveries(
+  store: Repositories,
+  config: Config,
+  rule: RuleConfig,
+  brand: string,
+  mentions: readonly Mention[],
+  now: Date,
+): Promise<NewAlert['deliveries']> {
   const at = now.toISOString();
-  const silence = activeSilence(db, rule.name, brand, at);
+  const silence = await store.silences.active(rule.name, brand, at);
   const urgentEnough = breaksThrough(rule.breakThrough, mentions);
   const hours = !urgentEnough && isHeld(rule.quietHours, rule.activeHours, now);
   const window = rule.quietHours && isHeld(rule.quietHours, null, now) ? rule.quietHours : rule.activeHours;
@@ -61,7 +66,7 @@ export function planDeliveries(db: Db, config: Config, rule: RuleConfig, brand: 
     const budget = budgetFor(config, n);
     if (budget && !breaksThrough(budget.breakThrough, mentions)) {
       const key = `${n.type}:${n.target}`;
-      const used = (counted.get(key) ?? 0) + countDeliveriesSince(db, n.type, n.target, new Date(now.getTime() - budget.perMs).toISOString());
+      const used = (counted.get(key) ?? 0) + (await store.outbox.countDeliveriesSince(n.type, n.target, new Date(now.getTime() - budget.perMs).toISOString()));
       if (used >= budget.max) {
         planned.push({ ...base, status: 'suppressed', holdReason: `over budget: ${budget.max} alerts per ${formatDuration(budget.perMs)} to ${n.target}` });
         continue;

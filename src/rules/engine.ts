@@ -23,24 +23,7 @@ import { prepareText } from '../analyze/query/index.js';
 import { formatDuration } from '../core/duration.js';
 import type { Logger } from '../core/log.js';
 import type { Mention } from '../core/types.js';
-import { getMeta, setMeta, stmt, type Db } from '../store/db.js';
-import { getMentions, importedHistoryFrom, listMentions, newMentionIds, setAlertState } from '../store/mentions.js';
-import { insertAlert } from '../store/outbox.js';
-import {
-  activeGroups,
-  addHit,
-  addPending,
-  clearHits,
-  clearPending,
-  countHits,
-  getGroup,
-  pendingGroups,
-  reconcilePending,
-  sampleHits,
-  setGroupActive,
-  setGroupAlerted,
-} from '../store/rule-state.js';
-import { listSourceStates } from '../store/source-state.js';
+import type { PendingEntry, Repositories, RuleHit, Store } from '../store/types.js';
 import { sourceLabel } from '../sources/registry.js';
 import { planDeliveries } from './delivery-plan.js';
 import {
@@ -57,7 +40,7 @@ import {
 } from './semantics.js';
 
 export interface EngineDeps {
-  db: Db;
+  store: Store;
   config: Config;
   log: Logger;
   now: () => Date;
@@ -71,62 +54,63 @@ function hitTime(m: Mention): string {
   return m.publishedAt < m.fetchedAt ? m.publishedAt : m.fetchedAt;
 }
 
-function isFirstFromAuthor(db: Db, m: Mention): boolean {
+async function isFirstFromAuthor(store: Repositories, m: Mention): Promise<boolean> {
   if (!m.author) return false;
-  return (
-    stmt<[string, string, number]>(
-      db,
-      'SELECT 1 FROM mentions WHERE brand = ? AND author = ? COLLATE NOCASE AND id < ? AND duplicate_of IS NULL LIMIT 1',
-    ).get(m.brand, m.author, m.id) === undefined
-  );
+  return store.mentions.isFirstFromAuthor(m.brand, m.author, m.id);
 }
 
-function ruleMatches(db: Db, rule: RuleConfig, m: Mention, prepared: ReturnType<typeof prepareText> | undefined): boolean {
+async function ruleMatches(store: Repositories, rule: RuleConfig, m: Mention, prepared: ReturnType<typeof prepareText> | undefined): Promise<boolean> {
   if (!matchesRule(rule.match, m, prepared)) return false;
-  if (rule.match.firstFromAuthor && !isFirstFromAuthor(db, m)) return false;
+  if (rule.match.firstFromAuthor && !(await isFirstFromAuthor(store, m))) return false;
   return true;
 }
 
 /** Counting rules whose definition changed (or are new) recount their hits from stored history. */
-function refreshHits(deps: EngineDeps): void {
-  const { db, config } = deps;
+async function refreshHits(deps: EngineDeps): Promise<void> {
+  const { store, config } = deps;
   for (const rule of config.rules.filter((r) => r.enabled && isCounting(r))) {
     const key = `rule_hits.${rule.name}`;
-    if (getMeta(db, key) === rule.hash) continue;
+    if ((await store.meta.get(key)) === rule.hash) continue;
     const since = new Date(deps.now().getTime() - lookbackMs(rule)).toISOString();
-    db.transaction(() => {
-      clearHits(db, rule.name);
-      for (const m of listMentions(db, { since, order: 'asc' })) {
+    await store.transaction(async (tx) => {
+      await tx.rules.clearHits(rule.name);
+      const hits: RuleHit[] = [];
+      for (const m of await tx.mentions.list({ since, order: 'asc' })) {
         const prepared = rule.match.text ? prepareText(`${m.title}\n${m.text}`) : undefined;
-        if (ruleMatches(db, rule, m, prepared)) addHit(db, rule.name, m.id, groupKeyFor(rule, m), hitTime(m));
+        if (await ruleMatches(tx, rule, m, prepared)) hits.push({ rule: rule.name, mentionId: m.id, groupKey: groupKeyFor(rule, m), at: hitTime(m) });
       }
-      setMeta(db, key, rule.hash);
-    }).immediate();
+      await tx.rules.addHits(hits);
+      await tx.meta.set(key, rule.hash);
+    });
   }
 }
 
 /** Step 1: runs rules over mentions not yet evaluated. Returns how many mentions were evaluated. */
-export function evaluateNewMentions(deps: EngineDeps): number {
-  const { db, config } = deps;
-  refreshHits(deps);
+export async function evaluateNewMentions(deps: EngineDeps): Promise<number> {
+  const { store, config } = deps;
+  await refreshHits(deps);
   const rules = config.rules.filter((r) => r.enabled && (r.type === 'mention' || isCounting(r)));
   let total = 0;
   for (;;) {
-    const ids = newMentionIds(db, 500);
+    const ids = await store.mentions.newIds(500);
     if (ids.length === 0) break;
     const at = deps.now().toISOString();
-    db.transaction(() => {
-      for (const mention of getMentions(db, ids)) {
+    await store.transaction(async (tx) => {
+      const pending: PendingEntry[] = [];
+      const hits: RuleHit[] = [];
+      for (const mention of await tx.mentions.get(ids)) {
         const prepared = rules.some((r) => r.match.text) ? prepareText(`${mention.title}\n${mention.text}`) : undefined;
         for (const rule of rules) {
-          if (!ruleMatches(db, rule, mention, prepared)) continue;
-          const group = groupKeyFor(rule, mention);
-          if (rule.type === 'mention') addPending(db, rule.name, rule.hash, group, mention.id, at);
-          else addHit(db, rule.name, mention.id, group, hitTime(mention));
+          if (!(await ruleMatches(tx, rule, mention, prepared))) continue;
+          const groupKey = groupKeyFor(rule, mention);
+          if (rule.type === 'mention') pending.push({ rule: rule.name, hash: rule.hash, groupKey, mentionId: mention.id, at });
+          else hits.push({ rule: rule.name, mentionId: mention.id, groupKey, at: hitTime(mention) });
         }
-        setAlertState(db, mention.id, 'evaluated');
       }
-    }).immediate();
+      await tx.rules.addPending(pending);
+      await tx.rules.addHits(hits);
+      await tx.mentions.setAlertState(ids, 'evaluated');
+    });
     total += ids.length;
   }
   return total;
@@ -138,44 +122,39 @@ export interface ReleaseOptions {
 }
 
 /** Step 2: turns due mention groups into alerts in the outbox. Returns the new alert ids. */
-export function releaseDueGroups(deps: EngineDeps, options: ReleaseOptions = {}): number[] {
-  const { db, config, log } = deps;
+export async function releaseDueGroups(deps: EngineDeps, options: ReleaseOptions = {}): Promise<number[]> {
+  const { store, config, log } = deps;
   const byName = new Map(config.rules.map((r) => [r.name, r]));
   const created: number[] = [];
-  db.transaction(() => {
-    const dropped = reconcilePending(
-      db,
-      config.rules.filter((r) => r.enabled && r.type === 'mention').map((r) => ({ rule: r.name, hash: r.hash })),
-    );
-    for (const [rule, count] of dropped) log.info({ rule, dropped: count }, 'rule removed: its waiting mentions are dropped');
-  }).immediate();
+  const dropped = await store.rules.reconcilePending(
+    config.rules.filter((r) => r.enabled && r.type === 'mention').map((r) => ({ rule: r.name, hash: r.hash })),
+  );
+  for (const [rule, count] of dropped) log.info({ rule, dropped: count }, 'rule removed: its waiting mentions are dropped');
 
   const now = deps.now();
-  for (const group of pendingGroups(db)) {
+  for (const group of await store.rules.pendingGroups()) {
     const rule = byName.get(group.rule);
     if (!rule || rule.hash !== group.ruleHash) continue;
-    const state = getGroup(db, rule.name, rule.hash, group.groupKey);
+    const state = await store.rules.getGroup(rule.name, rule.hash, group.groupKey);
     const lastAlertAt = state.lastAlertAt ? Date.parse(state.lastAlertAt) : null;
     const throttle = throttleFor(rule, state.streak);
     if (!groupDue(rule, Date.parse(group.firstAddedAt), lastAlertAt, now.getTime(), options.flush, throttle)) continue;
-    const alertId = db
-      .transaction(() => {
-        const mentions = getMentions(db, group.mentionIds);
-        clearPending(db, rule.name, group.mentionIds);
-        if (mentions.length === 0) return null;
-        const brandName = config.brands.get(mentions[0]!.brand)?.name ?? mentions[0]!.brand;
-        const streak = nextStreak(rule, state.streak, lastAlertAt, now.getTime());
-        return createAlert(deps, rule, group.groupKey, now, {
-          brand: mentions[0]!.brand,
-          summary: summarize(brandName, mentions),
-          details: throttle > 0 && lastAlertAt !== null ? [`throttled: at most one alert per ${formatDuration(throttleFor(rule, streak))} for this group`] : [],
-          mentions,
-          claim: true,
-          totalMentions: mentions.length,
-          streak,
-        });
-      })
-      .immediate();
+    const alertId = await store.transaction(async (tx) => {
+      const mentions = await tx.mentions.get(group.mentionIds);
+      await tx.rules.clearPending(rule.name, group.mentionIds);
+      if (mentions.length === 0) return null;
+      const brandName = config.brands.get(mentions[0]!.brand)?.name ?? mentions[0]!.brand;
+      const streak = nextStreak(rule, state.streak, lastAlertAt, now.getTime());
+      return createAlert(deps, tx, rule, group.groupKey, now, {
+        brand: mentions[0]!.brand,
+        summary: summarize(brandName, mentions),
+        details: throttle > 0 && lastAlertAt !== null ? [`throttled: at most one alert per ${formatDuration(throttleFor(rule, streak))} for this group`] : [],
+        mentions,
+        claim: true,
+        totalMentions: mentions.length,
+        streak,
+      });
+    });
     if (alertId !== null) created.push(alertId);
   }
   return created;
@@ -193,11 +172,12 @@ interface AlertSpec {
   streak: number;
 }
 
-function createAlert(deps: EngineDeps, rule: RuleConfig, groupKey: string, now: Date, spec: AlertSpec): number | null {
-  const { db, config, log } = deps;
+/** Writes the alert through `tx` (the caller's transaction) and records the group's alert time. */
+async function createAlert(deps: EngineDeps, tx: Repositories, rule: RuleConfig, groupKey: string, now: Date, spec: AlertSpec): Promise<number | null> {
+  const { config, log } = deps;
   const at = now.toISOString();
   const ids = spec.mentions.map((m) => m.id);
-  const alertId = insertAlert(db, {
+  const alertId = await tx.outbox.insertAlert({
     rule: rule.name,
     ruleHash: rule.hash,
     ruleType: rule.type,
@@ -209,10 +189,10 @@ function createAlert(deps: EngineDeps, rule: RuleConfig, groupKey: string, now: 
     sampleMentionIds: spec.claim ? [] : ids,
     totalMentions: spec.totalMentions,
     createdAt: at,
-    deliveries: planDeliveries(db, config, rule, spec.brand, spec.mentions, now),
+    deliveries: await planDeliveries(tx, config, rule, spec.brand, spec.mentions, now),
   });
   if (alertId === null) return null;
-  setGroupAlerted(db, rule.name, rule.hash, groupKey, at, alertId, spec.streak);
+  await tx.rules.setGroupAlerted(rule.name, rule.hash, groupKey, at, alertId, spec.streak);
   log.info({ rule: rule.name, alert: alertId, mentions: spec.totalMentions, group: groupKey }, 'alert created');
   return alertId;
 }
@@ -225,18 +205,18 @@ function brandOfGroup(config: Config, rule: RuleConfig, groupKey: string, sample
 }
 
 /** Fires or clears one aggregate condition for a group; returns the alert id when one was created. */
-function settle(
+async function settle(
   deps: EngineDeps,
   rule: RuleConfig,
   groupKey: string,
   firing: boolean,
   now: Date,
-  build: () => Omit<AlertSpec, 'streak' | 'claim'>,
-): number | null {
-  const { db } = deps;
-  const state = getGroup(db, rule.name, rule.hash, groupKey);
+  build: (tx: Repositories) => Promise<Omit<AlertSpec, 'streak' | 'claim'>>,
+): Promise<number | null> {
+  const { store } = deps;
+  const state = await store.rules.getGroup(rule.name, rule.hash, groupKey);
   if (!firing) {
-    if (state.active) setGroupActive(db, rule.name, rule.hash, groupKey, false);
+    if (state.active) await store.rules.setGroupActive(rule.name, rule.hash, groupKey, false);
     return null;
   }
   const lastAlertAt = state.lastAlertAt ? Date.parse(state.lastAlertAt) : null;
@@ -244,22 +224,20 @@ function settle(
   // Already firing: remind only with a throttle, once it has passed.
   if (state.active && (throttle === 0 || (lastAlertAt !== null && now.getTime() < lastAlertAt + throttle))) return null;
   if (!state.active && lastAlertAt !== null && throttle > 0 && now.getTime() < lastAlertAt + throttle) {
-    setGroupActive(db, rule.name, rule.hash, groupKey, true);
+    await store.rules.setGroupActive(rule.name, rule.hash, groupKey, true);
     return null;
   }
-  return db
-    .transaction(() => {
-      setGroupActive(db, rule.name, rule.hash, groupKey, true);
-      const spec = build();
-      const reminder = state.active ? ['still firing since the previous alert'] : [];
-      return createAlert(deps, rule, groupKey, now, {
-        ...spec,
-        details: [...spec.details, ...reminder],
-        claim: false,
-        streak: nextStreak(rule, state.streak, lastAlertAt, now.getTime()),
-      });
-    })
-    .immediate();
+  return store.transaction(async (tx) => {
+    await tx.rules.setGroupActive(rule.name, rule.hash, groupKey, true);
+    const spec = await build(tx);
+    const reminder = state.active ? ['still firing since the previous alert'] : [];
+    return createAlert(deps, tx, rule, groupKey, now, {
+      ...spec,
+      details: [...spec.details, ...reminder],
+      claim: false,
+      streak: nextStreak(rule, state.streak, lastAlertAt, now.getTime()),
+    });
+  });
 }
 
 /**
@@ -268,32 +246,32 @@ function settle(
  * Imported history counts: an import is taken to cover its period the way the sources would have
  * (import what they would have seen, or the baseline is too low and spikes fire too easily).
  */
-function watchedSince(db: Db, config: Config, brands: Set<string>): number | null {
+async function watchedSince(store: Store, config: Config, brands: Set<string>): Promise<number | null> {
   let earliest: number | null = null;
   const consider = (iso: string | null) => {
     if (!iso) return;
     const t = Date.parse(iso);
     if (earliest === null || t < earliest) earliest = t;
   };
-  for (const s of listSourceStates(db)) {
+  for (const s of await store.sources.list()) {
     if (!brands.has(s.brand) || !s.firstSuccessAt) continue;
     if (!config.sources.some((c) => c.key === s.sourceKey)) continue;
     consider(s.firstSuccessAt);
   }
-  for (const brand of brands) consider(importedHistoryFrom(db, brand));
+  for (const brand of brands) consider(await store.mentions.importedHistoryFrom(brand));
   return earliest;
 }
 
-function evaluateCounting(deps: EngineDeps, rule: RuleConfig, now: Date): number[] {
-  const { db, config } = deps;
+async function evaluateCounting(deps: EngineDeps, rule: RuleConfig, now: Date): Promise<number[]> {
+  const { store, config } = deps;
   const created: number[] = [];
   const t = now.getTime();
   const windowStart = new Date(t - rule.windowMs).toISOString();
-  const current = countHits(db, rule.name, windowStart, now.toISOString());
-  const groups = new Set([...current.keys(), ...activeGroups(db, rule.name, rule.hash)]);
+  const current = await store.rules.countHits(rule.name, windowStart, now.toISOString());
+  const groups = new Set([...current.keys(), ...(await store.rules.activeGroups(rule.name, rule.hash))]);
   if (rule.type === 'spike' && rule.direction !== 'up') groups.add(rule.groupBy.length ? '' : '*');
   const brands = new Set(rule.match.brands ?? config.brands.keys());
-  const since = watchedSince(db, config, brands);
+  const since = await watchedSince(store, config, brands);
   const historyOk = since !== null && t - since >= rule.windowMs * (rule.baseline + 1);
 
   const baselineCounts: Map<string, number>[] = [];
@@ -301,7 +279,7 @@ function evaluateCounting(deps: EngineDeps, rule: RuleConfig, now: Date): number
     for (let k = 1; k <= rule.baseline; k++) {
       const from = new Date(t - rule.windowMs * (k + 1)).toISOString();
       const to = new Date(t - rule.windowMs * k).toISOString();
-      baselineCounts.push(countHits(db, rule.name, from, to));
+      baselineCounts.push(await store.rules.countHits(rule.name, from, to));
     }
   }
 
@@ -315,8 +293,8 @@ function evaluateCounting(deps: EngineDeps, rule: RuleConfig, now: Date): number
       verdict = spikeVerdict(rule, n, baselineCounts.map((m) => m.get(groupKey) ?? 0));
       firing = verdict !== null;
     }
-    const id = settle(deps, rule, groupKey, firing, now, () => {
-      const sample = getMentions(db, sampleHits(db, rule.name, groupKey, windowStart, now.toISOString(), SAMPLE_SIZE));
+    const id = await settle(deps, rule, groupKey, firing, now, async (tx) => {
+      const sample = await tx.mentions.get(await tx.rules.sampleHits(rule.name, groupKey, windowStart, now.toISOString(), SAMPLE_SIZE));
       const brand = brandOfGroup(config, rule, groupKey, sample);
       const name = config.brands.get(brand)?.name ?? brand;
       const window = formatDuration(rule.windowMs);
@@ -334,12 +312,12 @@ function evaluateCounting(deps: EngineDeps, rule: RuleConfig, now: Date): number
   return created;
 }
 
-function evaluateSilence(deps: EngineDeps, rule: RuleConfig, now: Date): number[] {
-  const { db, config } = deps;
+async function evaluateSilence(deps: EngineDeps, rule: RuleConfig, now: Date): Promise<number[]> {
+  const { store, config } = deps;
   const created: number[] = [];
   const t = now.getTime();
   const cutoff = t - rule.silenceForMs;
-  const states = new Map(listSourceStates(db).map((s) => [s.sourceKey, s]));
+  const states = new Map((await store.sources.list()).map((s) => [s.sourceKey, s]));
   const sources = config.sources.filter(
     (s) =>
       s.enabled &&
@@ -353,7 +331,7 @@ function evaluateSilence(deps: EngineDeps, rule: RuleConfig, now: Date): number[
       const st = states.get(s.key);
       const since = st?.lastSuccessAt ?? st?.createdAt ?? null;
       const firing = since !== null && Date.parse(since) <= cutoff;
-      const id = settle(deps, rule, `source=${s.key}`, firing, now, () => {
+      const id = await settle(deps, rule, `source=${s.key}`, firing, now, async () => {
         const name = config.brands.get(s.brand)?.name ?? s.brand;
         const what = st?.lastSuccessAt ? `since ${st.lastSuccessAt}` : 'ever';
         return {
@@ -372,20 +350,17 @@ function evaluateSilence(deps: EngineDeps, rule: RuleConfig, now: Date): number[
     const brands = [...new Set(sources.map((s) => s.brand))];
     for (const brand of brands) {
       const keys = sources.filter((s) => s.brand === brand).map((s) => s.key);
-      const placeholders = keys.map(() => '?').join(',');
-      const last = db
-        .prepare(`SELECT MAX(fetched_at) AS at FROM mentions WHERE brand = ? AND source_key IN (${placeholders})`)
-        .get(brand, ...keys) as { at: string | null };
+      const lastAt = await store.mentions.lastFetchedAt(brand, keys);
       const watching = keys
         .map((k) => states.get(k)?.firstSuccessAt)
         .filter((x): x is string => Boolean(x))
         .sort()[0];
-      const since = last.at ?? watching ?? null;
+      const since = lastAt ?? watching ?? null;
       const firing = since !== null && Date.parse(since) <= cutoff;
-      const id = settle(deps, rule, `brand=${brand}`, firing, now, () => ({
+      const id = await settle(deps, rule, `brand=${brand}`, firing, now, async () => ({
         brand,
         summary: `Silence: no new mentions of ${config.brands.get(brand)?.name ?? brand} for ${formatDuration(t - Date.parse(since!))}`,
-        details: [last.at ? `last mention fetched at ${last.at}` : 'no mention stored since the sources started'],
+        details: [lastAt ? `last mention fetched at ${lastAt}` : 'no mention stored since the sources started'],
         mentions: [],
         totalMentions: 0,
       }));
@@ -396,14 +371,14 @@ function evaluateSilence(deps: EngineDeps, rule: RuleConfig, now: Date): number[
 }
 
 /** Step 3: counting (volume, spike) and silence rules. Returns the new alert ids. */
-export function evaluateAggregates(deps: EngineDeps): number[] {
+export async function evaluateAggregates(deps: EngineDeps): Promise<number[]> {
   const now = deps.now();
   const created: number[] = [];
   for (const rule of deps.config.rules) {
     if (!rule.enabled) continue;
     try {
-      if (isCounting(rule)) created.push(...evaluateCounting(deps, rule, now));
-      else if (rule.type === 'silence') created.push(...evaluateSilence(deps, rule, now));
+      if (isCounting(rule)) created.push(...(await evaluateCounting(deps, rule, now)));
+      else if (rule.type === 'silence') created.push(...(await evaluateSilence(deps, rule, now)));
     } catch (err) {
       deps.log.error({ rule: rule.name, err }, 'rule evaluation failed');
     }
@@ -412,13 +387,13 @@ export function evaluateAggregates(deps: EngineDeps): number[] {
 }
 
 /** The earliest time a waiting group becomes due, or null when nothing waits. */
-export function nextReleaseAt(deps: EngineDeps): Date | null {
+export async function nextReleaseAt(deps: EngineDeps): Promise<Date | null> {
   const byName = new Map(deps.config.rules.map((r) => [r.name, r]));
   let earliest: number | null = null;
-  for (const group of pendingGroups(deps.db)) {
+  for (const group of await deps.store.rules.pendingGroups()) {
     const rule = byName.get(group.rule);
     if (!rule) continue;
-    const state = getGroup(deps.db, rule.name, rule.hash, group.groupKey);
+    const state = await deps.store.rules.getGroup(rule.name, rule.hash, group.groupKey);
     const at = groupDueAt(
       rule,
       Date.parse(group.firstAddedAt),

@@ -3,6 +3,7 @@
  * rows the repositories return: why deliveries are pending and when the next try is, and which
  * failed deliveries could be retried because their notifier's settings changed since.
  */
+import type { OutboxRepo } from './types.js';
 
 export interface PendingListing {
   id: number;
@@ -62,4 +63,16 @@ export function offersFor(rows: readonly FailedSettings[], current: (notifier: s
     offers.set(r.notifier, (offers.get(r.notifier) ?? 0) + r.count);
   }
   return [...offers].map(([notifier, failed]) => ({ notifier, failed })).sort((a, b) => a.notifier.localeCompare(b.notifier));
+}
+
+/** Why the store's deliveries are pending, and when the next try is. */
+export async function pendingReport(outbox: Pick<OutboxRepo, 'list'>): Promise<PendingReport> {
+  const pending = await outbox.list({ statuses: ['pending'] });
+  const heads = await outbox.list({ statuses: ['pending'], headsOnly: true });
+  return summarizePending(pending, new Set(heads.map((d) => d.id)));
+}
+
+/** Failed deliveries whose notifier's settings changed since they failed (`current`: each notifier's fingerprint now). */
+export async function retryOffers(outbox: Pick<OutboxRepo, 'failedSettings'>, current: (notifier: string) => string | null): Promise<RetryOffer[]> {
+  return offersFor(await outbox.failedSettings(), current);
 }

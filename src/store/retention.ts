@@ -23,7 +23,7 @@
  */
 import { parseDuration } from '../core/duration.js';
 import type { Logger } from '../core/log.js';
-import { setMeta, stmt, type Db } from './db.js';
+import type { Store } from './types.js';
 
 export const DEFAULT_RETENTION = '90d';
 const MIN_RETENTION_MS = 86_400_000;
@@ -63,104 +63,44 @@ export interface PruneOptions {
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Ids of up to `limit` mentions older than the horizon that no pending delivery still needs. */
-function doomedMentions(db: Db, horizon: string, limit: number): number[] {
-  return stmt<[string, number], { id: number }>(
-    db,
-    `SELECT m.id FROM mentions m WHERE m.published_at < ?
-       AND NOT EXISTS (
-         SELECT 1 FROM alert_mentions am JOIN deliveries d ON d.alert_id = am.alert_id
-         WHERE am.mention_id = m.id AND d.status IN ('pending', 'held'))
-     ORDER BY m.published_at LIMIT ?`,
-  )
-    .all(horizon, limit)
-    .map((r) => r.id);
-}
-
-function deleteMentions(db: Db, ids: number[]): number {
-  const list = JSON.stringify(ids);
-  return db
-    .transaction(() => {
-      // duplicate_of has no ON DELETE action: unlink newer duplicates that stay.
-      stmt(
-        db,
-        `UPDATE mentions SET duplicate_of = NULL
-         WHERE duplicate_of IN (SELECT value FROM json_each(@ids)) AND id NOT IN (SELECT value FROM json_each(@ids))`,
-      ).run({ ids: list });
-      return stmt(db, 'DELETE FROM mentions WHERE id IN (SELECT value FROM json_each(?))').run(list).changes;
-    })
-    .immediate();
-}
-
-function deleteAlerts(db: Db, horizon: string, limit: number): number {
-  return db
-    .transaction(
-      () =>
-        stmt(
-          db,
-          `DELETE FROM alerts WHERE id IN (
-             SELECT a.id FROM alerts a WHERE a.created_at < ?
-               AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_id = a.id AND d.status IN ('pending', 'held'))
-             ORDER BY a.created_at LIMIT ?)`,
-        ).run(horizon, limit).changes,
-    )
-    .immediate();
-}
-
-function deletePollLog(db: Db, before: string, limit: number): number {
-  return stmt(db, 'DELETE FROM poll_log WHERE id IN (SELECT id FROM poll_log WHERE started_at < ? LIMIT ?)').run(before, limit).changes;
-}
-
-/** One retention run. Async only to yield between batches; safe to call while the daemon runs. */
-export async function pruneOnce(db: Db, options: PruneOptions): Promise<PruneResult> {
+/** One retention run. Yields between batches; safe to call while the daemon runs. */
+export async function pruneOnce(store: Store, options: PruneOptions): Promise<PruneResult> {
   const started = Date.now();
   const batch = options.batchSize ?? 2000;
   const horizon = new Date(options.now.getTime() - options.retentionMs).toISOString();
   const pollLogBefore = new Date(options.now.getTime() - Math.min(options.retentionMs, POLL_LOG_MAX_MS)).toISOString();
   // Record the horizon first: from now on nothing older is stored, so the deletes below converge.
-  setMeta(db, 'retention.horizon', horizon);
+  await store.retention.setHorizon(horizon);
   const result: PruneResult = { horizon, mentions: 0, alerts: 0, pollLog: 0, durationMs: 0 };
 
-  for (;;) {
-    const n = deleteAlerts(db, horizon, batch);
-    result.alerts += n;
-    if (n < batch) break;
-    await yieldToLoop();
-  }
-  for (;;) {
-    const ids = doomedMentions(db, horizon, batch);
-    if (ids.length === 0) break;
-    result.mentions += deleteMentions(db, ids);
-    if (ids.length < batch) break;
-    await yieldToLoop();
-  }
-  for (;;) {
-    const n = deletePollLog(db, pollLogBefore, batch);
-    result.pollLog += n;
-    if (n < batch) break;
-    await yieldToLoop();
-  }
-  if (result.mentions > 0) {
-    // Merges the full-text index's segments, dropping the deleted entries' space.
-    db.prepare("INSERT INTO mentions_fts (mentions_fts) VALUES ('optimize')").run();
-  }
-  if (result.mentions + result.alerts + result.pollLog > 0) {
-    // Hands the write-ahead log's space back; a busy reader just makes this a no-op.
-    db.pragma('wal_checkpoint(TRUNCATE)');
-  }
+  result.alerts = await inBatches(batch, () => store.retention.pruneAlerts(horizon, batch));
+  result.mentions = await inBatches(batch, () => store.retention.pruneMentions(horizon, batch));
+  result.pollLog = await inBatches(batch, () => store.retention.prunePollLog(pollLogBefore, batch));
+  if (result.mentions + result.alerts + result.pollLog > 0) await store.retention.compact({ fullText: result.mentions > 0 });
   result.durationMs = Date.now() - started;
-  setMeta(db, 'retention.last_run_at', options.now.toISOString());
-  setMeta(db, 'retention.last_result', JSON.stringify(result));
+  await store.meta.set('retention.last_run_at', options.now.toISOString());
+  await store.meta.set('retention.last_result', JSON.stringify(result));
   return result;
 }
 
+/** Runs one batch after another until a batch deletes less than a full one; returns the total. */
+async function inBatches(batch: number, prune: () => Promise<number>): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await prune();
+    total += n;
+    if (n < batch) return total;
+    await yieldToLoop();
+  }
+}
+
 /** Forgets the horizon (retention turned off): older mentions may be stored again, e.g. by import. */
-export function clearRetentionHorizon(db: Db): void {
-  setMeta(db, 'retention.horizon', null);
+export function clearRetentionHorizon(store: Store): Promise<void> {
+  return store.retention.setHorizon(null);
 }
 
 export interface RetentionScheduleOptions {
-  db: Db;
+  store: Store;
   log: Logger;
   /** null: retention is off (nothing is pruned; the horizon is cleared). */
   retentionMs: number | null;
@@ -188,15 +128,17 @@ export function startRetention(options: RetentionScheduleOptions): RetentionSche
   let stopped = false;
 
   if (options.retentionMs === null) {
-    clearRetentionHorizon(options.db);
-    options.log.info('retention is off: mentions and alerts are kept forever');
-    return { runNow: async () => null, stop: async () => undefined };
+    const cleared = clearRetentionHorizon(options.store).then(
+      () => options.log.info('retention is off: mentions and alerts are kept forever'),
+      (err: unknown) => options.log.error({ err }, 'retention is off, but its horizon could not be cleared'),
+    );
+    return { runNow: async () => null, stop: () => cleared };
   }
   const retentionMs = options.retentionMs;
 
   const runNow = (): Promise<PruneResult | null> => {
     if (running) return running;
-    running = pruneOnce(options.db, { retentionMs, now: now() })
+    running = pruneOnce(options.store, { retentionMs, now: now() })
       .then((result) => {
         options.log.info(
           { horizon: result.horizon, mentions: result.mentions, alerts: result.alerts, pollLog: result.pollLog, ms: result.durationMs },

@@ -91,7 +91,6 @@ export interface StoreInfo {
   bytes: number;
   /** SQLite's write-ahead log; 0 for PostgreSQL. */
   walBytes: number;
-  mentions: number;
 }
 
 // ---------------------------------------------------------------- mentions
@@ -173,6 +172,17 @@ export interface MentionRepo {
   lastFetchedAt(brand: string, sourceKeys: readonly string[]): Promise<string | null>;
   /** Mentions stored per source key since `since` (fetched_at). */
   countStoredSince(since: string): Promise<Map<string, number>>;
+  /** Whether any mention of the brand is stored. */
+  hasBrand(brand: string): Promise<boolean>;
+  /** Brands with stored mentions (configured or not any more), sorted. */
+  brands(): Promise<string[]>;
+  /**
+   * After an import: keeps the earliest publication time of the brand's imported mentions
+   * (source key `<brand>/import`, store/history.ts), so spike history counts from it.
+   */
+  noteImportedHistory(brand: string): Promise<void>;
+  /** The earliest imported mention of the brand (ISO), or null. */
+  importedHistoryFrom(brand: string): Promise<string | null>;
 }
 
 // ---------------------------------------------------------------- outbox (alerts and deliveries)
@@ -296,6 +306,8 @@ export interface OutboxRepo {
    */
   insertAlert(alert: NewAlert): Promise<number | null>;
   getAlert(id: number): Promise<AlertRow | null>;
+  /** An alert's deliveries, by id. */
+  deliveriesOf(alertId: number): Promise<DeliveryRow[]>;
   /** Held deliveries whose time has come become pending. Returns how many. */
   releaseHeld(now: string): Promise<number>;
   /** Alerts that counted against a destination's budget since `since` (pending, sent, held, failed). */
@@ -348,6 +360,15 @@ export interface RuleHit {
   at: string;
 }
 
+/** A mention waiting for its group's alert. */
+export interface PendingEntry {
+  rule: string;
+  hash: string;
+  groupKey: string;
+  mentionId: number;
+  at: string;
+}
+
 export interface RuleStateRepo {
   /** A group's state (all defaults when it has none). */
   getGroup(rule: string, hash: string, groupKey: string): Promise<GroupState>;
@@ -363,7 +384,7 @@ export interface RuleStateRepo {
   /** The most urgent, then widest-reaching, then newest mentions of a group's hits in (from, to]. */
   sampleHits(rule: string, groupKey: string, from: string, to: string, limit: number): Promise<number[]>;
   /** Mentions waiting for their group's alert; an existing (rule, mention) is kept. */
-  addPending(entries: ReadonlyArray<{ rule: string; hash: string; groupKey: string; mentionId: number; at: string }>): Promise<void>;
+  addPending(entries: readonly PendingEntry[]): Promise<void>;
   /** Waiting groups, ordered by rule and group key, mention ids ascending. */
   pendingGroups(): Promise<PendingGroup[]>;
   clearPending(rule: string, mentionIds: readonly number[]): Promise<void>;
@@ -569,8 +590,8 @@ export interface RetentionRepo {
   pruneMentions(horizon: string, limit: number): Promise<number>;
   /** Deletes up to `limit` poll-log rows started before `before`. */
   prunePollLog(before: string, limit: number): Promise<number>;
-  /** After a prune: give space back where the backend can (FTS optimize, WAL checkpoint). */
-  compact(): Promise<void>;
+  /** After a prune: give space back where the backend can (WAL checkpoint; with fullText, FTS optimize). */
+  compact(options: { fullText: boolean }): Promise<void>;
 }
 
 // ---------------------------------------------------------------- reports (read-only aggregates)
@@ -636,4 +657,6 @@ export interface ReportRepo {
   oldestPendingAt(): Promise<string | null>;
   /** Stored mentions per brand. */
   mentionsByBrand(): Promise<Map<string, number>>;
+  /** Whether any source had been polled, or any mention stored (imports too), before `at`. */
+  activityBefore(at: string): Promise<boolean>;
 }

@@ -72,6 +72,8 @@ export interface TestSmtpServer {
   messages: ReceivedMail[];
   attempts: SmtpAttempt[];
   rejectNext(n: number, code: number, options?: { stage?: SmtpRejectStage; message?: string }): void;
+  /** Holds the next message at RCPT TO until `release()`; `reached` resolves when it arrives there. */
+  holdNext(): { reached: Promise<void>; release(): void };
   waitForMessages(n: number, timeoutMs?: number): Promise<ReceivedMail[]>;
   close(): Promise<void>;
 }
@@ -108,6 +110,7 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
   const attempts: SmtpAttempt[] = [];
   const pending: PendingReject[] = [];
   const waiters = new Set<() => void>();
+  let hold: { arrived: () => void; released: Promise<void> } | null = null;
 
   function takeReject(stage: SmtpRejectStage): PendingReject | undefined {
     const index = pending.findIndex((entry) => entry.stage === stage);
@@ -175,7 +178,14 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
         return;
       }
       void session;
-      callback();
+      const held = hold;
+      if (!held) {
+        callback();
+        return;
+      }
+      hold = null;
+      held.arrived();
+      void held.released.then(() => callback());
     },
     onData(stream, session, callback) {
       receive(stream, session).then(
@@ -209,6 +219,14 @@ export async function startSmtpServer(options: SmtpServerOptions = {}): Promise<
       const message =
         rejectOptions.message ?? (code < 500 ? 'Requested action aborted: try again later' : 'Message rejected by policy');
       for (let i = 0; i < n; i += 1) pending.push({ code, stage, message });
+    },
+    holdNext() {
+      let arrived!: () => void;
+      let release!: () => void;
+      const reached = new Promise<void>((resolve) => (arrived = resolve));
+      const released = new Promise<void>((resolve) => (release = resolve));
+      hold = { arrived, released };
+      return { reached, release };
     },
     waitForMessages(n, timeoutMs = 5_000) {
       return waitForCount(messages, n, waiters, timeoutMs, 'smtp-server');

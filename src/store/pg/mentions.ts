@@ -3,6 +3,7 @@ import type { Mention, SentimentLabel, SourceType, UrgencyLevel } from '../../co
 import { searchDocument, toTsquery } from '../../analyze/query/tsquery.js';
 import type { AlertState, IngestedMention, MentionCandidate, MentionFilter, MentionRepo, NewMention } from '../types.js';
 import { flagsOf } from '../mention-flags.js';
+import { importedFromKey, importSourceKey } from '../history.js';
 import type { Sql } from './sql.js';
 
 export interface MentionRow {
@@ -261,6 +262,23 @@ export function mentionRepo(sql: Sql): MentionRepo {
         [since],
       );
       return new Map(rows.map((r) => [r.source_key, r.n]));
+    },
+    async hasBrand(brand) {
+      return (await sql.one('SELECT 1 AS n FROM mentions WHERE brand = $1 LIMIT 1', [brand])) !== undefined;
+    },
+    async brands() {
+      return (await sql.rows<{ brand: string }>('SELECT DISTINCT brand FROM mentions ORDER BY brand COLLATE "C"')).map((r) => r.brand);
+    },
+    async noteImportedHistory(brand) {
+      const row = await sql.one<{ at: string | null }>('SELECT min(published_at) AS at FROM mentions WHERE brand = $1 AND source_key = $2', [
+        brand,
+        importSourceKey(brand),
+      ]);
+      if (!row?.at) return;
+      await sql.run('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [importedFromKey(brand), row.at]);
+    },
+    async importedHistoryFrom(brand) {
+      return (await sql.one<{ value: string | null }>('SELECT value FROM meta WHERE key = $1', [importedFromKey(brand)]))?.value ?? null;
     },
   };
 }

@@ -112,5 +112,12 @@ export function reportRepo(sql: Sql): ReportRepo {
       const rows = await sql.rows<{ brand: string; n: number }>('SELECT brand, count(*) AS n FROM mentions GROUP BY brand');
       return new Map(rows.map((r) => [r.brand, r.n]));
     },
+    async activityBefore(at) {
+      const row = await sql.one(
+        'SELECT 1 AS n WHERE EXISTS (SELECT 1 FROM poll_log WHERE started_at < $1) OR EXISTS (SELECT 1 FROM mentions WHERE fetched_at < $1)',
+        [at],
+      );
+      return row !== undefined;
+    },
   };
 }

@@ -4,25 +4,21 @@
  * on open. Files are created owner-only (0600): they hold everything earshot has seen.
  */
 import type Database from 'better-sqlite3';
-import { lazy } from '../core/lazy.js';
+import { lazy } from '../../core/lazy.js';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { MIGRATIONS } from './migrations.js';
+import { DatabaseVersionError } from '../errors.js';
+import { MIGRATIONS } from '../migrations.js';
+
+export { DatabaseVersionError };
 
 export type Db = Database.Database;
 
 /** The native SQLite binding loads when a database is opened (`earshot check` never opens one). */
 const sqlite = lazy<typeof Database>('better-sqlite3');
 
-export class DatabaseVersionError extends Error {
-  constructor(path: string, found: number, known: number) {
-    super(
-      `${path} has schema version ${found}, but this earshot knows only up to ${known}: ` +
-        'it was written by a newer earshot. Upgrade earshot, or point --db at another file.',
-    );
-    this.name = 'DatabaseVersionError';
-  }
-}
+/** The better-sqlite3 constructor, loaded on first use. */
+export const sqliteModule = sqlite;
 
 export interface OpenOptions {
   readonly?: boolean;

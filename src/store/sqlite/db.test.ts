@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DatabaseVersionError, openDatabase, schemaVersion } from './db.js';
-import { MIGRATIONS } from './migrations.js';
+import { MIGRATIONS } from '../migrations.js';
 
 function olderDatabase(): string {
   const path = join(mkdtempSync(join(tmpdir(), 'earshot-db-')), 'earshot.db');

@@ -5,40 +5,29 @@
  * pending delivery that the next run sends. `alert_mentions` has (rule, mention_id) as its primary
  * key, so the same mention can never produce two alerts for one rule.
  */
+import type { FailedSettings } from '../outbox-report.js';
+import type {
+  AlertRow,
+  DeliveryFilter,
+  DeliveryListing,
+  DeliveryRow,
+  NewAlert,
+  OutboxSummary,
+  RequeueFilter,
+  RetryKind,
+  RetryMark,
+} from '../types.js';
 import { stmt, type Db } from './db.js';
-import { offersFor, summarizePending, type FailedSettings, type PendingReport, type RetryOffer } from './outbox-report.js';
-
-export type { PendingReport, RetryOffer } from './outbox-report.js';
-
-export interface NewAlert {
-  rule: string;
-  ruleHash: string;
-  ruleType: string;
-  groupKey: string;
-  brand: string;
-  summary: string;
-  details: string[];
-  mentionIds: number[];
-  /** Aggregate alerts: mentions shown as examples, not claimed (they may appear in later alerts). */
-  sampleMentionIds?: number[];
-  totalMentions: number;
-  createdAt: string;
-  deliveries: Array<{
-    notifier: string;
-    target: string;
-    /** pending: send now; held: send at `notBefore`; suppressed: never sent (shown in the digest); skipped: not configured. */
-    status?: 'pending' | 'held' | 'suppressed' | 'skipped';
-    error?: string;
-    holdReason?: string;
-    notBefore?: string;
-  }>;
-}
 
 /**
  * Writes an alert with its deliveries. Returns the alert id, or null when every mention was
- * already alerted for this rule (nothing new to say). Must run inside the caller's transaction.
+ * already alerted for this rule (nothing new to say). Runs in a transaction (a savepoint inside the caller's).
  */
 export function insertAlert(db: Db, a: NewAlert): number | null {
+  return db.transaction(() => insertAlertRows(db, a)).immediate();
+}
+
+function insertAlertRows(db: Db, a: NewAlert): number | null {
   const claimed: number[] = [];
   const exists = stmt<[string, number]>(db, 'SELECT 1 FROM alert_mentions WHERE rule = ? AND mention_id = ?');
   for (const id of a.mentionIds) if (!exists.get(a.rule, id)) claimed.push(id);
@@ -71,23 +60,6 @@ export function insertAlert(db: Db, a: NewAlert): number | null {
     deliver.run(alertId, d.notifier, d.target, d.status ?? 'pending', d.notBefore ?? a.createdAt, d.error ?? null, d.holdReason ?? null);
   }
   return alertId;
-}
-
-export interface AlertRow {
-  id: number;
-  rule: string;
-  ruleHash: string;
-  ruleType: string;
-  groupKey: string;
-  brand: string;
-  summary: string;
-  details: string[];
-  totalMentions: number;
-  createdAt: string;
-  /** Mentions claimed by this alert (mention rules). */
-  mentionIds: number[];
-  /** Example mentions of an aggregate alert. */
-  sampleMentionIds: number[];
 }
 
 export function getAlert(db: Db, id: number): AlertRow | null {
@@ -127,27 +99,6 @@ export function getAlert(db: Db, id: number): AlertRow | null {
   };
 }
 
-export interface DeliveryRow {
-  id: number;
-  alertId: number;
-  notifier: string;
-  target: string;
-  status: 'pending' | 'sent' | 'failed' | 'skipped' | 'held' | 'suppressed';
-  attempts: number;
-  nextAttemptAt: string;
-  lastAttemptAt: string | null;
-  lastError: string | null;
-  sentAt: string | null;
-  ref: string | null;
-  holdReason: string | null;
-  /** The kind of the consecutive failures so far, and how many (the back-off grows with them). */
-  retryKind: RetryKind | null;
-  retryStreak: number;
-}
-
-/** rate_limited: the service said when to come back (Retry-After); unavailable: 5xx, network, timeouts. */
-export type RetryKind = 'rate_limited' | 'unavailable';
-
 interface DeliveryDbRow {
   id: number;
   alert_id: number;
@@ -182,6 +133,10 @@ function deliveryFromRow(r: DeliveryDbRow): DeliveryRow {
     retryKind: r.retry_kind,
     retryStreak: r.retry_streak,
   };
+}
+
+export function deliveriesOf(db: Db, alertId: number): DeliveryRow[] {
+  return stmt<[number], DeliveryDbRow>(db, 'SELECT * FROM deliveries WHERE alert_id = ? ORDER BY id').all(alertId).map(deliveryFromRow);
 }
 
 /** Held deliveries whose time has come (quiet hours over) become pending. Returns how many. */
@@ -248,25 +203,6 @@ export function nextDeliveryAt(db: Db): string | null {
   return row?.at ?? null;
 }
 
-/** A delivery with what the user needs to recognise it: its alert's rule, brand and summary. */
-export interface DeliveryListing extends DeliveryRow {
-  rule: string;
-  brand: string;
-  summary: string;
-  alertCreatedAt: string;
-  /** Fingerprint of the notifier's settings when it failed for good (see markFailed). */
-  failedSettings: string | null;
-}
-
-export interface DeliveryFilter {
-  statuses: readonly DeliveryRow['status'][];
-  rule?: string;
-  notifier?: string;
-  /** Only the head of each destination's queue (what is tried next). */
-  headsOnly?: boolean;
-  limit?: number;
-}
-
 /** Deliveries by status (and rule, notifier), oldest first. */
 export function listDeliveries(db: Db, filter: DeliveryFilter): DeliveryListing[] {
   const where = [`d.status IN (${filter.statuses.map(() => '?').join(', ')})`];
@@ -292,11 +228,6 @@ export function listDeliveries(db: Db, filter: DeliveryFilter): DeliveryListing[
   return rows.map((r) => ({ ...deliveryFromRow(r), rule: r.rule, brand: r.brand, summary: r.summary, alertCreatedAt: r.alert_created_at, failedSettings: r.failed_settings }));
 }
 
-/** Why deliveries are pending, and when the next try is (see outbox-report.ts). */
-export function pendingReport(db: Db): PendingReport {
-  return summarizePending(listDeliveries(db, { statuses: ['pending'] }), new Set(listDeliveries(db, { statuses: ['pending'], headsOnly: true }).map((d) => d.id)));
-}
-
 export function markSent(db: Db, id: number, at: string, ref: string | null): void {
   stmt(db, "UPDATE deliveries SET status = 'sent', sent_at = ?, last_attempt_at = ?, attempts = attempts + 1, ref = ?, last_error = NULL WHERE id = ?").run(
     at,
@@ -304,15 +235,6 @@ export function markSent(db: Db, id: number, at: string, ref: string | null): vo
     ref,
     id,
   );
-}
-
-export interface RetryMark {
-  at: string;
-  nextAt: string;
-  error: string;
-  kind: RetryKind;
-  /** Consecutive failures of this kind, this one included. */
-  streak: number;
 }
 
 export function markRetry(db: Db, id: number, mark: RetryMark): void {
@@ -330,13 +252,6 @@ export function markFailed(db: Db, id: number, at: string, error: string, settin
     settings,
     id,
   );
-}
-
-export interface RequeueFilter {
-  /** 'pending': try now instead of at the next back-off; 'failed': try again. */
-  statuses: ReadonlyArray<'pending' | 'failed'>;
-  rule?: string;
-  notifier?: string;
 }
 
 /**
@@ -375,24 +290,6 @@ export function failedSettings(db: Db): FailedSettings[] {
     db,
     "SELECT notifier, failed_settings AS settings, COUNT(*) AS count FROM deliveries WHERE status = 'failed' AND failed_settings IS NOT NULL GROUP BY notifier, failed_settings",
   ).all();
-}
-
-/** Failed deliveries whose notifier's settings changed since they failed (`current`: each notifier's fingerprint now). */
-export function retryOffers(db: Db, current: (notifier: string) => string | null): RetryOffer[] {
-  return offersFor(failedSettings(db), current);
-}
-
-export interface OutboxSummary {
-  pending: number;
-  failed: number;
-  skipped: number;
-  sent: number;
-  /** Waiting for quiet hours to end. */
-  held: number;
-  /** Not sent: silenced, over budget, or quiet hours sending to the digest. */
-  suppressed: number;
-  oldestPendingAt: string | null;
-  recentFailures: Array<{ id: number; notifier: string; target: string; error: string | null; at: string | null }>;
 }
 
 export function outboxSummary(db: Db, since: string): OutboxSummary {

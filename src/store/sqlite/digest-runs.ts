@@ -1,29 +1,11 @@
 /**
- * digest_runs: one row per (digest, period end). A period is claimed before its digest is built
- * and sent, and marked sent only after the SMTP server accepted the message, so two processes
- * (or a restart) never both send it and a failed send is retried. A claim older than
- * CLAIM_TIMEOUT_MS belongs to a process that died mid-send and may be taken over.
+ * digest_runs on SQLite: one row per (digest, period end). A period is claimed before its digest
+ * is built and sent, and marked sent only after the SMTP server accepted the message, so two
+ * processes (or a restart) never both send it and a failed send is retried. A claim older than
+ * the caller's `staleBefore` belongs to a process that died mid-send and may be taken over.
  */
-import { stmt, type Db } from '../store/db.js';
-
-export type DigestRunStatus = 'pending' | 'sent' | 'skipped' | 'failed' | 'missed';
-
-export const CLAIM_TIMEOUT_MS = 5 * 60_000;
-
-export interface DigestRun {
-  digest: string;
-  periodEnd: string;
-  periodStart: string;
-  status: DigestRunStatus;
-  attempts: number;
-  nextAttemptAt: string;
-  claimedAt: string | null;
-  lastError: string | null;
-  sentAt: string | null;
-  messageId: string | null;
-  recipients: string[];
-  createdAt: string;
-}
+import type { DigestRun, DigestRunStatus } from '../types.js';
+import { stmt, type Db } from './db.js';
 
 interface Row {
   digest: string;
@@ -73,9 +55,7 @@ export function listRuns(db: Db, digest?: string): DigestRun[] {
  * Claims the period for this process: creates its row when absent, and takes it when it is
  * pending, due, and not claimed by a live sender. Returns the run, or null when it is not ours.
  */
-export function claimRun(db: Db, digest: string, periodStart: string, periodEnd: string, now: Date): DigestRun | null {
-  const at = now.toISOString();
-  const stale = new Date(now.getTime() - CLAIM_TIMEOUT_MS).toISOString();
+export function claimRun(db: Db, digest: string, periodStart: string, periodEnd: string, at: string, stale: string): DigestRun | null {
   return db
     .transaction(() => {
       stmt(
@@ -94,8 +74,7 @@ export function claimRun(db: Db, digest: string, periodStart: string, periodEnd:
 }
 
 /** Records a period that was missed (earshot was down past its catch-up window). */
-export function recordMissed(db: Db, digest: string, periodStart: string, periodEnd: string, now: Date, reason: string): boolean {
-  const at = now.toISOString();
+export function recordMissed(db: Db, digest: string, periodStart: string, periodEnd: string, at: string, reason: string): boolean {
   return (
     stmt(
       db,
@@ -105,17 +84,17 @@ export function recordMissed(db: Db, digest: string, periodStart: string, period
   );
 }
 
-export function markRunSent(db: Db, digest: string, periodEnd: string, at: Date, messageId: string | null, recipients: string[]): void {
+export function markRunSent(db: Db, digest: string, periodEnd: string, at: string, messageId: string | null, recipients: readonly string[]): void {
   stmt(
     db,
     `UPDATE digest_runs SET status = 'sent', sent_at = ?, message_id = ?, recipients = ?, attempts = attempts + 1,
        claimed_at = NULL, last_error = NULL WHERE digest = ? AND period_end = ?`,
-  ).run(at.toISOString(), messageId, JSON.stringify(recipients), digest, periodEnd);
+  ).run(at, messageId, JSON.stringify(recipients), digest, periodEnd);
 }
 
-export function markRunSkipped(db: Db, digest: string, periodEnd: string, at: Date, reason: string): void {
+export function markRunSkipped(db: Db, digest: string, periodEnd: string, at: string, reason: string): void {
   stmt(db, `UPDATE digest_runs SET status = 'skipped', sent_at = ?, last_error = ?, claimed_at = NULL WHERE digest = ? AND period_end = ?`).run(
-    at.toISOString(),
+    at,
     reason,
     digest,
     periodEnd,
@@ -123,12 +102,12 @@ export function markRunSkipped(db: Db, digest: string, periodEnd: string, at: Da
 }
 
 /** A failed attempt: retried at `nextAt`, or given up for good (`final`). */
-export function markRunAttemptFailed(db: Db, digest: string, periodEnd: string, error: string, nextAt: Date, final: boolean): void {
+export function markRunAttemptFailed(db: Db, digest: string, periodEnd: string, error: string, nextAt: string, final: boolean): void {
   stmt(
     db,
     `UPDATE digest_runs SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, claimed_at = NULL,
        status = CASE WHEN ? THEN 'failed' ELSE status END WHERE digest = ? AND period_end = ?`,
-  ).run(error, nextAt.toISOString(), final ? 1 : 0, digest, periodEnd);
+  ).run(error, nextAt, final ? 1 : 0, digest, periodEnd);
 }
 
 /** Pending runs (retries waiting), for the next wake-up time. */

@@ -2,12 +2,8 @@
  * Seeding helpers for digest tests (and for trying the digest out): write mentions, alerts,
  * deliveries, poll outcomes and waiting mentions straight into a store with known values.
  */
-import type { Flags, Mention, SentimentLabel, SourceType, UrgencyLevel } from '../core/types.js';
-import { stmt, type Db } from '../store/db.js';
-import { insertMention, type AlertState } from '../store/mentions.js';
-import { insertAlert } from '../store/outbox.js';
-import { addPending } from '../store/rule-state.js';
-import { ensureSourceState, logPoll } from '../store/source-state.js';
+import type { Flags, Mention, SentimentLabel, SourceType, UrgencyLevel } from '../../src/core/types.js';
+import type { AlertState, Repositories } from '../../src/store/types.js';
 
 export interface SeedMention {
   brand?: string;
@@ -34,7 +30,7 @@ export interface SeedMention {
 const DEFAULT_SCORE: Record<SentimentLabel, number> = { negative: -0.6, neutral: 0, positive: 0.6, unknown: 0 };
 const DEFAULT_URGENCY: Record<UrgencyLevel, number> = { low: 0.1, medium: 0.4, high: 0.7, critical: 0.9 };
 
-export function seedMention(db: Db, s: SeedMention): number {
+export async function seedMention(store: Repositories, s: SeedMention): Promise<number> {
   const source = s.source ?? 'twitter';
   const brand = s.brand ?? 'acme';
   const sentiment = s.sentiment ?? 'neutral';
@@ -62,7 +58,7 @@ export function seedMention(db: Db, s: SeedMention): number {
     metrics: {},
     flags: s.flags ?? null,
   };
-  const id = insertMention(db, {
+  const id = await store.mentions.insert({
     ...mention,
     canonicalUrl: null,
     fingerprint: null,
@@ -81,8 +77,8 @@ export interface SeedAlert {
   deliveries: Array<{ notifier: string; target: string; status: 'pending' | 'sent' | 'failed' | 'skipped'; error?: string }>;
 }
 
-export function seedAlert(db: Db, a: SeedAlert): number {
-  const id = insertAlert(db, {
+export async function seedAlert(store: Repositories, a: SeedAlert): Promise<number> {
+  const id = await store.outbox.insertAlert({
     rule: a.rule,
     ruleHash: 'seed',
     ruleType: 'mention',
@@ -96,19 +92,12 @@ export function seedAlert(db: Db, a: SeedAlert): number {
     deliveries: a.deliveries.map((d) => ({ notifier: d.notifier, target: d.target, status: d.status === 'skipped' ? 'skipped' : 'pending', ...(d.error ? { error: d.error } : {}) })),
   });
   if (id === null) throw new Error('seedAlert: every mention was already alerted for this rule');
+  const rows = await store.outbox.deliveriesOf(id);
   for (const d of a.deliveries) {
-    if (d.status === 'pending' || d.status === 'skipped') {
-      if (d.error) stmt(db, 'UPDATE deliveries SET last_error = ? WHERE alert_id = ? AND target = ?').run(d.error, id, d.target);
-      continue;
-    }
-    stmt(db, 'UPDATE deliveries SET status = ?, last_error = ?, sent_at = ? WHERE alert_id = ? AND notifier = ? AND target = ?').run(
-      d.status,
-      d.error ?? null,
-      d.status === 'sent' ? a.at : null,
-      id,
-      d.notifier,
-      d.target,
-    );
+    const row = rows.find((r) => r.notifier === d.notifier && r.target === d.target)!;
+    if (d.status === 'sent') await store.outbox.markSent(row.id, a.at, null);
+    else if (d.status === 'failed') await store.outbox.markFailed(row.id, a.at, d.error ?? 'failed');
+    else if (d.status === 'pending' && d.error) await store.outbox.markRetry(row.id, a.at, a.at, d.error);
   }
   return id;
 }
@@ -124,10 +113,10 @@ export interface SeedPoll {
   gap?: string;
 }
 
-export function seedPoll(db: Db, p: SeedPoll): void {
+export async function seedPoll(store: Repositories, p: SeedPoll): Promise<void> {
   const type = p.type ?? p.sourceKey.split('/')[1]?.replace(/#\d+$/, '') ?? 'rss';
-  ensureSourceState(db, p.sourceKey, p.brand ?? p.sourceKey.split('/')[0] ?? 'acme', type, 'seed');
-  logPoll(db, {
+  await store.sources.ensure(p.sourceKey, p.brand ?? p.sourceKey.split('/')[0] ?? 'acme', type, 'seed');
+  await store.sources.logPoll({
     sourceKey: p.sourceKey,
     startedAt: p.at,
     durationMs: 100,
@@ -141,15 +130,15 @@ export function seedPoll(db: Db, p: SeedPoll): void {
 }
 
 /** Polls every `everyMs` from `from` to `to` (exclusive), all successful. */
-export function seedPolls(db: Db, sourceKey: string, from: string, to: string, everyMs: number): number {
+export async function seedPolls(store: Repositories, sourceKey: string, from: string, to: string, everyMs: number): Promise<number> {
   let n = 0;
   for (let t = Date.parse(from); t < Date.parse(to); t += everyMs) {
-    seedPoll(db, { sourceKey, at: new Date(t).toISOString() });
+    await seedPoll(store, { sourceKey, at: new Date(t).toISOString() });
     n += 1;
   }
   return n;
 }
 
-export function seedWaiting(db: Db, rule: string, mentionId: number, at: string): void {
-  addPending(db, rule, 'seed', '*', mentionId, at);
+export function seedWaiting(store: Repositories, rule: string, mentionId: number, at: string): Promise<void> {
+  return store.rules.addPending([{ rule, hash: 'seed', groupKey: '*', mentionId, at }]);
 }

@@ -1,29 +1,6 @@
 /** Per-source poll state (validators, cursor, health, rate-limit budget) and the poll log. */
-import type { PollCursor, RateLimit } from '../sources/types.js';
+import type { FailureUpdate, PollLogEntry, PollSummary, SourceState, SuccessUpdate } from '../types.js';
 import { stmt, type Db } from './db.js';
-
-export interface SourceState extends PollCursor {
-  sourceKey: string;
-  brand: string;
-  type: string;
-  settingsHash: string | null;
-  firstSuccessAt: string | null;
-  lastAttemptAt: string | null;
-  lastSuccessAt: string | null;
-  lastErrorAt: string | null;
-  lastError: string | null;
-  lastErrorKind: string | null;
-  consecutiveFailures: number;
-  nextPollAt: string | null;
-  pausedReason: string | null;
-  rateRemaining: number | null;
-  rateLimit: number | null;
-  rateResetAt: string | null;
-  lastGap: string | null;
-  lastGapAt: string | null;
-  /** When earshot first saw this source configured. */
-  createdAt: string | null;
-}
 
 interface Row {
   source_key: string;
@@ -91,7 +68,7 @@ export function listSourceStates(db: Db): SourceState[] {
  * settings changed (another URL, another query) the cursor and first-success mark are reset: the
  * edited source starts afresh, as a new one would, so the edit really applies.
  */
-export function ensureSourceState(db: Db, key: string, brand: string, type: string, settingsHash: string, now: Date = new Date()): SourceState {
+export function ensureSourceState(db: Db, key: string, brand: string, type: string, settingsHash: string, now: string = new Date().toISOString()): SourceState {
   const existing = getSourceState(db, key);
   if (!existing) {
     stmt(db, 'INSERT INTO source_state (source_key, brand, type, settings_hash, created_at) VALUES (?, ?, ?, ?, ?)').run(
@@ -99,7 +76,7 @@ export function ensureSourceState(db: Db, key: string, brand: string, type: stri
       brand,
       type,
       settingsHash,
-      now.toISOString(),
+      now,
     );
     return getSourceState(db, key)!;
   }
@@ -112,14 +89,6 @@ export function ensureSourceState(db: Db, key: string, brand: string, type: stri
     return getSourceState(db, key)!;
   }
   return existing;
-}
-
-export interface SuccessUpdate {
-  at: string;
-  cursor: Partial<PollCursor>;
-  rateLimit?: RateLimit | undefined;
-  nextPollAt: string;
-  gap?: string | null;
 }
 
 export function recordSuccess(db: Db, key: string, u: SuccessUpdate): void {
@@ -156,14 +125,6 @@ export function recordSuccess(db: Db, key: string, u: SuccessUpdate): void {
   });
 }
 
-export interface FailureUpdate {
-  at: string;
-  error: string;
-  kind: string;
-  nextPollAt: string;
-  pausedReason?: string | null;
-}
-
 export function recordFailure(db: Db, key: string, u: FailureUpdate): void {
   stmt(
     db,
@@ -173,34 +134,12 @@ export function recordFailure(db: Db, key: string, u: FailureUpdate): void {
   ).run({ key, at: u.at, error: u.error, kind: u.kind, nextPollAt: u.nextPollAt, pausedReason: u.pausedReason ?? null });
 }
 
-export interface PollLogEntry {
-  sourceKey: string;
-  startedAt: string;
-  durationMs: number;
-  outcome: 'ok' | 'not_modified' | 'error';
-  fetched: number;
-  stored: number;
-  error?: string | null;
-  errorKind?: string | null;
-  gap?: string | null;
-}
-
 export function logPoll(db: Db, e: PollLogEntry): void {
   stmt(
     db,
     `INSERT INTO poll_log (source_key, started_at, duration_ms, outcome, fetched, stored, error, error_kind, gap)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ).run(e.sourceKey, e.startedAt, Math.round(e.durationMs), e.outcome, e.fetched, e.stored, e.error ?? null, e.errorKind ?? null, e.gap ?? null);
-}
-
-export interface PollSummary {
-  sourceKey: string;
-  polls: number;
-  errors: number;
-  fetched: number;
-  stored: number;
-  lastError: string | null;
-  gaps: number;
 }
 
 /** Poll outcomes per source since a time: for status and the digest's source health. */

@@ -1,14 +1,6 @@
 /** Rule state: per (rule, definition checksum, group) the last alert, and mentions waiting for one. */
+import type { GroupState, PendingEntry, PendingGroup, RuleHit } from '../types.js';
 import { stmt, type Db } from './db.js';
-
-export interface GroupState {
-  lastAlertAt: string | null;
-  lastAlertId: number | null;
-  /** Consecutive alerts sent while the group kept firing (throttle growth). */
-  streak: number;
-  /** An aggregate condition (volume, spike, silence) is currently firing. */
-  active: boolean;
-}
 
 export function getGroup(db: Db, rule: string, hash: string, groupKey: string): GroupState {
   const row = stmt<[string, string, string], { last_alert_at: string | null; last_alert_id: number | null; streak: number; active: number }>(
@@ -44,8 +36,9 @@ export function activeGroups(db: Db, rule: string, hash: string): string[] {
 
 // ---------------------------------------------------------------- hits of counting rules
 
-export function addHit(db: Db, rule: string, mentionId: number, groupKey: string, at: string): void {
-  stmt(db, 'INSERT OR IGNORE INTO rule_hits (rule, mention_id, group_key, at) VALUES (?, ?, ?, ?)').run(rule, mentionId, groupKey, at);
+export function addHits(db: Db, hits: readonly RuleHit[]): void {
+  const insert = stmt(db, 'INSERT OR IGNORE INTO rule_hits (rule, mention_id, group_key, at) VALUES (?, ?, ?, ?)');
+  for (const h of hits) insert.run(h.rule, h.mentionId, h.groupKey, h.at);
 }
 
 export function clearHits(db: Db, rule: string): void {
@@ -73,22 +66,9 @@ export function sampleHits(db: Db, rule: string, groupKey: string, from: string,
     .map((r) => r.id);
 }
 
-export function addPending(db: Db, rule: string, hash: string, groupKey: string, mentionId: number, at: string): void {
-  stmt(db, 'INSERT OR IGNORE INTO rule_pending (rule, rule_hash, group_key, mention_id, added_at) VALUES (?, ?, ?, ?, ?)').run(
-    rule,
-    hash,
-    groupKey,
-    mentionId,
-    at,
-  );
-}
-
-export interface PendingGroup {
-  rule: string;
-  ruleHash: string;
-  groupKey: string;
-  firstAddedAt: string;
-  mentionIds: number[];
+export function addPending(db: Db, entries: readonly PendingEntry[]): void {
+  const insert = stmt(db, 'INSERT OR IGNORE INTO rule_pending (rule, rule_hash, group_key, mention_id, added_at) VALUES (?, ?, ?, ?, ?)');
+  for (const e of entries) insert.run(e.rule, e.hash, e.groupKey, e.mentionId, e.at);
 }
 
 export function pendingGroups(db: Db): PendingGroup[] {

@@ -1,16 +1,10 @@
-/** The mentions table: insert, look up, list. */
-import type { Mention, SentimentLabel, SourceType, UrgencyLevel } from '../core/types.js';
-import { flagsOf } from './mention-flags.js';
-import { planMentionSearch } from '../analyze/query/fts.js';
+/** The mentions table on SQLite: insert and dedup, look up, list, count, stream. */
+import type { Mention, SentimentLabel, SourceType, UrgencyLevel } from '../../core/types.js';
+import { planMentionSearch, type MentionSearchPlan } from '../../analyze/query/fts.js';
+import { importedFromKey, importSourceKey } from '../history.js';
+import { flagsOf } from '../mention-flags.js';
+import type { AlertState, IngestedMention, MentionCandidate, MentionFilter, NewMention } from '../types.js';
 import { getMeta, setMeta, stmt, type Db } from './db.js';
-
-export type AlertState = 'new' | 'evaluated' | 'backfill' | 'duplicate' | 'quiet';
-
-export interface NewMention extends Omit<Mention, 'id'> {
-  canonicalUrl: string | null;
-  fingerprint: string | null;
-  alertState: AlertState;
-}
 
 interface MentionRow {
   id: number;
@@ -43,7 +37,7 @@ interface MentionRow {
   flag_irony: number | null;
 }
 
-export function rowToMention(row: MentionRow): Mention {
+function rowToMention(row: MentionRow): Mention {
   return {
     id: row.id,
     brand: row.brand,
@@ -78,15 +72,13 @@ export function rowToMention(row: MentionRow): Mention {
   };
 }
 
-/** True when this source-side id is already stored for the brand and source type. */
-export function mentionExists(db: Db, brand: string, source: string, sourceId: string): boolean {
-  return (
-    stmt<[string, string, string]>(db, 'SELECT 1 FROM mentions WHERE brand = ? AND source = ? AND source_id = ?').get(
-      brand,
-      source,
-      sourceId,
-    ) !== undefined
-  );
+/** The source-side ids among `sourceIds` already stored for the brand and source type. */
+export function knownSourceIds(db: Db, brand: string, source: string, sourceIds: readonly string[]): Set<string> {
+  const known = new Set<string>();
+  // One indexed lookup per id: cheaper than building an IN list, and the statement is cached.
+  const exists = stmt<[string, string, string]>(db, 'SELECT 1 FROM mentions WHERE brand = ? AND source = ? AND source_id = ?');
+  for (const id of sourceIds) if (exists.get(brand, source, id) !== undefined) known.add(id);
+  return known;
 }
 
 /** The earliest stored mention of the brand with the same canonical URL or text fingerprint, if any. */
@@ -108,7 +100,7 @@ export function findOriginal(db: Db, brand: string, canonicalUrl: string | null,
   return null;
 }
 
-/** Inserts a mention; returns its id, or null when (brand, source, source_id) already exists. */
+/** Inserts a mention; returns its id, or null when (brand, source, source_id) already exists (or the retention trigger ignored it). */
 export function insertMention(db: Db, m: NewMention): number | null {
   const result = stmt(
     db,
@@ -156,6 +148,23 @@ export function insertMention(db: Db, m: NewMention): number | null {
   return result.changes === 1 ? Number(result.lastInsertRowid) : null;
 }
 
+/**
+ * Stores candidates in order: one whose canonical URL or fingerprint matches an earlier mention
+ * of the brand (stored before, or earlier in this batch) is stored as its duplicate.
+ */
+export function ingestMentions(db: Db, candidates: readonly MentionCandidate[]): IngestedMention[] {
+  const run = (): IngestedMention[] =>
+    candidates.map((c) => {
+      const original = findOriginal(db, c.brand, c.canonicalUrl, c.fingerprint);
+      const id = insertMention(db, { ...c, duplicateOf: original, alertState: original !== null ? 'duplicate' : c.alertState });
+      return { id, duplicateOf: original };
+    });
+  // Within a caller's transaction (`earshot import` stores a whole batch in one), that transaction
+  // is the unit that commits or rolls back; a savepoint per call would add ~15% to the inserts.
+  return db.inTransaction ? run() : db.transaction(run).immediate();
+}
+
+/** The mentions with these ids, in the order given. */
 export function getMentions(db: Db, ids: readonly number[]): Mention[] {
   if (ids.length === 0) return [];
   const out: Mention[] = [];
@@ -168,35 +177,29 @@ export function getMentions(db: Db, ids: readonly number[]): Mention[] {
 }
 
 /** Mentions whose rules have not run yet, oldest first. */
-export function newMentionIds(db: Db, limit = 10_000): number[] {
+export function newMentionIds(db: Db, limit: number): number[] {
   return stmt<[number], { id: number }>(db, "SELECT id FROM mentions WHERE alert_state = 'new' ORDER BY id LIMIT ?")
     .all(limit)
     .map((r) => r.id);
 }
 
-export function setAlertState(db: Db, id: number, state: AlertState): void {
-  stmt(db, 'UPDATE mentions SET alert_state = ? WHERE id = ?').run(state, id);
+export function setAlertStates(db: Db, ids: readonly number[], state: AlertState): void {
+  const update = stmt(db, 'UPDATE mentions SET alert_state = ? WHERE id = ?');
+  const run = () => {
+    for (const id of ids) update.run(state, id);
+  };
+  if (db.inTransaction || ids.length <= 1) run();
+  else db.transaction(run).immediate();
 }
 
-export interface MentionFilter {
-  brand?: string;
-  source?: string;
-  /** ISO time: published at or after. */
-  since?: string;
-  until?: string;
-  sentiment?: string;
-  /**
-   * A search in earshot's query language (src/analyze/query): the FTS5 index narrows to a superset
-   * of the matches and the query matcher decides (fts.ts). Throws QuerySyntaxError for a bad query.
-   */
-  search?: string;
-  includeDuplicates?: boolean;
-  limit?: number;
-  /** 'asc' replays in time order; 'desc' lists newest first. */
-  order?: 'asc' | 'desc';
+interface Where {
+  sql: string;
+  params: Record<string, unknown>;
+  /** A search: the FTS5 index narrows to a superset of the matches, and the query matcher decides. */
+  search: MentionSearchPlan | undefined;
 }
 
-export function listMentions(db: Db, filter: MentionFilter = {}): Mention[] {
+function whereOf(filter: MentionFilter): Where {
   const where: string[] = [];
   const params: Record<string, unknown> = {};
   if (filter.brand) {
@@ -225,23 +228,68 @@ export function listMentions(db: Db, filter: MentionFilter = {}): Mention[] {
     where.push('m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH @fts5)');
     params.fts5 = search.fts5;
   }
+  return { sql: where.length ? ` WHERE ${where.join(' AND ')}` : '', params, search };
+}
+
+export function listMentions(db: Db, filter: MentionFilter = {}): Mention[] {
+  const { sql: where, params, search } = whereOf(filter);
+  const dir = filter.order === 'asc' ? 'ASC' : 'DESC';
   // With a search, the limit applies to the rows the matcher accepts, so it is counted here.
   const limitInSql = filter.limit && !search;
-  const sql =
-    'SELECT m.* FROM mentions m' +
-    (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
-    ` ORDER BY m.published_at ${filter.order === 'asc' ? 'ASC' : 'DESC'}, m.id ${filter.order === 'asc' ? 'ASC' : 'DESC'}` +
-    (limitInSql ? ' LIMIT @limit' : '');
+  const sql = `SELECT m.* FROM mentions m${where} ORDER BY m.published_at ${dir}, m.id ${dir}${limitInSql ? ' LIMIT @limit' : ''}`;
   if (limitInSql) params.limit = filter.limit;
-  const statement = db.prepare(sql);
-  if (!search) return statement.all(params).map((row) => rowToMention(row as MentionRow));
+  const statement = stmt<[Record<string, unknown>], MentionRow>(db, sql);
+  if (!search) return statement.all(params).map(rowToMention);
   const found: Mention[] = [];
-  for (const row of statement.iterate(params) as IterableIterator<MentionRow>) {
+  for (const row of statement.iterate(params)) {
     if (!search.accepts(row.title, row.text)) continue;
     found.push(rowToMention(row));
     if (filter.limit && found.length >= filter.limit) break;
   }
   return found;
+}
+
+export function countMentions(db: Db, filter: MentionFilter = {}): number {
+  const { sql: where, params, search } = whereOf(filter);
+  if (!search) return stmt<[Record<string, unknown>], { n: number }>(db, `SELECT COUNT(*) AS n FROM mentions m${where}`).get(params)?.n ?? 0;
+  let n = 0;
+  for (const row of stmt<[Record<string, unknown>], { title: string; text: string }>(db, `SELECT m.title, m.text FROM mentions m${where}`).iterate(params)) {
+    if (search.accepts(row.title, row.text)) n++;
+  }
+  return n;
+}
+
+/** A page of mentions after (publishedAt, id) in (published_at, id) order: keyset paging for streaming. */
+export function mentionsPage(db: Db, filter: MentionFilter, after: { publishedAt: string; id: number } | null, limit: number): Mention[] {
+  const { sql: where, params } = whereOf(filter);
+  const clauses = [where];
+  if (after) {
+    clauses.push(`${where ? ' AND' : ' WHERE'} (m.published_at > @afterPublished OR (m.published_at = @afterPublished AND m.id > @afterId))`);
+    params.afterPublished = after.publishedAt;
+    params.afterId = after.id;
+  }
+  params.limit = limit;
+  return stmt<[Record<string, unknown>], MentionRow>(db, `SELECT m.* FROM mentions m${clauses.join('')} ORDER BY m.published_at, m.id LIMIT @limit`)
+    .all(params)
+    .map(rowToMention);
+}
+
+export function isFirstFromAuthor(db: Db, brand: string, author: string, beforeId: number): boolean {
+  return (
+    stmt<[string, string, number]>(
+      db,
+      'SELECT 1 FROM mentions WHERE brand = ? AND author = ? COLLATE NOCASE AND id < ? AND duplicate_of IS NULL LIMIT 1',
+    ).get(brand, author, beforeId) === undefined
+  );
+}
+
+export function lastFetchedAt(db: Db, brand: string, sourceKeys: readonly string[]): string | null {
+  if (sourceKeys.length === 0) return null;
+  const row = stmt<[string, string], { at: string | null }>(
+    db,
+    'SELECT MAX(fetched_at) AS at FROM mentions WHERE brand = ? AND source_key IN (SELECT value FROM json_each(?))',
+  ).get(brand, JSON.stringify(sourceKeys));
+  return row?.at ?? null;
 }
 
 /** Mentions stored per source key since `since` (for status). */
@@ -262,15 +310,6 @@ export function storedBrands(db: Db): string[] {
   return stmt<[], { brand: string }>(db, 'SELECT DISTINCT brand FROM mentions ORDER BY brand')
     .all()
     .map((r) => r.brand);
-}
-
-/** The source key of mentions brought by `earshot import` for a brand. */
-export function importSourceKey(brand: string): string {
-  return `${brand}/import`;
-}
-
-function importedFromKey(brand: string): string {
-  return `history.imported_from.${brand}`;
 }
 
 /**
