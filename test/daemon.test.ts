@@ -64,7 +64,7 @@ function clockAt(ms: number): TestClock {
 /** Passes the daemon completed so far (each pass runs the rules on what is stored). */
 let passes = 0;
 
-function start(rules: string, clock?: TestClock): string {
+async function start(rules: string, clock?: TestClock): Promise<string> {
   const dir = makeDeployment({
     'sources/acme.yaml': `brand: acme\nname: Acme Cloud\nquery: '"acme cloud"'\nsources:\n  - type: rss\n    url: ${feed.url('/feed.xml')}\n    every: 200ms\n    alert_backfill: 1h\n`,
     'rules/alerts.yaml': rules,
@@ -86,7 +86,7 @@ function start(rules: string, clock?: TestClock): string {
       passes++;
     },
   });
-  daemon.start();
+  await daemon.start();
   return dir;
 }
 
@@ -111,7 +111,7 @@ describe('daemon timeline', () => {
     const clock = clockAt(Date.now());
     const t0 = clock.now().getTime();
     push('m1', BAD(1));
-    start(`rules:\n  - name: neg\n    match: { sentiment: negative }\n    throttle: 2s\n    group_by: [brand]\n    notify: [{ slack: "#alerts" }]\n`, clock);
+    await start(`rules:\n  - name: neg\n    match: { sentiment: negative }\n    throttle: 2s\n    group_by: [brand]\n    notify: [{ slack: "#alerts" }]\n`, clock);
     // t=0: the first poll alerts at once.
     await slack.waitForMessages(1, 5_000);
 
@@ -155,7 +155,7 @@ describe('daemon timeline', () => {
   }, 20_000);
 
   it('applies a valid rule edit without a restart, and keeps the last good rules on an invalid edit', async () => {
-    const dir = start(`rules:\n  - name: neg\n    match: { sentiment: negative }\n    notify: [{ slack: "#alerts" }]\n`);
+    const dir = await start(`rules:\n  - name: neg\n    match: { sentiment: negative }\n    notify: [{ slack: "#alerts" }]\n`);
     push('r1', BAD(1));
     await slack.waitForMessages(1, 5_000);
     expect(slack.messages[0]!.channel).toBe('#alerts');
@@ -178,7 +178,7 @@ describe('daemon timeline', () => {
   }, 20_000);
 
   it('picks up a new source added to sources/ while running', async () => {
-    const dir = start(`rules:\n  - name: all\n    notify: [{ slack: "#alerts" }]\n`);
+    const dir = await start(`rules:\n  - name: all\n    notify: [{ slack: "#alerts" }]\n`);
     feed.route('/other.xml', { body: rssFeed([{ guid: 'o1', title: 'Acme Cloud review', description: 'A calm review of Acme Cloud pricing.' }]) });
     writeFileSync(
       join(dir, 'sources/second.yaml'),

@@ -76,7 +76,7 @@ describe('flaky Slack and SMTP', () => {
     const store = openSqliteStore(join(dir, 'data/earshot.db'));
     const daemon = new Daemon({ store, config, analyzer: createAnalyzer(), log: silentLogger(), watch: false });
     const started = Date.now();
-    daemon.start();
+    await daemon.start();
     try {
       await slack.waitForMessages(2 * count, 100_000);
       await smtp.waitForMessages(count, 100_000);

@@ -94,7 +94,7 @@ describe('/healthz', () => {
     expect(before.body.problems).toEqual(['scheduler is not running (starting or stopping)']);
     expect(before.body.checks).toEqual({ scheduler: 'failing', database: 'ok' });
 
-    daemon!.start();
+    await daemon!.start();
     const ok = await waitForHealth(200);
     expect(ok).toMatchObject({ status: 'ok', problems: [], checks: { scheduler: 'ok', database: 'ok' } });
 
@@ -105,7 +105,7 @@ describe('/healthz', () => {
   });
 
   it('turns 503 when the live connection becomes read-only, and 200 again when writable', async () => {
-    daemon!.start();
+    await daemon!.start();
     await waitForHealth(200);
     db!.pragma('query_only = ON');
     const body = await waitForHealth(503);
@@ -116,7 +116,7 @@ describe('/healthz', () => {
   });
 
   it('turns 503 when the database file is write-protected on disk, naming the file and what to check', async (ctx) => {
-    daemon!.start();
+    await daemon!.start();
     await waitForHealth(200);
     const undo = writeProtect(dbPath);
     if (!undo) {
@@ -134,7 +134,7 @@ describe('/healthz', () => {
   });
 
   it('answers HEAD, 404 for unknown paths and 405 for other methods', async () => {
-    daemon!.start();
+    await daemon!.start();
     await waitForHealth(200);
     const head = await fetch(`${server!.url}/healthz`, { method: 'HEAD' });
     expect(head.status).toBe(200);
@@ -148,7 +148,7 @@ describe('/healthz', () => {
 
 describe('/metrics', () => {
   it('serves Prometheus text with the database state gauges', async () => {
-    daemon!.start();
+    await daemon!.start();
     await waitForHealth(200);
     const res = await fetch(`${server!.url}/metrics`);
     expect(res.status).toBe(200);

@@ -9,7 +9,8 @@ import { existsSync } from 'node:fs';
 import { registerSecret } from '../core/log.js';
 import { checkDatabaseUrl, openPostgres, PostgresConnectError, PostgresUrlError, PostgresVersionError, redactUrl } from '../store/pg/connect.js';
 import { copySqliteToPostgres, CopyError } from '../store/pg/copy.js';
-import { openDb, UserError, type Context } from './context.js';
+import { openDatabase } from '../store/sqlite/db.js';
+import { UserError, type Context } from './context.js';
 
 export interface MigrateDbOptions {
   to?: string;
@@ -27,7 +28,7 @@ export async function migrateDbCommand(ctx: Context, options: MigrateDbOptions):
   }
   if (!existsSync(ctx.dbPath)) throw new UserError(`no SQLite database at ${ctx.dbPath} to copy: pass --db FILE or --config-dir DIR`);
 
-  const sqlite = openDb(ctx, { readonly: true });
+  const sqlite = openDatabase(ctx.dbPath, { readonly: true });
   let target;
   try {
     target = await openPostgres(url, { applicationName: 'earshot migrate-db' });

@@ -30,6 +30,7 @@ import { randomBytes } from 'node:crypto';
 import PgBoss from 'pg-boss';
 import type { Logger } from '../core/log.js';
 import type { PostgresStore } from '../store/pg/store.js';
+import { dueUnqueuedSources, orphanedPollJobs, tryTransactionLock, withSessionLock } from '../store/pg/cluster-tick.js';
 import { withTransaction } from '../store/pg/sql.js';
 
 export const POLL_QUEUE = 'earshot-poll';
@@ -156,31 +157,17 @@ export class Cluster {
     const candidates = await this.options.handlers.dueSources();
     if (candidates.length === 0) return 0;
     const queued = await withTransaction(this.options.store.pool, async (client) => {
-      const lock = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1, $2) AS locked', [...TICK_LOCK]);
-      if (!lock.rows[0]?.locked) return 0;
+      if (!(await tryTransactionLock(client, TICK_LOCK))) return 0;
       const db = { executeSql: (text: string, values: unknown[]) => client.query(text, values) };
       // A job whose node stopped renewing the source's lease (it died mid-poll) is failed now, so
       // pg-boss retries it at once instead of waiting for the job's own expiry.
-      const orphans = await client.query<{ id: string }>(
-        `SELECT j.id FROM pgboss.job j JOIN source_state s ON s.source_key = j.singleton_key
-         WHERE j.name = $1 AND j.state = 'active' AND s.poll_owner IS NOT NULL AND s.poll_lease_until < clock_timestamp()`,
-        [POLL_QUEUE],
-      );
-      if (orphans.rows.length > 0) {
-        this.log.warn({ jobs: orphans.rows.length }, 'polls of a node that stopped renewing its leases are moved to other nodes');
-        await boss.fail(POLL_QUEUE, orphans.rows.map((r) => r.id), { db });
+      const orphans = await orphanedPollJobs(client, POLL_QUEUE);
+      if (orphans.length > 0) {
+        this.log.warn({ jobs: orphans.length }, 'polls of a node that stopped renewing its leases are moved to other nodes');
+        await boss.fail(POLL_QUEUE, orphans, { db });
       }
-      const due = await client.query<{ source_key: string }>(
-        `SELECT s.source_key FROM source_state s
-         WHERE s.source_key = ANY($1::text[])
-           AND (s.next_poll_at IS NULL OR s.next_poll_at <= clock_timestamp())
-           AND (s.poll_owner IS NULL OR s.poll_lease_until < clock_timestamp())
-           AND NOT EXISTS (SELECT 1 FROM pgboss.job j WHERE j.name = $2 AND j.singleton_key = s.source_key AND j.state < 'completed')
-         ORDER BY s.next_poll_at NULLS FIRST`,
-        [candidates, POLL_QUEUE],
-      );
       let n = 0;
-      for (const { source_key: sourceKey } of due.rows) {
+      for (const sourceKey of await dueUnqueuedSources(client, candidates, POLL_QUEUE)) {
         if ((await boss.send(POLL_QUEUE, { sourceKey }, { singletonKey: sourceKey, db })) !== null) n++;
       }
       return n;
@@ -265,21 +252,6 @@ export class Cluster {
     if (boss) await boss.stop({ graceful: true, wait: true, timeout: 10_000 }).catch(() => undefined);
     await this.options.store.cluster.stopNode(this.nodeId).catch((err: unknown) => this.log.warn({ err }, 'could not record this node as stopped'));
     this.log.info({ node: this.nodeId }, 'left the cluster');
-  }
-}
-
-/** Runs fn holding a session-level advisory lock on one pooled connection. */
-async function withSessionLock<T>(store: PostgresStore, key: readonly [number, number], fn: () => Promise<T>): Promise<T> {
-  const client = await store.pool.connect();
-  try {
-    await client.query('SELECT pg_advisory_lock($1, $2)', [...key]);
-    try {
-      return await fn();
-    } finally {
-      await client.query('SELECT pg_advisory_unlock($1, $2)', [...key]);
-    }
-  } finally {
-    client.release();
   }
 }
 

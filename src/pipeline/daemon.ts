@@ -22,7 +22,7 @@ import { loadConfig, loadEnv, type Config, type SourceConfig } from '../config/l
 import { formatProblem, hasErrors } from '../config/problems.js';
 import type { Logger } from '../core/log.js';
 import type { Analyzer } from '../core/types.js';
-import { observeReload } from '../ops/metrics.js';
+import { observeReload } from '../core/metrics.js';
 import { nextDigestAt, runDueDigests } from '../digest/index.js';
 import { nextReleaseAt } from '../rules/engine.js';
 import type { SourceState, Store } from '../store/types.js';
@@ -93,22 +93,21 @@ export class Daemon {
     return { running: this.started && !this.stopped, lastPassAt: this.lastPassAt, lastPassError: this.lastPassError };
   }
 
-  start(): void {
+  /**
+   * Records the config in force (status reads it), then starts the loop. Rejects when that first
+   * write fails (a database locked by another process): `earshot run` exits 1 and a supervisor
+   * restarts it.
+   */
+  async start(): Promise<void> {
     this.started = true;
     this.log.info(
       { dir: this.config.dir, brands: this.config.brands.size, sources: this.config.sources.length, rules: this.config.rules.length },
       'earshot started',
     );
+    await this.recordReload(this.now().toISOString(), null);
     if (this.options.watch !== false) this.watchConfig();
-    // The first pass starts once the config in force is recorded (status reads it).
-    this.passRunning = true;
-    void this.recordReload(this.now().toISOString(), null)
-      .then(() => this.offerRetries())
-      .catch((err: unknown) => this.log.error({ err }, 'could not record the config load'))
-      .finally(() => {
-        this.passRunning = false;
-        this.wake();
-      });
+    await this.offerRetries().catch((err: unknown) => this.log.warn({ err }, 'could not look for deliveries to offer again'));
+    this.wake();
   }
 
   private async recordReload(at: string | null, error: string | null): Promise<void> {

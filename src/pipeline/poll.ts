@@ -14,7 +14,7 @@ import type { Logger } from '../core/log.js';
 import type { Analyzer, FetchedItem } from '../core/types.js';
 import { sourcePlugin } from '../sources/registry.js';
 import { SourceError, type PollResult } from '../sources/types.js';
-import { observePoll } from '../ops/metrics.js';
+import { observePoll } from '../core/metrics.js';
 import type { Store } from '../store/types.js';
 import { ingestItems, type IngestResult } from './ingest.js';
 import type { PreparedItem } from './prepare.js';

@@ -7,7 +7,7 @@
 import { prepareText, type CompiledQuery } from '../analyze/query/index.js';
 import { excludedBy, type BrandExclusions } from '../core/exclude.js';
 import type { Analysis, Analyzer, BrandContext, FetchedItem } from '../core/types.js';
-import { canonicalUrl, textFingerprint } from './dedup.js';
+import { canonicalUrl, textFingerprint } from '../core/dedup.js';
 
 /** Max stored text length: a mention is a post, not a book (and the database stays bounded). */
 export const MAX_TEXT = 20_000;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Config, RuleConfig } from '../config/load.js';
 import type { Mention } from '../core/types.js';
 import { replayRules } from './replay.js';
-import { defaultRule } from './test-support.js';
+import { defaultRule } from '../../test/helpers/rule-support.js';
 
 const T0 = Date.parse('2026-11-23T12:00:00.000Z');
 let id = 0;

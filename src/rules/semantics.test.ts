@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compileQuery } from '../analyze/query/index.js';
 import type { CompiledMatch, RuleConfig } from '../config/load.js';
 import type { Mention } from '../core/types.js';
-import { defaultRule } from './test-support.js';
+import { defaultRule } from '../../test/helpers/rule-support.js';
 import { groupDue, groupDueAt, groupKeyFor, matchesRule, summarize } from './semantics.js';
 
 function mention(over: Partial<Mention> = {}): Mention {

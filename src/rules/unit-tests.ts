@@ -53,7 +53,7 @@ import { positionOf, readYamlFile, type YamlFile } from '../config/yaml-file.js'
 import { formatDuration } from '../core/duration.js';
 import { URGENCY_LEVELS, type Analyzer, type Mention, type SourceType, type UrgencyLevel } from '../core/types.js';
 import { SOURCE_TYPES } from '../sources/registry.js';
-import { canonicalUrl } from '../pipeline/dedup.js';
+import { canonicalUrl } from '../core/dedup.js';
 import { replayRules, type ReplayedAlert } from './replay.js';
 
 /** The clock at `at: 0s` when a file does not say: a Monday, 00:00 UTC. */

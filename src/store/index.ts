@@ -11,7 +11,9 @@ export { BackupIntegrityError, DatabaseVersionError } from './errors.js';
 
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   if (options.url) {
-    throw new Error('EARSHOT_DATABASE_URL: the PostgreSQL store is not available in this version of earshot; unset it to use SQLite');
+    // Loaded only when asked for: SQLite deployments never load pg.
+    const { openPostgresStore } = await import('./pg/store.js');
+    return openPostgresStore(options.url);
   }
   if (!options.path) throw new Error('openStore: give a SQLite path or a database URL');
   return openSqliteStore(options.path, { readonly: options.readonly ?? false });

@@ -8,6 +8,6 @@ export { onTriageChange, emitTriageChange } from './events.js';
 export type { TriageChange, TriageListener } from './events.js';
 export { wakeSnoozed, EARSHOT_ACTOR } from './snooze.js';
 export { parseFilter, filterQuery } from './filter.js';
-export { triageStore } from '../store/triage.js';
+export { triageStore } from '../store/sqlite/triage.js';
 export type { Actor, TriagedMention, TriageEvent, TriageStatus, TriageStore, InboxFilter } from '../store/triage-types.js';
 export { TRIAGE_STATUSES } from '../store/triage-types.js';

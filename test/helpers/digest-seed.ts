@@ -3,7 +3,9 @@
  * deliveries, poll outcomes and waiting mentions straight into a store with known values.
  */
 import type { Flags, Mention, SentimentLabel, SourceType, UrgencyLevel } from '../../src/core/types.js';
-import type { AlertState, Repositories } from '../../src/store/types.js';
+import type { Db } from '../../src/store/sqlite/db.js';
+import { insertMention } from '../../src/store/sqlite/mentions.js';
+import type { AlertState, NewMention, Repositories } from '../../src/store/types.js';
 
 export interface SeedMention {
   brand?: string;
@@ -30,7 +32,8 @@ export interface SeedMention {
 const DEFAULT_SCORE: Record<SentimentLabel, number> = { negative: -0.6, neutral: 0, positive: 0.6, unknown: 0 };
 const DEFAULT_URGENCY: Record<UrgencyLevel, number> = { low: 0.1, medium: 0.4, high: 0.7, critical: 0.9 };
 
-export async function seedMention(store: Repositories, s: SeedMention): Promise<number> {
+/** The mention a seed describes, as the store takes it. */
+export function seededMention(s: SeedMention): NewMention {
   const source = s.source ?? 'twitter';
   const brand = s.brand ?? 'acme';
   const sentiment = s.sentiment ?? 'neutral';
@@ -58,14 +61,21 @@ export async function seedMention(store: Repositories, s: SeedMention): Promise<
     metrics: {},
     flags: s.flags ?? null,
   };
-  const id = await store.mentions.insert({
-    ...mention,
-    canonicalUrl: null,
-    fingerprint: null,
-    alertState: s.alertState ?? (s.duplicateOf ? 'duplicate' : 'evaluated'),
-  });
-  if (id === null) throw new Error(`seedMention: ${brand}/${source}/${s.id} already exists`);
+  return { ...mention, canonicalUrl: null, fingerprint: null, alertState: s.alertState ?? (s.duplicateOf ? 'duplicate' : 'evaluated') };
+}
+
+function inserted(id: number | null, s: SeedMention): number {
+  if (id === null) throw new Error(`seedMention: ${s.brand ?? 'acme'}/${s.source ?? 'twitter'}/${s.id} already exists`);
   return id;
+}
+
+export async function seedMention(store: Repositories, s: SeedMention): Promise<number> {
+  return inserted(await store.mentions.insert(seededMention(s)), s);
+}
+
+/** For SQLite-only tests that hold the connection itself (triage's store). */
+export function seedMentionSync(db: Db, s: SeedMention): number {
+  return inserted(insertMention(db, seededMention(s)), s);
 }
 
 export interface SeedAlert {

@@ -13,7 +13,7 @@
  * for `minDelayMs` until the reset; a 429 is SourceError('rate_limit') with `retryAfterMs`.
  */
 import { registerSecret } from '../../core/log.js';
-import type { HttpResponse } from '../../core/http.js';
+import type { HttpResponse } from '../http.js';
 import type { FetchedItem } from '../../core/types.js';
 import { rateLimitFromHeaders } from '../rate-limit.js';
 import { pageThrough, pagingSettings, type PageOutcome, type PagedSourceOptions, type PagingSettings } from '../paging.js';

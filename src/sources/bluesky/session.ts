@@ -8,7 +8,7 @@
  * session is renewed with `refreshSession`, or, when the refresh token is refused too, by logging
  * in again; the call is then retried once. Concurrent polls share one login or refresh.
  */
-import { httpRequest, safeUrl, type HttpResponse } from '../../core/http.js';
+import { httpRequest, safeUrl, type HttpResponse } from '../http.js';
 import { registerSecret } from '../../core/log.js';
 import { SourceError } from '../types.js';
 import { sessionSchema, xrpcErrorSchema, type BlueskySession } from './payload.js';

@@ -12,7 +12,7 @@
  * Rate limit: Algolia allows 10,000 requests per hour per IP and sends no budget headers; a 429
  * waits for Retry-After (else a minute).
  */
-import { errorForStatus, httpRequest, retryAfterMs, safeUrl, type HttpResponse } from '../../core/http.js';
+import { errorForStatus, httpRequest, retryAfterMs, safeUrl, type HttpResponse } from '../http.js';
 import type { FetchedItem } from '../../core/types.js';
 import { manifestFields, SourceError, type PollResult, type SourceContext, type SourcePlugin } from '../types.js';
 import { hackernewsManifest } from './manifest.js';

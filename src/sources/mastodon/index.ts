@@ -16,7 +16,7 @@
  * Rate limits: `x-ratelimit-limit/remaining/reset` (the reset is an ISO time) are reported; a
  * low budget asks for `minDelayMs` until the reset; a 429 is SourceError('rate_limit').
  */
-import { errorForStatus, httpRequest, safeUrl, type HttpResponse } from '../../core/http.js';
+import { errorForStatus, httpRequest, safeUrl, type HttpResponse } from '../http.js';
 import { registerSecret } from '../../core/log.js';
 import type { FetchedItem } from '../../core/types.js';
 import { numericHeader } from '../rate-limit.js';

@@ -3,7 +3,7 @@
  * GET of JSON listings with one token refresh on 401, rate-limit headers, and every failure
  * turned into a SourceError that names reddit, the URL and what to do.
  */
-import { errorForStatus, httpRequest, safeUrl, retryAfterMs, type HttpResponse } from '../../core/http.js';
+import { errorForStatus, httpRequest, safeUrl, retryAfterMs, type HttpResponse } from '../http.js';
 import { registerSecret } from '../../core/log.js';
 import type { RateLimit } from '../types.js';
 import { SourceError } from '../types.js';

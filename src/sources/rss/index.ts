@@ -8,7 +8,7 @@
  * - An HTML page where a feed was expected is reported with the feed URL the page announces.
  * - The whole feed is returned on every changed poll; the pipeline drops what it already stored.
  */
-import { errorForStatus, httpRequest, retryAfterMs, safeUrl, type HttpResponse } from '../../core/http.js';
+import { errorForStatus, httpRequest, retryAfterMs, safeUrl, type HttpResponse } from '../http.js';
 import { manifestFields, SourceError, type PollResult, type SourceContext, type SourcePlugin } from '../types.js';
 import { rssManifest } from './manifest.js';
 import type { RssConfig } from './schema.js';

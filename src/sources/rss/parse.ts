@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import type { AnyNode, CDATA, Element } from 'domhandler';
 import { z } from 'zod';
-import { safeUrl } from '../../core/http.js';
+import { safeUrl } from '../http.js';
 import { lazy } from '../../core/lazy.js';
 import { collapseWhitespace, htmlToText } from '../../core/text.js';
 import type { FetchedItem } from '../../core/types.js';

@@ -21,7 +21,7 @@ import { lazy } from '../../core/lazy.js';
 
 /** twitter-api-v2 is loaded on the first poll, not when the config is checked. */
 const twitterApi = lazy<typeof import('twitter-api-v2')>('twitter-api-v2');
-import { USER_AGENT } from '../../core/http.js';
+import { USER_AGENT } from '../http.js';
 import { SourceError } from '../types.js';
 
 export const DEFAULT_TWITTER_API_URL = 'https://api.twitter.com';

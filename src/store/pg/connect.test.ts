@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../../test/helpers/cli.js';
 import { pgQuery, postgresAvailability, startTestPostgres, withSkipReason, type TestPostgres } from '../../../test/helpers/postgres.js';
-import { openDatabase } from '../db.js';
+import { openDatabase } from '../sqlite/db.js';
 import { MIGRATIONS } from '../migrations.js';
 import { checkDatabaseUrl, openPostgres, PostgresConnectError, PostgresUrlError, PostgresVersionError, redactUrl } from './connect.js';
 import { PG_MIGRATIONS } from './migrations.js';

@@ -179,6 +179,10 @@ export function outboxRepo(sql: Sql): OutboxRepo {
   return {
     insertAlert: (a) => insertAlert(sql, a),
     getAlert: (id) => getAlert(sql, id),
+    async deliveriesOf(alertId) {
+      const rows = await sql.rows<DeliveryDbRow>(`SELECT ${DELIVERY_COLUMNS} FROM deliveries d WHERE d.alert_id = $1 ORDER BY d.id`, [alertId]);
+      return rows.map(deliveryFromRow);
+    },
     releaseHeld: (now) => sql.run("UPDATE deliveries SET status = 'pending' WHERE status = 'held' AND next_attempt_at <= $1", [now]),
     async countDeliveriesSince(notifier, target, since) {
       const row = await sql.one<{ n: number }>(

@@ -1,6 +1,6 @@
 /** Silences on PostgreSQL (what they mean: ../silences.ts). */
-import { ALL_RULES } from '../silences.js';
-import type { NewSilence, Silence, SilenceRepo } from '../types.js';
+import { ALL_RULES, isoTime, validSilence } from '../silences.js';
+import type { Silence, SilenceRepo } from '../types.js';
 import type { Sql } from './sql.js';
 
 interface Row {
@@ -70,23 +70,4 @@ export function silenceRepo(sql: Sql): SilenceRepo {
       return row ? { id: row.id, reason: row.reason, endsAt: row.ends_at } : null;
     },
   };
-}
-
-// TEMPORARY until the store helper's shared src/store/silences.ts (validSilence, isoTime) lands.
-function isoTime(value: string, field: string): string {
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new RangeError(`silence ${field}: "${value}" is not a time`);
-  return new Date(ms).toISOString();
-}
-
-function validSilence(silence: NewSilence): { rule: string; brand: string | null; startsAt: string; endsAt: string; reason: string; createdAt: string } {
-  const rule = silence.rule.trim();
-  if (rule === '') throw new RangeError('a silence needs a rule name (or * for every rule)');
-  const reason = silence.reason.trim();
-  if (reason === '') throw new RangeError('a silence needs a reason, so others know why alerts are held');
-  const startsAt = isoTime(silence.startsAt, 'start');
-  const endsAt = isoTime(silence.endsAt, 'end');
-  if (endsAt <= startsAt) throw new RangeError('a silence must end after it starts');
-  const createdAt = isoTime(silence.createdAt ?? silence.startsAt, 'created');
-  return { rule, brand: silence.brand ?? null, startsAt, endsAt, reason, createdAt };
 }

@@ -12,7 +12,7 @@ import { PG_MIGRATIONS } from './migrations.js';
 import { openPostgres, type OpenPostgresOptions, type PgDatabase } from './connect.js';
 import { clusterRepo, type ClusterRepo } from './cluster.js';
 import { digestRunRepo } from './digest-runs.js';
-import { mentionRepo, mentionTotal } from './mentions.js';
+import { mentionRepo } from './mentions.js';
 import { outboxRepo } from './outbox.js';
 import { reportRepo } from './reports.js';
 import { metaRepo, retentionRepo } from './retention.js';
@@ -126,7 +126,6 @@ export class PostgresStore extends PgRepositories implements Store {
       knownSchemaVersion: PG_MIGRATIONS.length,
       bytes: row?.bytes ?? 0,
       walBytes: 0,
-      mentions: await mentionTotal(this.sql),
     };
   }
 

@@ -11,7 +11,7 @@
  */
 import type { Mention, Sentiment, SentimentLabel } from '../../core/types.js';
 import { toTsquery } from '../../analyze/query/tsquery.js';
-import { decodeCursor, encodeCursor } from '../triage.js';
+import { decodeCursor, encodeCursor } from '../triage-cursor.js';
 import type {
   AlertForMention,
   InboxFilter,

@@ -37,7 +37,7 @@ interface MentionRow {
   flag_irony: number | null;
 }
 
-function rowToMention(row: MentionRow): Mention {
+export function rowToMention(row: MentionRow): Mention {
   return {
     id: row.id,
     brand: row.brand,

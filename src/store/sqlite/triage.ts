@@ -6,8 +6,8 @@
  * other statuses and assignees through partial indexes that new (open, unassigned) mentions never
  * enter, so ingest does not pay for triage.
  */
-import { planMentionSearch, type MentionSearchPlan } from '../analyze/query/fts.js';
-import type { Sentiment, SentimentLabel } from '../core/types.js';
+import { planMentionSearch, type MentionSearchPlan } from '../../analyze/query/fts.js';
+import type { Sentiment, SentimentLabel } from '../../core/types.js';
 import { stmt, type Db } from './db.js';
 import { rowToMention } from './mentions.js';
 import type {
@@ -27,7 +27,10 @@ import type {
   TriageStatus,
   TriageStore,
   UiSession,
-} from './triage-types.js';
+} from '../triage-types.js';
+import { decodeCursor, encodeCursor } from '../triage-cursor.js';
+
+export { CursorError, decodeCursor, encodeCursor } from '../triage-cursor.js';
 
 type Row = Parameters<typeof rowToMention>[0] & {
   status: string;
@@ -85,28 +88,6 @@ function toEvent(r: EventRow): TriageEvent {
     undoes: r.undoes,
     undoneBy: r.undone_by,
   };
-}
-
-/** Keyset cursor: the last row's (published_at, id), base64url JSON so it survives any URL. */
-export function encodeCursor(publishedAt: string, id: number): string {
-  return Buffer.from(JSON.stringify([publishedAt, id])).toString('base64url');
-}
-
-export class CursorError extends Error {
-  constructor(cursor: string) {
-    super(`cursor "${cursor.slice(0, 40)}" is not one earshot gave out: start again from the first page (drop cursor=)`);
-    this.name = 'CursorError';
-  }
-}
-
-export function decodeCursor(cursor: string): { publishedAt: string; id: number } {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(value) && typeof value[0] === 'string' && Number.isInteger(value[1])) return { publishedAt: value[0], id: value[1] as number };
-  } catch {
-    // reported below
-  }
-  throw new CursorError(cursor);
 }
 
 interface Where {

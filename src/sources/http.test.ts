@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SourceError } from '../sources/types.js';
+import { SourceError } from './types.js';
 import { errorForStatus, httpRequest, retryAfterMs, safeUrl, USER_AGENT, type HttpResponse } from './http.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;

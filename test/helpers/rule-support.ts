@@ -1,5 +1,5 @@
 /** Building rule configs in tests without repeating every field. */
-import type { RuleConfig } from '../config/load.js';
+import type { RuleConfig } from '../../src/config/load.js';
 
 export function defaultRule(over: Partial<RuleConfig> = {}): RuleConfig {
   return {

@@ -11,7 +11,7 @@
  *   'too_large') with a message that names the URL without its secrets (`safeUrl`).
  */
 import { STATUS_CODES } from 'node:http';
-import { SourceError } from '../sources/types.js';
+import { SourceError } from './types.js';
 
 export const USER_AGENT = 'earshot/0.1 (+self-hosted brand monitoring)';
 

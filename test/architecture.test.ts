@@ -1,0 +1,221 @@
+/**
+ * The house's plan, checked on every run (STYLE.md, "Layers, and where a thing may reach"):
+ *   - imports run one way: cli → ops → web → pipeline → digest → config/rules/triage →
+ *     sources · notifiers · store → analyze → core (an arrow: may import). Nothing imports upward
+ *     or sideways within a layer (config and rules, which build the rule model together, excepted);
+ *   - no plugin folder (sources/<type>/, notifiers/<type>/) imports another plugin folder: a
+ *     helper two plugins share lives at the top of their folder;
+ *   - SQL lives only in src/store/: no prepare/exec/pragma on a connection, no SQL statement in
+ *     a string, anywhere else;
+ *   - a shipped migration is never edited: each one's checksum is frozen here.
+ * Sources are read with the TypeScript parser (imports, string and template literals), so a
+ * regular expression or a comment never counts. Tests (*.test.ts) may reach anywhere.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../src/store/migrations.js';
+import { PG_MIGRATIONS } from '../src/store/pg/migrations.js';
+
+const HERE = fileURLToPath(import.meta.url);
+const SRC = resolve(dirname(HERE), '../src');
+
+/** Lowest first. A folder may import its own layer's folder and any folder of a lower layer. */
+export const LAYERS: readonly (readonly string[])[] = [
+  ['core'],
+  // The store's PostgreSQL search speaks the query language (analyze/query/tsquery.ts).
+  ['analyze'],
+  ['sources', 'notifiers', 'store'],
+  ['config', 'rules', 'triage'],
+  ['digest'],
+  ['pipeline'],
+  ['web'],
+  ['ops'],
+  ['cli'],
+];
+/** Folders of one layer that may import each other. */
+const SIBLINGS = new Set(['config>rules', 'rules>config']);
+const PLUGIN_FOLDERS = new Set(['sources', 'notifiers']);
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sourceFiles(path);
+    return name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.endsWith('.d.ts') ? [path] : [];
+  });
+}
+
+const FILES = sourceFiles(SRC);
+const parsed = new Map(FILES.map((file) => [file, ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true)]));
+const rel = (file: string) => relative(resolve(SRC, '..'), file).split(sep).join('/');
+
+/** Relative module specifiers of every import, export-from and dynamic import(). */
+function importsOf(source: ts.SourceFile): Array<{ spec: string; line: number }> {
+  const found: Array<{ spec: string; line: number }> = [];
+  const add = (node: ts.Node, spec: ts.Expression | undefined) => {
+    if (spec && ts.isStringLiteralLike(spec)) found.push({ spec: spec.text, line: source.getLineAndCharacterOfPosition(node.getStart()).line + 1 });
+  };
+  const visit = (node: ts.Node) => {
+    if (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) add(node, node.moduleSpecifier);
+    else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) add(node, node.arguments[0]);
+    else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) add(node, node.argument.literal as ts.Expression);
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
+function layerOf(folder: string): number {
+  return LAYERS.findIndex((layer) => layer.includes(folder));
+}
+
+/** [top folder, plugin folder or null] of a file under src/. */
+function placeOf(file: string): [string, string | null] {
+  const parts = relative(SRC, file).split(sep);
+  const top = parts.length > 1 ? parts[0]! : '(src)';
+  const plugin = PLUGIN_FOLDERS.has(top) && parts.length > 2 ? `${top}/${parts[1]}` : null;
+  return [top, plugin];
+}
+
+describe('layers', () => {
+  it('every folder of src/ has a place in the layers', () => {
+    const folders = [...new Set(FILES.map((f) => placeOf(f)[0]))].sort();
+    const unplaced = folders.filter((f) => layerOf(f) === -1);
+    expect(unplaced, `add these folders of src/ to LAYERS in ${rel(HERE)}`).toEqual([]);
+  });
+
+  it('nothing imports upward or sideways, and no plugin folder imports another', () => {
+    const violations: string[] = [];
+    for (const [file, source] of parsed) {
+      const [from, fromPlugin] = placeOf(file);
+      for (const { spec, line } of importsOf(source)) {
+        if (!spec.startsWith('.')) continue;
+        const target = resolve(dirname(file), spec);
+        if (!target.startsWith(SRC + sep)) continue;
+        const [to, toPlugin] = placeOf(target);
+        const where = `${rel(file)}:${line} imports ${spec}`;
+        if (fromPlugin && toPlugin && fromPlugin !== toPlugin) violations.push(`${where}: plugin ${fromPlugin} reaches into plugin ${toPlugin}`);
+        if (from === to) continue;
+        const a = layerOf(from);
+        const b = layerOf(to);
+        if (b > a) violations.push(`${where}: ${from} may not import ${to}, a higher layer`);
+        else if (b === a && !SIBLINGS.has(`${from}>${to}`)) violations.push(`${where}: ${from} and ${to} are one layer and may not import each other`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+});
+
+/** A statement, not prose: upper-case keywords the way SQL is written in this code base. */
+const SQL_TEXT = /\b(SELECT\b[\s\S]*\bFROM\b|INSERT\s+(OR\s+\w+\s+)?INTO\b|UPDATE\s+\w+\s+SET\b|DELETE\s+FROM\b|CREATE\s+(TABLE|INDEX|TRIGGER|VIRTUAL)\b|ALTER\s+TABLE\b|DROP\s+(TABLE|INDEX)\b|PRAGMA\s+\w+)/;
+/** Calls that run SQL on a better-sqlite3 or pg connection. */
+const SQL_CALLS = new Set(['prepare', 'exec', 'pragma', 'query']);
+
+function sqlOutsideStore(file: string, source: ts.SourceFile): string[] {
+  const found: string[] = [];
+  const at = (node: ts.Node) => `${rel(file)}:${source.getLineAndCharacterOfPosition(node.getStart()).line + 1}`;
+  const visit = (node: ts.Node) => {
+    if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) {
+      if (SQL_TEXT.test(node.text)) found.push(`${at(node)}: SQL in a string: ${node.text.slice(0, 60).replace(/\s+/g, ' ')}`);
+    } else if (ts.isTemplateExpression(node)) {
+      const text = [node.head.text, ...node.templateSpans.map((s) => s.literal.text)].join(' ? ').trim();
+      if (SQL_TEXT.test(text)) found.push(`${at(node)}: SQL in a template: ${text.slice(0, 60).replace(/\s+/g, ' ')}`);
+    } else if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && SQL_CALLS.has(node.expression.name.text)) {
+      // worker.prepare(brand, items) and regex.exec(text) take no SQL: only a string argument is a statement.
+      const first = node.arguments[0];
+      if (first && (ts.isStringLiteralLike(first) || ts.isTemplateExpression(first))) {
+        found.push(`${at(node)}: .${node.expression.name.text}() with a statement`);
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
+describe('SQL lives in src/store/', () => {
+  it('no statement or statement call anywhere else in src/', () => {
+    const found = [...parsed].filter(([file]) => placeOf(file)[0] !== 'store').flatMap(([file, source]) => sqlOutsideStore(file, source));
+    expect(found).toEqual([]);
+  });
+
+  it('the check finds SQL where there is some (it would catch a regression)', () => {
+    const probe = ts.createSourceFile(
+      'probe.ts',
+      [
+        "db.prepare('SELECT 1 FROM mentions').get();",
+        'db.exec(`DELETE FROM poll_log WHERE id = ${id}`);',
+        "const q = `UPDATE deliveries SET status = 'sent' WHERE id = ${id}`;",
+        "db.pragma('user_version');",
+        '// SELECT * FROM comments is prose',
+        'const ok = /SELECT (.*) FROM/.exec(text); worker.prepare(brand, items);',
+      ].join('\n'),
+      ts.ScriptTarget.ES2022,
+      true,
+    );
+    const found = sqlOutsideStore(join(SRC, 'probe.ts'), probe).map((f) => f.replace(/^[^:]+:/, ''));
+    expect(found).toEqual([
+      "1: .prepare() with a statement",
+      '1: SQL in a string: SELECT 1 FROM mentions',
+      '2: .exec() with a statement',
+      '2: SQL in a template: DELETE FROM poll_log WHERE id = ?',
+      "3: SQL in a template: UPDATE deliveries SET status = 'sent' WHERE id = ?",
+      '4: .pragma() with a statement',
+    ]);
+  });
+});
+
+/**
+ * The frozen checksums (sha256 of the SQL) of every shipped migration. Editing a shipped
+ * migration fails here: add a new migration at the end instead. A new migration fails until its
+ * checksum is added below (the message gives the line): that is the moment it ships.
+ */
+const FROZEN: Record<'sqlite' | 'postgres', Record<string, string>> = {
+  sqlite: {
+    '001-initial': '43055da5cd5a4c8b02d0d799c4131a1f6e2808ed530b02948dfb8439b3a0586e',
+    '002-digests': 'faed9dcd9963852b07978cb52459e29dad7ffcbdfe8c6280deffd8d3e726f648',
+    '003-ops': 'ff7c3b2def23e846bb36940c232eee63de454b8b556a4bac8992f2a72d9ceaea',
+    '004-rule-types': '3699258e6cd581392ebe08c7dfce0488de1352a13c6cb9b6ce87586950b4a42a',
+    '005-silences': 'c965c899ae122641e62ce1d271124f819f09afc845e01752aafc28346241e44e',
+    '006-triage': '0ed39e0a296361a7d65bd3598f0173de2d95f26a91dc208fe6a72c57d17838ab',
+  },
+  postgres: {
+    '001-initial': 'e0770f60179b6ecb153fb3f0d88de22d1b3cbb11aa847978e88029593149115d',
+    '002-digests': '2f4b5174a299502242cdf63b6dab41aec72f5dcbd22792184a9db2c6d6cb6496',
+    '003-ops': '6b6a1146c3609642fa0b2e92ad249a105d0a45bd178a8c5e400bfeb2383ef5a6',
+    '004-rule-types': '3aeae742af93c37cf4695e58478667aa6942e0939cd8ed3d0912681a51110f02',
+    '005-silences': '83e0b62407343afd9c44ee687a1393e3cfb4e64c055787d982627c7a01725bc6',
+    'pg-001-cluster': 'aa47e5298f9243948ebd9ee7a6bcf6c01a9103ed2b34d6c6838ba48d3c97912c',
+    '006-triage': '1a2964582fef5c58ccb05fae567ff345397bcc0744252427e276de8ea231e797',
+  },
+};
+
+function checksums(migrations: readonly { name: string; sql: string }[]): Record<string, string> {
+  return Object.fromEntries(migrations.map((m) => [m.name, createHash('sha256').update(m.sql).digest('hex')]));
+}
+
+describe('migrations are append-only', () => {
+  it.each([
+    ['sqlite', MIGRATIONS],
+    ['postgres', PG_MIGRATIONS],
+  ] as const)('%s: every migration matches its frozen checksum', (dialect, migrations) => {
+    const actual = checksums(migrations);
+    const frozen = FROZEN[dialect];
+    const edited = Object.keys(frozen).filter((name) => name in actual && actual[name] !== frozen[name]);
+    expect(edited, `${dialect} migrations edited after they shipped: revert them and add a new migration instead`).toEqual([]);
+    const removed = Object.keys(frozen).filter((name) => !(name in actual));
+    expect(removed, `${dialect} migrations removed or renamed after they shipped`).toEqual([]);
+    const unfrozen = Object.entries(actual).filter(([name]) => !(name in frozen)).map(([name, sum]) => `'${name}': '${sum}',`);
+    expect(unfrozen, `new ${dialect} migrations: add these lines to FROZEN.${dialect} in ${rel(HERE)}`).toEqual([]);
+  });
+
+  it('keeps the order it shipped in: frozen migrations come first, in their order', () => {
+    for (const [dialect, migrations] of [['sqlite', MIGRATIONS], ['postgres', PG_MIGRATIONS]] as const) {
+      const names = migrations.map((m) => m.name);
+      expect(names.slice(0, Object.keys(FROZEN[dialect]).length), dialect).toEqual(Object.keys(FROZEN[dialect]));
+    }
+  });
+});
