@@ -181,6 +181,7 @@ const FROZEN: Record<'sqlite' | 'postgres', Record<string, string>> = {
     '004-rule-types': '3699258e6cd581392ebe08c7dfce0488de1352a13c6cb9b6ce87586950b4a42a',
     '005-silences': 'c965c899ae122641e62ce1d271124f819f09afc845e01752aafc28346241e44e',
     '006-triage': '0ed39e0a296361a7d65bd3598f0173de2d95f26a91dc208fe6a72c57d17838ab',
+    '007-delivery-retries': 'b3656976919c976c1e86c8218698f39d4dd8363f635070491366b9fe323e2dbb',
   },
   postgres: {
     '001-initial': 'e0770f60179b6ecb153fb3f0d88de22d1b3cbb11aa847978e88029593149115d',
@@ -190,6 +191,7 @@ const FROZEN: Record<'sqlite' | 'postgres', Record<string, string>> = {
     '005-silences': '83e0b62407343afd9c44ee687a1393e3cfb4e64c055787d982627c7a01725bc6',
     'pg-001-cluster': 'aa47e5298f9243948ebd9ee7a6bcf6c01a9103ed2b34d6c6838ba48d3c97912c',
     '006-triage': '1a2964582fef5c58ccb05fae567ff345397bcc0744252427e276de8ea231e797',
+    '007-delivery-retries': '83208aa8019065baae525b507c246911295de91fe04f0abd192b948c6363faf5',
   },
 };
 

@@ -8,8 +8,8 @@ import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compiledCli, spawnCompiled } from '../scripts/soak.js';
-import { openDatabase } from '../src/store/db.js';
-import { insertAlert, markFailed } from '../src/store/outbox.js';
+import { openDatabase } from '../src/store/sqlite/db.js';
+import { insertAlert, markFailed } from '../src/store/sqlite/outbox.js';
 import { collect, makeDeployment, runCli } from './helpers/cli.js';
 import { until } from './helpers/wait.js';
 

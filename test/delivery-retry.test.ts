@@ -11,8 +11,9 @@ import { silentLogger } from '../src/core/log.js';
 import { runRules } from '../src/pipeline/cycle.js';
 import { Deliverer } from '../src/pipeline/deliver.js';
 import { ingestItems } from '../src/pipeline/ingest.js';
-import { openDatabase, type Db } from '../src/store/db.js';
-import { insertAlert, nextDeliveryAt } from '../src/store/outbox.js';
+import type { Db } from '../src/store/sqlite/db.js';
+import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/store.js';
+import { insertAlert, nextDeliveryAt } from '../src/store/sqlite/outbox.js';
 import { makeDeployment, runCli } from './helpers/cli.js';
 import { startSlackServer, type SlackServer } from './helpers/slack-server.js';
 
@@ -20,11 +21,11 @@ const analyzer = createAnalyzer();
 const log = silentLogger();
 const T0 = Date.parse('2026-11-23T12:00:00.000Z');
 
-let db: Db | null = null;
+let store: SqliteStore | null = null;
 let slack: SlackServer | null = null;
 afterEach(async () => {
-  db?.close();
-  db = null;
+  await store?.close();
+  store = null;
   await slack?.close();
   slack = null;
 });
@@ -36,25 +37,27 @@ interface DeliveryState {
   last_error: string | null;
 }
 
-async function oneAlert(): Promise<{ db: Db; config: Config; clock: { now: Date }; delivery: () => DeliveryState }> {
+async function oneAlert(): Promise<{ db: Db; store: SqliteStore; config: Config; clock: { now: Date }; delivery: () => DeliveryState }> {
   slack = await startSlackServer();
   const dir = makeDeployment({
     'sources/acme.yaml': `brand: acme\nname: Acme Cloud\nquery: '"acme cloud"'\nsources:\n  - type: rss\n    url: http://127.0.0.1:9/f.xml\n`,
     'rules/alerts.yaml': `rules:\n  - name: neg\n    match: { sentiment: negative }\n    notify: [{ slack: "#a" }]\n`,
   });
   const { config } = loadConfig(dir, { SLACK_BOT_TOKEN: slack.token, SLACK_API_URL: slack.url });
-  const database = openDatabase(join(dir, 'data/earshot.db'));
-  db = database;
+  const opened = openSqliteStore(join(dir, 'data/earshot.db'));
+  store = opened;
+  const database = opened.db;
   const clock = { now: new Date(T0) };
-  ingestItems(
-    { db: database, analyzer, brand: config.brands.get('acme')!, source: 'twitter', sourceKey: 'acme/twitter', now: clock.now, alertFrom: null },
+  await ingestItems(
+    { store: opened, analyzer, brand: config.brands.get('acme')!, source: 'twitter', sourceKey: 'acme/twitter', now: clock.now, alertFrom: null },
     [{ sourceId: 'm1', url: 'https://x.com/u/status/1', author: 'dana', reach: 10, title: '', text: 'acme cloud is down again, terrible support, we want a refund', published: clock.now.toISOString() }],
   );
-  const deliverer = new Deliverer(database, config, log, () => clock.now, { spacingMs: 0 });
-  expect(runRules({ db: database, config, log, now: () => clock.now, deliverer })).toHaveLength(1);
+  const deliverer = new Deliverer(opened, config, log, () => clock.now, { spacingMs: 0 });
+  expect(await runRules({ store: opened, config, log, now: () => clock.now, deliverer })).toHaveLength(1);
   await deliverer.close();
   return {
     db: database,
+    store: opened,
     config,
     clock,
     delivery: () => database.prepare('SELECT status, attempts, next_attempt_at, last_error FROM deliveries').get() as DeliveryState,
@@ -64,7 +67,7 @@ async function oneAlert(): Promise<{ db: Db; config: Config; clock: { now: Date 
 describe('delivery back-off', () => {
   it('counts consecutive failures of the same kind: a 500 after three 429s waits 5 s, not 40 s', async () => {
     const w = await oneAlert();
-    const deliverer = new Deliverer(w.db, w.config, log, () => w.clock.now, { spacingMs: 0 });
+    const deliverer = new Deliverer(w.store, w.config, log, () => w.clock.now, { spacingMs: 0 });
     const waits: number[] = [];
     const attempt = async () => {
       const d = w.delivery();
@@ -95,7 +98,7 @@ describe('delivery back-off', () => {
 describe('the next delivery time', () => {
   it('is that of a queue head, not of a delivery waiting behind it (the daemon woke every 10 ms)', async () => {
     const w = await oneAlert();
-    const deliverer = new Deliverer(w.db, w.config, log, () => w.clock.now, { spacingMs: 0 });
+    const deliverer = new Deliverer(w.store, w.config, log, () => w.clock.now, { spacingMs: 0 });
     slack!.failNext(1, 'server_error');
     await deliverer.deliverDue();
     await deliverer.close();

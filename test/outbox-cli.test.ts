@@ -10,7 +10,7 @@ import { createAnalyzer } from '../src/analyze/index.js';
 import { loadConfig, loadEnv } from '../src/config/load.js';
 import { createLogger } from '../src/core/log.js';
 import { Daemon } from '../src/pipeline/daemon.js';
-import { openDatabase } from '../src/store/db.js';
+import { openSqliteStore } from '../src/store/sqlite/store.js';
 import { makeDeployment, runCli } from './helpers/cli.js';
 import { startSlackServer, type SlackServer } from './helpers/slack-server.js';
 
@@ -85,18 +85,18 @@ describe('earshot outbox', () => {
     fixToken(dir, slack.token);
     const lines: string[] = [];
     const log = createLogger({ level: 'info', stream: { write: (line: string) => lines.push(line) > 0 } as unknown as NodeJS.WritableStream });
-    const db = openDatabase(join(dir, 'data/earshot.db'));
+    const store = openSqliteStore(join(dir, 'data/earshot.db'));
     const { config } = loadConfig(dir, loadEnv(dir, {}));
-    const daemon = new Daemon({ db, config, analyzer: createAnalyzer(), log, watch: false });
+    const daemon = new Daemon({ store, config, analyzer: createAnalyzer(), log, watch: false });
     try {
-      expect(daemon.reload()).toBe(true);
+      expect(await daemon.reload()).toBe(true);
       const offer = lines.map((l) => JSON.parse(l) as { msg: string; notifier?: string; failed?: number }).find((l) => l.msg.includes('outbox retry'));
       expect(offer).toMatchObject({ notifier: 'slack', failed: 2 });
       expect(offer!.msg).toContain('`earshot outbox retry --failed --notifier slack`');
       expect(lines.join('\n')).not.toContain(slack.token);
     } finally {
       await daemon.stop();
-      db.close();
+      await store.close();
     }
   });
 });

@@ -18,10 +18,11 @@ import type { SlackTriageView } from '../src/notifiers/slack/triage-blocks.js';
 import { startOpsServer, type OpsServer } from '../src/ops/server.js';
 import { toAlertContent } from '../src/pipeline/alert-content.js';
 import { Deliverer } from '../src/pipeline/deliver.js';
-import { openDatabase, stmt, type Db } from '../src/store/db.js';
-import { insertMention } from '../src/store/mentions.js';
-import { getAlert, insertAlert } from '../src/store/outbox.js';
-import { triageStore } from '../src/store/triage.js';
+import { stmt, type Db } from '../src/store/sqlite/db.js';
+import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/store.js';
+import { insertMention } from '../src/store/sqlite/mentions.js';
+import { getAlert, insertAlert } from '../src/store/sqlite/outbox.js';
+import { triageStore } from '../src/store/sqlite/triage.js';
 import type { Actor } from '../src/store/triage-types.js';
 import { applyAction } from '../src/triage/index.js';
 import { startSlackActions, type SlackActions } from '../src/web/slack-actions.js';
@@ -48,6 +49,7 @@ function recordedClick(): Record<string, unknown> {
 interface Fixture {
   dir: string;
   db: Db;
+  store: SqliteStore;
   slack: SlackServer;
   mentionId: number;
   alertId: number;
@@ -66,7 +68,7 @@ afterEach(async () => {
   await f.actions.stop();
   await f.server?.close();
   await f.slack.close();
-  f.db.close();
+  await f.store.close();
   rmSync(f.dir, { recursive: true, force: true });
   f = undefined;
 });
@@ -78,7 +80,8 @@ function config(env: Record<string, string>, dir: string): Config {
 /** A stored negative mention, its alert delivered by the real notifier to #brand-alerts (and optionally a second channel). */
 async function setUp(options: { socketMode?: boolean; http?: boolean; targets?: string[] } = {}): Promise<Fixture> {
   const dir = mkdtempSync(path.join(tmpdir(), 'earshot-slack-actions-'));
-  const db = openDatabase(path.join(dir, 'earshot.db'));
+  const store = openSqliteStore(path.join(dir, 'earshot.db'));
+  const db = store.db;
   const slack = await startSlackServer();
   const env: Record<string, string> = { SLACK_BOT_TOKEN: slack.token, SLACK_API_URL: slack.url };
   if (options.http !== false) env.SLACK_SIGNING_SECRET = SECRET;
@@ -124,7 +127,7 @@ async function setUp(options: { socketMode?: boolean; http?: boolean; targets?: 
   })!;
   const log = silentLogger();
   const clock = { now: NOW };
-  const deliverer = new Deliverer(db, config(env, dir), log, () => clock.now, { spacingMs: 0 });
+  const deliverer = new Deliverer(store, config(env, dir), log, () => clock.now, { spacingMs: 0 });
   expect(await deliverer.deliverDue()).toEqual({ sent: targets.length, retried: 0, failed: 0 });
   await deliverer.close();
   const [message] = slack.messages;
@@ -139,13 +142,12 @@ async function setUp(options: { socketMode?: boolean; http?: boolean; targets?: 
   }))!;
   const server = options.http === false ? null : await startOpsServer({
     address: { host: '127.0.0.1', port: 0, exposed: false },
-    db,
-    dbPath: path.join(dir, 'earshot.db'),
+    store,
     scheduler: { health: () => ({ running: true, lastPassAt: new Date(), lastPassError: null }) },
     log,
     slackActions: actions,
   });
-  f = { dir, db, slack, mentionId, alertId, channel: message!.channelId, ts: message!.ts, actions, server, clock };
+  f = { dir, db, store, slack, mentionId, alertId, channel: message!.channelId, ts: message!.ts, actions, server, clock };
   return f;
 }
 

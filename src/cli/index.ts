@@ -166,7 +166,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .option('--rule <name>', 'only alerts of this rule')
     .option('--notifier <type>', 'only this notifier (slack, email, ...)')
     .option('--json', 'one JSON object per delivery')
-    .action(async (opts) => setCode((await import('./outbox.js')).outboxListCommand(ctx(), opts)));
+    .action(async (opts) => setCode(await (await import('./outbox.js')).outboxListCommand(ctx(), opts)));
   outbox
     .command('retry')
     .description('send pending deliveries now (--failed: send failed ones again, e.g. after fixing a token); the running daemon sends them, or this command does')

@@ -10,10 +10,9 @@
  */
 import { Deliverer } from '../pipeline/deliver.js';
 import { deliverPatiently } from '../pipeline/cycle.js';
-import { daemonState } from '../store/daemon-lock.js';
-import { listDeliveries, outboxRules, requeueDeliveries, type DeliveryListing } from '../store/outbox.js';
+import type { DeliveryListing } from '../store/types.js';
 import { terminalSafe } from './mentions.js';
-import { openDb, requireConfig, UserError, type Context } from './context.js';
+import { openStore, requireConfig, UserError, type Context } from './context.js';
 import { oneShotPatience, plural, reportPending, utcSeconds } from './pending.js';
 import { formatTable } from './status.js';
 
@@ -35,12 +34,12 @@ function checkRule(rules: readonly string[], rule: string | undefined): void {
   throw new UserError(`--rule ${rule}: no such rule; rules are ${rules.length ? rules.join(', ') : '(none has alerted yet)'}`);
 }
 
-export function outboxListCommand(ctx: Context, options: OutboxListOptions): number {
-  const db = openDb(ctx, { readonly: true });
+export async function outboxListCommand(ctx: Context, options: OutboxListOptions): Promise<number> {
+  const store = await openStore(ctx, { readonly: true });
   try {
-    checkRule(outboxRules(db), options.rule);
+    checkRule(await store.outbox.rules(), options.rule);
     const statuses = options.failed ? (['failed'] as const) : (['pending', 'held'] as const);
-    const deliveries = listDeliveries(db, {
+    const deliveries = await store.outbox.list({
       statuses,
       ...(options.rule !== undefined ? { rule: options.rule } : {}),
       ...(options.notifier !== undefined ? { notifier: options.notifier } : {}),
@@ -68,7 +67,7 @@ export function outboxListCommand(ctx: Context, options: OutboxListOptions): num
     if (options.failed) ctx.io.out('`earshot outbox retry --failed` sends them again (add --rule or --notifier to choose)');
     return 0;
   } finally {
-    db.close();
+    await store.close();
   }
 }
 
@@ -82,13 +81,12 @@ function failedAt(d: DeliveryListing): string {
 
 export async function outboxRetryCommand(ctx: Context, options: OutboxRetryOptions): Promise<number> {
   const { config } = requireConfig(ctx);
-  const db = openDb(ctx);
+  const store = await openStore(ctx);
   const now = () => new Date();
-  const deliverer = new Deliverer(db, config, ctx.log, now);
+  const deliverer = new Deliverer(store, config, ctx.log, now);
   try {
-    checkRule(outboxRules(db), options.rule);
-    const queued = requeueDeliveries(
-      db,
+    checkRule(await store.outbox.rules(), options.rule);
+    const queued = await store.outbox.requeue(
       {
         statuses: options.failed ? ['failed'] : ['pending'],
         ...(options.rule !== undefined ? { rule: options.rule } : {}),
@@ -100,21 +98,21 @@ export async function outboxRetryCommand(ctx: Context, options: OutboxRetryOptio
       ctx.io.out(options.failed ? 'no failed deliveries to retry' : 'no pending deliveries to retry (add --failed for the failed ones)');
       return 0;
     }
-    const daemon = daemonState(db, ctx.dbPath);
+    const daemon = await store.daemonState();
     if (daemon.running) {
       const who = daemon.owner ? ` (pid ${daemon.owner.pid} on ${daemon.owner.host})` : '';
       ctx.io.out(`${plural(queued, 'delivery', 'deliveries')} queued again; the running daemon${who} sends them within 30 s`);
       return 0;
     }
-    const result = await deliverPatiently({ db, config, log: ctx.log, now, deliverer }, oneShotPatience(ctx));
+    const result = await deliverPatiently({ store, config, log: ctx.log, now, deliverer }, oneShotPatience(ctx));
     ctx.io.out(`${plural(queued, 'delivery', 'deliveries')} queued again; ${result.sent} sent${result.failed ? `, ${result.failed} failed` : ''}`);
-    for (const d of listDeliveries(db, { statuses: ['failed'], ...(options.rule !== undefined ? { rule: options.rule } : {}) })) {
+    for (const d of await store.outbox.list({ statuses: ['failed'], ...(options.rule !== undefined ? { rule: options.rule } : {}) })) {
       if (d.lastAttemptAt && Date.parse(d.lastAttemptAt) >= Date.now() - 60_000) ctx.io.out(`delivery ${d.id} ${d.notifier} ${terminalSafe(d.target)}: ${terminalSafe(d.lastError ?? 'failed')}`);
     }
-    const pending = reportPending(ctx, db, now());
+    const pending = await reportPending(ctx, store, now());
     return result.failed > 0 || pending > 0 ? 1 : 0;
   } finally {
     await deliverer.close();
-    db.close();
+    await store.close();
   }
 }

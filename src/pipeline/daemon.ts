@@ -277,7 +277,7 @@ export class Daemon {
   private watchConfig(): void {
     const onChange = () => {
       if (this.reloadTimer) clearTimeout(this.reloadTimer);
-      this.reloadTimer = setTimeout(() => this.reload(), RELOAD_DEBOUNCE_MS);
+      this.reloadTimer = setTimeout(() => void this.reload(), RELOAD_DEBOUNCE_MS);
     };
     for (const sub of ['sources', 'rules']) {
       try {
@@ -297,8 +297,11 @@ export class Daemon {
     }
   }
 
-  /** Loads the config again; keeps the last good one when the new one has errors. */
-  reload(): boolean {
+  /**
+   * Loads the config again; keeps the last good one when the new one has errors. The new config
+   * applies at once; the promise settles once the reload is recorded for `earshot status`.
+   */
+  async reload(): Promise<boolean> {
     if (this.stopped) return false;
     const env = loadEnv(this.config.dir);
     const { config, problems } = loadConfig(this.config.dir, env);
@@ -307,18 +310,18 @@ export class Daemon {
       const lines = problems.filter((p) => p.severity === 'error').map(formatProblem);
       for (const line of lines) this.log.error({ problem: line }, 'config reload rejected');
       this.log.error({ errors: lines.length }, 'config has errors; the last good config stays in force');
-      void this.recordReload(null, `${at}: ${lines.join(' | ')}`).catch((err: unknown) => this.log.error({ err }, 'could not record the rejected reload'));
       observeReload(false);
+      await this.recordReload(null, `${at}: ${lines.join(' | ')}`).catch((err: unknown) => this.log.error({ err }, 'could not record the rejected reload'));
       return false;
     }
     for (const p of problems) this.log.warn({ problem: formatProblem(p) }, 'config warning');
     this.config = config;
     void this.deliverer.setConfig(config);
-    void this.recordReload(at, null).catch((err: unknown) => this.log.error({ err }, 'could not record the reload'));
     observeReload(true);
     this.log.info({ brands: config.brands.size, sources: config.sources.length, rules: config.rules.length }, 'config reloaded');
-    this.offerRetries().catch((err: unknown) => this.log.warn({ err }, 'could not look for deliveries to offer again'));
     this.wake();
+    await this.recordReload(at, null).catch((err: unknown) => this.log.error({ err }, 'could not record the reload'));
+    await this.offerRetries().catch((err: unknown) => this.log.warn({ err }, 'could not look for deliveries to offer again'));
     return true;
   }
 

@@ -10,6 +10,22 @@ export class DatabaseVersionError extends Error {
   }
 }
 
+/** Another `earshot run` owns the (SQLite) database. */
+export class DaemonLockedError extends Error {
+  /** Who holds the lock, when it said so (null: it is still starting). */
+  readonly owner: { pid: number; host: string; since: string } | null;
+
+  constructor(dbPath: string, owner: { pid: number; host: string; since: string } | null) {
+    const who = owner ? `pid ${owner.pid} on ${owner.host}, since ${owner.since.slice(0, 19).replace('T', ' ')} UTC` : 'a process that is still starting';
+    super(
+      `another earshot run is already running on ${dbPath} (${who}): one daemon owns a SQLite database. ` +
+        'Stop that one first, or give this one its own database with --db.',
+    );
+    this.name = 'DaemonLockedError';
+    this.owner = owner;
+  }
+}
+
 /** A backup copy failed its integrity check: nothing was written to the target. */
 export class BackupIntegrityError extends Error {
   constructor(readonly integrity: string) {

@@ -4,10 +4,24 @@
  * "Running several nodes").
  */
 import type { OpenStoreOptions, Store } from './types.js';
-import { openSqliteStore } from './sqlite/store.js';
+import type { PostgresStore } from './pg/store.js';
+import { openSqliteStore, type SqliteStore } from './sqlite/store.js';
+import type { TriageStore } from './triage-types.js';
 
 export type * from './types.js';
-export { BackupIntegrityError, DatabaseVersionError } from './errors.js';
+export { BackupIntegrityError, DaemonLockedError, DatabaseVersionError } from './errors.js';
+
+/**
+ * The triage store (statuses, history, tags) of an open store: one per store, so the UI, the API
+ * and Slack share its change listeners.
+ */
+export async function triageStoreOf(store: Store): Promise<TriageStore> {
+  if (store.dialect === 'postgres') {
+    const { pgTriageStore } = await import('./pg/triage.js');
+    return pgTriageStore(store as PostgresStore);
+  }
+  return (store as SqliteStore).triage();
+}
 
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   if (options.url) {

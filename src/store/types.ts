@@ -39,8 +39,35 @@ export interface Store extends Repositories {
    * points to pg_dump.
    */
   backup(file: string, options?: BackupOptions): Promise<BackupCheck>;
+  /**
+   * Claims the database for this `earshot run` or rejects with DaemonLockedError naming the one
+   * that runs (SQLite: one daemon per file, an OS lock released when the process dies). On
+   * PostgreSQL many nodes share the work by design: the claim always succeeds.
+   */
+  lockDaemon(owner: DaemonOwner): Promise<DaemonLock>;
+  /** Whether a daemon runs now (SQLite; PostgreSQL: false, see the cluster's nodes) and who claimed it last. */
+  daemonState(): Promise<DaemonState>;
   /** Waits for work in flight, then closes the connection(s). Idempotent. */
   close(): Promise<void>;
+}
+
+export interface DaemonOwner {
+  pid: number;
+  host: string;
+  /** ISO time the daemon started. */
+  since: string;
+}
+
+export interface DaemonLock {
+  /** Ends the claim (the operating system also ends it if the process dies). */
+  release(): void;
+}
+
+export interface DaemonState {
+  /** A daemon holds the lock now. */
+  running: boolean;
+  /** The last daemon that claimed the database (the running one when `running`). */
+  owner: DaemonOwner | null;
 }
 
 export interface BackupOptions {

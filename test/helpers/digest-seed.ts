@@ -107,7 +107,7 @@ export async function seedAlert(store: Repositories, a: SeedAlert): Promise<numb
     const row = rows.find((r) => r.notifier === d.notifier && r.target === d.target)!;
     if (d.status === 'sent') await store.outbox.markSent(row.id, a.at, null);
     else if (d.status === 'failed') await store.outbox.markFailed(row.id, a.at, d.error ?? 'failed');
-    else if (d.status === 'pending' && d.error) await store.outbox.markRetry(row.id, a.at, a.at, d.error);
+    else if (d.status === 'pending' && d.error) await store.outbox.markRetry(row.id, { at: a.at, nextAt: a.at, error: d.error, kind: 'unavailable', streak: 1 });
   }
   return id;
 }

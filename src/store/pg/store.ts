@@ -21,6 +21,8 @@ import { silenceRepo } from './silences.js';
 import { sourceStateRepo } from './source-state.js';
 import { clientSql, poolSql, withTransaction, type Sql } from './sql.js';
 import type {
+  DaemonLock,
+  DaemonState,
   BackupCheck,
   DigestRunRepo,
   MentionRepo,
@@ -127,6 +129,15 @@ export class PostgresStore extends PgRepositories implements Store {
       bytes: row?.bytes ?? 0,
       walBytes: 0,
     };
+  }
+
+  /** Nodes share a PostgreSQL database by design: nothing to claim (the cluster tracks nodes). */
+  lockDaemon(): Promise<DaemonLock> {
+    return Promise.resolve({ release: () => undefined });
+  }
+
+  daemonState(): Promise<DaemonState> {
+    return Promise.resolve({ running: false, owner: null });
   }
 
   backup(): Promise<BackupCheck> {

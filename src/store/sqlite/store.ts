@@ -28,8 +28,14 @@ import type {
   SourceStateRepo,
   Store,
   StoreInfo,
+  DaemonLock,
+  DaemonOwner,
+  DaemonState,
 } from '../types.js';
 import { backupDatabase } from './backup.js';
+import { daemonState, lockDaemon } from './daemon-lock.js';
+import { triageStore } from './triage.js';
+import type { TriageStore } from '../triage-types.js';
 import { getMeta, openDatabase, schemaVersion, setMeta, type Db } from './db.js';
 import * as runs from './digest-runs.js';
 import * as mentions from './mentions.js';
@@ -335,6 +341,28 @@ export class SqliteStore extends SqliteRepositories implements Store {
     };
   }
 
+  private gatedTriage: TriageStore | null = null;
+
+  /**
+   * The triage store on this connection, one per store (its change listeners are keyed on it).
+   * Each call waits while a transaction holds the connection, like the repositories' calls, so a
+   * click in Slack never writes into the rule engine's open transaction.
+   */
+  triage(): TriageStore {
+    this.gatedTriage ??= this.gated(triageStore(this.db));
+    return this.gatedTriage;
+  }
+
+  private gated<T extends object>(target: T): T {
+    return new Proxy(target, {
+      get: (t, key, receiver) => {
+        const value: unknown = Reflect.get(t, key, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => this.run(() => (value as (...a: unknown[]) => unknown).apply(t, args));
+      },
+    });
+  }
+
   describe(): Promise<StoreInfo> {
     return this.run((db) => ({
       dialect: this.dialect,
@@ -344,6 +372,14 @@ export class SqliteStore extends SqliteRepositories implements Store {
       bytes: fileSize(this.location),
       walBytes: fileSize(`${this.location}-wal`),
     }));
+  }
+
+  lockDaemon(owner: DaemonOwner): Promise<DaemonLock> {
+    return this.run((db) => lockDaemon(db, this.location, owner));
+  }
+
+  daemonState(): Promise<DaemonState> {
+    return this.run((db) => daemonState(db, this.location));
   }
 
   backup(file: string, options: BackupOptions = {}): Promise<BackupCheck> {

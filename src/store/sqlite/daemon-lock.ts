@@ -10,39 +10,14 @@
  */
 import type Database from 'better-sqlite3';
 import { chmodSync, existsSync } from 'node:fs';
-import { lazy } from '../core/lazy.js';
+import { lazy } from '../../core/lazy.js';
+import { DaemonLockedError } from '../errors.js';
+import type { DaemonLock, DaemonOwner, DaemonState } from '../types.js';
 import { getMeta, setMeta, type Db } from './db.js';
 
 const sqlite = lazy<typeof Database>('better-sqlite3');
 
 const OWNER_KEY = 'daemon.owner';
-
-export interface DaemonOwner {
-  pid: number;
-  host: string;
-  /** ISO time the daemon started. */
-  since: string;
-}
-
-export class DaemonLockedError extends Error {
-  /** Who holds the lock, when it said so (null: it is still starting). */
-  readonly owner: DaemonOwner | null;
-
-  constructor(dbPath: string, owner: DaemonOwner | null) {
-    const who = owner ? `pid ${owner.pid} on ${owner.host}, since ${owner.since.slice(0, 19).replace('T', ' ')} UTC` : 'a process that is still starting';
-    super(
-      `another earshot run is already running on ${dbPath} (${who}): one daemon owns a SQLite database. ` +
-        'Stop that one first, or give this one its own database with --db.',
-    );
-    this.name = 'DaemonLockedError';
-    this.owner = owner;
-  }
-}
-
-export interface DaemonLock {
-  /** Ends the claim (the operating system also ends it if the process dies). */
-  release(): void;
-}
 
 export function lockPathFor(dbPath: string): string {
   return `${dbPath}.lock`;
@@ -98,13 +73,6 @@ export function lockDaemon(db: Db, dbPath: string, owner: DaemonOwner): DaemonLo
       handle.close();
     },
   };
-}
-
-export interface DaemonState {
-  /** A daemon holds the lock now. */
-  running: boolean;
-  /** The last daemon that claimed the database (the running one when `running`). */
-  owner: DaemonOwner | null;
 }
 
 /**
