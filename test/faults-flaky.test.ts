@@ -81,7 +81,7 @@ describe('flaky Slack and SMTP', () => {
       await slack.waitForMessages(2 * count, 100_000);
       await smtp.waitForMessages(count, 100_000);
       // Every delivery recorded as sent: nothing is left in the outbox that could send a second copy.
-      const unsent = db.prepare("SELECT count(*) AS n FROM deliveries WHERE status != 'sent'");
+      const unsent = store.db.prepare("SELECT count(*) AS n FROM deliveries WHERE status != 'sent'");
       await until(() => (unsent.get() as { n: number }).n === 0, 30_000, 'every delivery to be recorded as sent');
     } finally {
       stopRefusing();

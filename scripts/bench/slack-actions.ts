@@ -21,10 +21,10 @@ import { silentLogger } from '../../src/core/log.js';
 import { slackSignature } from '../../src/notifiers/slack/signature.js';
 import { startOpsServer } from '../../src/ops/server.js';
 import { Deliverer } from '../../src/pipeline/deliver.js';
-import { openDatabase } from '../../src/store/db.js';
-import { insertMention } from '../../src/store/mentions.js';
-import { getAlert, insertAlert } from '../../src/store/outbox.js';
-import { triageStore } from '../../src/store/triage.js';
+import { openSqliteStore } from '../../src/store/sqlite/store.js';
+import { insertMention } from '../../src/store/sqlite/mentions.js';
+import { getAlert, insertAlert } from '../../src/store/sqlite/outbox.js';
+import { triageStore } from '../../src/store/sqlite/triage.js';
 import { startSlackActions } from '../../src/web/slack-actions.js';
 
 export interface SlackActionsFigures {
@@ -46,7 +46,8 @@ function percentile(values: number[], p: number): number {
 
 export async function benchSlackActions(clicks: number): Promise<SlackActionsFigures> {
   const dir = mkdtempSync(path.join(tmpdir(), 'earshot-bench-slack-'));
-  const db = openDatabase(path.join(dir, 'earshot.db'));
+  const store = openSqliteStore(path.join(dir, 'earshot.db'));
+  const db = store.db;
   const slack = await startSlackServer();
   const secret = 'bench-signing-secret-0123456789ab';
   const env = { SLACK_BOT_TOKEN: slack.token, SLACK_API_URL: slack.url, SLACK_SIGNING_SECRET: secret };
@@ -64,7 +65,7 @@ export async function benchSlackActions(clicks: number): Promise<SlackActionsFig
       details: [], mentionIds: [mentionId], totalMentions: 1, createdAt: new Date().toISOString(), deliveries: [{ notifier: 'slack', target: '#brand-alerts' }],
     })!;
     const config: Config = { dir, brands: new Map([['acme', { name: 'Acme Cloud' } as BrandConfig]]), sources: [], rules: [], digests: [], budgets: [], env, files: [] };
-    const deliverer = new Deliverer(db, config, log, () => new Date(), { spacingMs: 0 });
+    const deliverer = new Deliverer(store, config, log, () => new Date(), { spacingMs: 0 });
     await deliverer.deliverDue();
     await deliverer.close();
     const [message] = slack.messages;
@@ -72,7 +73,7 @@ export async function benchSlackActions(clicks: number): Promise<SlackActionsFig
 
     const actions = (await startSlackActions({ env, triage: triageStore(db), getAlert: async (id) => getAlert(db, id), brandName: () => 'Acme Cloud', log }))!;
     const server = await startOpsServer({
-      address: { host: '127.0.0.1', port: 0, exposed: false }, db, dbPath: path.join(dir, 'earshot.db'),
+      address: { host: '127.0.0.1', port: 0, exposed: false }, store,
       scheduler: { health: () => ({ running: true, lastPassAt: new Date(), lastPassError: null }) }, log, slackActions: actions,
     });
     const answers: number[] = [];
@@ -124,7 +125,7 @@ export async function benchSlackActions(clicks: number): Promise<SlackActionsFig
     };
   } finally {
     await slack.close();
-    db.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
