@@ -1,5 +1,5 @@
 /**
- * The digest's content, built from a seeded store (src/digest/test-fixture.ts): every number and
+ * The digest's content, built from a seeded store (test/helpers/digest-fixture.ts): every number and
  * section asserted exactly, plus the plain-text rendering and the quiet-day digest.
  */
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /**
  * The triage store's contract: statuses with their history, assignees, tags, notes, sentiment
- * corrections, saved views and web sessions. src/store/triage.ts implements it on SQLite; a
+ * corrections, saved views and web sessions. src/store/sqlite/triage.ts implements it on SQLite; a
  * PostgreSQL store implements the same interface. Every method is async.
  *
  * Conventions: times are ISO 8601 UTC strings; ids are numbers; a mention's triage fields live
