@@ -8,8 +8,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { stmt } from '../src/store/db.js';
-import { seedAlert, seedPolls } from '../src/digest/test-seed.js';
+import { stmt } from '../src/store/sqlite/db.js';
+import { seedAlert, seedPolls } from '../test/helpers/digest-seed.js';
 import { applyAction } from '../src/triage/actions.js';
 import { launchChromium } from '../test/helpers/browser.js';
 import { startWebServer, TEST_PASSWORD } from '../test/helpers/web.js';
@@ -82,10 +82,10 @@ try {
   stmt(s.db, 'UPDATE mentions SET story_key = ? WHERE id IN (?, ?)').run(story, a, b);
   // Alerts for the complaints, and polls for the health table.
   const critical = ids[ids.length - 4]!;
-  seedAlert(s.db, { rule: 'negative-mention', at: new Date(now - 40 * 60_000).toISOString(), mentionIds: [critical], deliveries: [{ notifier: 'slack', target: '#brand-alerts', status: 'sent' }, { notifier: 'email', target: 'pr@example.com', status: 'sent' }] });
-  seedAlert(s.db, { rule: 'negative-mention', at: new Date(now - 20 * 60_000).toISOString(), mentionIds: [ids[ids.length - 3]!, ids[ids.length - 2]!], deliveries: [{ notifier: 'slack', target: '#brand-alerts', status: 'sent' }] });
+  await seedAlert(s.dataStore, { rule: 'negative-mention', at: new Date(now - 40 * 60_000).toISOString(), mentionIds: [critical], deliveries: [{ notifier: 'slack', target: '#brand-alerts', status: 'sent' }, { notifier: 'email', target: 'pr@example.com', status: 'sent' }] });
+  await seedAlert(s.dataStore, { rule: 'negative-mention', at: new Date(now - 20 * 60_000).toISOString(), mentionIds: [ids[ids.length - 3]!, ids[ids.length - 2]!], deliveries: [{ notifier: 'slack', target: '#brand-alerts', status: 'sent' }] });
   for (const key of ['acme/rss', 'acme/hackernews']) {
-    seedPolls(s.db, key, new Date(now - 7 * 24 * HOUR).toISOString(), new Date(now).toISOString(), key === 'acme/rss' ? HOUR : 2 * HOUR);
+    await seedPolls(s.dataStore, key, new Date(now - 7 * 24 * HOUR).toISOString(), new Date(now).toISOString(), key === 'acme/rss' ? HOUR : 2 * HOUR);
     const last = new Date(now - 9 * 60_000).toISOString();
     stmt(s.db, 'UPDATE source_state SET last_attempt_at = ?, last_success_at = ? WHERE source_key = ?').run(last, last, key);
   }

@@ -7,7 +7,7 @@
  * one target.
  */
 import type { Config } from '../config/load.js';
-import { sampleAlert, sampleMention } from '../notifiers/slack/sample-alert.js';
+import { sampleAlert, sampleMention } from '../notifiers/sample-alert.js';
 import { notifierPlugin } from '../notifiers/registry.js';
 import { missingReferencesHint, resolveTarget } from '../notifiers/target-env.js';
 import type { VerifyResult } from '../notifiers/types.js';

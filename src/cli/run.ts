@@ -76,7 +76,7 @@ export async function runCommand(ctx: Context, options: RunOptions): Promise<num
   let web: WebApp | null = null;
   if (http) {
     try {
-      web = createWebApp({ store, triage, config: () => daemon.currentConfig, env: ctx.env, log: ctx.log });
+      web = createWebApp({ dataStore: store, store: triage, config: () => daemon.currentConfig, env: ctx.env, log: ctx.log });
       for (const warning of web.warnings) ctx.log.warn(warning);
       if (!web.enabled) ctx.log.info('web UI off: run `earshot password` and put the line it prints in .env (EARSHOT_UI_PASSWORD_HASH), then restart');
       server = await startOpsServer({ address: http, store, scheduler: daemon, log: ctx.log, slackActions: slack?.http ? slack : null, web });

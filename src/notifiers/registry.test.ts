@@ -57,7 +57,7 @@ describe('notifier registry', () => {
   });
 
   it('loads the sending code on the first send, which then fails cleanly without credentials', async () => {
-    const { sampleAlert } = await import('../../test/helpers/sample-alert.js');
+    const { sampleAlert } = await import('./sample-alert.js');
     const notifier = notifierPlugin('slack')!.create({});
     expect(await notifier.send('#brand-alerts', sampleAlert())).toEqual({ status: 'failed', error: expect.stringContaining('SLACK_BOT_TOKEN is not set') });
     await notifier.close?.();

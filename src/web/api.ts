@@ -12,7 +12,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { checkBearer } from './auth.js';
-import { CursorError } from '../store/triage.js';
+import { CursorError } from '../store/triage-cursor.js';
 import type { Actor, AlertForMention, TriagedMention, TriageEvent } from '../store/triage-types.js';
 import { applyAction, TriageError } from '../triage/actions.js';
 import { FILTER_PARAMS, parseFilter } from '../triage/filter.js';

@@ -21,7 +21,7 @@ import { compress } from 'hono/compress';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../core/log.js';
-import type { Db } from '../store/db.js';
+import type { Store } from '../store/types.js';
 import type { Actor, TriageStore } from '../store/triage-types.js';
 import { wakeSnoozed } from '../triage/snooze.js';
 import { loadAssets, type Assets } from './assets.js';
@@ -49,7 +49,8 @@ import { ErrorPage, LoginPage, UiOffPage } from './pages.js';
 import { uiRoutes } from './ui.js';
 
 export interface WebAppOptions {
-  db: Db;
+  /** Mentions, alerts, source state: what dashboards read. */
+  dataStore: Store;
   store: TriageStore;
   /** The config in force (the daemon's, which reloads). */
   config: () => Config;
@@ -76,7 +77,7 @@ export interface WebEnv {
 }
 
 export interface WebDeps {
-  db: Db;
+  dataStore: Store;
   store: TriageStore;
   config: () => Config;
   log: Logger;
@@ -302,7 +303,7 @@ export function createWebApp(options: WebAppOptions): WebApp {
   };
   const live = new LiveHub({ store: options.store, log: options.log, intervalMs: options.liveIntervalMs ?? 1_000, onNewMentions: () => ((lastWake = 0), wake()) });
   const deps: WebDeps = {
-    db: options.db,
+    dataStore: options.dataStore,
     store: options.store,
     config: options.config,
     log: options.log.child({ component: 'web' }),

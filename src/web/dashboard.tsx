@@ -7,7 +7,7 @@
  * each bar of the volume chart opens that bar's period.
  */
 import type { BrandDigest, HeldBack } from '../digest/model.js';
-import type { SourceState } from '../store/source-state.js';
+import type { SourceState } from '../store/types.js';
 import type { ResponseStats } from '../store/triage-types.js';
 import { BarList, SENTIMENT_KEYS, ShareBar, VolumeChart } from './charts.js';
 import { durationText, relativeTime, utcTime } from './format.js';

@@ -6,8 +6,7 @@
 import { Hono, type Context } from 'hono';
 import type { Period } from '../digest/period.js';
 import { buildDigest, countMentions } from '../digest/build.js';
-import { listSourceStates } from '../store/source-state.js';
-import { CursorError } from '../store/triage.js';
+import { CursorError } from '../store/triage-cursor.js';
 import type { Actor, ResponseStats, TriagedMention } from '../store/triage-types.js';
 import type { BrandDigest } from '../digest/model.js';
 import { applyAction, applyBulk, TriageError, undoLast, type ActionResult } from '../triage/actions.js';
@@ -129,11 +128,13 @@ export function uiRoutes(deps: WebDeps): Hono<WebEnv> {
     const config = deps.config();
     const length = period.end.getTime() - period.start.getTime();
     const previous = { start: new Date(period.start.getTime() - length), end: period.start };
-    const model = buildDigest({ db: deps.db, config, digest: { name: 'dashboard', timezone: 'UTC' }, brands: [brandId], period, previous, kind: 'day', now, skipNewVoices: true });
+    const model = await buildDigest({ store: deps.dataStore, config, digest: { name: 'dashboard', timezone: 'UTC' }, brands: [brandId], period, previous, kind: 'day', now, skipNewVoices: true });
     const digest = model.brands[0]!;
-    const shareOfVoice = [...config.brands.values()]
-      .map((b) => ({ id: b.id, name: b.name, count: b.id === brandId ? digest.total : countMentions(deps.db, b.id, period) }))
-      .sort((a, b) => b.count - a.count);
+    const shareOfVoice: Array<{ id: string; name: string; count: number }> = [];
+    for (const b of config.brands.values()) {
+      shareOfVoice.push({ id: b.id, name: b.name, count: b.id === brandId ? digest.total : await countMentions(deps.dataStore, b.id, period) });
+    }
+    shareOfVoice.sort((a, b) => b.count - a.count);
     const response = await store.responseStats(brandId, period.start.toISOString(), period.end.toISOString(), now.toISOString());
     const facts = { at: now, digest, shareOfVoice, response, openBacklog: response.backlog.reduce((s, b) => s + b.count, 0) };
     if (dashboards.size >= 50) dashboards.delete(dashboards.keys().next().value!);
@@ -312,7 +313,7 @@ export function uiRoutes(deps: WebDeps): Hono<WebEnv> {
     if ('error' in chosen) return html(c, <ErrorPage ctx={ctx} status={400} title="Cannot show that period" message={chosen.error} />, 400);
     const { period } = chosen;
     const facts = await dashboardFacts(brandId, period, now);
-    const sources = listSourceStates(deps.db).filter((s) => s.brand === brandId);
+    const sources = (await deps.dataStore.sources.list()).filter((s) => s.brand === brandId);
     return html(
       c,
       <DashboardPage

@@ -8,11 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config/load.js';
 import { silentLogger, type Logger } from '../../src/core/log.js';
-import { writeDeployment } from '../../src/digest/test-fixture.js';
-import { seedMention, type SeedMention } from '../../src/digest/test-seed.js';
+import { writeDeployment } from './digest-fixture.js';
+import { seedMentionSync, type SeedMention } from './digest-seed.js';
 import { startOpsServer, type OpsServer } from '../../src/ops/server.js';
-import { openDatabase, type Db } from '../../src/store/db.js';
-import { triageStore } from '../../src/store/triage.js';
+import type { Db } from '../../src/store/sqlite/db.js';
+import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/store.js';
+import { triageStore } from '../../src/store/sqlite/triage.js';
 import type { TriageStore } from '../../src/store/triage-types.js';
 import { createWebApp, type WebApp } from '../../src/web/app.js';
 
@@ -32,6 +33,8 @@ export const GLOBEX_SOURCES = [
 export interface WebServer {
   url: string;
   db: Db;
+  /** The store the dashboards read (the same SQLite connection as db). */
+  dataStore: SqliteStore;
   store: TriageStore;
   config: Config;
   web: WebApp;
@@ -54,27 +57,29 @@ export async function startWebServer(options: WebServerOptions = {}): Promise<We
   const dir = writeDeployment({ brands: null, extraFiles: { 'sources/globex.yaml': GLOBEX_SOURCES } });
   const dataDir = mkdtempSync(join(tmpdir(), 'earshot-web-'));
   const dbPath = join(dataDir, 'earshot.db');
-  const db = openDatabase(dbPath);
+  const dataStore = openSqliteStore(dbPath);
+  const db = dataStore.db;
   const { config } = loadConfig(dir, {});
   const store = triageStore(db);
   const log = options.log ?? silentLogger();
   const env = options.env ?? { EARSHOT_UI_PASSWORD: TEST_PASSWORD, EARSHOT_API_TOKEN: TEST_API_TOKEN };
-  const web = createWebApp({ db, store, config: () => config, env, log, ...(options.now ? { now: options.now } : {}), liveIntervalMs: options.liveIntervalMs ?? 100 });
+  const web = createWebApp({ dataStore, store, config: () => config, env, log, ...(options.now ? { now: options.now } : {}), liveIntervalMs: options.liveIntervalMs ?? 100 });
   const scheduler = { health: () => ({ running: true, lastPassAt: new Date(), lastPassError: null }) };
-  const server = await startOpsServer({ address: { host: '127.0.0.1', port: 0, exposed: false }, db, dbPath, scheduler, log, web });
+  const server = await startOpsServer({ address: { host: '127.0.0.1', port: 0, exposed: false }, store: dataStore, scheduler, log, web });
   return {
     url: server.url,
     db,
+    dataStore,
     store,
     config,
     web,
     server,
     dir,
-    seed: (m) => seedMention(db, { at: new Date(Date.now() - 60_000).toISOString(), ...m, id: m.id ?? `seed-${++counter}` }),
+    seed: (m) => seedMentionSync(db, { at: new Date(Date.now() - 60_000).toISOString(), ...m, id: m.id ?? `seed-${++counter}` }),
     close: async () => {
       web.close();
       await server.close();
-      db.close();
+      await dataStore.close();
       rmSync(dir, { recursive: true, force: true });
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES_DIR, fixtureResponse, startWebhookServer, type WebhookServer } from '../../../test/helpers/webhook-server.js';
 import { notifierPlugin } from '../registry.js';
-import { sampleAlert, sampleMention } from '../../../test/helpers/sample-alert.js';
+import { sampleAlert, sampleMention } from '../sample-alert.js';
 import { createDiscordNotifier, escapeDiscord, renderDiscordMessage, validateDiscordTarget, type DiscordMessage } from './index.js';
 
 const TOKEN = 'aBcD-efGh_1234567890ijklMNOP';

@@ -1,7 +1,7 @@
 import { createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtpServer, type TestSmtpServer } from '../../../test/helpers/smtp-server.js';
-import { sampleAlert, sampleMention } from '../../../test/helpers/sample-alert.js';
+import { sampleAlert, sampleMention } from '../sample-alert.js';
 import { createEmailNotifier, createMailTransport, emailNotifier, parseSmtpUrl, validateEmailTarget } from './index.js';
 import { renderAlertEmail } from './render.js';
 

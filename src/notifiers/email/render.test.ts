@@ -1,6 +1,6 @@
 import { Parser } from 'htmlparser2';
 import { describe, expect, it } from 'vitest';
-import { sampleAlert, sampleMention } from '../../../test/helpers/sample-alert.js';
+import { sampleAlert, sampleMention } from '../sample-alert.js';
 import { escapeHtml, renderAlertEmail, sanitizeHeaderText, SUBJECT_LIMIT } from './render.js';
 
 describe('renderAlertEmail', () => {

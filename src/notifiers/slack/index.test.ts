@@ -3,7 +3,7 @@ import { startSlackServer, type ReceivedSlackMessage, type SlackServer } from '.
 import type { DeliveryOutcome } from '../types.js';
 import { createSlackNotifier, slackNotifier, validateSlackTarget } from './index.js';
 import { renderSlackMessage } from './render.js';
-import { sampleAlert, sampleMention } from '../../../test/helpers/sample-alert.js';
+import { sampleAlert, sampleMention } from '../sample-alert.js';
 
 let slack: SlackServer;
 

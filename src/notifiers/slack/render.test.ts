@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { escapeMrkdwn, renderSlackMessage, SLACK_MAX_MENTIONS } from './render.js';
-import { sampleAlert, sampleMention } from '../../../test/helpers/sample-alert.js';
+import { sampleAlert, sampleMention } from '../sample-alert.js';
 
 const plain = (text: string) => ({ type: 'plain_text', text, emoji: false });
 

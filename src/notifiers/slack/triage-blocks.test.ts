@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { renderSlackMessage } from './render.js';
-import { sampleAlert, sampleMention } from '../../../test/helpers/sample-alert.js';
+import { sampleAlert, sampleMention } from '../sample-alert.js';
 import { formatActor, slackTime, triageBlocks, type SlackTriageView } from './triage-blocks.js';
 
 const plain = (text: string) => ({ type: 'plain_text', text, emoji: false });

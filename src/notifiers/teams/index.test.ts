@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES_DIR, fixtureResponse, startWebhookServer, type WebhookServer } from '../../../test/helpers/webhook-server.js';
 import { notifierPlugin } from '../registry.js';
-import { sampleAlert, sampleMention } from '../../../test/helpers/sample-alert.js';
+import { sampleAlert, sampleMention } from '../sample-alert.js';
 import { createTeamsNotifier, renderTeamsMessage, validateTeamsTarget } from './index.js';
 
 const SIG = 'Zx9-sIgNaTuRe_0123456789abcdef';

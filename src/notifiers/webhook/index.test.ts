@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWebhookServer, type WebhookServer } from '../../../test/helpers/webhook-server.js';
 import { notifierPlugin } from '../registry.js';
-import { sampleAlert, sampleMention } from '../../../test/helpers/sample-alert.js';
+import { sampleAlert, sampleMention } from '../sample-alert.js';
 import { createWebhookNotifier, validateWebhookTarget, webhookPayload, webhookSignature } from './index.js';
 
 const SECRET = 'whsec-test-4f2a9c';

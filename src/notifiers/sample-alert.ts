@@ -2,8 +2,8 @@
  * A realistic alert for tests, previews and "send a test alert" commands: one negative Reddit
  * mention of Acme Cloud. Every field can be overridden; `sampleMention` builds extra mentions.
  */
-import type { Mention } from '../../src/core/types.js';
-import type { AlertContent } from '../../src/notifiers/types.js';
+import type { Mention } from '../core/types.js';
+import type { AlertContent } from './types.js';
 
 export function sampleMention(overrides: Partial<Mention> = {}): Mention {
   return {
