@@ -248,12 +248,12 @@ describe('digest content from a seeded day', () => {
 });
 
 describe('a digest before the deployment polled anything', () => {
-  it('says so, instead of "quiet" and "was earshot running?" for every source', () => {
-    const fresh = openDatabase(join(mkdtempSync(join(tmpdir(), 'earshot-digest-db-')), 'earshot.db'));
+  it('says so, instead of "quiet" and "was earshot running?" for every source', async () => {
+    const fresh = openSqliteStore(join(mkdtempSync(join(tmpdir(), 'earshot-digest-db-')), 'earshot.db'));
     try {
       const digest = config.digests[0]!;
       const period = scheduledPeriod(scheduleOf(digest.schedule, digest.timezone), new Date(PERIOD_END))!;
-      const model = buildScheduled({ db: fresh, config, log: silentLogger(), now: () => new Date(PERIOD_END) }, digest, period);
+      const model = await buildScheduled({ store: fresh, config, log: silentLogger(), now: () => new Date(PERIOD_END) }, digest, period);
       expect(model.beforeFirstPoll).toBe(true);
       for (const h of model.brands[0]!.health) {
         expect(h).toMatchObject({ status: 'not_polled', detail: 'not polled yet: earshot had not polled any source when the period ended' });
@@ -267,7 +267,7 @@ describe('a digest before the deployment polled anything', () => {
       expect(html).toContain('No data yet');
       expect(html).not.toMatch(/Quiet|was earshot running/);
     } finally {
-      fresh.close();
+      await fresh.close();
     }
   });
 });

@@ -77,7 +77,7 @@ describe('digest schedule (Europe/Berlin, daily at 08:00)', () => {
   it('stays at 08:00 local across the March DST change: a 23-hour period, sent once', async () => {
     const p = startProcess('2026-03-28T06:59:00.000Z');
     // The deployment polled before (then stopped): these periods have no polls, which is a problem.
-    seedPolls(p.deps.db, 'acme/rss', '2026-03-20T07:00:00.000Z', '2026-03-20T08:00:00.000Z', 15 * 60_000);
+    await seedPolls(p.deps.store, 'acme/rss', '2026-03-20T07:00:00.000Z', '2026-03-20T08:00:00.000Z', 15 * 60_000);
     expect(await runDueDigests(p.deps)).toEqual({ sent: [], failed: [] });
     expect(await nextDigestAt(p.deps)).toEqual(new Date('2026-03-28T07:00:00.000Z'));
 
@@ -291,7 +291,7 @@ describe('digest schedule (Europe/Berlin, daily at 08:00)', () => {
     it('quiet_day: skip still sends when a source failed (the quiet may be a gap)', async () => {
       const p = startProcess('2026-11-23T06:00:00.000Z', { digestExtra: '    quiet_day: skip' });
       // Polled the day before, not in this period.
-      seedPolls(p.deps.db, 'acme/rss', '2026-11-21T07:00:00.000Z', '2026-11-21T08:00:00.000Z', 15 * 60_000);
+      await seedPolls(p.deps.store, 'acme/rss', '2026-11-21T07:00:00.000Z', '2026-11-21T08:00:00.000Z', 15 * 60_000);
       await runDueDigests(p.deps);
       p.setNow('2026-11-23T07:00:00.000Z');
       expect(await runDueDigests(p.deps)).toEqual({ sent: ['daily'], failed: [] });
