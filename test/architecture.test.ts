@@ -188,6 +188,7 @@ const FROZEN: Record<'sqlite' | 'postgres', Record<string, string>> = {
     '006-triage': '0ed39e0a296361a7d65bd3598f0173de2d95f26a91dc208fe6a72c57d17838ab',
     '007-delivery-retries': 'b3656976919c976c1e86c8218698f39d4dd8363f635070491366b9fe323e2dbb',
     '008-mention-flags': '15a9ed031649100988098590defdcbed9aee6e2d2c6819d41ede1d8f37388252',
+    '009-triage-indexes': '577333cc4ad85125be2c9d02f20779ff3a48ea36d960b27c5815e0ad0c409a47',
   },
   postgres: {
     '001-initial': 'e0770f60179b6ecb153fb3f0d88de22d1b3cbb11aa847978e88029593149115d',
@@ -199,6 +200,7 @@ const FROZEN: Record<'sqlite' | 'postgres', Record<string, string>> = {
     '006-triage': '1a2964582fef5c58ccb05fae567ff345397bcc0744252427e276de8ea231e797',
     '007-delivery-retries': '83208aa8019065baae525b507c246911295de91fe04f0abd192b948c6363faf5',
     '008-mention-flags': '5c59138236eb44e3d9226f847925fc3756c66186cd4992f44da85a82b6872c6f',
+    '009-triage-indexes': 'c22cb9817328dc01b8ba6bdbed5bdb58b3f2a53a315a2af4c9ed330d43167748',
   },
 };
 

@@ -6,9 +6,9 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { seedMention } from '../src/digest/test-seed.js';
-import { openDatabase } from '../src/store/db.js';
-import { triageStore } from '../src/store/triage.js';
+import { seedMentionSync as seedMention } from './helpers/digest-seed.js';
+import { openDatabase } from '../src/store/sqlite/db.js';
+import { triageStore } from '../src/store/sqlite/triage.js';
 import { applyAction } from '../src/triage/actions.js';
 import { makeDeployment, runCli } from './helpers/cli.js';
 

@@ -18,8 +18,9 @@ import { gzipSync } from 'node:zlib';
 import { loadConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/core/log.js';
 import { startOpsServer } from '../../src/ops/server.js';
-import { openDatabase } from '../../src/store/db.js';
-import { triageStore } from '../../src/store/triage.js';
+import { openDatabase } from '../../src/store/sqlite/db.js';
+import { openSqliteStore } from '../../src/store/sqlite/store.js';
+import { triageStore } from '../../src/store/sqlite/triage.js';
 import { loadAssets } from '../../src/web/assets.js';
 import { createWebApp } from '../../src/web/app.js';
 import { signIn } from '../../test/helpers/web.js';
@@ -165,15 +166,15 @@ export async function benchWeb(brands: BenchBrand[], count: number, rng: Rng, no
   const t0 = performance.now();
   buildDatabase(dbPath, brands, count, rng, now);
   const buildMs = performance.now() - t0;
-  const db = openDatabase(dbPath);
+  const dataStore = openSqliteStore(dbPath);
+  const db = dataStore.db;
   const log = silentLogger();
   const { config } = loadConfig(dir, {});
   // Dashboards computed on every view (the app keeps them a minute): these are first-view times.
-  const web = createWebApp({ db, store: triageStore(db), config: () => config, env: { EARSHOT_UI_PASSWORD: 'bench password 123', EARSHOT_API_TOKEN: token }, log, dashboardCacheMs: 0, now: () => now });
+  const web = createWebApp({ dataStore, store: triageStore(db), config: () => config, env: { EARSHOT_UI_PASSWORD: 'bench password 123', EARSHOT_API_TOKEN: token }, log, dashboardCacheMs: 0, now: () => now });
   const server = await startOpsServer({
     address: { host: '127.0.0.1', port: 0, exposed: false },
-    db,
-    dbPath,
+    store: dataStore,
     scheduler: { health: () => ({ running: true, lastPassAt: new Date(), lastPassError: null }) },
     log,
     web,
@@ -235,7 +236,7 @@ export async function benchWeb(brands: BenchBrand[], count: number, rng: Rng, no
   } finally {
     web.close();
     await server.close();
-    db.close();
+    await dataStore.close();
     removeDir(dir);
   }
 }

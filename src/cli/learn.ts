@@ -12,8 +12,9 @@ import { dirname } from 'node:path';
 import { describeAdaptation, learnAdaptation, type Correction } from '../analyze/index.js';
 import { learnedFile, readLearned } from '../config/learned.js';
 import type { BrandAdaptation } from '../core/types.js';
-import { triageStore } from '../store/triage.js';
-import { openDb, requireConfig, UserError, type Context } from './context.js';
+import { triageStoreOf } from '../store/index.js';
+import type { InboxPage } from '../store/triage-types.js';
+import { openStore, requireConfig, UserError, type Context } from './context.js';
 
 export interface LearnOptions {
   brand: string;
@@ -60,9 +61,9 @@ function safeRead(file: string): BrandAdaptation | null {
 
 /** The brand's labelled examples: its latest sentiment correction per mention, and its mentions marked not relevant. */
 async function correctionsOf(ctx: Context, brand: string): Promise<Correction[]> {
-  const db = openDb(ctx, { readonly: true });
+  const data = await openStore(ctx, { readonly: true });
   try {
-    const store = triageStore(db);
+    const store = await triageStoreOf(data);
     const latest = new Map<number, Correction>();
     for (const c of await store.listCorrections()) {
       if (c.brand !== brand || c.label === 'unknown') continue;
@@ -71,7 +72,7 @@ async function correctionsOf(ctx: Context, brand: string): Promise<Correction[]>
     const irrelevant = new Map<number, Correction>();
     let cursor: string | null = null;
     do {
-      const page = await store.listInbox({ brand: [brand], status: ['irrelevant'] }, { cursor, limit: PAGE });
+      const page: InboxPage = await store.listInbox({ brand: [brand], status: ['irrelevant'] }, { cursor, limit: PAGE });
       for (const m of page.mentions) irrelevant.set(m.id, { text: m.text, ...(m.title ? { title: m.title } : {}), label: 'irrelevant' });
       cursor = page.next;
     } while (cursor !== null);
@@ -79,6 +80,6 @@ async function correctionsOf(ctx: Context, brand: string): Promise<Correction[]>
     for (const id of irrelevant.keys()) latest.delete(id);
     return [...latest.values(), ...irrelevant.values()];
   } finally {
-    db.close();
+    await data.close();
   }
 }
