@@ -6,6 +6,7 @@ import { loadConfig, loadEnv, type Config, type Env } from '../config/load.js';
 import { formatProblem, hasErrors, type ConfigProblem } from '../config/problems.js';
 import { createLogger, registerSecret, type Logger } from '../core/log.js';
 import { openStore as openStoreAt } from '../store/index.js';
+import { checkDatabaseUrl, PostgresUrlError, registerUrlSecret } from '../store/pg/url.js';
 import type { Store } from '../store/types.js';
 
 /** A problem the user can fix (bad arguments, invalid config): exit code 1, no stack trace. */
@@ -19,6 +20,8 @@ export class UserError extends Error {
 export interface GlobalOptions {
   configDir?: string;
   db?: string;
+  /** PostgreSQL instead of the SQLite file (also EARSHOT_DATABASE_URL). */
+  databaseUrl?: string;
   logLevel?: string;
 }
 
@@ -82,6 +85,8 @@ const SECRET_NAMES = /TOKEN|SECRET|PASSWORD|PASS$|_KEY$|APP_PASSWORD/;
 export interface Context {
   dir: string;
   dbPath: string;
+  /** EARSHOT_DATABASE_URL / --database-url: every command uses this PostgreSQL database instead of dbPath. */
+  databaseUrl: string | null;
   env: Env;
   log: Logger;
   io: Io;
@@ -101,6 +106,7 @@ export function createContext(opts: GlobalOptions, io: Io = processIo): Context 
       // an invalid SMTP_URL is reported by the email notifier
     }
   }
+  const databaseUrl = databaseUrlOf(opts, env);
   const dbOption = opts.db ?? env.EARSHOT_DB;
   const dbPath = dbOption ? (isAbsolute(dbOption) ? dbOption : resolve(dbOption)) : join(dir, 'data', 'earshot.db');
   const level = (opts.logLevel ?? env.EARSHOT_LOG_LEVEL ?? 'info') as LevelWithSilent;
@@ -108,6 +114,7 @@ export function createContext(opts: GlobalOptions, io: Io = processIo): Context 
   return {
     dir,
     dbPath,
+    databaseUrl,
     env,
     io,
     // Made on first use: a command that logs nothing does not pay for the logger.
@@ -115,6 +122,20 @@ export function createContext(opts: GlobalOptions, io: Io = processIo): Context 
       return (log ??= createLogger({ level }));
     },
   };
+}
+
+/** The PostgreSQL URL to use, checked, its password registered as a secret; null for SQLite. */
+function databaseUrlOf(opts: GlobalOptions, env: Env): string | null {
+  const url = (opts.databaseUrl ?? env.EARSHOT_DATABASE_URL ?? '').trim();
+  if (url === '') return null;
+  registerUrlSecret(url);
+  try {
+    checkDatabaseUrl(url, opts.databaseUrl ? '--database-url' : 'EARSHOT_DATABASE_URL');
+  } catch (err) {
+    if (err instanceof PostgresUrlError) throw new UserError(err.message);
+    throw err;
+  }
+  return url;
 }
 
 /** Loads the config or throws a UserError listing every error (warnings are logged). */
@@ -129,7 +150,17 @@ export function requireConfig(ctx: Context): { config: Config; problems: ConfigP
 }
 
 /** Opens the command's store; a read-only command on a missing database is a UserError saying what to run first. */
-export function openStore(ctx: Context, options: { readonly?: boolean } = {}): Promise<Store> {
+export async function openStore(ctx: Context, options: { readonly?: boolean } = {}): Promise<Store> {
+  if (ctx.databaseUrl) {
+    try {
+      return await openStoreAt({ url: ctx.databaseUrl });
+    } catch (err) {
+      // Cannot connect, or written by a newer earshot: the message says what to check (never the password).
+      const name = (err as Error)?.name;
+      if (name === 'PostgresConnectError' || name === 'PostgresVersionError') throw new UserError((err as Error).message);
+      throw err;
+    }
+  }
   if (options.readonly && !existsSync(ctx.dbPath)) {
     throw new UserError(`no database at ${ctx.dbPath}: run \`earshot poll --once\` or \`earshot run\` first, or pass --db`);
   }

@@ -30,6 +30,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
     .version(version)
     .option('--config-dir <dir>', 'config directory with sources/ and rules/ (default: $EARSHOT_HOME or the current directory)')
     .option('--db <file>', 'SQLite database (default: $EARSHOT_DB or data/earshot.db in the config directory)')
+    .option('--database-url <url>', 'PostgreSQL database shared by several nodes, postgres://USER:PASS@HOST:PORT/DB (default: $EARSHOT_DATABASE_URL); wins over --db')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']))
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })

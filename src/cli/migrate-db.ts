@@ -6,9 +6,9 @@
  * and the row counts of every table are compared. Then set EARSHOT_DATABASE_URL on every node.
  */
 import { existsSync } from 'node:fs';
-import { registerSecret } from '../core/log.js';
 import { checkDatabaseUrl, openPostgres, PostgresConnectError, PostgresUrlError, PostgresVersionError, redactUrl } from '../store/pg/connect.js';
 import { copySqliteToPostgres, CopyError } from '../store/pg/copy.js';
+import { registerUrlSecret } from '../store/pg/url.js';
 import { openDatabase } from '../store/sqlite/db.js';
 import { UserError, type Context } from './context.js';
 
@@ -61,17 +61,5 @@ export async function migrateDbCommand(ctx: Context, options: MigrateDbOptions):
   } finally {
     sqlite.close();
     await target.close();
-  }
-}
-
-/** The password (raw and URL-encoded) is a secret: logs and errors never show it. */
-export function registerUrlSecret(url: string): void {
-  try {
-    const password = new URL(url).password;
-    if (!password) return;
-    registerSecret(password);
-    registerSecret(decodeURIComponent(password));
-  } catch {
-    // not a URL: checkDatabaseUrl reports it
   }
 }

@@ -1,14 +1,17 @@
 /** `earshot run`: the daemon, until SIGINT/SIGTERM. */
+import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { createAnalyzer } from '../analyze/index.js';
-import { Daemon } from '../pipeline/daemon.js';
+import { parseDuration } from '../core/duration.js';
+import { RateLimitSettingError, rateLimits } from '../pipeline/budgets.js';
+import { Daemon, type DaemonClusterOptions } from '../pipeline/daemon.js';
 import { observeRetention, slackMetrics } from '../core/metrics.js';
 import { HttpAddressError, parseHttpAddress, startOpsServer, type OpsServer } from '../ops/server.js';
 import { DaemonLockedError } from '../store/errors.js';
 import type { TriageStore } from '../store/triage-types.js';
 import type { DaemonLock, Store } from '../store/types.js';
-import { parseRetention, RetentionSettingError, startRetention } from '../store/retention.js';
+import { parseRetention, RetentionSettingError, startRetention, type RetentionSchedule } from '../store/retention.js';
 import { triageStoreOf } from '../store/index.js';
 import { wakeSnoozed } from '../triage/snooze.js';
 import { AuthSettingError } from '../web/auth.js';
@@ -24,14 +27,36 @@ export interface RunOptions {
 
 function settings(ctx: Context, options: RunOptions) {
   try {
+    if (ctx.databaseUrl) rateLimits(ctx.env); // EARSHOT_RATE_LIMIT_* checked before anything starts
     return {
       retentionMs: parseRetention(ctx.env.EARSHOT_RETENTION),
       http: options.http === undefined ? null : parseHttpAddress(options.http),
+      leaseMs: parseLease(ctx.env.EARSHOT_CLUSTER_LEASE),
     };
   } catch (err) {
-    if (err instanceof RetentionSettingError || err instanceof HttpAddressError) throw new UserError(err.message);
+    if (err instanceof RetentionSettingError || err instanceof HttpAddressError || err instanceof RateLimitSettingError) throw new UserError(err.message);
     throw err;
   }
+}
+
+/** This earshot's version (package.json), shown per node in `earshot status`. */
+function earshotVersion(): string {
+  try {
+    return (createRequire(import.meta.url)('../../package.json') as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** EARSHOT_CLUSTER_LEASE: how long a dead node's polls and sends stay with it (default 30 s, 2 s to 10 min). */
+export function parseLease(value: string | undefined): number {
+  const text = (value ?? '').trim();
+  if (text === '') return 30_000;
+  const ms = parseDuration(text);
+  if (ms === null || ms < 2_000 || ms > 600_000) {
+    throw new UserError(`EARSHOT_CLUSTER_LEASE=${text}: expected a duration from 2s to 10m, like 30s; a dead node's sources and messages move to others after this long`);
+  }
+  return ms;
 }
 
 /**
@@ -66,10 +91,15 @@ async function startSlack(ctx: Context, store: Store, triage: TriageStore, daemo
 export async function runCommand(ctx: Context, options: RunOptions): Promise<number> {
   favourMemoryOverThroughput();
   const { config } = requireConfig(ctx);
-  const { retentionMs, http } = settings(ctx, options);
+  const { retentionMs, http, leaseMs } = settings(ctx, options);
   const store = await openStore(ctx);
   const lock = await claimDatabase(store);
-  const daemon = new Daemon({ store, config, analyzer: createAnalyzer(), log: ctx.log, watch: options.watch !== false });
+  // Nodes sharing PostgreSQL prune from the cluster's minute job (one node a day), not each on its own timer.
+  let retention: RetentionSchedule | null = null;
+  const cluster: DaemonClusterOptions | undefined = ctx.databaseUrl
+    ? { url: ctx.databaseUrl, leaseMs, version: earshotVersion(), minute: async () => void (await retention?.runDueNow()) }
+    : undefined;
+  const daemon = new Daemon({ store, config, analyzer: createAnalyzer(), log: ctx.log, watch: options.watch !== false, ...(cluster ? { cluster } : {}) });
   const triage = await triageStoreOf(store);
   const slack = await startSlack(ctx, store, triage, daemon, http !== null);
   let server: OpsServer | null = null;
@@ -113,7 +143,7 @@ export async function runCommand(ctx: Context, options: RunOptions): Promise<num
     await store.close();
     throw err;
   }
-  const retention = startRetention({ store, log: ctx.log, retentionMs, onRun: observeRetention });
+  retention = startRetention({ store, log: ctx.log, retentionMs, onRun: observeRetention, manual: ctx.databaseUrl !== null });
   // Snoozed mentions come back at their time (or when their story moves on), UI open or not.
   const wake = setInterval(() => {
     wakeSnoozed(triage, new Date(), (err) => ctx.log.warn({ err }, 'triage listener failed')).catch((err: unknown) => ctx.log.warn({ err }, 'waking snoozed mentions failed'));

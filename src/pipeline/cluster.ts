@@ -40,6 +40,8 @@ export const MINUTE_QUEUE = 'earshot-minute';
 const TICK_LOCK: readonly [number, number] = [0x65617273, 2];
 /** Advisory lock key for setting up pg-boss's schema and queues, one node at a time. */
 const SETUP_LOCK: readonly [number, number] = [0x65617273, 3];
+/** Advisory lock keys for work done by one node at a time across the cluster (`exclusive`). */
+const EXCLUSIVE_LOCKS: Readonly<Record<'rules', readonly [number, number]>> = { rules: [0x65617273, 4] };
 
 export interface ClusterHandlers {
   /** Source keys this node would poll now (its config's active sources that are due). */
@@ -192,11 +194,13 @@ export class Cluster {
     const lost = new AbortController();
     const onStop = () => lost.abort();
     this.abort.signal.addEventListener('abort', onStop, { once: true });
+    let finished = false;
     const renew = setInterval(() => {
       store.cluster
         .renewPoll(sourceKey, this.nodeId, this.leaseMs)
         .then((held) => {
-          if (held) return;
+          // A renewal answered after the poll ended (and released the lease) says nothing.
+          if (held || finished) return;
           this.log.warn({ source: sourceKey }, 'poll lease lost (this node was too slow to renew it); aborting the poll');
           lost.abort();
         })
@@ -209,6 +213,7 @@ export class Cluster {
         if (!due.includes(sourceKey)) return;
         await this.options.handlers.poll(sourceKey, lost.signal);
       } finally {
+        finished = true;
         clearInterval(renew);
         this.abort.signal.removeEventListener('abort', onStop);
         await store.cluster.releasePoll(sourceKey, this.nodeId).catch(() => undefined);
@@ -230,6 +235,14 @@ export class Cluster {
       // Not retried: the next minute runs it again.
       this.log.error({ err }, 'minute work failed');
     }
+  }
+
+  /**
+   * Runs fn while no other node runs the same kind of work (a session advisory lock on one pooled
+   * connection; released when fn settles, or by PostgreSQL when this node dies).
+   */
+  exclusive<T>(work: keyof typeof EXCLUSIVE_LOCKS, fn: () => Promise<T>): Promise<T> {
+    return withSessionLock(this.options.store, EXCLUSIVE_LOCKS[work], fn);
   }
 
   /** Sources this node is polling now. */

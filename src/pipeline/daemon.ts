@@ -15,6 +15,12 @@
  * Stop (SIGINT/SIGTERM): no new work starts; in-flight polls are aborted (their state is only
  * written on success, so the next start simply polls again) and deliveries in flight finish or
  * stay pending in the outbox, to be sent on the next start.
+ *
+ * Several nodes on one PostgreSQL database (`cluster`): polls are queued cluster-wide and taken
+ * by any node (src/pipeline/cluster.ts), so this loop does not start polls itself; a rules pass
+ * runs on one node at a time (a cluster-wide lock), so throttles, groups and counting windows see
+ * each mention once; deliveries are claimed (src/pipeline/deliver.ts); API budgets are shared
+ * (src/pipeline/budgets.ts).
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
@@ -28,6 +34,9 @@ import { nextReleaseAt } from '../rules/engine.js';
 import type { SourceState, Store } from '../store/types.js';
 import { retryOffers } from '../store/outbox-report.js';
 import { notifierSettingsFingerprint } from '../notifiers/settings.js';
+import type { PostgresStore } from '../store/pg/store.js';
+import { rateLimits, sharedBudgets, type PollBudget } from './budgets.js';
+import { Cluster } from './cluster.js';
 import { Deliverer } from './deliver.js';
 import { runRules } from './cycle.js';
 import { pollSource } from './poll.js';
@@ -45,6 +54,19 @@ export interface DaemonOptions {
   spacingMs?: number;
   /** Called after each loop pass (tests use it to observe progress). */
   onTick?: () => void;
+  /** Share the work with the other nodes on this PostgreSQL store. */
+  cluster?: DaemonClusterOptions;
+}
+
+export interface DaemonClusterOptions {
+  /** The database URL (pg-boss opens its own connections). */
+  url: string;
+  /** Poll and delivery leases, and node liveness (EARSHOT_CLUSTER_LEASE). */
+  leaseMs: number;
+  /** earshot's version, shown in status. */
+  version: string;
+  /** Once a minute on one node of the cluster (retention). */
+  minute?: (at: Date) => Promise<void>;
 }
 
 const MAX_SLEEP_MS = 30_000;
@@ -59,6 +81,8 @@ export class Daemon {
   private readonly log: Logger;
   private readonly now: () => Date;
   private readonly deliverer: Deliverer;
+  private readonly cluster: Cluster | null = null;
+  private readonly budget: PollBudget | undefined;
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | null = null;
@@ -79,9 +103,75 @@ export class Daemon {
     this.store = options.store;
     this.log = options.log;
     this.now = options.now ?? (() => new Date());
+    const shared = options.cluster && this.store.dialect === 'postgres' ? (this.store as PostgresStore) : null;
+    if (shared && options.cluster) {
+      const { leaseMs, url, version, minute } = options.cluster;
+      this.cluster = new Cluster({
+        url,
+        store: shared,
+        log: this.log,
+        version,
+        leaseMs,
+        concurrency: options.maxConcurrentPolls ?? 4,
+        handlers: {
+          dueSources: () => this.dueSourceKeys(),
+          poll: (key, signal) => this.pollForCluster(key, signal),
+          minute: (at) => minute?.(at) ?? Promise.resolve(),
+        },
+      });
+      this.budget = sharedBudgets(shared.cluster, rateLimits(this.config.env));
+    }
     this.deliverer = new Deliverer(this.store, this.config, this.log, this.now, {
       ...(options.spacingMs !== undefined ? { spacingMs: options.spacingMs } : {}),
+      ...(shared && this.cluster ? { claims: { repo: shared.cluster, nodeId: this.cluster.nodeId, leaseMs: options.cluster!.leaseMs } } : {}),
     });
+  }
+
+  /** This node's id in the cluster, or null on SQLite. */
+  get nodeId(): string | null {
+    return this.cluster?.nodeId ?? null;
+  }
+
+  /** Cluster mode: the active sources due now, with a state row each (the cluster's tick reads them). */
+  private async dueSourceKeys(): Promise<string[]> {
+    const states = new Map((await this.store.sources.list()).map((s) => [s.sourceKey, s]));
+    const now = this.now().getTime();
+    const due: string[] = [];
+    for (const s of this.activeSources()) {
+      const state = states.get(s.key);
+      if (Daemon.dueAtOf(s, state) > now) continue;
+      // A new or edited source gets (or resets) its row first: polls are leased on that row.
+      if (!state || state.settingsHash !== s.settingsHash) await this.store.sources.ensure(s.key, s.brand, s.type, s.settingsHash);
+      due.push(s.key);
+    }
+    return due;
+  }
+
+  /** Cluster mode: one poll of a source this node was given; then rules and delivery. */
+  private async pollForCluster(key: string, signal: AbortSignal): Promise<void> {
+    const source = this.activeSources().find((s) => s.key === key);
+    if (!source || this.stopped) return;
+    const run = pollSource(
+      {
+        store: this.store,
+        config: this.config,
+        analyzer: this.options.analyzer,
+        log: this.log,
+        now: this.now,
+        signal: AbortSignal.any([this.abort.signal, signal]),
+        ...(this.budget ? { budget: this.budget } : {}),
+      },
+      source,
+    )
+      .then(() => undefined)
+      .catch((err: unknown) => this.log.error({ err, source: key }, 'poll crashed'));
+    this.inFlight.set(key, run);
+    try {
+      await run;
+    } finally {
+      this.inFlight.delete(key);
+      this.wake();
+    }
   }
 
   get currentConfig(): Config {
@@ -105,6 +195,7 @@ export class Daemon {
       'earshot started',
     );
     await this.recordReload(this.now().toISOString(), null);
+    if (this.cluster) await this.cluster.start();
     if (this.options.watch !== false) this.watchConfig();
     await this.offerRetries().catch((err: unknown) => this.log.warn({ err }, 'could not look for deliveries to offer again'));
     this.wake();
@@ -151,8 +242,11 @@ export class Daemon {
     let dueAt: Map<string, number> | undefined;
     try {
       await this.store.meta.set('daemon.heartbeat_at', this.now().toISOString());
-      dueAt = await this.dueTimes();
-      await this.startDuePolls(dueAt);
+      // In a cluster the polls are queued cluster-wide and taken by any node (this one included).
+      if (!this.cluster) {
+        dueAt = await this.dueTimes();
+        await this.startDuePolls(dueAt);
+      }
       await this.afterNewMentions();
       this.runDigests();
       this.lastPassError = null;
@@ -216,7 +310,10 @@ export class Daemon {
 
   /** Rules, then delivery in the background (one delivery run at a time). */
   private async afterNewMentions(): Promise<void> {
-    await runRules({ store: this.store, config: this.config, log: this.log, now: this.now, deliverer: this.deliverer });
+    const rules = () => runRules({ store: this.store, config: this.config, log: this.log, now: this.now, deliverer: this.deliverer });
+    // One rules pass at a time across the cluster: two nodes evaluating the same new mentions or
+    // the same window would each see the other's group state too late.
+    await (this.cluster ? this.cluster.exclusive('rules', rules) : rules());
     if (this.delivering || this.stopped) return;
     this.delivering = this.deliverer
       .deliverDue(this.abort.signal)
@@ -224,7 +321,7 @@ export class Daemon {
       .catch((err: unknown) => this.log.error({ err }, 'delivery run failed'))
       .then(async () => {
         this.delivering = null;
-        if (!this.stopped && (await this.store.outbox.nextDeliveryAt()) !== null) await this.schedule();
+        if (!this.stopped && (await this.deliverer.nextAttemptAt()) !== null) await this.schedule();
       })
       .catch((err: unknown) => this.log.error({ err }, 'could not schedule the next delivery'))
       .finally(() => {
@@ -246,15 +343,16 @@ export class Daemon {
   /** Sets the timer for the next pass; `dueAt` is this pass's reading of the sources' next poll times. */
   private async schedule(dueAt?: Map<string, number>): Promise<void> {
     if (this.stopped) return;
-    const sources = dueAt ?? (await this.dueTimes());
+    // In a cluster, polls are started by the cluster's queue, not by this loop's timer.
+    const sources = this.cluster ? new Map<string, number>() : (dueAt ?? (await this.dueTimes()));
     const deps = { store: this.store, config: this.config, log: this.log, now: this.now };
     const release = await nextReleaseAt(deps);
-    const delivery = await this.store.outbox.nextDeliveryAt();
+    const delivery = await this.deliverer.nextAttemptAt();
     const digest = this.config.digests.length ? await nextDigestAt(deps) : null;
     const now = this.now().getTime();
     let next = now + MAX_SLEEP_MS;
     for (const s of this.activeSources()) {
-      if (this.inFlight.has(s.key)) continue;
+      if (this.inFlight.has(s.key) || this.cluster) continue;
       next = Math.min(next, sources.get(s.key) ?? 0);
     }
     if (release) next = Math.min(next, release.getTime());
@@ -332,10 +430,13 @@ export class Daemon {
     if (this.reloadTimer) clearTimeout(this.reloadTimer);
     for (const w of this.watchers) w.close();
     this.abort.abort();
+    // Leaving the cluster hands back this node's leases and claims at once.
+    const leaving = this.cluster?.stop();
     await Promise.allSettled([...this.inFlight.values()]);
     if (this.delivering) await this.delivering;
     if (this.digesting) await this.digesting;
     await this.deliverer.close();
+    await leaving;
     this.log.info('earshot stopped');
   }
 }

@@ -16,6 +16,7 @@ import { sourcePlugin } from '../sources/registry.js';
 import { SourceError, type PollResult } from '../sources/types.js';
 import { observePoll } from '../core/metrics.js';
 import type { Store } from '../store/types.js';
+import type { PollBudget } from './budgets.js';
 import { ingestItems, type IngestResult } from './ingest.js';
 import type { PreparedItem } from './prepare.js';
 
@@ -35,6 +36,8 @@ export interface PollDeps {
   /** Upper bound for one poll, default 2 minutes. */
   pollTimeoutMs?: number;
   prepare?: PrepareAhead;
+  /** Nodes sharing PostgreSQL: the API budget every node draws from (src/pipeline/budgets.ts). */
+  budget?: PollBudget;
 }
 
 export type PollOutcome =
@@ -79,6 +82,17 @@ export async function pollSource(deps: PollDeps, source: SourceConfig): Promise<
   const signal = deps.signal ? AbortSignal.any([deps.signal, timeout]) : timeout;
   const sourceLog = log.child({ source: source.key });
 
+  if (deps.budget) {
+    const taken = await deps.budget.take(source.type);
+    if (!taken.granted) {
+      // Not called at all: the cluster's shared budget for this API is spent until then.
+      const why = taken.blockedReason ? `${taken.blockedReason}; ` : '';
+      const error = new SourceError('rate_limit', `${source.key}: the ${source.type} API budget shared by the cluster is spent (${why}next call in ${formatDuration(taken.waitMs)})`, {
+        retryAfterMs: taken.waitMs,
+      });
+      return recordPollFailure(deps, source, error, startedAt, state.consecutiveFailures + 1);
+    }
+  }
   let result: PollResult;
   try {
     result = await plugin.poll({
@@ -93,7 +107,16 @@ export async function pollSource(deps: PollDeps, source: SourceConfig): Promise<
       now: deps.now,
     });
   } catch (err) {
+    if (deps.budget && err instanceof SourceError && err.kind === 'rate_limit') {
+      const until = new Date(deps.now().getTime() + (err.retryAfterMs ?? 60_000)).toISOString();
+      await deps.budget.report(source.type, { rateLimitedUntil: until }).catch((e: unknown) => log.warn({ err: e }, 'could not share the rate limit with the cluster'));
+    }
     return recordPollFailure(deps, source, err, startedAt, state.consecutiveFailures + 1);
+  }
+  if (deps.budget && result.rateLimit) {
+    await deps.budget
+      .report(source.type, { remaining: result.rateLimit.remaining, resetAt: result.rateLimit.resetAt })
+      .catch((e: unknown) => log.warn({ err: e }, 'could not share the rate-limit budget with the cluster'));
   }
 
   const finishedAt = deps.now();

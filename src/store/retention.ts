@@ -109,6 +109,11 @@ export interface RetentionScheduleOptions {
   firstDelayMs?: number;
   /** Default 24 h. */
   intervalMs?: number;
+  /**
+   * No timer: the caller runs it (`runDueNow`). Nodes sharing PostgreSQL prune from their
+   * once-a-minute cluster job, so one node prunes per day, not each of them.
+   */
+  manual?: boolean;
   /** Called after each run (metrics, tests). */
   onRun?: (result: PruneResult) => void;
 }
@@ -116,6 +121,8 @@ export interface RetentionScheduleOptions {
 export interface RetentionSchedule {
   /** Runs now (used by the schedule; tests call it directly). */
   runNow(): Promise<PruneResult | null>;
+  /** Runs when the last run (of any node) is an interval ago or more; else does nothing. */
+  runDueNow(): Promise<PruneResult | null>;
   stop(): Promise<void>;
 }
 
@@ -132,7 +139,7 @@ export function startRetention(options: RetentionScheduleOptions): RetentionSche
       () => options.log.info('retention is off: mentions and alerts are kept forever'),
       (err: unknown) => options.log.error({ err }, 'retention is off, but its horizon could not be cleared'),
     );
-    return { runNow: async () => null, stop: () => cleared };
+    return { runNow: async () => null, runDueNow: async () => null, stop: () => cleared };
   }
   const retentionMs = options.retentionMs;
 
@@ -164,10 +171,15 @@ export function startRetention(options: RetentionScheduleOptions): RetentionSche
     }, delay);
     timer.unref();
   };
-  schedule(options.firstDelayMs ?? 60_000);
+  if (!options.manual) schedule(options.firstDelayMs ?? 60_000);
 
   return {
     runNow,
+    async runDueNow() {
+      const last = await options.store.meta.get('retention.last_run_at');
+      if (last !== null && now().getTime() - Date.parse(last) < interval) return null;
+      return runNow();
+    },
     stop: async () => {
       stopped = true;
       if (timer) clearTimeout(timer);

@@ -20,7 +20,7 @@
  * nodes' clocks may disagree, the database's is the one they share.
  */
 import { randomUUID } from 'node:crypto';
-import type { DeliveryRow } from '../types.js';
+import type { DeliveryRow, RetryMark } from '../types.js';
 import { DELIVERY_COLUMNS, deliveryFromRow, type DeliveryDbRow } from './outbox.js';
 import type { Sql } from './sql.js';
 
@@ -96,10 +96,13 @@ export interface ClusterRepo {
   renewClaim(id: number, token: string, leaseMs: number): Promise<boolean>;
   /** Records a send; false when the claim was lost (another node may have sent it too). */
   markSent(id: number, token: string, at: string, ref: string | null): Promise<boolean>;
-  markRetry(id: number, token: string, at: string, nextAt: string, error: string): Promise<boolean>;
-  markFailed(id: number, token: string, at: string, error: string): Promise<boolean>;
-  /** The earliest time a pending delivery could be claimed (due, lease or spacing permitting), or null. */
-  nextClaimAt(): Promise<string | null>;
+  markRetry(id: number, token: string, mark: RetryMark): Promise<boolean>;
+  markFailed(id: number, token: string, at: string, error: string, settings?: string | null): Promise<boolean>;
+  /**
+   * The earliest time the head of some destination's queue can be claimed — its retry time, the
+   * end of another node's claim, the destination's spacing — or null when nothing is pending.
+   */
+  nextClaimAt(spacing: Pick<ClaimOptions, 'spacingMs' | 'defaultSpacingMs'>): Promise<string | null>;
 
   /** Defines (or redefines) a bucket; a new bucket starts full. */
   defineBucket(key: string, spec: BucketSpec): Promise<void>;
@@ -242,7 +245,7 @@ export function clusterRepo(sql: Sql): ClusterRepo {
       sql.atomic(async (tx) => {
         const row = await tx.one<{ notifier: string; target: string }>(
           `UPDATE deliveries SET status = 'sent', sent_at = $3, last_attempt_at = $3, attempts = attempts + 1, ref = $4, last_error = NULL,
-             claim_token = NULL, claimed_by = NULL, lease_until = NULL
+             retry_kind = NULL, retry_streak = 0, claim_token = NULL, claimed_by = NULL, lease_until = NULL
            WHERE id = $1 AND claim_token = $2 RETURNING notifier, target`,
           [id, token, at, ref],
         );
@@ -254,26 +257,34 @@ export function clusterRepo(sql: Sql): ClusterRepo {
         );
         return true;
       }),
-    async markRetry(id, token, at, nextAt, error) {
+    async markRetry(id, token, mark) {
       const n = await sql.run(
-        `UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = $3, next_attempt_at = $4, last_error = $5,
+        `UPDATE deliveries SET attempts = attempts + 1, last_attempt_at = $3, next_attempt_at = $4, last_error = $5, retry_kind = $6, retry_streak = $7,
            claim_token = NULL, claimed_by = NULL, lease_until = NULL WHERE id = $1 AND claim_token = $2`,
-        [id, token, at, nextAt, error],
+        [id, token, mark.at, mark.nextAt, mark.error, mark.kind, mark.streak],
       );
       return n === 1;
     },
-    async markFailed(id, token, at, error) {
+    async markFailed(id, token, at, error, settings = null) {
       const n = await sql.run(
-        `UPDATE deliveries SET status = 'failed', attempts = attempts + 1, last_attempt_at = $3, last_error = $4,
+        `UPDATE deliveries SET status = 'failed', attempts = attempts + 1, last_attempt_at = $3, last_error = $4, failed_settings = $5,
            claim_token = NULL, claimed_by = NULL, lease_until = NULL WHERE id = $1 AND claim_token = $2`,
-        [id, token, at, error],
+        [id, token, at, error, settings],
       );
       return n === 1;
     },
-    async nextClaimAt() {
+    async nextClaimAt(spacing) {
+      const notifiers = Object.keys(spacing.spacingMs);
       const row = await sql.one<{ at: string | null }>(
-        `SELECT min(greatest(d.next_attempt_at, CASE WHEN d.claim_token IS NOT NULL THEN d.lease_until END)) AS at
-         FROM deliveries d WHERE d.id IN (SELECT min(id) FROM deliveries WHERE status = 'pending' GROUP BY notifier, target)`,
+        `WITH spacing AS (SELECT * FROM unnest($1::text[], $2::int[]) AS s(notifier, ms))
+         SELECT min(greatest(d.next_attempt_at,
+             CASE WHEN d.claim_token IS NOT NULL THEN d.lease_until END,
+             t.last_sent_at + coalesce(s.ms, $3) * interval '1 millisecond')) AS at
+         FROM deliveries d
+         LEFT JOIN destinations t ON t.notifier = d.notifier AND t.target = d.target
+         LEFT JOIN spacing s ON s.notifier = d.notifier
+         WHERE d.id IN (SELECT min(id) FROM deliveries WHERE status = 'pending' GROUP BY notifier, target)`,
+        [notifiers, notifiers.map((n) => Math.round(spacing.spacingMs[n] ?? 0)), Math.round(spacing.defaultSpacingMs ?? 0)],
       );
       return row?.at ?? null;
     },

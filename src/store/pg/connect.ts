@@ -19,18 +19,14 @@ import { hostname } from 'node:os';
 import pg from 'pg';
 import { PG_MIGRATIONS } from './migrations.js';
 import type { Migration } from '../migrations.js';
+import { checkDatabaseUrl, redactUrl } from './url.js';
+
+export { checkDatabaseUrl, PostgresUrlError, redactUrl } from './url.js';
 
 /** Advisory lock key for migrations: ('e' 'a' 'r' 's') and 1. */
 const MIGRATION_LOCK: readonly [number, number] = [0x65617273, 1];
 
 const OID = { int8: 20, numeric: 1700, timestamptz: 1184, timestamp: 1114 } as const;
-
-export class PostgresUrlError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PostgresUrlError';
-  }
-}
 
 export class PostgresConnectError extends Error {
   constructor(url: string, cause: unknown) {
@@ -49,39 +45,6 @@ export class PostgresVersionError extends Error {
         'it was written by a newer earshot. Upgrade earshot on every node, or point EARSHOT_DATABASE_URL at another database.',
     );
     this.name = 'PostgresVersionError';
-  }
-}
-
-/** The URL with its password (and any password query parameter) replaced by ***. */
-export function redactUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    // Not a URL we can parse: show only the scheme, never the rest (it may hold a password).
-    const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0] ?? '';
-    return `${scheme}//***`;
-  }
-  if (parsed.password) parsed.password = '***';
-  for (const key of [...parsed.searchParams.keys()]) {
-    if (/pass|secret|key|token/i.test(key)) parsed.searchParams.set(key, '***');
-  }
-  return parsed.toString();
-}
-
-/** Checks that `url` is a postgres:// or postgresql:// URL with a database name. */
-export function checkDatabaseUrl(url: string, source = 'EARSHOT_DATABASE_URL'): void {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new PostgresUrlError(`${source}: not a URL; expected postgres://USER:PASSWORD@HOST:PORT/DATABASE`);
-  }
-  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    throw new PostgresUrlError(`${source}: ${redactUrl(url)} is not a PostgreSQL URL; expected postgres://USER:PASSWORD@HOST:PORT/DATABASE`);
-  }
-  if (parsed.pathname.length <= 1) {
-    throw new PostgresUrlError(`${source}: ${redactUrl(url)} names no database; add it at the end: postgres://USER:PASSWORD@HOST:PORT/DATABASE`);
   }
 }
 
