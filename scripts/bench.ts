@@ -113,6 +113,24 @@ function ingestRows(f: IngestFigures): Row[] {
     ratio: '-',
     ok: null,
   });
+  // The second baseline: what parsing and storing the same lines costs at the very least.
+  const linesRate = (f.mentions / f.rawLinesMs) * 1000;
+  rows.push({
+    metric: 'raw: the same JSON lines into a plain table with one unique key (baseline 2)',
+    value: `${fmt(linesRate)} lines/s (${fmt(f.rawLinesMs / 1000, 2)} s, CPU ${fmt(f.rawLinesCpuMs / 1000, 2)} s)`,
+    target: '-',
+    ratio: f.importMs === null ? 'n/a' : `import/baseline 2: ${fmt(f.rawLinesMs / f.importMs, 3)}`,
+    ok: null,
+  });
+  if (f.importMs !== null) {
+    rows.push({
+      metric: '`earshot import` throughput target (issue #13)',
+      value: `${fmt(rate(f.importMs))} mentions/s`,
+      target: '≥ 25,000 mentions/s',
+      ratio: fmt(rate(f.importMs) / 25_000, 3),
+      ok: rate(f.importMs) >= 25_000,
+    });
+  }
   return rows;
 }
 

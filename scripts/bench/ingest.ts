@@ -75,6 +75,12 @@ export interface IngestFigures {
   rawCpuMs: number;
   /** Raw inserts into the same table without the FTS index. */
   rawPlainMs: number;
+  /**
+   * The second baseline (issue #13): the same JSON lines, parsed and inserted in batches of 1,000
+   * into a plain table with one unique key (brand, source, id) — what storing them costs at least.
+   */
+  rawLinesMs: number;
+  rawLinesCpuMs: number;
 }
 
 function toItem(m: BenchMention): FetchedItem {
@@ -127,6 +133,28 @@ function rawInserts(dir: string, name: string, ddl: string[], rows: Record<strin
   return { ms, cpuMs: cpu };
 }
 
+/** JSON lines parsed and inserted, 1,000 per transaction, into a table with one unique key. */
+function rawJsonLines(dir: string, lines: readonly string[]): { ms: number; cpuMs: number } {
+  const db = new Database(join(dir, 'raw-lines.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec('CREATE TABLE lines (brand TEXT NOT NULL, source TEXT NOT NULL, id TEXT NOT NULL, line TEXT NOT NULL, UNIQUE (brand, source, id))');
+  const insert = db.prepare('INSERT OR IGNORE INTO lines (brand, source, id, line) VALUES (?, ?, ?, ?)');
+  const batch = db.transaction((chunk: readonly string[]) => {
+    for (const line of chunk) {
+      const m = JSON.parse(line) as { brand: string; source: string; id: string };
+      insert.run(m.brand, m.source, m.id, line);
+    }
+  });
+  const started = performance.now();
+  const cpu0 = cpuMs();
+  for (let i = 0; i < lines.length; i += 1000) batch.immediate(lines.slice(i, i + 1000));
+  const ms = performance.now() - started;
+  const cpu = cpuMs() - cpu0;
+  db.close();
+  return { ms, cpuMs: cpu };
+}
+
 export async function benchIngest(brands: BenchBrand[], mentions: BenchMention[], slack: { url: string; token: string } | null): Promise<IngestFigures> {
   const env: Record<string, string> = slack ? { SLACK_BOT_TOKEN: slack.token, SLACK_API_URL: slack.url } : {};
   const files = {
@@ -159,6 +187,7 @@ export async function benchIngest(brands: BenchBrand[], mentions: BenchMention[]
   await store.close();
   const raw = rawInserts(dir, 'raw.db', ddlFts, rows);
   const rawPlain = rawInserts(dir, 'raw-plain.db', ddlPlain, rows);
+  const rawLines = rawJsonLines(dir, mentions.map((m) => JSON.stringify(m)));
 
   // A real `earshot import` of the same mentions as JSON lines.
   let importMs: number | null = null;
@@ -192,5 +221,7 @@ export async function benchIngest(brands: BenchBrand[], mentions: BenchMention[]
     rawMs: raw.ms,
     rawCpuMs: raw.cpuMs,
     rawPlainMs: rawPlain.ms,
+    rawLinesMs: rawLines.ms,
+    rawLinesCpuMs: rawLines.cpuMs,
   };
 }
