@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { createAnalyzer } from '../analyze/index.js';
+import { watchTriageForAlerts } from '../pipeline/corrections.js';
 import { parseDuration } from '../core/duration.js';
 import { RateLimitSettingError, rateLimits } from '../pipeline/budgets.js';
 import { Daemon, type DaemonClusterOptions } from '../pipeline/daemon.js';
@@ -104,6 +105,7 @@ export async function runCommand(ctx: Context, options: RunOptions): Promise<num
   const slack = await startSlack(ctx, store, triage, daemon, http !== null);
   let server: OpsServer | null = null;
   let web: WebApp | null = null;
+  const stopWatching = watchTriageForAlerts(triage, store, () => daemon.currentConfig, ctx.log);
   if (http) {
     try {
       web = createWebApp({ dataStore: store, store: triage, config: () => daemon.currentConfig, env: ctx.env, log: ctx.log });
@@ -150,6 +152,7 @@ export async function runCommand(ctx: Context, options: RunOptions): Promise<num
   }, 30_000);
   await stopped;
   clearInterval(wake);
+  stopWatching();
   await retention.stop();
   await daemon.stop();
   web?.close();
