@@ -126,6 +126,8 @@ describe.skipIf(!hasChromium)(chromiumTitle('web UI in headless Chromium'), () =
     await page.keyboard.press('#');
     await until(async () => (await status(ids[1]!)) === 'irrelevant', 5_000, '# to mark the second not relevant');
     expect(await currentId()).toBe(ids[2]);
+    // "Not relevant" offers the config change that keeps such mentions out.
+    await expect.poll(() => page.locator('#toast a').getAttribute('href')).toBe(`/mentions/${ids[1]}#exclude-title`);
     await page.keyboard.press('u');
     await until(async () => (await status(ids[1]!)) === 'open', 5_000, 'u to undo');
     await expect.poll(() => page.locator(`#m-${ids[1]}`).getAttribute('class')).toContain('status-open');

@@ -38,10 +38,11 @@ function isHtmx(c: Context): boolean {
   return c.req.header('hx-request') === 'true';
 }
 
-function Toast(props: { text: string; undo?: boolean; error?: boolean }) {
+function Toast(props: { text: string; undo?: boolean; error?: boolean; link?: { href: string; text: string } }) {
   return (
     <div id="toast" class={`toast${props.error ? ' error' : ''}`} role="status" aria-live="polite" hx-swap-oob="true">
       <span>{props.text}</span>
+      {props.link ? <a href={props.link.href}>{props.link.text}</a> : null}
       {props.undo ? (
         <button type="submit" form="undo">
           Undo
@@ -224,7 +225,9 @@ export function uiRoutes(deps: WebDeps): Hono<WebEnv> {
       if (!isHtmx(c)) return c.redirect(back, 303);
       const ctx = await context(c);
       const text = result.changed ? (DONE_TEXT[action] ?? (() => 'Done.'))(result) : `Already ${STATUS_LABEL[result.mention.status].toLowerCase()}: nothing to change.`;
-      return c.html(String(<MentionRow m={result.mention} ctx={ctx} returnTo={back} />) + String(<Toast text={text} undo={result.changed} />));
+      // "Not relevant" offers the config change that keeps such mentions out (on the mention's page).
+      const link = action === 'irrelevant' && result.changed ? { href: `/mentions/${id}#exclude-title`, text: 'Keep such mentions out' } : undefined;
+      return c.html(String(<MentionRow m={result.mention} ctx={ctx} returnTo={back} />) + String(<Toast text={text} undo={result.changed} {...(link ? { link } : {})} />));
     } catch (err) {
       if (!(err instanceof TriageError)) throw err;
       if (isHtmx(c)) {
