@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: earshot's performance figures, printed, never asserted (see BENCHMARKS.md).
  *
- *   npm run bench                      everything (about 4-5 minutes on 2 cores)
+ *   npm run bench                      everything (about 10 minutes on 2 cores; the web benchmark writes 1 M mentions)
  *   npm run bench -- --quick           smaller sizes, for trying the script itself
  *   npm run bench -- --only ingest,poll,latency,memory,startup,slack,web
  *   npm run bench -- --no-build        skip `npm run build` (dist/ must be current)

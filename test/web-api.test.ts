@@ -298,6 +298,25 @@ describe('JSON API', () => {
   });
 });
 
+describe('dashboards', () => {
+  it('keep their figures a minute, then show them at once while fresh ones are computed', async () => {
+    const clock = { now: Date.now() };
+    s = await startWebServer({ now: () => new Date(clock.now) });
+    s.seed({ id: 'a', text: 'acme one' });
+    const { cookie } = await signIn(s.url);
+    const total = async () => {
+      const html = await (await fetch(`${s!.url}/brands/acme?range=24h`, { headers: { cookie } })).text();
+      return Number(/<p class="big">(\d+)<\/p><p>mentions<\/p>/.exec(html)?.[1]);
+    };
+    expect(await total()).toBe(1);
+    s.seed({ id: 'b', text: 'acme two' });
+    expect(await total()).toBe(1); // within the minute: as computed
+    clock.now += 2 * 60_000;
+    expect(await total()).toBe(1); // stale: shown at once, a new computation starts
+    await expect.poll(total).toBe(2);
+  });
+});
+
 describe('live events', () => {
   it('streams hello, then mentions when one is stored, then change when one is triaged', async () => {
     s = await startWebServer({ liveIntervalMs: 50 });

@@ -15,8 +15,7 @@ import type { DaemonLock, Store } from '../store/types.js';
 import { parseRetention, RetentionSettingError, startRetention, type RetentionSchedule } from '../store/retention.js';
 import { triageStoreOf } from '../store/index.js';
 import { wakeSnoozed } from '../triage/snooze.js';
-import { AuthSettingError } from '../web/auth.js';
-import { createWebApp, type WebApp } from '../web/app.js';
+import type { WebApp } from '../web/app.js';
 import { startSlackActions, type SlackActions } from '../web/slack-actions.js';
 import { openStore, requireConfig, UserError, type Context } from './context.js';
 
@@ -108,6 +107,8 @@ export async function runCommand(ctx: Context, options: RunOptions): Promise<num
   const stopWatching = watchTriageForAlerts(triage, store, () => daemon.currentConfig, ctx.log);
   if (http) {
     try {
+      // Loaded only with --http: Hono, the pages and the assets cost a daemon without it ~20 MB.
+      const { createWebApp } = await import('../web/app.js');
       web = createWebApp({ dataStore: store, store: triage, config: () => daemon.currentConfig, env: ctx.env, log: ctx.log });
       for (const warning of web.warnings) ctx.log.warn(warning);
       if (!web.enabled) ctx.log.info('web UI off: run `earshot password` and put the line it prints in .env (EARSHOT_UI_PASSWORD_HASH), then restart');
@@ -117,7 +118,7 @@ export async function runCommand(ctx: Context, options: RunOptions): Promise<num
       await slack?.stop();
       lock.release();
       await store.close();
-      if (err instanceof HttpAddressError || err instanceof AuthSettingError) throw new UserError(err.message);
+      if (err instanceof HttpAddressError || (err as Error)?.name === 'AuthSettingError') throw new UserError((err as Error).message);
       throw err;
     }
   }
