@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import type { AnalyzeInput, Analysis, Analyzer, BrandAdaptation, BrandContext, Flags, Sentiment, SentimentLabel } from '../core/types.js';
 import { adaptationFeatures, applyAdaptation, compileAdaptation, type CompiledAdaptation } from './adapt/apply.js';
 import { fitAdaptation, type Correction, type LearnSettings, type ScoredCorrection } from './adapt/index.js';
-import { brandNameOnly, brandWordsOf, resolutionCue, sarcasmCue } from './brand/cues.js';
+import { brandNameOnly, brandWordsOf, writtenCues } from './brand/cues.js';
 import { createFeatureBuffer, extractFeatures, FEATURE_KIND, type FeatureBuffer } from './features/extract.js';
 import { normalizeText, tokenize, type Token } from './features/tokenize.js';
 import { DENSE_INDEX, fillDense } from './heads/dense.js';
@@ -187,8 +187,7 @@ function analyze(models: LoadedModels, input: AnalyzeInput): Analysis {
     score = Math.min(score, probabilityScore(models.general));
   }
   const critical = crisis.find((c) => c.term.critical);
-  const resolved = resolutionCue(text, lower);
-  const sarcasm = resolved === null ? sarcasmCue(text, lower) : null;
+  const { resolved, sarcasm } = writtenCues(text, lower);
   if (critical !== undefined && resolved === null) {
     if (label !== 'negative') score = -Math.max(0.6, Math.abs(score));
     label = 'negative';
