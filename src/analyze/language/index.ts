@@ -57,6 +57,13 @@ function iso1(code: string): string {
 /** Letters outside Latin script (Latin, Latin-1 and Latin Extended count as Latin). */
 const LETTER_RE = /\p{L}/u;
 const NON_ASCII_RE = /[^\x00-\x7f]/;
+/**
+ * A character scriptCounts() would count as another script: a letter from U+0370 up to the
+ * surrogates, or kana, han or hangul (as counted there, assigned or not). Without one, `other`
+ * is 0 and the text is Latin: one regex scan instead of a loop over every character of every
+ * tweet with an emoji or a curly quote.
+ */
+const OTHER_SCRIPT_RE = new RegExp('[\\p{L}--[\\u0000-\\u036f\\u{d800}-\\u{10ffff}]]|[\\u3040-\\u30ff\\u4e00-\\u9fff\\uac00-\\ud7af]', 'v');
 
 function scriptCounts(text: string): { latin: number; other: number; han: number; kana: number; hangul: number } {
   let latin = 0;
@@ -98,7 +105,7 @@ export class LanguageDetector {
 
   detect(text: string, tokens: readonly Token[]): LanguageGuess {
     // Pure ASCII text is Latin script; only other text needs its letters counted.
-    if (NON_ASCII_RE.test(text)) {
+    if (NON_ASCII_RE.test(text) && OTHER_SCRIPT_RE.test(text)) {
       const script = scriptCounts(text);
       if (script.other > script.latin) return this.otherScript(text, script);
     }

@@ -185,7 +185,7 @@ export function findCrisisTerms(text: string, neutralWords: ReadonlySet<string>,
   const found: CrisisMatch[] = [];
   if (!ANY_HINT.test(lower)) return found;
   for (const t of CRISIS_TERMS) {
-    if (!t.hints.some((h) => lower.includes(h))) continue;
+    if (!includesAny(lower, t.hints)) continue;
     const m = t.re.exec(text);
     if (m === null) continue;
     const words = m[1]!.toLowerCase().match(/\p{L}+/gu) ?? [];
@@ -194,6 +194,11 @@ export function findCrisisTerms(text: string, neutralWords: ReadonlySet<string>,
   }
   // Critical, then severe first, so the strongest signal gets the largest weight.
   return found.sort((a, b) => Number(b.term.critical) - Number(a.term.critical) || Number(b.term.severe) - Number(a.term.severe));
+}
+
+function includesAny(lower: string, hints: readonly string[]): boolean {
+  for (const h of hints) if (lower.includes(h)) return true;
+  return false;
 }
 
 /** The first of `handles` the text addresses as `@handle` (case-insensitive, whole handle), or null. */
