@@ -3,7 +3,7 @@
  *
  *   npm run bench                      everything (about 10 minutes on 2 cores; the web benchmark writes 1 M mentions)
  *   npm run bench -- --quick           smaller sizes, for trying the script itself
- *   npm run bench -- --only ingest,poll,latency,memory,startup,slack,web
+ *   npm run bench -- --only ingest,poll,latency,memory,startup,cluster,slack,web
  *   npm run bench -- --no-build        skip `npm run build` (dist/ must be current)
  *   npm run bench -- --json FILE       also write the figures as JSON
  *
@@ -15,6 +15,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { makeBrands, makeMentions } from './bench/corpus.js';
+import { benchCluster, type ClusterFigures } from './bench/cluster.js';
 import { benchIngest, type IngestFigures } from './bench/ingest.js';
 import { benchLatency, type LatencyFigures } from './bench/latency.js';
 import { benchMemory, type MemoryFigures } from './bench/memory.js';
@@ -34,7 +35,7 @@ interface Args {
   seed: number;
 }
 
-const ALL = ['ingest', 'poll', 'latency', 'memory', 'startup', 'slack', 'web'];
+const ALL = ['ingest', 'poll', 'latency', 'memory', 'startup', 'slack', 'web', 'cluster'];
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { quick: false, only: new Set(ALL), build: true, json: null, seed: 42 };
@@ -261,6 +262,41 @@ function webRows(f: WebFigures): Row[] {
   return rows;
 }
 
+function clusterRows(f: ClusterFigures): Row[] {
+  if (f.skipped) return [{ metric: 'cluster (PostgreSQL) benchmarks', value: `skipped: ${f.skipped}`, target: '', ratio: '', ok: null }];
+  const rows: Row[] = [];
+  const sqliteIngest = f.ingest.find((r) => r.backend === 'sqlite');
+  for (const r of f.ingest) {
+    rows.push({
+      metric: `ingest, ${r.backend === 'sqlite' ? 'SQLite, 1 node' : `PostgreSQL, ${r.nodes} node${r.nodes > 1 ? 's' : ''}`} (earshot import --no-alerts, ${r.stored} stored)`,
+      value: `${Math.round(r.perSecond)} mentions/s (${(r.ms / 1000).toFixed(1)} s; ${r.bytesPerMention ?? '?'} B/mention)`,
+      target: 'vs SQLite',
+      ratio: sqliteIngest ? (r.perSecond / sqliteIngest.perSecond).toFixed(2) : '',
+      ok: null,
+    });
+  }
+  const sqliteDelivery = f.delivery.find((r) => r.backend === 'sqlite');
+  for (const r of f.delivery) {
+    rows.push({
+      metric: `alerts delivered, ${r.backend === 'sqlite' ? 'SQLite, 1 node' : `PostgreSQL, ${r.nodes} node${r.nodes > 1 ? 's' : ''}`} (${r.alerts} to as many channels)`,
+      value: `${r.perSecond.toFixed(1)} alerts/s (${(r.ms / 1000).toFixed(1)} s)`,
+      target: 'vs SQLite',
+      ratio: sqliteDelivery ? (r.perSecond / sqliteDelivery.perSecond).toFixed(2) : '',
+      ok: null,
+    });
+  }
+  if (f.latency) {
+    rows.push({
+      metric: `poll → Slack, PostgreSQL, ${f.latency.nodes} nodes (${f.latency.alerts}/${f.latency.expected} alerts)`,
+      value: `p50 ${Math.round(f.latency.p50Ms)} ms, p99 ${Math.round(f.latency.p99Ms)} ms`,
+      target: '≤ 1000 ms',
+      ratio: (f.latency.p99Ms / 1000).toFixed(2),
+      ok: f.latency.p99Ms <= 1000,
+    });
+  }
+  return rows;
+}
+
 function printTable(rows: Row[]): void {
   const header = ['metric', 'value', 'baseline / target', 'ratio', ''];
   const cells = rows.map((r) => [r.metric, r.value, r.target, r.ratio, r.ok === null ? '' : r.ok ? 'met' : 'MISSED']);
@@ -352,6 +388,21 @@ async function main(): Promise<void> {
     const f = await benchWeb(makeBrands(3), count, createRng(args.seed + 3), now, args.quick ? 20 : 60);
     results.web = f;
     rows.push(...webRows(f));
+  }
+
+  if (args.only.has('cluster')) {
+    const count = args.quick ? 4_000 : 20_000;
+    log(`cluster: ${count} mentions through 1 SQLite and 1/2/4 PostgreSQL nodes; delivery; latency with 3 nodes`);
+    const f = await benchCluster({
+      brands: makeBrands(20),
+      mentions: makeMentions({ count, brands: makeBrands(20), rng: createRng(args.seed + 3), now }),
+      alerts: args.quick ? 200 : 1_000,
+      latencyPerBrand: args.quick ? 3 : 8,
+      nodeCounts: [1, 2, 4],
+      log,
+    });
+    results.cluster = f;
+    rows.push(...clusterRows(f));
   }
 
   info.loadAfter = loadavg();

@@ -126,7 +126,11 @@ describe.skipIf(!availability.ok)(withSkipReason('three earshot nodes on one Pos
     const takeovers: number[] = [];
     // Each feed at most once per interval; and polled again within a lease of the kill.
     for (const [path, times] of fetches) {
-      for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!, `${path} fetched twice within its interval`).toBeGreaterThanOrEqual(EVERY_MS - 250);
+      for (let i = 1; i < times.length; i++) {
+        // The fetch just before the kill may be node 1's, killed before it recorded the poll: polled again sooner.
+        if (times[i - 1]! <= killedAt && times[i]! > killedAt) continue;
+        expect(times[i]! - times[i - 1]!, `${path} fetched twice within its interval`).toBeGreaterThanOrEqual(EVERY_MS - 250);
+      }
       const after = times.filter((t) => t > killedAt);
       expect(after.length, `${path} polled after the kill`).toBeGreaterThan(0);
       const before = times.filter((t) => t <= killedAt).at(-1) ?? killedAt;

@@ -65,6 +65,15 @@ describe.skipIf(!availability.ok)(withSkipReason('earshot migrate-db', availabil
     expect(counts).toEqual({ mentions: '12', sent: expect.stringMatching(/^[1-9]/), alerted: '4' });
     for (const out of [r.stdout, r.stderr]) expect(out).not.toContain(new URL(url).password);
 
+    // Every command reads the copy with --database-url (or EARSHOT_DATABASE_URL): the same mentions as the SQLite file.
+    const fromSqlite = await runCli(dir, ['mentions', '--since', '7d', '--duplicates', '--json']);
+    const fromPg = await runCli(dir, ['--database-url', url, 'mentions', '--since', '7d', '--duplicates', '--json']);
+    expect(fromPg.code, fromPg.stderr).toBe(0);
+    expect(fromPg.stdout.split('\n')).toHaveLength(12);
+    expect(fromPg.stdout).toBe(fromSqlite.stdout);
+    const searched = await runCli(dir, ['--database-url', url, 'mentions', '--since', '7d', '--search', '"lost my files"', '--json']);
+    expect(searched.stdout.split('\n')).toHaveLength(4);
+
     // Again into the same database: refused, nothing changed.
     const again = await runCli(dir, ['migrate-db', '--to', url]);
     expect(again.code).toBe(1);

@@ -130,6 +130,11 @@ const ENV = [
 # EARSHOT_RETENTION=90d         # keep mentions and alerts this long (at least 1d), or off
 # EARSHOT_LOG_LEVEL=info        # trace, debug, info, warn, error, silent
 # EARSHOT_DB=data/earshot.db
+
+# Several nodes on one PostgreSQL (README, "Running several nodes"); the password is a secret
+# EARSHOT_DATABASE_URL=postgres://earshot:PASSWORD@db.example:5432/earshot
+# EARSHOT_CLUSTER_LEASE=30s     # a dead node's polls and sends move to the others after this long
+# EARSHOT_RATE_LIMIT_TWITTER=450/15m   # the API budget all nodes share (also REDDIT, BLUESKY, MASTODON), or off
 `,
 ].join('');
 

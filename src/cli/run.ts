@@ -4,8 +4,8 @@ import { hostname } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { createAnalyzer } from '../analyze/index.js';
 import { watchTriageForAlerts } from '../pipeline/corrections.js';
-import { parseDuration } from '../core/duration.js';
 import { RateLimitSettingError, rateLimits } from '../pipeline/budgets.js';
+import { ClusterSettingError, parseLease } from '../pipeline/cluster.js';
 import { Daemon, type DaemonClusterOptions } from '../pipeline/daemon.js';
 import { observeRetention, slackMetrics } from '../core/metrics.js';
 import { HttpAddressError, parseHttpAddress, startOpsServer, type OpsServer } from '../ops/server.js';
@@ -34,7 +34,9 @@ function settings(ctx: Context, options: RunOptions) {
       leaseMs: parseLease(ctx.env.EARSHOT_CLUSTER_LEASE),
     };
   } catch (err) {
-    if (err instanceof RetentionSettingError || err instanceof HttpAddressError || err instanceof RateLimitSettingError) throw new UserError(err.message);
+    if (err instanceof RetentionSettingError || err instanceof HttpAddressError || err instanceof RateLimitSettingError || err instanceof ClusterSettingError) {
+      throw new UserError(err.message);
+    }
     throw err;
   }
 }
@@ -48,16 +50,6 @@ function earshotVersion(): string {
   }
 }
 
-/** EARSHOT_CLUSTER_LEASE: how long a dead node's polls and sends stay with it (default 30 s, 2 s to 10 min). */
-export function parseLease(value: string | undefined): number {
-  const text = (value ?? '').trim();
-  if (text === '') return 30_000;
-  const ms = parseDuration(text);
-  if (ms === null || ms < 2_000 || ms > 600_000) {
-    throw new UserError(`EARSHOT_CLUSTER_LEASE=${text}: expected a duration from 2s to 10m, like 30s; a dead node's sources and messages move to others after this long`);
-  }
-  return ms;
-}
 
 /**
  * The daemon keeps a small live heap (~30 MB) for weeks. V8's defaults favour throughput: the
@@ -112,7 +104,7 @@ export async function runCommand(ctx: Context, options: RunOptions): Promise<num
       web = createWebApp({ dataStore: store, store: triage, config: () => daemon.currentConfig, env: ctx.env, log: ctx.log });
       for (const warning of web.warnings) ctx.log.warn(warning);
       if (!web.enabled) ctx.log.info('web UI off: run `earshot password` and put the line it prints in .env (EARSHOT_UI_PASSWORD_HASH), then restart');
-      server = await startOpsServer({ address: http, store, scheduler: daemon, log: ctx.log, slackActions: slack?.http ? slack : null, web });
+      server = await startOpsServer({ address: http, store, scheduler: daemon, log: ctx.log, slackActions: slack?.http ? slack : null, web, clusterLeaseMs: leaseMs });
     } catch (err) {
       web?.close();
       await slack?.stop();

@@ -1,20 +1,24 @@
 /**
  * `earshot status [--json]`: per source last success, last error, mentions in 24 h, rate-limit
  * budget, next poll; the outbox (pending, failed, oldest); the daemon's last config reload;
- * database size and schema version; retention. Read-only: safe while `earshot run` runs.
+ * database size and schema version; retention; on PostgreSQL the nodes (last heartbeat, the
+ * sources each is polling, the messages each is sending). Read-only: safe while `earshot run` runs.
  * The table is for people; `--json` (one object, stable field names) is for scripts.
  */
 import { loadConfig } from '../config/load.js';
 import { hasErrors } from '../config/problems.js';
 import { formatDuration } from '../core/duration.js';
+import { ClusterSettingError, parseLease } from '../pipeline/cluster.js';
 import { firstPollMetaKey, type FirstPoll } from '../pipeline/poll.js';
 import { notifierSettingsFingerprint } from '../notifiers/settings.js';
 import { pendingReport, retryOffers, type PendingReport, type RetryOffer } from '../store/outbox-report.js';
 import { parseRetention, type PruneResult } from '../store/retention.js';
+import type { NodeStatus } from '../store/pg/cluster.js';
+import type { PostgresStore } from '../store/pg/store.js';
 import type { OutboxSummary, Store } from '../store/types.js';
 import { Cron } from 'croner';
 import type { DigestConfig } from '../config/load.js';
-import { openStore, type Context } from './context.js';
+import { openStore, UserError, type Context } from './context.js';
 import { terminalSafe } from './mentions.js';
 
 export interface StatusOptions {
@@ -136,7 +140,8 @@ export async function statusCommand(ctx: Context, options: StatusOptions): Promi
     };
     const info = await store.describe();
     const database = {
-      path: ctx.dbPath,
+      // The file, or the PostgreSQL URL without its password.
+      path: store.location,
       bytes: info.bytes,
       walBytes: info.walBytes,
       schemaVersion: info.schemaVersion,
@@ -147,12 +152,13 @@ export async function statusCommand(ctx: Context, options: StatusOptions): Promi
     const digests = await digestRows(store, loaded.digests, now);
     const state = await store.daemonState();
     const daemon = { running: state.running, pid: state.owner?.pid ?? null, host: state.owner?.host ?? null, since: state.owner?.since ?? null };
+    const nodes = await clusterNodes(ctx, store);
     if (options.json) {
-      ctx.io.out(JSON.stringify({ sources, outbox, config, daemon, database, retention, digests }));
+      ctx.io.out(JSON.stringify({ sources, outbox, config, daemon, database, retention, digests, ...(nodes ? { nodes } : {}) }));
       return 0;
     }
     printSources(ctx, sources, now);
-    printRest(ctx, { outbox, config, daemon, database, retention }, now);
+    printRest(ctx, { outbox, config, daemon, database, retention, nodes }, now);
     printDigests(ctx, digests, now);
     return 0;
   } finally {
@@ -203,6 +209,7 @@ interface RestStatus {
   daemon: { running: boolean; pid: number | null; host: string | null; since: string | null };
   database: { path: string; bytes: number; walBytes: number; schemaVersion: number; knownSchemaVersion: number; mentions: number };
   retention: Awaited<ReturnType<typeof retentionStatus>>;
+  nodes: NodeStatus[] | null;
 }
 
 function printRest(ctx: Context, s: RestStatus, now: number): void {
@@ -226,11 +233,14 @@ function printRest(ctx: Context, s: RestStatus, now: number): void {
     `CONFIG     loaded ${ago(config.lastReloadAt, now)}${config.lastReloadError ? `; last reload REJECTED (last good config in force): ${terminalSafe(config.lastReloadError)}` : ''}; on disk ${config.configValidNow ? 'valid' : 'has errors (run `earshot check`)'}`,
   );
   const owner = daemon.pid !== null ? `pid ${daemon.pid} on ${terminalSafe(daemon.host ?? '?')}, started ${ago(daemon.since, now)}` : '';
-  ctx.io.out(
-    daemon.running
-      ? `DAEMON     running (${owner}); last seen ${ago(config.daemonHeartbeatAt, now)}`
-      : `DAEMON     not running; last seen ${ago(config.daemonHeartbeatAt, now)}`,
-  );
+  if (s.nodes) printNodes(ctx, s.nodes, now);
+  else {
+    ctx.io.out(
+      daemon.running
+        ? `DAEMON     running (${owner}); last seen ${ago(config.daemonHeartbeatAt, now)}`
+        : `DAEMON     not running; last seen ${ago(config.daemonHeartbeatAt, now)}`,
+    );
+  }
   ctx.io.out(
     `DATABASE   ${database.path}: ${megabytes(database.bytes)}${database.walBytes ? ` + ${megabytes(database.walBytes)} WAL` : ''}, ${database.mentions} mentions, schema v${database.schemaVersion}`,
   );
@@ -238,6 +248,35 @@ function printRest(ctx: Context, s: RestStatus, now: number): void {
   ctx.io.out(
     `RETENTION  ${retention.setting}; ${retention.lastRunAt ? `last run ${ago(retention.lastRunAt, now)}${last ? `: pruned ${last.mentions} mentions, ${last.alerts} alerts, ${last.pollLog} poll-log rows` : ''}` : 'not run yet (the daemon prunes daily)'}`,
   );
+}
+
+/** Nodes sharing a PostgreSQL database (null on SQLite): heartbeats and what each holds. */
+async function clusterNodes(ctx: Context, store: Store): Promise<NodeStatus[] | null> {
+  if (store.dialect !== 'postgres') return null;
+  let leaseMs: number;
+  try {
+    leaseMs = parseLease(ctx.env.EARSHOT_CLUSTER_LEASE);
+  } catch (err) {
+    if (err instanceof ClusterSettingError) throw new UserError(err.message);
+    throw err;
+  }
+  return (store as PostgresStore).cluster.nodes(leaseMs);
+}
+
+function printNodes(ctx: Context, nodes: NodeStatus[], now: number): void {
+  const alive = nodes.filter((n) => n.alive).length;
+  ctx.io.out(`NODES      ${alive} alive${nodes.length > alive ? `, ${nodes.length - alive} gone (seen in the last day)` : ''}`);
+  if (nodes.length === 0) return;
+  const rows = nodes.map((n) => [
+    terminalSafe(n.id),
+    `${terminalSafe(n.host)} pid ${n.pid}`,
+    n.alive ? 'alive' : n.stoppedAt ? 'stopped' : 'DEAD',
+    ago(n.heartbeatAt, now),
+    n.polling.length ? n.polling.map(terminalSafe).join(', ') : '-',
+    String(n.sending),
+    terminalSafe(n.version),
+  ]);
+  for (const line of formatTable(['NODE', 'HOST', 'STATE', 'HEARTBEAT', 'POLLING', 'SENDING', 'VERSION'], rows, new Set([5]))) ctx.io.out(`           ${line}`);
 }
 
 /** Per configured digest: its last period's run (sent, failed, missed...) and when the next is due. */

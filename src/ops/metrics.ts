@@ -14,6 +14,8 @@
  */
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { eventRegistry } from '../core/metrics.js';
+import { DEFAULT_LEASE_MS } from '../pipeline/cluster.js';
+import type { PostgresStore } from '../store/pg/store.js';
 import type { SourceState, Store } from '../store/types.js';
 
 let defaultsRegistered = false;
@@ -27,6 +29,8 @@ function registerProcessMetrics(): void {
 export interface StateMetricsOptions {
   store: Store;
   now?: () => Date;
+  /** PostgreSQL: the lease within which a node's heartbeat counts as alive (EARSHOT_CLUSTER_LEASE). */
+  clusterLeaseMs?: number;
 }
 
 const seconds = (iso: string | null): number | null => {
@@ -142,7 +146,7 @@ export function createStateRegistry(options: StateMetricsOptions): Registry {
   });
   new Gauge({
     name: 'earshot_database_size_bytes',
-    help: 'Size of the SQLite database file plus its write-ahead log.',
+    help: 'Size of the database: the SQLite file plus its write-ahead log, or pg_database_size on PostgreSQL.',
     registers: reg,
     async collect() {
       const info = await store.describe();
@@ -168,6 +172,34 @@ export function createStateRegistry(options: StateMetricsOptions): Registry {
       for (const [brand, n] of rows) this.set({ brand }, n);
     },
   });
+  if (store.dialect === 'postgres') {
+    const cluster = (store as PostgresStore).cluster;
+    const leaseMs = options.clusterLeaseMs ?? DEFAULT_LEASE_MS;
+    new Gauge({
+      name: 'earshot_cluster_nodes',
+      help: 'Nodes sharing this PostgreSQL database, by state: alive (heartbeat within the lease), dead (heartbeat older), stopped (left cleanly); seen in the last day.',
+      labelNames: ['state'] as const,
+      registers: reg,
+      async collect() {
+        const nodes = await cluster.nodes(leaseMs);
+        this.reset();
+        this.set({ state: 'alive' }, nodes.filter((n) => n.alive).length);
+        this.set({ state: 'dead' }, nodes.filter((n) => !n.alive && !n.stoppedAt).length);
+        this.set({ state: 'stopped' }, nodes.filter((n) => n.stoppedAt).length);
+      },
+    });
+    new Gauge({
+      name: 'earshot_cluster_node_heartbeat_timestamp_seconds',
+      help: 'Last heartbeat of each node sharing this PostgreSQL database (Unix time).',
+      labelNames: ['node', 'host'] as const,
+      registers: reg,
+      async collect() {
+        const nodes = await cluster.nodes(leaseMs);
+        this.reset();
+        for (const n of nodes) this.set({ node: n.id, host: n.host }, Date.parse(n.heartbeatAt) / 1000);
+      },
+    });
+  }
   new Gauge({
     name: 'earshot_retention_last_run_timestamp_seconds',
     help: 'When retention last pruned the database (Unix time); 0 before the first run.',

@@ -86,6 +86,8 @@ export interface OpsServerOptions {
   now?: () => Date;
   /** The web UI and API (src/web): every request but /healthz and /metrics. */
   web?: { listener: (req: IncomingMessage, res: ServerResponse) => void };
+  /** PostgreSQL: the lease within which a node counts as alive, for the cluster metrics. */
+  clusterLeaseMs?: number;
 }
 
 export interface OpsServer {
@@ -102,7 +104,7 @@ function send(res: ServerResponse, status: number, type: string, body: string, h
 
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
   const now = options.now ?? (() => new Date());
-  const registry = createMetricsRegistry({ store: options.store, now });
+  const registry = createMetricsRegistry({ store: options.store, now, ...(options.clusterLeaseMs !== undefined ? { clusterLeaseMs: options.clusterLeaseMs } : {}) });
   const log = options.log.child({ component: 'http' });
 
   type Listener = (req: IncomingMessage, res: ServerResponse) => Promise<void>;

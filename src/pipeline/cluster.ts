@@ -27,11 +27,16 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import PgBoss from 'pg-boss';
+import type PgBoss from 'pg-boss';
+import { lazy } from '../core/lazy.js';
+import { parseDuration } from '../core/duration.js';
 import type { Logger } from '../core/log.js';
 import type { PostgresStore } from '../store/pg/store.js';
 import { dueUnqueuedSources, orphanedPollJobs, tryTransactionLock, withSessionLock } from '../store/pg/cluster-tick.js';
 import { withTransaction } from '../store/pg/sql.js';
+
+/** pg-boss loads when a node joins a cluster: SQLite deployments never load it. */
+const pgBoss = lazy<typeof PgBoss>('pg-boss');
 
 export const POLL_QUEUE = 'earshot-poll';
 export const MINUTE_QUEUE = 'earshot-minute';
@@ -42,6 +47,28 @@ const TICK_LOCK: readonly [number, number] = [0x65617273, 2];
 const SETUP_LOCK: readonly [number, number] = [0x65617273, 3];
 /** Advisory lock keys for work done by one node at a time across the cluster (`exclusive`). */
 const EXCLUSIVE_LOCKS: Readonly<Record<'rules', readonly [number, number]>> = { rules: [0x65617273, 4] };
+
+export const DEFAULT_LEASE_MS = 30_000;
+
+export class ClusterSettingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ClusterSettingError';
+  }
+}
+
+/** EARSHOT_CLUSTER_LEASE: how long a dead node's polls and sends stay with it (default 30 s; 2 s to 10 min). */
+export function parseLease(value: string | undefined): number {
+  const text = (value ?? '').trim();
+  if (text === '') return DEFAULT_LEASE_MS;
+  const ms = parseDuration(text);
+  if (ms === null || ms < 2_000 || ms > 600_000) {
+    throw new ClusterSettingError(
+      `EARSHOT_CLUSTER_LEASE=${text}: expected a duration from 2s to 10m, like 30s; a dead node's sources and messages move to others after this long`,
+    );
+  }
+  return ms;
+}
 
 export interface ClusterHandlers {
   /** Source keys this node would poll now (its config's active sources that are due). */
@@ -83,7 +110,7 @@ export class Cluster {
 
   constructor(private readonly options: ClusterOptions) {
     this.nodeId = options.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-    this.leaseMs = options.leaseMs ?? 30_000;
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.tickMs = options.tickMs ?? 1_000;
   }
 
@@ -101,7 +128,8 @@ export class Cluster {
       command: this.options.command ?? 'run',
     });
     const leaseS = Math.max(1, Math.round(this.leaseMs / 1000));
-    const boss = new PgBoss({
+    const Boss = pgBoss();
+    const boss = new Boss({
       connectionString: this.options.url,
       application_name: `earshot-boss ${this.nodeId}`,
       max: 3,

@@ -114,6 +114,39 @@ function insertParams(m: NewMention): unknown[] {
   ];
 }
 
+/**
+ * One round trip per candidate: the original is looked up (canonical URL first, then
+ * fingerprint) and the row inserted as its duplicate, or as itself, in one statement. The
+ * parameters are insertParams' with duplicate_of ($24) left out: the statement finds it.
+ */
+const INGEST_ONE = (() => {
+  const columns = INSERT.slice(INSERT.indexOf('(') + 1, INSERT.indexOf(')')).split(',').map((c) => c.trim());
+  const casts: Record<string, string> = { search: '::tsvector', matched_terms: '::jsonb', sentiment_reasons: '::jsonb', urgency_reasons: '::jsonb', metrics: '::jsonb' };
+  let n = 0;
+  const values = columns.map((column) => {
+    if (column === 'duplicate_of') return 'o.id';
+    const p = `$${++n}`;
+    const typed = `${p}${casts[column] ?? ''}`;
+    return column === 'alert_state' ? `CASE WHEN o.id IS NULL THEN ${p} ELSE 'duplicate' END` : typed;
+  });
+  return `WITH o AS (
+      SELECT coalesce(
+        (SELECT id FROM mentions WHERE $6::text IS NOT NULL AND brand = $1 AND canonical_url = $6 ORDER BY id LIMIT 1),
+        (SELECT id FROM mentions WHERE $23::text IS NOT NULL AND brand = $1 AND fingerprint = $23 ORDER BY id LIMIT 1)) AS id
+    ), stored AS (
+      INSERT INTO mentions (${columns.join(', ')}) SELECT ${values.join(', ')} FROM o
+      ON CONFLICT (brand, source, source_id) DO NOTHING RETURNING id
+    )
+    SELECT (SELECT id FROM stored) AS id, (SELECT id FROM o) AS duplicate_of`;
+})();
+
+async function ingestOne(sql: Sql, c: MentionCandidate): Promise<IngestedMention> {
+  const params = insertParams({ ...c, duplicateOf: null });
+  params.splice(23, 1); // duplicate_of: found by the statement
+  const row = await sql.one<{ id: number | null; duplicate_of: number | null }>(INGEST_ONE, params);
+  return { id: row?.id ?? null, duplicateOf: row?.duplicate_of ?? null };
+}
+
 async function insert(sql: Sql, m: NewMention): Promise<number | null> {
   const row = await sql.one<{ id: number }>(INSERT, insertParams(m));
   return row?.id ?? null;
@@ -143,11 +176,7 @@ async function ingest(sql: Sql, candidates: readonly MentionCandidate[]): Promis
     const brands = [...new Set(candidates.map((c) => c.brand))].sort();
     for (const brand of brands) await tx.run("SELECT pg_advisory_xact_lock(hashtext('earshot.ingest:' || $1))", [brand]);
     const out: IngestedMention[] = [];
-    for (const c of candidates) {
-      const original = await findOriginal(tx, c.brand, c.canonicalUrl, c.fingerprint);
-      const id = await insert(tx, { ...c, duplicateOf: original, alertState: original !== null ? 'duplicate' : c.alertState });
-      out.push({ id, duplicateOf: original });
-    }
+    for (const c of candidates) out.push(await ingestOne(tx, c));
     return out;
   });
 }
