@@ -1,8 +1,9 @@
 /**
  * The house's plan, checked on every run (STYLE.md, "Layers, and where a thing may reach"):
- *   - imports run one way: cli → ops → web → pipeline → digest → config/rules/triage →
+ *   - imports run one way: cli → ops → web → pipeline → digest → config → rules/triage →
  *     sources · notifiers · store → analyze → core (an arrow: may import). Nothing imports upward
- *     or sideways within a layer (config and rules, which build the rule model together, excepted);
+ *     or sideways within a layer (config builds the rule model that rules own: config may import
+ *     rules, never the reverse);
  *   - no plugin folder (sources/<type>/, notifiers/<type>/) imports another plugin folder: a
  *     helper two plugins share lives at the top of their folder;
  *   - SQL lives only in src/store/: no prepare/exec/pragma on a connection, no SQL statement in
@@ -29,7 +30,8 @@ export const LAYERS: readonly (readonly string[])[] = [
   // The store's PostgreSQL search speaks the query language (analyze/query/tsquery.ts).
   ['analyze'],
   ['sources', 'notifiers', 'store'],
-  ['config', 'rules', 'triage'],
+  ['rules', 'triage'],
+  ['config'],
   ['digest'],
   ['pipeline'],
   ['web'],
@@ -37,7 +39,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['cli'],
 ];
 /** Folders of one layer that may import each other. */
-const SIBLINGS = new Set(['config>rules', 'rules>config']);
+const SIBLINGS = new Set<string>();
 const PLUGIN_FOLDERS = new Set(['sources', 'notifiers']);
 
 function sourceFiles(dir: string): string[] {

@@ -13,7 +13,7 @@ import type { Config } from '../config/load.js';
 import { formatProblem } from '../config/problems.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { replayRules, spikeHistoryShortfall } from '../rules/replay.js';
-import { RuleTestFileError, runRuleTests, type RuleTestResult } from '../rules/unit-tests.js';
+import { RuleTestFileError, runRuleTests, type RuleTestResult } from '../config/rule-tests.js';
 import { openStore, parseSince, requireConfig, UserError, type Context } from './context.js';
 import { terminalSafe } from './mentions.js';
 
@@ -50,7 +50,7 @@ export async function rulesTestCommand(ctx: Context, options: RulesTestOptions, 
   const runReplay = !options.unit && files.length === 0;
   if (options.unit && testFiles.length === 0) throw new UserError('no rule tests: add rules/<name>.test.yaml (see README, "Rule unit tests")');
   let code = 0;
-  if (runUnit && testFiles.length > 0) code = unitTests(ctx, config, testFiles, options.json === true);
+  if (runUnit && testFiles.length > 0) code = await unitTests(ctx, config, testFiles, options.json === true);
   if (!runReplay) return code;
   if (!existsSync(ctx.dbPath) && !replayAsked && testFiles.length > 0) {
     if (!options.json) ctx.io.out(`\nno database at ${ctx.dbPath}: the replay of stored mentions is skipped`);
@@ -60,14 +60,14 @@ export async function rulesTestCommand(ctx: Context, options: RulesTestOptions, 
   return Math.max(code, await replayHistory(ctx, config, options));
 }
 
-function unitTests(ctx: Context, config: Config, files: readonly string[], json: boolean): number {
+async function unitTests(ctx: Context, config: Config, files: readonly string[], json: boolean): Promise<number> {
   const results: RuleTestResult[] = [];
   let brokenFiles = 0;
   for (const file of files) {
     let fileResults: RuleTestResult[];
     try {
       if (!existsSync(file)) throw new UserError(`${file}: no such rule test file`);
-      fileResults = runRuleTests(config, file);
+      fileResults = await runRuleTests(config, file);
     } catch (err) {
       if (!(err instanceof RuleTestFileError)) throw err;
       brokenFiles++;
@@ -108,7 +108,7 @@ async function replayHistory(ctx: Context, config: Config, options: RulesTestOpt
   try {
     const since = parseSince(options.since ?? '7d', new Date(), parseDuration);
     const mentions = await store.mentions.list({ since, order: 'asc' });
-    const alerts = replayRules(config, mentions, rules);
+    const alerts = await replayRules(config, mentions, rules);
     if (options.json) {
       for (const a of alerts) {
         ctx.io.out(
@@ -134,8 +134,8 @@ async function replayHistory(ctx: Context, config: Config, options: RulesTestOpt
       const mine = alerts.filter((a) => a.rule === rule.name);
       const covered = mine.reduce((n, a) => n + a.mentions.length, 0);
       const held = mine.filter((a) => a.heldBack).length;
-      const short = mine.length === 0 ? spikeHistoryShortfall(rule, mentions) : null;
-      const why = short
+      const short = mine.length === 0 && rule.type === 'spike' ? spikeHistoryShortfall(rule, mentions) : null;
+      const why = short && rule.type === 'spike'
         ? `; needs ${hours(short.needsMs)} of history (${rule.baseline} baseline windows of ${formatDuration(rule.windowMs)} and the current one), has ${hours(short.hasMs)}: replay more with --since, or lower baseline`
         : '';
       ctx.io.out(

@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import { formatDuration } from '../core/duration.js';
-import { ruleTestFileSchema } from '../rules/unit-tests.js';
+import { ruleTestFileSchema } from './rule-tests.js';
 import { sourceManifests } from '../sources/registry.js';
 import { brandFileSchema, commonSourceSchema, cronSchema, durationSchema, rulesFileSchema, timezoneSchema } from './schema.js';
 

@@ -16,10 +16,9 @@ import type { z } from 'zod';
 import { compileQuery, QuerySyntaxError, type CompiledQuery } from '../analyze/query/index.js';
 import { brandExclusions, type BrandExclusions } from '../core/exclude.js';
 import { learnedFile, loadLearned } from './learned.js';
-import type { BrandContext, FlagName, SourceType, UrgencyLevel } from '../core/types.js';
+import type { BrandContext, SourceType } from '../core/types.js';
 import { notifierPlugin } from '../notifiers/registry.js';
 import { missingReferencesHint, resolveTarget } from '../notifiers/target-env.js';
-import type { NotifierType } from '../notifiers/types.js';
 import { sourcePlugin } from '../sources/registry.js';
 import { formatPath, type ConfigProblem } from './problems.js';
 import {
@@ -30,10 +29,12 @@ import {
   digestSchema,
   ruleSchema,
   rulesFileSchema,
-  type GroupField,
 } from './schema.js';
-import { destinationsOf, type HoursWindow, type RuleType } from '../rules/schema.js';
+import type { BudgetConfig, NotifyTarget, RuleConfig } from '../rules/model.js';
+import { compileRule, destinationsOf } from '../rules/schema.js';
 import { keysAt, nearest, withoutUnknownKeys } from './suggest.js';
+
+export type { BudgetConfig, CompiledMatch, NotifyTarget, RuleConfig, ThrottleConfig } from '../rules/model.js';
 import { positionOf, readYamlFile, scalarTextStart, type YamlFile } from './yaml-file.js';
 
 export type Env = Record<string, string | undefined>;
@@ -68,68 +69,6 @@ export interface SourceConfig {
   line: number;
 }
 
-export interface NotifyTarget {
-  type: NotifierType;
-  target: string;
-}
-
-export interface CompiledMatch {
-  brands: string[] | null;
-  sources: SourceType[] | null;
-  sentimentLabels: string[] | null;
-  sentimentBelow: number | null;
-  sentimentAbove: number | null;
-  urgencyAtLeast: UrgencyLevel | null;
-  text: CompiledQuery | null;
-  authors: string[] | null;
-  reachAtLeast: number | null;
-  languages: string[] | null;
-  firstFromAuthor: boolean;
-  /** Flag -> threshold; the mention matches when any named flag reaches its threshold. */
-  flagsAtLeast: Partial<Record<FlagName, number>> | null;
-}
-
-export interface ThrottleConfig {
-  initialMs: number;
-  /** Growth per consecutive throttled alert (1 = fixed). */
-  factor: number;
-  maxMs: number;
-}
-
-export interface RuleConfig {
-  name: string;
-  type: RuleType;
-  description: string | null;
-  enabled: boolean;
-  match: CompiledMatch;
-  /** The base throttle (throttle.initialMs), 0 when none. */
-  throttleMs: number;
-  throttle: ThrottleConfig | null;
-  groupBy: GroupField[];
-  groupWaitMs: number;
-  /** volume / spike: the counting window. */
-  windowMs: number;
-  /** volume: threshold; spike: min_count. */
-  count: number;
-  /** spike only. */
-  factor: number;
-  baseline: number;
-  direction: 'up' | 'down' | 'both';
-  /** silence only. */
-  silenceForMs: number;
-  silenceOf: 'mentions' | 'polls' | 'either';
-  quietHours: HoursWindow | null;
-  activeHours: HoursWindow | null;
-  breakThrough: UrgencyLevel | null;
-  thread: boolean;
-  notify: NotifyTarget[];
-  /** Checksum of the rule's definition: editing a rule resets its state. */
-  hash: string;
-  file: string;
-  line: number;
-  col: number;
-}
-
 export interface DigestConfig {
   name: string;
   brands: string[] | null;
@@ -142,15 +81,6 @@ export interface DigestConfig {
   catchUpMs: number;
   /** List-Unsubscribe target (mailto: or https:), or null. */
   listUnsubscribe: string | null;
-  file: string;
-  line: number;
-}
-
-export interface BudgetConfig {
-  destination: NotifyTarget;
-  max: number;
-  perMs: number;
-  breakThrough: UrgencyLevel | null;
   file: string;
   line: number;
 }
@@ -645,54 +575,7 @@ function loadRule(
   });
   if (!ok) return null;
   const pos = positionOf(yaml, path);
-  return compileRule(rule, text, notify, { hash: hashOf(raw), file: yaml.file, line: pos.line, col: pos.col });
-}
-
-/** The rule as the engine uses it: one flat record, zero for the fields its type does not use. */
-function compileRule(
-  rule: ParsedRule,
-  text: CompiledQuery | null,
-  notify: NotifyTarget[],
-  where: Pick<RuleConfig, 'hash' | 'file' | 'line' | 'col'>,
-): RuleConfig {
-  const sentiment = rule.match.sentiment;
-  return {
-    name: rule.name,
-    type: rule.type,
-    description: rule.description ?? null,
-    enabled: rule.enabled,
-    match: {
-      brands: rule.match.brand ?? null,
-      sources: rule.match.source ?? null,
-      sentimentLabels: sentiment && 'labels' in sentiment ? sentiment.labels : null,
-      sentimentBelow: sentiment && 'below' in sentiment ? (sentiment.below ?? null) : null,
-      sentimentAbove: sentiment && 'above' in sentiment ? (sentiment.above ?? null) : null,
-      urgencyAtLeast: rule.match.urgency?.atLeast ?? null,
-      text,
-      authors: rule.match.author?.map((a) => a.replace(/^@/, '').toLowerCase()) ?? null,
-      reachAtLeast: rule.match.reach?.atLeast ?? null,
-      languages: rule.match.language ?? null,
-      firstFromAuthor: rule.match.first_from_author ?? false,
-      flagsAtLeast: rule.match.flags ?? null,
-    },
-    throttleMs: rule.throttle?.initialMs ?? 0,
-    throttle: rule.throttle ?? null,
-    groupBy: rule.type === 'silence' ? [] : (rule.group_by ?? []),
-    groupWaitMs: rule.type === 'mention' ? (rule.group_wait ?? 0) : 0,
-    windowMs: rule.type === 'volume' || rule.type === 'spike' ? rule.window : 0,
-    count: rule.type === 'volume' ? rule.count : rule.type === 'spike' ? rule.min_count : 0,
-    factor: rule.type === 'spike' ? rule.factor : 0,
-    baseline: rule.type === 'spike' ? rule.baseline : 0,
-    direction: rule.type === 'spike' ? rule.direction : 'up',
-    silenceForMs: rule.type === 'silence' ? rule.for : 0,
-    silenceOf: rule.type === 'silence' ? rule.of : 'either',
-    quietHours: rule.quiet_hours ?? null,
-    activeHours: rule.active_hours ?? null,
-    breakThrough: rule.break_through ?? null,
-    thread: rule.thread ?? (rule.type === 'mention' && (rule.group_by ?? []).includes('story')),
-    notify,
-    ...where,
-  };
+  return compileRule(rule, { text, notify, hash: hashOf(raw), file: yaml.file, line: pos.line, col: pos.col });
 }
 
 function loadBudget(yaml: YamlFile, budget: NonNullable<ParsedRulesFile['budgets']>[number], path: PropertyKey[], config: Config, report: Reporter): BudgetConfig | null {

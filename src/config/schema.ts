@@ -15,8 +15,8 @@ export {
   isValidTimezone,
   oneOrMany,
   timezoneSchema,
-} from './primitives.js';
-import { brandIdSchema, cronSchema, durationSchema, oneOrMany, timezoneSchema } from './primitives.js';
+} from '../core/primitives.js';
+import { brandIdSchema, cronSchema, durationSchema, oneOrMany, timezoneSchema } from '../core/primitives.js';
 
 // ---------------------------------------------------------------- sources/*.yaml
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isValidTimezone } from './primitives.js';
+import { isValidTimezone } from '../core/primitives.js';
 
 describe('isValidTimezone', () => {
   it('accepts canonical IANA names, their aliases and UTC spellings', () => {

@@ -56,7 +56,7 @@ export async function collectThrottled(ctx: HeldBackContext): Promise<HeldBack[]
     const config = ctx.config.rules.find((r) => r.name === rule);
     const why = [
       config && config.throttleMs > 0 ? `throttle ${formatDuration(config.throttleMs)}` : '',
-      config && config.groupWaitMs > 0 ? `group_wait ${formatDuration(config.groupWaitMs)}` : '',
+      config?.type === 'mention' && config.groupWaitMs > 0 ? `group_wait ${formatDuration(config.groupWaitMs)}` : '',
     ].filter(Boolean);
     out.push({
       kind: 'throttled',

@@ -8,12 +8,13 @@
  * An alert about a mention at least as urgent as the rule's or budget's `break_through` level
  * ignores hours and budgets (never a silence: silencing is an explicit human decision).
  */
-import type { BudgetConfig, Config, NotifyTarget, RuleConfig } from '../config/load.js';
 import { formatDuration } from '../core/duration.js';
 import type { Mention, UrgencyLevel } from '../core/types.js';
-import type { NewAlert, Repositories } from '../store/types.js';
-import { notifierProblem } from './notifier-problem.js';
+import type { NewAlert } from '../store/types.js';
 import { heldUntil, isHeld } from './hours.js';
+import type { BudgetConfig, NotifyTarget, RuleConfig, RuleContext } from './model.js';
+import { notifierProblem } from './notifier-problem.js';
+import type { RuleStore } from './rule-store.js';
 import { urgencyRank } from './semantics.js';
 
 function breaksThrough(level: UrgencyLevel | null, mentions: readonly Mention[]): boolean {
@@ -21,17 +22,23 @@ function breaksThrough(level: UrgencyLevel | null, mentions: readonly Mention[])
   return mentions.some((m) => urgencyRank(m.urgency.level) >= urgencyRank(level));
 }
 
-function budgetFor(config: Config, target: NotifyTarget): BudgetConfig | undefined {
+function budgetFor(config: RuleContext, target: NotifyTarget): BudgetConfig | undefined {
   return config.budgets.find((b) => b.destination.type === target.type && b.destination.target === target.target);
 }
 
+export interface PlanOptions {
+  /** Plan as if every notifier had its credentials (the replay). */
+  assumeConfigured?: boolean;
+}
+
 export async function planDeliveries(
-  store: Repositories,
-  config: Config,
+  store: RuleStore,
+  config: RuleContext,
   rule: RuleConfig,
   brand: string,
   mentions: readonly Mention[],
   now: Date,
+  options: PlanOptions = {},
 ): Promise<NewAlert['deliveries']> {
   const at = now.toISOString();
   const silence = await store.silences.active(rule.name, brand, at);
@@ -42,7 +49,7 @@ export async function planDeliveries(
   const counted = new Map<string, number>();
   for (const n of rule.notify) {
     const base = { notifier: n.type, target: n.target };
-    const problem = notifierProblem(config, n.type, n.target);
+    const problem = options.assumeConfigured ? null : notifierProblem(config.env, n.type, n.target);
     if (problem) {
       planned.push({ ...base, status: 'skipped', error: problem });
       continue;

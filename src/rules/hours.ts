@@ -8,9 +8,7 @@
  * A window whose `to` is earlier than its `from` spans midnight; `days` are the days a window
  * starts on (a Friday 22:00-07:00 window covers Saturday 03:00).
  */
-import type { DAYS, HoursWindow } from './schema.js';
-
-type Day = (typeof DAYS)[number];
+import type { Day, HoursWindow } from './model.js';
 
 /** Index = JavaScript's getDay(): 0 is Sunday. */
 const DAY_NAMES: readonly Day[] = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];

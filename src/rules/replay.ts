@@ -1,30 +1,27 @@
 /**
  * Replays stored mentions through rules without sending or writing anything: what would the
- * rules have sent? Time is the mentions' publication time, so group_wait, throttle (with
- * growth), counting windows and quiet hours behave as they would have live. Uses the same
- * semantics functions as the engine.
+ * rules have sent? It runs the live engine itself (engine.ts) over an in-memory store
+ * (replay-store.ts), as a daemon that never misses a beat would: each mention arrives at its
+ * publication time and the engine steps then, and at every time a waiting group becomes due
+ * (a group due when mentions arrive is released before they are stored, as in the daemon, whose
+ * polls end after the pass that released it). So group_wait, throttle (with growth), counting
+ * windows, spike baselines, quiet hours and budgets are the live code, not a copy of it;
+ * test/rules-equivalence.test.ts checks that random timelines give the same alerts both ways.
  *
- * Differences from live, by necessity: counting rules are evaluated when a mention arrives (live
- * also re-checks on a timer, which matters only for spike drops); a spike's history starts at the
- * first replayed mention (live: at the first poll or the earliest imported mention; imported
- * history counts in both, see spikeHistoryShortfall for what a quiet spike rule is told); `first_from_author` knows only the replayed period; silence rules
- * depend on polls and are not replayed; active silences (`earshot silence`) are not applied.
+ * Differences from live, by necessity: a spike's history starts at the first replayed mention
+ * (the sources are taken as watched from then on; see spikeHistoryShortfall for what a quiet
+ * spike rule is told); `first_from_author` knows only the replayed
+ * mentions; silence rules depend on polls and are not replayed; active silences (`earshot
+ * silence`) are not applied; deliveries are planned as if every notifier were configured.
  */
-import type { Config, RuleConfig } from '../config/load.js';
-import { prepareText } from '../analyze/query/index.js';
+import { silentLogger } from '../core/log.js';
 import type { Mention } from '../core/types.js';
-import { heldUntil, isHeld } from './hours.js';
-import {
-  countingSummary,
-  groupDueAt,
-  groupKeyFor,
-  matchesRule,
-  nextStreak,
-  spikeVerdict,
-  summarize,
-  throttleFor,
-  urgencyRank,
-} from './semantics.js';
+import type { SourceState } from '../store/types.js';
+import { nextReleaseAt, runEngine } from './engine.js';
+import type { RuleConfig, RuleContext } from './model.js';
+import type { EngineDeps } from './rule-store.js';
+import { ReplayStore } from './replay-store.js';
+import { historyNeededMs } from './spike.js';
 
 export interface ReplayedAlert {
   rule: string;
@@ -38,162 +35,120 @@ export interface ReplayedAlert {
   heldBack: string | null;
 }
 
-interface Waiting {
-  rule: RuleConfig;
-  key: string;
-  first: number;
-  mentions: Mention[];
+/** The configured sources, watched since the first replayed mention (for spike baselines). */
+function watchedFrom(config: RuleContext, at: string): SourceState[] {
+  return config.sources.map((s) => ({
+    sourceKey: s.key,
+    brand: s.brand,
+    type: s.type,
+    settingsHash: null,
+    firstSuccessAt: at,
+    lastAttemptAt: at,
+    lastSuccessAt: at,
+    lastErrorAt: null,
+    lastError: null,
+    lastErrorKind: null,
+    consecutiveFailures: 0,
+    nextPollAt: null,
+    pausedReason: null,
+    rateRemaining: null,
+    rateLimit: null,
+    rateResetAt: null,
+    createdAt: at,
+    etag: null,
+    lastModified: null,
+    cursor: null,
+  })) as unknown as SourceState[];
 }
 
-interface GroupMemory {
-  lastAlert: number | null;
-  streak: number;
-  active: boolean;
+/** A planned delivery, as far as `heldBackOf` reads it. */
+export interface PlannedDelivery {
+  status?: string | undefined;
+  holdReason?: string | null | undefined;
+  notBefore?: string | null | undefined;
+  target: string;
 }
 
-const SAMPLE = 5;
-
-export function replayRules(config: Config, mentionsAsc: readonly Mention[], rules: readonly RuleConfig[] = config.rules): ReplayedAlert[] {
-  const active = rules.filter((r) => r.enabled && r.type !== 'silence');
-  const alerts: ReplayedAlert[] = [];
-  const memory = new Map<string, GroupMemory>();
-  const waiting = new Map<string, Waiting>();
-  const hits = new Map<string, Array<{ t: number; m: Mention }>>();
-  const seenAuthors = new Set<string>();
-  const sentTo = new Map<string, number[]>();
-  const historyStart = mentionsAsc.length ? Date.parse(mentionsAsc[0]!.publishedAt) : 0;
-
-  const mem = (id: string): GroupMemory => {
-    let m = memory.get(id);
-    if (!m) memory.set(id, (m = { lastAlert: null, streak: 0, active: false }));
-    return m;
-  };
-
-  const emit = (rule: RuleConfig, key: string, at: number, summary: string, mentions: Mention[]) => {
-    alerts.push({
-      rule: rule.name,
-      at: new Date(at).toISOString(),
-      groupKey: key,
-      summary,
-      mentions,
-      destinations: rule.notify.map((n) => `${n.type}:${n.target}`),
-      heldBack: heldBack(config, rule, mentions, at, sentTo),
-    });
-  };
-
-  const release = (until: number, flush: boolean) => {
-    const due: Array<{ at: number; w: Waiting; id: string }> = [];
-    for (const [id, w] of waiting) {
-      const m = mem(id);
-      const at = groupDueAt(w.rule, w.first, m.lastAlert, throttleFor(w.rule, m.streak));
-      if (flush || at <= until) due.push({ at: Math.max(at, w.first), w, id });
-    }
-    due.sort((a, b) => a.at - b.at);
-    for (const { at, w, id } of due) {
-      waiting.delete(id);
-      const m = mem(id);
-      m.streak = nextStreak(w.rule, m.streak, m.lastAlert, at);
-      m.lastAlert = at;
-      const brandName = config.brands.get(w.mentions[0]!.brand)?.name ?? w.mentions[0]!.brand;
-      emit(w.rule, w.key, at, summarize(brandName, w.mentions), w.mentions);
-    }
-  };
-
-  const countRule = (rule: RuleConfig, key: string, t: number) => {
-    const id = `${rule.name}\u0000${key}`;
-    const list = hits.get(id) ?? [];
-    const inWindow = list.filter((h) => h.t > t - rule.windowMs && h.t <= t);
-    let firing = false;
-    let verdict: ReturnType<typeof spikeVerdict> = null;
-    const brand = inWindow[0]?.m.brand ?? '';
-    if (rule.type === 'volume') {
-      firing = inWindow.length >= rule.count;
-    } else if (t - historyStart >= rule.windowMs * (rule.baseline + 1)) {
-      const baseline: number[] = [];
-      for (let k = 1; k <= rule.baseline; k++) {
-        const from = t - rule.windowMs * (k + 1);
-        const to = t - rule.windowMs * k;
-        baseline.push(list.filter((h) => h.t > from && h.t <= to).length);
-      }
-      verdict = spikeVerdict(rule, inWindow.length, baseline);
-      firing = verdict !== null;
-    }
-    const summary = countingSummary(rule, config.brands.get(brand)?.name ?? brand, key, inWindow.length, verdict);
-    const m = mem(id);
-    if (!firing) {
-      m.active = false;
-      return;
-    }
-    const throttle = throttleFor(rule, m.streak);
-    const throttled = m.lastAlert !== null && throttle > 0 && t < m.lastAlert + throttle;
-    if ((m.active && (throttle === 0 || throttled)) || (!m.active && throttled)) {
-      m.active = true;
-      return;
-    }
-    m.active = true;
-    m.streak = nextStreak(rule, m.streak, m.lastAlert, t);
-    m.lastAlert = t;
-    const sample = [...inWindow]
-      .sort((a, b) => b.m.urgency.score - a.m.urgency.score || (b.m.reach ?? 0) - (a.m.reach ?? 0))
-      .slice(0, SAMPLE)
-      .map((h) => h.m);
-    emit(rule, key, t, summary, sample);
-  };
-
-  for (const mention of mentionsAsc) {
-    if (mention.duplicateOf !== null) continue;
-    const t = Date.parse(mention.publishedAt);
-    release(t, false);
-    const authorKey = `${mention.brand}\u0000${(mention.author ?? '').toLowerCase()}`;
-    const firstFromAuthor = Boolean(mention.author) && !seenAuthors.has(authorKey);
-    if (mention.author) seenAuthors.add(authorKey);
-    const prepared = active.some((r) => r.match.text) ? prepareText(`${mention.title}\n${mention.text}`) : undefined;
-    for (const rule of active) {
-      if (!matchesRule(rule.match, mention, prepared)) continue;
-      if (rule.match.firstFromAuthor && !firstFromAuthor) continue;
-      const key = groupKeyFor(rule, mention);
-      const id = `${rule.name}\u0000${key}`;
-      if (rule.type === 'mention') {
-        const w = waiting.get(id);
-        if (w) w.mentions.push(mention);
-        else waiting.set(id, { rule, key, first: t, mentions: [mention] });
-      } else {
-        const list = hits.get(id) ?? [];
-        list.push({ t, m: mention });
-        hits.set(id, list);
-        countRule(rule, key, t);
-      }
-    }
-    release(t, false);
-  }
-  release(Number.POSITIVE_INFINITY, true);
-  alerts.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-  return alerts;
+/** What held an alert back, as `rules test` shows it: quiet/active hours, or budgets per destination. */
+export function heldBackOf(deliveries: readonly PlannedDelivery[]): string | null {
+  const hours = deliveries.find((d) => d.status === 'held' || (d.status === 'suppressed' && d.holdReason?.endsWith('sent to the digest')));
+  if (hours) return hours.status === 'held' ? `quiet/active hours: held until ${hours.notBefore ?? '?'}` : 'quiet/active hours: sent to the digest';
+  const overBudget = deliveries.filter((d) => d.status === 'suppressed' && d.holdReason?.startsWith('over budget'));
+  return overBudget.length ? overBudget.map((d) => `over budget for ${d.target}`).join('; ') : null;
 }
 
-/** Why an alert at `at` would have been held back (quiet/active hours, budget), or null. */
-function heldBack(config: Config, rule: RuleConfig, mentions: readonly Mention[], at: number, sentTo: Map<string, number[]>): string | null {
-  const urgent = (level: string | null) => level !== null && mentions.some((m) => urgencyRank(m.urgency.level) >= urgencyRank(level));
-  const when = new Date(at);
-  if (!urgent(rule.breakThrough) && isHeld(rule.quietHours, rule.activeHours, when)) {
-    const window = rule.quietHours && isHeld(rule.quietHours, null, when) ? rule.quietHours : rule.activeHours!;
-    if (window.then === 'digest') return 'quiet/active hours: sent to the digest';
-    const until = heldUntil(rule.quietHours, rule.activeHours, when);
-    return `quiet/active hours: held until ${until?.toISOString() ?? '?'}`;
-  }
-  const reasons: string[] = [];
-  for (const n of rule.notify) {
-    const budget = config.budgets.find((b) => b.destination.type === n.type && b.destination.target === n.target);
-    const key = `${n.type}:${n.target}`;
-    const times = (sentTo.get(key) ?? []).filter((t) => !budget || t > at - budget.perMs);
-    if (budget && !urgent(budget.breakThrough) && times.length >= budget.max) {
-      reasons.push(`over budget for ${n.target}`);
-      continue;
+/**
+ * The alerts `rules` (default: the config's) would have created for `mentionsAsc` (in
+ * publication order), oldest first.
+ */
+export interface ReplayOptions {
+  /** The sources' poll state (spike baselines need their first success); default: watched since the first mention. */
+  sourceStates?: SourceState[];
+}
+
+export async function replayRules(
+  config: RuleContext,
+  mentionsAsc: readonly Mention[],
+  rules: readonly RuleConfig[] = config.rules,
+  options: ReplayOptions = {},
+): Promise<ReplayedAlert[]> {
+  // Duplicates never reach the rules (live, they are stored already evaluated); time is publication.
+  const mentions = mentionsAsc.filter((m) => m.duplicateOf === null).map((m) => ({ ...m, fetchedAt: m.publishedAt }));
+  const store = new ReplayStore(mentions, options.sourceStates ?? (mentions.length ? watchedFrom(config, mentions[0]!.publishedAt) : []));
+  await runTimeline(store, { ...config, rules: rules.filter((r) => r.type !== 'silence') }, mentions);
+  const byId = new Map(mentions.map((m) => [m.id, m]));
+  const notify = new Map(rules.map((r) => [r.name, r.notify.map((n) => `${n.type}:${n.target}`)]));
+  return store.alerts
+    .map((a) => ({
+      rule: a.rule,
+      at: a.createdAt,
+      groupKey: a.groupKey,
+      summary: a.summary,
+      mentions: (a.mentionIds.length ? a.mentionIds : (a.sampleMentionIds ?? [])).map((id) => byId.get(id)!).filter(Boolean),
+      destinations: notify.get(a.rule) ?? [],
+      heldBack: heldBackOf(a.deliveries),
+    }))
+    .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+}
+
+/**
+ * The daemon that never misses a beat: an engine step at each arrival, and at each time a waiting
+ * group becomes due (before the arrivals of that time: the daemon's poll ends after the pass).
+ */
+async function runTimeline(store: ReplayStore, config: RuleContext, mentions: readonly Mention[]): Promise<void> {
+  let now = new Date(0);
+  const deps: EngineDeps = { store, config, log: silentLogger(), now: () => now, assumeConfigured: true };
+  const step = async (at: number): Promise<void> => {
+    now = new Date(at);
+    await runEngine(deps, { silence: false });
+  };
+  const releaseUntil = async (until: number): Promise<void> => {
+    for (;;) {
+      const due = await nextReleaseAt(deps);
+      if (due === null || due.getTime() > until) return;
+      // A group the step at its time did not release would loop forever: a bug, said as one.
+      if (due.getTime() <= now.getTime() && now.getTime() > 0) throw new Error(`replay: a group due at ${due.toISOString()} was not released at ${now.toISOString()}`);
+      await step(due.getTime());
     }
-    times.push(at);
-    sentTo.set(key, times);
+  };
+  for (const batch of arrivals(mentions)) {
+    await releaseUntil(batch.at);
+    for (const m of batch.mentions) store.arrive(m.id);
+    await step(batch.at);
   }
-  return reasons.length ? reasons.join('; ') : null;
+  await releaseUntil(Number.POSITIVE_INFINITY);
+}
+
+/** Mentions grouped by publication time, in order. */
+function arrivals(mentions: readonly Mention[]): Array<{ at: number; mentions: Mention[] }> {
+  const out: Array<{ at: number; mentions: Mention[] }> = [];
+  for (const m of [...mentions].sort((a, b) => (a.publishedAt < b.publishedAt ? -1 : a.publishedAt > b.publishedAt ? 1 : a.id - b.id))) {
+    const at = Date.parse(m.publishedAt);
+    const last = out.at(-1);
+    if (last && last.at === at) last.mentions.push(m);
+    else out.push({ at, mentions: [m] });
+  }
+  return out;
 }
 
 export interface HistoryShortfall {
@@ -207,7 +162,7 @@ export interface HistoryShortfall {
 export function spikeHistoryShortfall(rule: RuleConfig, mentionsAsc: readonly Mention[]): HistoryShortfall | null {
   if (rule.type !== 'spike') return null;
   const times = mentionsAsc.filter((m) => m.duplicateOf === null).map((m) => Date.parse(m.publishedAt));
-  const needsMs = rule.windowMs * (rule.baseline + 1);
+  const needsMs = historyNeededMs(rule);
   const hasMs = times.length ? times[times.length - 1]! - times[0]! : 0;
   return hasMs >= needsMs ? null : { needsMs, hasMs };
 }

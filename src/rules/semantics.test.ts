@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { compileQuery } from '../analyze/query/index.js';
-import type { CompiledMatch, RuleConfig } from '../config/load.js';
+import type { CompiledMatch, MentionRule } from './model.js';
 import type { Mention } from '../core/types.js';
-import { defaultRule } from '../../test/helpers/rule-support.js';
+import { anyMatch, mentionRule } from '../../test/helpers/rule-support.js';
 import { groupDue, groupDueAt, groupKeyFor, matchesRule, summarize } from './semantics.js';
 
 function mention(over: Partial<Mention> = {}): Mention {
@@ -33,7 +33,7 @@ function mention(over: Partial<Mention> = {}): Mention {
 }
 
 /** A match with no conditions (selects every mention). */
-const none: CompiledMatch = defaultRule().match;
+const none: CompiledMatch = anyMatch();
 
 describe('matchesRule', () => {
   it.each<[string, Partial<CompiledMatch>, Partial<Mention>, boolean]>([
@@ -73,12 +73,12 @@ describe('matchesRule', () => {
   });
 });
 
-function rule(over: Partial<RuleConfig> = {}): RuleConfig {
-  return defaultRule({ match: none, ...over });
+function rule(over: Partial<Omit<MentionRule, 'type'>> = {}): MentionRule {
+  return mentionRule({ match: none, ...over });
 }
 
 describe('groups', () => {
-  it.each<[string, Partial<RuleConfig>, Partial<Mention>, string]>([
+  it.each<[string, Partial<Omit<MentionRule, 'type'>>, Partial<Mention>, string]>([
     ['no group_by, no throttle: each mention alone', {}, { id: 7 }, 'mention:7'],
     ['no group_by, throttle: the rule as a whole', { throttleMs: 60_000 }, { id: 7 }, '*'],
     ['group_by brand', { groupBy: ['brand'] }, {}, 'brand=acme'],
@@ -91,7 +91,7 @@ describe('groups', () => {
   });
 
   const t = 1_000_000;
-  it.each<[string, Partial<RuleConfig>, number, number | null, number, boolean]>([
+  it.each<[string, Partial<Omit<MentionRule, 'type'>>, number, number | null, number, boolean]>([
     ['no wait, no throttle: due at once', {}, t, null, t, true],
     ['group_wait not over', { groupWaitMs: 30_000 }, t, null, t + 29_999, false],
     ['group_wait over', { groupWaitMs: 30_000 }, t, null, t + 30_000, true],

@@ -1,6 +1,6 @@
 /**
- * What a rule means, as pure functions shared by the live engine (engine.ts) and the replay
- * (`earshot rules test`, replay.ts), so that a replay shows exactly what the daemon would do.
+ * What a rule means, as pure functions of the engine (engine.ts), which the daemon and the
+ * replay (`earshot rules test`, replay.ts) both run.
  *
  * Matching: every field given under `match` must hold (AND); a list means any of its values.
  *   brand, source, author, language: any of the listed values;
@@ -37,11 +37,10 @@
  *     resets its throttle memory; renaming it never re-sends old alerts (each mention is
  *     evaluated once).
  */
-import type { CompiledMatch, RuleConfig } from '../config/load.js';
 import { prepareText, type PreparedText } from '../analyze/query/index.js';
-import { formatDuration } from '../core/duration.js';
 import { FLAG_NAMES, URGENCY_LEVELS, type FlagName, type Mention } from '../core/types.js';
 import { sourceLabel } from '../sources/registry.js';
+import { groupByOf, type CompiledMatch, type MentionRule, type RuleConfig } from './model.js';
 
 export function urgencyRank(level: string): number {
   return URGENCY_LEVELS.indexOf(level as (typeof URGENCY_LEVELS)[number]);
@@ -79,8 +78,9 @@ function flagsReach(thresholds: Partial<Record<FlagName, number>>, m: Mention): 
 }
 
 export function groupKeyFor(rule: RuleConfig, m: Mention): string {
-  if (rule.groupBy.length === 0) return rule.type !== 'mention' || rule.throttleMs > 0 ? '*' : `mention:${m.id}`;
-  return rule.groupBy
+  const groupBy = groupByOf(rule);
+  if (groupBy.length === 0) return rule.type !== 'mention' || rule.throttleMs > 0 ? '*' : `mention:${m.id}`;
+  return groupBy
     .map((field) => {
       switch (field) {
         case 'brand':
@@ -116,7 +116,7 @@ export function nextStreak(rule: RuleConfig, streak: number, lastAlertAt: number
 
 /** True when a group's waiting mentions should go out now. `flush` ignores group_wait (poll --once). */
 export function groupDue(
-  rule: RuleConfig,
+  rule: MentionRule,
   firstWaitingAt: number,
   lastAlertAt: number | null,
   now: number,
@@ -129,36 +129,10 @@ export function groupDue(
 }
 
 /** When a waiting group will become due (ms since epoch). */
-export function groupDueAt(rule: RuleConfig, firstWaitingAt: number, lastAlertAt: number | null, throttleMs: number = rule.throttleMs): number {
+export function groupDueAt(rule: MentionRule, firstWaitingAt: number, lastAlertAt: number | null, throttleMs: number = rule.throttleMs): number {
   const afterWait = firstWaitingAt + rule.groupWaitMs;
   const afterThrottle = lastAlertAt !== null && throttleMs > 0 ? lastAlertAt + throttleMs : 0;
   return Math.max(afterWait, afterThrottle);
-}
-
-export interface SpikeVerdict {
-  kind: 'up' | 'down';
-  average: number;
-}
-
-/**
- * Spike: the window's count against the average of the baseline windows. Up when the count is
- * at least min_count and at least `factor` times the average (an average below 1 counts as 1,
- * so a quiet brand needs min_count mentions, not one); down when the usual volume was at least
- * min_count and the window fell to at most average / factor.
- */
-export function spikeVerdict(rule: RuleConfig, current: number, baseline: readonly number[]): SpikeVerdict | null {
-  if (baseline.length === 0) return null;
-  const average = baseline.reduce((a, b) => a + b, 0) / baseline.length;
-  if (rule.direction !== 'down' && current >= rule.count && current >= rule.factor * Math.max(average, 1)) return { kind: 'up', average };
-  if (rule.direction !== 'up' && average >= rule.count && current <= average / rule.factor) return { kind: 'down', average };
-  return null;
-}
-
-/** How far back a counting rule looks (volume: its window; spike: the window and its baseline). */
-export function lookbackMs(rule: RuleConfig): number {
-  if (rule.type === 'volume') return rule.windowMs;
-  if (rule.type === 'spike') return rule.windowMs * (rule.baseline + 1);
-  return 0;
 }
 
 function capitalize(text: string): string {
@@ -178,19 +152,4 @@ export function summarize(brandName: string, mentions: readonly Mention[]): stri
   const sources = [...new Set(mentions.map((m) => sourceLabel(m.source)))];
   const mood = negative > 0 ? ` (${negative} negative)` : '';
   return `${mentions.length} mentions of ${brandName}${mood} on ${sources.join(', ')}`;
-}
-
-function groupLabel(groupKey: string): string {
-  return groupKey === '*' ? '' : ` (${groupKey.replace(/,/g, ', ')})`;
-}
-
-/** The one-line summary of a counting rule's alert (volume, spike up, spike down). */
-export function countingSummary(rule: RuleConfig, brandName: string, groupKey: string, count: number, verdict: SpikeVerdict | null): string {
-  const window = formatDuration(rule.windowMs);
-  const where = `${brandName} in ${window}${groupLabel(groupKey)}`;
-  if (rule.type === 'volume') return `Volume: ${count} mentions of ${where}`;
-  if (verdict?.kind === 'up') {
-    return `Spike: ${count} mentions of ${where}, ${(count / Math.max(verdict.average, 1)).toFixed(1)}x the usual ${verdict.average.toFixed(1)}`;
-  }
-  return `Drop: ${count} mentions of ${where}, usually ${verdict?.average.toFixed(1) ?? '?'}`;
 }

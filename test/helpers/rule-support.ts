@@ -1,37 +1,32 @@
-/** Building rule configs in tests without repeating every field. */
-import type { RuleConfig } from '../../src/config/load.js';
+/** Building compiled rules in tests without repeating every field, one builder per rule type. */
+import type { CompiledMatch, MentionRule, RuleBase, SilenceRule, SpikeRule, VolumeRule } from '../../src/rules/model.js';
 
-export function defaultRule(over: Partial<RuleConfig> = {}): RuleConfig {
+/** A match on nothing in particular: every mention. */
+export function anyMatch(): CompiledMatch {
+  return {
+    brands: null,
+    sources: null,
+    sentimentLabels: null,
+    sentimentBelow: null,
+    sentimentAbove: null,
+    urgencyAtLeast: null,
+    text: null,
+    authors: null,
+    reachAtLeast: null,
+    languages: null,
+    firstFromAuthor: false,
+    flagsAtLeast: null,
+  };
+}
+
+function base(): RuleBase {
   return {
     name: 'r',
-    type: 'mention',
     description: null,
     enabled: true,
-    match: {
-      brands: null,
-      sources: null,
-      sentimentLabels: null,
-      sentimentBelow: null,
-      sentimentAbove: null,
-      urgencyAtLeast: null,
-      text: null,
-      authors: null,
-      reachAtLeast: null,
-      languages: null,
-      firstFromAuthor: false,
-      flagsAtLeast: null,
-    },
+    match: anyMatch(),
     throttleMs: 0,
     throttle: null,
-    groupBy: [],
-    groupWaitMs: 0,
-    windowMs: 0,
-    count: 0,
-    factor: 0,
-    baseline: 0,
-    direction: 'up',
-    silenceForMs: 0,
-    silenceOf: 'either',
     quietHours: null,
     activeHours: null,
     breakThrough: null,
@@ -41,6 +36,24 @@ export function defaultRule(over: Partial<RuleConfig> = {}): RuleConfig {
     file: 'rules/a.yaml',
     line: 1,
     col: 1,
-    ...over,
   };
 }
+
+export function mentionRule(over: Partial<Omit<MentionRule, 'type'>> = {}): MentionRule {
+  return { ...base(), type: 'mention', groupBy: [], groupWaitMs: 0, ...over };
+}
+
+export function volumeRule(over: Partial<Omit<VolumeRule, 'type'>> = {}): VolumeRule {
+  return { ...base(), type: 'volume', groupBy: [], windowMs: 3_600_000, count: 1, ...over };
+}
+
+export function spikeRule(over: Partial<Omit<SpikeRule, 'type'>> = {}): SpikeRule {
+  return { ...base(), type: 'spike', groupBy: [], windowMs: 3_600_000, minCount: 10, factor: 3, baseline: 24, direction: 'up', ...over };
+}
+
+export function silenceRule(over: Partial<Omit<SilenceRule, 'type'>> = {}): SilenceRule {
+  return { ...base(), type: 'silence', forMs: 3_600_000, of: 'either', ...over };
+}
+
+/** A mention rule: the default type. */
+export const defaultRule = mentionRule;

@@ -46,15 +46,15 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { createAnalyzer, URGENCY_THRESHOLDS, urgencyLevel } from '../analyze/index.js';
-import type { Config, RuleConfig } from '../config/load.js';
-import { formatPath, type ConfigProblem } from '../config/problems.js';
-import { durationSchema } from '../config/schema.js';
-import { positionOf, readYamlFile, type YamlFile } from '../config/yaml-file.js';
+import type { Config, RuleConfig } from './load.js';
+import { formatPath, type ConfigProblem } from './problems.js';
+import { durationSchema } from '../core/primitives.js';
+import { positionOf, readYamlFile, type YamlFile } from './yaml-file.js';
 import { formatDuration } from '../core/duration.js';
 import { URGENCY_LEVELS, type Analyzer, type Mention, type SourceType, type UrgencyLevel } from '../core/types.js';
 import { SOURCE_TYPES } from '../sources/registry.js';
 import { canonicalUrl } from '../core/dedup.js';
-import { replayRules, type ReplayedAlert } from './replay.js';
+import { replayRules, type ReplayedAlert } from '../rules/replay.js';
 
 /** The clock at `at: 0s` when a file does not say: a Monday, 00:00 UTC. */
 export const DEFAULT_TEST_START = '2026-01-05T00:00:00.000Z';
@@ -168,7 +168,7 @@ interface TimelineMention {
   label: string;
 }
 
-export function runRuleTests(config: Config, file: string, options: RuleTestOptions = {}): RuleTestResult[] {
+export async function runRuleTests(config: Config, file: string, options: RuleTestOptions = {}): Promise<RuleTestResult[]> {
   const path = isAbsolute(file) ? file : resolve(config.dir, file);
   const display = relative(config.dir, path) || path;
   const problems: ConfigProblem[] = [];
@@ -190,7 +190,7 @@ export function runRuleTests(config: Config, file: string, options: RuleTestOpti
 
   let analyzer = options.analyzer ?? null;
   const results: RuleTestResult[] = [];
-  parsed.data.tests.forEach((test, index) => {
+  for (const [index, test] of parsed.data.tests.entries()) {
     const pos = positionOf(yaml, ['tests', index]);
     const start = Date.parse(test.start ?? parsed.data.start ?? DEFAULT_TEST_START);
     const needsAnalyzer = test.mentions.some((m) => m.sentiment === undefined || m.urgency === undefined || m.language === undefined);
@@ -198,10 +198,12 @@ export function runRuleTests(config: Config, file: string, options: RuleTestOpti
     const timeline = buildTimeline(config, test, start, analyzer);
     const rules = rulesFor(config, test);
     const until = test.until === undefined ? Number.POSITIVE_INFINITY : start + test.until;
-    const sent = replayRules(
-      config,
-      timeline.map((t) => t.mention),
-      rules,
+    const sent = (
+      await replayRules(
+        config,
+        timeline.map((t) => t.mention),
+        rules,
+      )
     ).filter((a) => Date.parse(a.at) <= until);
     const labels = new Map(timeline.map((t) => [t.mention.id, t.label]));
     const alerts = sent.map((a) => toSentAlert(a, start, labels));
@@ -210,7 +212,7 @@ export function runRuleTests(config: Config, file: string, options: RuleTestOpti
       return `${display}:${p.line}:${p.col}`;
     });
     results.push({ file: display, line: pos.line, col: pos.col, name: test.name, passed: failures.length === 0, failures, alerts });
-  });
+  }
   return results;
 }
 

@@ -2,9 +2,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, type Config } from '../config/load.js';
-import { formatProblem } from '../config/problems.js';
-import { RuleTestFileError, runRuleTests, type RuleTestResult } from './unit-tests.js';
+import { loadConfig, type Config } from './load.js';
+import { formatProblem } from './problems.js';
+import { RuleTestFileError, runRuleTests, type RuleTestResult } from './rule-tests.js';
 
 const RULES = `rules:
   - name: each
@@ -74,14 +74,14 @@ function setup(brands = ['acme']): Config {
   return config;
 }
 
-function run(config: Config, yaml: string): RuleTestResult[] {
+function run(config: Config, yaml: string): Promise<RuleTestResult[]> {
   writeFileSync(join(config.dir, 'rules', 'x.test.yaml'), yaml);
   return runRuleTests(config, 'rules/x.test.yaml');
 }
 
-function problemsOf(config: Config, yaml: string): string[] {
+async function problemsOf(config: Config, yaml: string): Promise<string[]> {
   try {
-    run(config, yaml);
+    await run(config, yaml);
   } catch (err) {
     if (err instanceof RuleTestFileError) return err.problems.map(formatProblem);
     throw err;
@@ -233,21 +233,21 @@ mentions:
   - { at: 0s, text: "acme deleted our production data and support ignores us, worst service ever", sentiment: positive }
 expect: []`,
     ],
-  ])('%s', (_name, body) => {
-    const [result] = run(config, one(body));
+  ])('%s', async (_name, body) => {
+    const [result] = await run(config, one(body));
     expect(result!.failures).toEqual([]);
     expect(result!.passed).toBe(true);
   });
 
-  it('runs every enabled rule when a test names none; the disabled one stays off', () => {
-    const [result] = run(config, one(`mentions:\n  - { at: 0s, text: a, sentiment: negative, urgency: low }\nexpect: []`));
+  it('runs every enabled rule when a test names none; the disabled one stays off', async () => {
+    const [result] = await run(config, one(`mentions:\n  - { at: 0s, text: a, sentiment: negative, urgency: low }\nexpect: []`));
     expect(result!.passed).toBe(false);
     expect(result!.alerts.map((a) => `${a.rule}@${a.at}`).sort()).toEqual(['each@0s', 'grouped@1m', 'very-negative@0s']);
   });
 
-  it('the start time sets the clock: alerts carry offsets from it, file and test level', () => {
+  it('the start time sets the clock: alerts carry offsets from it, file and test level', async () => {
     const yaml = `start: 2026-11-23T22:00:00Z\ntests:\n  - name: file start\n    rules: [each]\n    mentions: [{ at: 5m, text: a, sentiment: negative, urgency: low }]\n    expect: [{ rule: each, at: 5m }]\n  - name: own start\n    start: 2026-11-24T08:00:00Z\n    rules: [each]\n    mentions: [{ at: 0s, text: a, sentiment: negative, urgency: low }]\n    expect: [{ rule: each, at: 0s }]\n`;
-    const results = run(config, yaml);
+    const results = await run(config, yaml);
     expect(results.map((r) => [r.name, r.passed, r.line])).toEqual([
       ['file start', true, 3],
       ['own start', true, 7],
@@ -274,27 +274,27 @@ mentions:
     ]],
     ['an alert not listed', 'expect:\n  - { rule: each, at: 0s }', ['unexpected alert: each at 2m with 1 mention [m2]']],
     ['expected silence', 'expect: []', ['unexpected alert: each at 0s with 1 mention [m1]', 'unexpected alert: each at 2m with 1 mention [m2]']],
-  ])('%s', (_name, expectYaml, failures) => {
-    const [result] = run(config, one(`${timeline}\n${expectYaml}`));
+  ])('%s', async (_name, expectYaml, failures) => {
+    const [result] = await run(config, one(`${timeline}\n${expectYaml}`));
     expect(result!.passed).toBe(false);
     expect(result!.failures).toEqual(failures);
   });
 
-  it('held: a wrong expectation is reported with the reason', () => {
-    const [result] = run(config, one(`rules: [night]\nstart: 2026-01-05T23:00:00Z\nmentions:\n  - { at: 0s, text: a, source: mastodon, sentiment: neutral, urgency: low }\nexpect:\n  - { rule: night, at: 0s, held: false }`));
+  it('held: a wrong expectation is reported with the reason', async () => {
+    const [result] = await run(config, one(`rules: [night]\nstart: 2026-01-05T23:00:00Z\nmentions:\n  - { at: 0s, text: a, source: mastodon, sentiment: neutral, urgency: low }\nexpect:\n  - { rule: night, at: 0s, held: false }`));
     expect(result!.failures).toEqual([
       'missing alert: expected night at 0s, sent at once (rules/x.test.yaml:8:9)',
       'unexpected alert: night at 0s with 1 mention [#1] (held back: quiet/active hours: sent to the digest)',
     ]);
   });
 
-  it('a rule that sent nothing is named as such', () => {
-    const [result] = run(config, one(`rules: [urgent]\nmentions:\n  - { at: 0s, text: a, sentiment: negative, urgency: low }\nexpect:\n  - { rule: urgent, at: 0s }`));
+  it('a rule that sent nothing is named as such', async () => {
+    const [result] = await run(config, one(`rules: [urgent]\nmentions:\n  - { at: 0s, text: a, sentiment: negative, urgency: low }\nexpect:\n  - { rule: urgent, at: 0s }`));
     expect(result!.failures).toEqual(['missing alert: expected urgent at 0s (rules/x.test.yaml:7:9); urgent sent no alert at all']);
   });
 
-  it('the order of expectations does not matter', () => {
-    const [result] = run(config, one(`${timeline}\nexpect:\n  - { rule: each, at: 2m }\n  - { rule: each, at: 0s }`));
+  it('the order of expectations does not matter', async () => {
+    const [result] = await run(config, one(`${timeline}\nexpect:\n  - { rule: each, at: 2m }\n  - { rule: each, at: 0s }`));
     expect(result!.passed).toBe(true);
   });
 });
@@ -318,12 +318,12 @@ describe('rule unit tests: a broken test file is reported with file:line:col', (
     ['no tests', config, 'tests: []\n', /tests: list at least one test$/],
     ['a silence rule', config, one('rules: [feed-silent]\nmentions: []\nexpect: []'), /tests\[0\]\.rules\[0\]: rule "feed-silent" is a silence rule: it watches polls/],
     ['held that is not a boolean', config, one('mentions: []\nexpect:\n  - { rule: each, held: maybe }'), /tests\[0\]\.expect\[0\]\.held: /],
-  ])('%s', (_name, cfg, yaml, pattern) => {
-    expect(problemsOf(cfg, yaml)).toContainEqual(expect.stringMatching(pattern));
+  ])('%s', async (_name, cfg, yaml, pattern) => {
+    expect(await problemsOf(cfg, yaml)).toContainEqual(expect.stringMatching(pattern));
   });
 
-  it('duplicate test names are refused', () => {
+  it('duplicate test names are refused', async () => {
     const yaml = `tests:\n  - { name: t, mentions: [], expect: [] }\n  - { name: t, mentions: [], expect: [] }\n`;
-    expect(problemsOf(config, yaml)).toEqual(['rules/x.test.yaml:3:13: tests[1].name: test name "t" is already used by tests[0]']);
+    expect(await problemsOf(config, yaml)).toEqual(['rules/x.test.yaml:3:13: tests[1].name: test name "t" is already used by tests[0]']);
   });
 });

@@ -3,8 +3,8 @@
  */
 import { z } from 'zod';
 import type { Cron } from 'croner';
-import { parseDuration } from '../core/duration.js';
-import { lazy } from '../core/lazy.js';
+import { parseDuration } from './duration.js';
+import { lazy } from './lazy.js';
 
 /** croner loads when a digest schedule is checked: most deployments have none. */
 const croner = lazy<{ Cron: typeof Cron }>('croner');
