@@ -13,9 +13,9 @@ import { formatDuration } from '../core/duration.js';
 import type { Logger } from '../core/log.js';
 import type { Analyzer, FetchedItem } from '../core/types.js';
 import { sourcePlugin } from '../sources/registry.js';
-import { SourceError, type PollResult } from '../sources/types.js';
+import { SourceError, type PollResult, type SourceContext, type SourcePlugin } from '../sources/types.js';
 import { observePoll } from '../core/metrics.js';
-import type { Store } from '../store/types.js';
+import type { Store, StoredCursor } from '../store/types.js';
 import type { PollBudget } from './budgets.js';
 import { ingestItems, type IngestResult } from './ingest.js';
 import type { PreparedItem } from './prepare.js';
@@ -67,21 +67,51 @@ export function backoffMs(everyMs: number, failures: number): number {
   return Math.min(grown, Math.max(MAX_BACKOFF_MS, everyMs));
 }
 
-export async function pollSource(deps: PollDeps, source: SourceConfig): Promise<PollOutcome> {
-  const { store, config, log } = deps;
-  const plugin = sourcePlugin(source.type);
-  const brand = config.brands.get(source.brand);
-  if (!plugin || !brand) return { status: 'skipped', sourceKey: source.key, reason: 'not configured' };
-  if (!source.enabled) return { status: 'skipped', sourceKey: source.key, reason: 'disabled in config' };
-  if (source.missingEnv.length > 0) {
-    return { status: 'skipped', sourceKey: source.key, reason: `missing ${source.missingEnv.join(', ')}` };
-  }
-  const state = await store.sources.ensure(source.key, source.brand, source.type, source.settingsHash);
-  const startedAt = deps.now();
-  const timeout = AbortSignal.timeout(deps.pollTimeoutMs ?? 120_000);
-  const signal = deps.signal ? AbortSignal.any([deps.signal, timeout]) : timeout;
-  const sourceLog = log.child({ source: source.key });
+/** Why a configured source is not polled now, or null when it is. */
+function skipReason(source: SourceConfig, known: boolean): string | null {
+  if (!known) return 'not configured';
+  if (!source.enabled) return 'disabled in config';
+  if (source.missingEnv.length > 0) return `missing ${source.missingEnv.join(', ')}`;
+  return null;
+}
 
+export async function pollSource(deps: PollDeps, source: SourceConfig): Promise<PollOutcome> {
+  const plugin = sourcePlugin(source.type);
+  const brand = deps.config.brands.get(source.brand);
+  const skip = skipReason(source, Boolean(plugin && brand));
+  if (skip || !plugin || !brand) return { status: 'skipped', sourceKey: source.key, reason: skip ?? 'not configured' };
+  const state = await deps.store.sources.ensure(source.key, source.brand, source.type, source.settingsHash);
+  const startedAt = deps.now();
+  const polled = await callSource(deps, source, plugin, state, startedAt);
+  if ('status' in polled) return polled;
+  const result = polled.result;
+  const finishedAt = deps.now();
+  const prepared = deps.prepare ? await prepareNew(deps, deps.prepare, source, result.items) : undefined;
+  // First successful poll of this source (or of its current settings): alert only within alert_backfill.
+  const alertFrom = state.firstSuccessAt ? null : new Date(finishedAt.getTime() - source.alertBackfillMs);
+  const ingest = await ingestItems(
+    { store: deps.store, analyzer: deps.analyzer, brand: brand as BrandConfig, source: source.type, sourceKey: source.key, now: finishedAt, alertFrom },
+    result.items,
+    prepared,
+  );
+  const nextPollAt = new Date(finishedAt.getTime() + Math.max(source.everyMs, result.minDelayMs ?? 0));
+  await recordPollSuccess(deps, source, result, ingest, { startedAt, finishedAt, nextPollAt });
+  const firstPoll = await reportPoll(deps, source, result, ingest, { startedAt, finishedAt, first: alertFrom !== null });
+  return { status: 'ok', sourceKey: source.key, ingest, notModified: Boolean(result.notModified), gaps: result.gaps ?? [], nextPollAt, ...(firstPoll ? { firstPoll } : {}) };
+}
+
+/**
+ * One call of the source's `poll`, within the cluster's shared API budget when there is one (a
+ * spent budget is a rate-limit failure without a call; what the API reports is shared back).
+ */
+async function callSource(
+  deps: PollDeps,
+  source: SourceConfig,
+  plugin: SourcePlugin<Record<string, unknown>>,
+  state: StoredCursor & { consecutiveFailures: number },
+  startedAt: Date,
+): Promise<{ result: PollResult } | PollOutcome> {
+  const { log } = deps;
   if (deps.budget) {
     const taken = await deps.budget.take(source.type);
     if (!taken.granted) {
@@ -95,17 +125,7 @@ export async function pollSource(deps: PollDeps, source: SourceConfig): Promise<
   }
   let result: PollResult;
   try {
-    result = await plugin.poll({
-      key: source.key,
-      brand: source.brand,
-      config: source.settings,
-      cursor: { etag: state.etag, lastModified: state.lastModified, cursor: state.cursor },
-      env: config.env,
-      // Plugins name the source in each line themselves; a child logger would repeat the key.
-      log,
-      signal,
-      now: deps.now,
-    });
+    result = await plugin.poll(pollContext(deps, source, state));
   } catch (err) {
     if (deps.budget && err instanceof SourceError && err.kind === 'rate_limit') {
       const until = new Date(deps.now().getTime() + (err.retryAfterMs ?? 60_000)).toISOString();
@@ -118,46 +138,60 @@ export async function pollSource(deps: PollDeps, source: SourceConfig): Promise<
       .report(source.type, { remaining: result.rateLimit.remaining, resetAt: result.rateLimit.resetAt })
       .catch((e: unknown) => log.warn({ err: e }, 'could not share the rate-limit budget with the cluster'));
   }
+  return { result };
+}
 
-  const finishedAt = deps.now();
-  const prepared = deps.prepare ? await prepareNew(deps, deps.prepare, source, result.items) : undefined;
-  // First successful poll of this source (or of its current settings): alert only within alert_backfill.
-  const alertFrom = state.firstSuccessAt ? null : new Date(finishedAt.getTime() - source.alertBackfillMs);
-  const ingest = await ingestItems(
-    { store, analyzer: deps.analyzer, brand: brand as BrandConfig, source: source.type, sourceKey: source.key, now: finishedAt, alertFrom },
-    result.items,
-    prepared,
-  );
-  const gaps = result.gaps ?? [];
-  const nextPollAt = new Date(finishedAt.getTime() + Math.max(source.everyMs, result.minDelayMs ?? 0));
-  await store.transaction(async (tx) => {
+/** What a source's `poll` receives: its settings, saved cursor, the environment, a deadline. */
+function pollContext(deps: PollDeps, source: SourceConfig, state: StoredCursor): SourceContext<Record<string, unknown>> {
+  const timeout = AbortSignal.timeout(deps.pollTimeoutMs ?? 120_000);
+  return {
+    key: source.key,
+    brand: source.brand,
+    config: source.settings,
+    cursor: { etag: state.etag, lastModified: state.lastModified, cursor: state.cursor },
+    env: deps.config.env,
+    // Plugins name the source in each line themselves; a child logger would repeat the key.
+    log: deps.log,
+    signal: deps.signal ? AbortSignal.any([deps.signal, timeout]) : timeout,
+    now: deps.now,
+  };
+}
+
+interface PollTimes {
+  startedAt: Date;
+  finishedAt: Date;
+}
+
+/** The new cursor, budget and next poll, and the poll log line, in one transaction. */
+async function recordPollSuccess(deps: PollDeps, source: SourceConfig, result: PollResult, ingest: IngestResult, times: PollTimes & { nextPollAt: Date }): Promise<void> {
+  const gap = result.gaps?.length ? result.gaps.join('; ') : null;
+  await deps.store.transaction(async (tx) => {
     await tx.sources.recordSuccess(source.key, {
-      at: finishedAt.toISOString(),
+      at: times.finishedAt.toISOString(),
       cursor: result.cursor,
       rateLimit: result.rateLimit,
-      nextPollAt: nextPollAt.toISOString(),
-      gap: gaps.length ? gaps.join('; ') : null,
+      nextPollAt: times.nextPollAt.toISOString(),
+      gap,
     });
     await tx.sources.logPoll({
       sourceKey: source.key,
-      startedAt: startedAt.toISOString(),
-      durationMs: finishedAt.getTime() - startedAt.getTime(),
+      startedAt: times.startedAt.toISOString(),
+      durationMs: times.finishedAt.getTime() - times.startedAt.getTime(),
       outcome: result.notModified ? 'not_modified' : 'ok',
       fetched: ingest.fetched,
       stored: ingest.stored,
-      gap: gaps.length ? gaps.join('; ') : null,
+      gap,
     });
   });
-  observePoll({
-    source: source.key,
-    type: source.type,
-    brand: source.brand,
-    outcome: result.notModified ? 'not_modified' : 'ok',
-    durationMs: finishedAt.getTime() - startedAt.getTime(),
-    stored: ingest.stored,
-  });
-  if (gaps.length) sourceLog.warn({ gaps }, 'coverage gap: some mentions may be missing');
-  const firstPoll = alertFrom !== null && ingest.backfill > 0 ? await noteFirstPoll(deps, source, ingest.backfill, finishedAt) : undefined;
+}
+
+/** Metrics and the log lines of a successful poll (a coverage gap is a warning; a first poll says what it kept quiet). */
+async function reportPoll(deps: PollDeps, source: SourceConfig, result: PollResult, ingest: IngestResult, times: PollTimes & { first: boolean }): Promise<FirstPoll | undefined> {
+  const outcome = result.notModified ? 'not_modified' : 'ok';
+  observePoll({ source: source.key, type: source.type, brand: source.brand, outcome, durationMs: times.finishedAt.getTime() - times.startedAt.getTime(), stored: ingest.stored });
+  const sourceLog = deps.log.child({ source: source.key });
+  if (result.gaps?.length) sourceLog.warn({ gaps: result.gaps }, 'coverage gap: some mentions may be missing');
+  const firstPoll = times.first && ingest.backfill > 0 ? await noteFirstPoll(deps, source, ingest.backfill, times.finishedAt) : undefined;
   sourceLog.info(
     {
       fetched: ingest.fetched,
@@ -166,11 +200,11 @@ export async function pollSource(deps: PollDeps, source: SourceConfig): Promise<
       duplicates: ingest.duplicates,
       alertable: ingest.alertable,
       notModified: Boolean(result.notModified),
-      first: alertFrom !== null,
+      first: times.first,
     },
     'poll ok',
   );
-  return { status: 'ok', sourceKey: source.key, ingest, notModified: Boolean(result.notModified), gaps, nextPollAt, ...(firstPoll ? { firstPoll } : {}) };
+  return firstPoll;
 }
 
 /**
