@@ -90,6 +90,8 @@ try {
     stmt(s.db, 'UPDATE source_state SET last_attempt_at = ?, last_success_at = ? WHERE source_key = ?').run(last, last, key);
   }
   // Some triage: handled, tagged, assigned, a note, a correction.
+  // The "outage" mention reads as ironic, the analyzer flags say so.
+  stmt(s.db, 'UPDATE mentions SET flag_offensive = 0.08, flag_hate = 0.02, flag_irony = 0.71 WHERE id = ?').run(ids[ids.length - 2]);
   await applyAction(s.store, { mentionId: critical, action: 'assign', value: 'maria', actor: team('maria') });
   await applyAction(s.store, { mentionId: critical, action: 'tag', value: 'outage', actor: team('maria') });
   await applyAction(s.store, { mentionId: critical, action: 'note', value: 'Replied publicly with the status page link; DM sent for the ticket number.', actor: team('maria') });

@@ -229,6 +229,10 @@ describe('JSON API', () => {
     expect(rest.mentions.map((m) => m.id)).toEqual([ids[3], ids[2], ids[1]]);
     const negative = (await (await fetch(`${s.url}/api/mentions?sentiment=negative&brand=acme`, { headers: bearer })).json()) as { mentions: Array<{ id: number }> };
     expect(negative.mentions.map((m) => m.id)).toEqual([ids[5], ids[3], ids[1]]);
+    // Analysis flags: shown when raised, filterable.
+    s.db.prepare('UPDATE mentions SET flag_offensive = 0.91, flag_hate = 0.1, flag_irony = 0.2 WHERE id = ?').run(ids[2]);
+    const flagged = (await (await fetch(`${s.url}/api/mentions?flag=offensive`, { headers: bearer })).json()) as { mentions: Array<{ id: number; flags: unknown }> };
+    expect(flagged.mentions).toEqual([expect.objectContaining({ id: ids[2], flags: { offensive: 0.91, hate: 0.1, irony: 0.2 } })]);
     const search = (await (await fetch(`${s.url}/api/mentions?q=refund`, { headers: bearer })).json()) as { mentions: Array<{ id: number }> };
     expect(search.mentions.map((m) => m.id)).toEqual([ids[3]]);
     // The search is earshot's query language, as in a brand query: OR, exclusions, phrases.

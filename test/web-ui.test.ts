@@ -287,6 +287,8 @@ describe.skipIf(!hasChromium)(chromiumTitle('web UI in headless Chromium'), () =
     const { applyAction } = await import('../src/triage/actions.js');
     await applyAction(s.store, { mentionId: id!, action: 'irrelevant', actor: { kind: 'ui', id: 'jo', name: 'jo' } });
     await applyAction(s.store, { mentionId: id!, action: 'note', value: 'spam account', actor: { kind: 'ui', id: 'jo', name: 'jo' } });
+    const [, second] = await s.store.listInbox({}, { limit: 3 }).then((p) => p.mentions.map((m) => m.id));
+    s.db.prepare('UPDATE mentions SET flag_offensive = 0.93, flag_hate = 0.05, flag_irony = 0.6 WHERE id = ?').run(second);
     await page.goto(`${s.url}/login`);
     expect(await axeViolations(page)).toEqual([]);
     await signIn();
@@ -299,6 +301,8 @@ describe.skipIf(!hasChromium)(chromiumTitle('web UI in headless Chromium'), () =
       expect(await axeViolations(page), path).toEqual([]);
     }
     await page.goto(`${s.url}/`);
+    // Raised analysis flags show on the row (offensive 0.93, irony 0.6; hate 0.05 is not raised).
+    expect(await page.locator(`#m-${second} .flag`).allTextContents()).toEqual(['offensive', 'irony']);
     await page.keyboard.press('?');
     expect(await page.locator('#help').isVisible()).toBe(true);
     expect(await axeViolations(page)).toEqual([]);

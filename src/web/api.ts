@@ -36,7 +36,7 @@ export function apiMention(m: TriagedMention) {
     language: m.language,
     sentiment: { label: m.sentiment.label, score: m.sentiment.score, reasons: m.sentiment.reasons, correctedFrom: m.sentimentCorrectedFrom },
     urgency: { level: m.urgency.level, score: m.urgency.score, reasons: m.urgency.reasons },
-    flags: (m as TriagedMention & { flags?: Record<string, number> | null }).flags ?? null,
+    flags: m.flags ?? null,
     status: m.status,
     statusAt: m.statusAt,
     snoozedUntil: m.snoozedUntil,

@@ -1,5 +1,5 @@
 /** Display helpers for the web UI. Escaping is the template's job (hono/jsx escapes every value). */
-import type { Mention } from '../core/types.js';
+import { FLAG_NAMES, FLAG_THRESHOLD, type Mention } from '../core/types.js';
 import { formatReach, formatSigned, oneLine, safeHttpUrl, truncate, withoutControls } from '../notifiers/format.js';
 import { reachUnit } from '../sources/registry.js';
 
@@ -63,11 +63,8 @@ export { formatCount } from '../notifiers/format.js';
 
 /** Analysis flags when the analyzer gives them (offensive, hate, irony in [0, 1]); raised at 0.5. */
 export function raisedFlags(m: Mention): Array<{ name: string; score: number }> {
-  const flags = (m as Mention & { flags?: Record<string, number> | null }).flags;
-  if (!flags) return [];
-  return Object.entries(flags)
-    .filter(([, score]) => typeof score === 'number' && score >= 0.5)
-    .map(([name, score]) => ({ name, score }));
+  if (!m.flags) return [];
+  return FLAG_NAMES.filter((name) => (m.flags?.[name] ?? 0) >= FLAG_THRESHOLD).map((name) => ({ name, score: m.flags![name] }));
 }
 
 export function scoreText(score: number): string {
