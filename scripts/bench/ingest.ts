@@ -108,7 +108,8 @@ function mentionsDdl(db: Database.Database, withFts: boolean): string[] {
     .prepare("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND (tbl_name = 'mentions' OR name = 'mentions_fts') ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 ELSE 2 END")
     .all() as Array<{ type: string; name: string; sql: string }>;
   return rows
-    .filter((r) => r.type !== 'trigger' || r.name === 'mentions_fts_insert')
+    // No triggers: the store indexes each inserted row in mentions_fts itself (migration 010), and so does rawInserts.
+    .filter((r) => r.type !== 'trigger')
     .filter((r) => withFts || !r.name.startsWith('mentions_fts'))
     .map((r) => r.sql);
 }
@@ -121,8 +122,13 @@ function rawInserts(dir: string, name: string, ddl: string[], rows: Record<strin
   for (const sql of ddl) db.exec(sql);
   const columns = Object.keys(rows[0]!);
   const insert = db.prepare(`INSERT INTO mentions (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`);
+  const withFts = ddl.some((sql) => sql.includes('mentions_fts'));
+  const index = withFts ? db.prepare('INSERT INTO mentions_fts (rowid, title, text) VALUES (?, ?, ?)') : null;
   const batch = db.transaction((chunk: Record<string, unknown>[]) => {
-    for (const row of chunk) insert.run(row);
+    for (const row of chunk) {
+      insert.run(row);
+      index?.run(row.id, row.title, row.text);
+    }
   });
   const started = performance.now();
   const cpu0 = cpuMs();

@@ -391,4 +391,11 @@ CREATE INDEX mentions_duplicate_of ON mentions (duplicate_of) WHERE duplicate_of
 CREATE INDEX alert_mentions_mention ON alert_mentions (mention_id);
 `,
   },
+  {
+    name: '010-fts-by-store',
+    sql: `
+-- SQLite only (its mentions_fts insert trigger); PostgreSQL writes mentions.search with the row.
+SELECT 1;
+`,
+  },
 ];

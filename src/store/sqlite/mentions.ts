@@ -145,7 +145,12 @@ export function insertMention(db: Db, m: NewMention): number | null {
     metrics: JSON.stringify(m.metrics),
     alertState: m.alertState,
   });
-  return result.changes === 1 ? Number(result.lastInsertRowid) : null;
+  if (result.changes !== 1) return null;
+  const id = Number(result.lastInsertRowid);
+  // Indexed here, not by a trigger (migration 010): FTS5 keeps the terms of a whole transaction
+  // in memory and writes one segment at commit, instead of one per row.
+  stmt(db, 'INSERT INTO mentions_fts (rowid, title, text) VALUES (?, ?, ?)').run(id, m.title, m.text);
+  return id;
 }
 
 /**
