@@ -90,7 +90,9 @@ describe('earshot import with a worker thread', () => {
     const b = await runImport(threaded, join(threaded, 'in.jsonl'), 0);
     expect(a.code).toBe(0);
     expect(a.preparedAhead).toBe(0);
-    expect(b.preparedAhead).toBe(2500); // every line was prepared by the worker, none inline
+    // The worker takes a batch while it has fewer than two waiting; this thread prepares the rest,
+    // so both cores work. It must have taken the first two (1,000 lines each) at least.
+    expect(b.preparedAhead).toBeGreaterThanOrEqual(2000);
     expect(b.out).toBe(a.out);
     expect(a.out).toMatch(/2500 lines: \d+ stored \([1-9]\d* duplicates\), [1-9]\d* already stored, [1-9]\d* did not match/);
     expect(a.mentions.length).toBeGreaterThan(1000);

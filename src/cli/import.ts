@@ -49,6 +49,12 @@ const BATCH = 1000;
 const WORKER_MIN_BYTES = 1_000_000;
 /** Batches handed to the worker ahead of the one being stored. */
 const PREPARE_AHEAD = 2;
+/**
+ * A batch is prepared by this thread instead when the worker already has this many waiting:
+ * preparing (analysis) costs about three times what storing does, so a worker alone left this
+ * thread idle most of the time and the import ran at the speed of one core.
+ */
+const WORKER_QUEUE = 2;
 
 interface Group {
   brandId: string;
@@ -79,8 +85,20 @@ export class ImportBatches {
   private pending = 0;
   // Batches in order, their items being prepared by the worker while earlier batches are stored.
   private readonly queue: Group[][] = [];
+  /** Batches the worker is preparing now. */
+  private inWorker = 0;
 
   constructor(private readonly o: ImportBatchOptions) {}
+
+  /** Hands the batch's groups to the worker, or leaves them to be prepared here (null) when it is busy. */
+  private prepareAhead(groups: Array<Omit<Group, 'prepared'>>): Group[] {
+    const worker = this.o.worker;
+    if (!worker || this.inWorker >= WORKER_QUEUE) return groups.map((g) => ({ ...g, prepared: null }));
+    this.inWorker++;
+    const out = groups.map((g) => ({ ...g, prepared: worker.prepare(g.brandId, g.items) }));
+    void Promise.allSettled(out.map((g) => g.prepared)).then(() => this.inWorker--);
+    return out;
+  }
 
   async add(brandId: string, source: SourceType, item: FetchedItem): Promise<void> {
     const key = `${brandId}\u0000${source}`;
@@ -96,11 +114,12 @@ export class ImportBatches {
   }
 
   private async flush(keep: number): Promise<void> {
-    const groups: Group[] = [];
+    const plain: Array<Omit<Group, 'prepared'>> = [];
     for (const [key, items] of this.batches) {
       const [brandId, source] = key.split('\u0000') as [string, SourceType];
-      groups.push({ brandId, source, items, prepared: this.o.worker ? this.o.worker.prepare(brandId, items) : null });
+      plain.push({ brandId, source, items });
     }
+    const groups = plain.length ? this.prepareAhead(plain) : [];
     this.batches.clear();
     this.pending = 0;
     if (groups.length) this.queue.push(groups);
