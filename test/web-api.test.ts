@@ -158,6 +158,11 @@ describe('CSRF and headers', () => {
     }
     const api = await fetch(`${s.url}/api/mentions/${id}/actions`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: '{"action":"handle"}' });
     expect(api.status).toBe(403);
+    // A huge body is refused before anything reads it, with or without a Content-Length.
+    const huge = 'note=' + 'x'.repeat(200_000);
+    expect((await fetch(`${s.url}/mentions/${id}/actions`, { method: 'POST', headers: { ...form, 'x-csrf-token': csrf }, body: huge })).status).toBe(413);
+    const chunked = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode(huge)), c.close()) });
+    expect((await fetch(`${s.url}/mentions/${id}/actions`, { method: 'POST', headers: { ...form, 'x-csrf-token': csrf }, body: chunked, duplex: 'half' } as RequestInit)).status).toBe(413);
     expect((await s.store.getMention(id))!.status).toBe('open');
     expect(await s.store.listEvents(id)).toEqual([]);
     expect(await s.store.listViews()).toEqual([]);
