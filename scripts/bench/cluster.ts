@@ -8,9 +8,9 @@
  *             pipeline as the pollers (match, dedup, analysis, storage). Also the bytes per
  *             stored mention on each backend.
  *   delivery  an outbox of A alerts, each to its own Slack channel (so Slack's one message per
- *             second per channel does not decide the figure), drained by N `earshot run`
- *             processes (1, 2, 4) on PostgreSQL, or one on SQLite: alerts per second from the
- *             first message to the last at a local Slack server.
+ *             second per channel does not decide the figure), due a few seconds after N `earshot
+ *             run` processes (1, 2, 4) on PostgreSQL, or one on SQLite, have started: alerts per
+ *             second from the first message to the last at a local Slack server.
  *   latency   3 `earshot run` nodes on PostgreSQL poll feeds every 2 s; each new negative item's
  *             alert is timed from the moment the feed server finished sending the response that
  *             first carried it to the local Slack server receiving the message (p50 / p99).
@@ -113,7 +113,7 @@ async function ingestOnce(brands: BenchBrand[], mentions: BenchMention[], nodes:
 }
 
 /** A mention and an alert with one Slack delivery per channel, written through the store. */
-async function fillOutbox(store: Store, brands: BenchBrand[], alerts: number): Promise<void> {
+async function fillOutbox(store: Store, brands: BenchBrand[], alerts: number, notBefore: string): Promise<void> {
   const now = new Date().toISOString();
   for (let i = 0; i < alerts; i++) {
     const brand = brands[i % brands.length]!;
@@ -154,7 +154,7 @@ async function fillOutbox(store: Store, brands: BenchBrand[], alerts: number): P
       mentionIds: [id!],
       totalMentions: 1,
       createdAt: now,
-      deliveries: [{ notifier: 'slack', target: `#bench-${i}` }],
+      deliveries: [{ notifier: 'slack', target: `#bench-${i}`, notBefore }],
     });
   }
 }
@@ -165,8 +165,11 @@ async function deliveryOnce(brands: BenchBrand[], alerts: number, nodes: number,
   const dir = makeDir(deploymentFiles(brands, slack));
   const children: ChildProcess[] = [];
   try {
+    // Due a little later, so every node has started (and compiled, and joined) before the first
+    // send: the figure is the sending, not N processes starting at once on two cores.
     const store = await openStore(url ? { url } : { path: join(dir, 'data/earshot.db') });
-    await fillOutbox(store, brands, alerts);
+    const due = Date.now() + 8_000 + nodes * 2_000;
+    await fillOutbox(store, brands, alerts, new Date(due).toISOString());
     await store.close();
     const env: Record<string, string> = url ? { EARSHOT_DATABASE_URL: url, EARSHOT_LOG_LEVEL: 'warn' } : { EARSHOT_LOG_LEVEL: 'warn' };
     for (let i = 0; i < nodes; i++) children.push(spawnEarshot(['--config-dir', dir, 'run', '--no-watch'], env));

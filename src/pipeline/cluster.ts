@@ -32,7 +32,7 @@ import { lazy } from '../core/lazy.js';
 import { parseDuration } from '../core/duration.js';
 import type { Logger } from '../core/log.js';
 import type { PostgresStore } from '../store/pg/store.js';
-import { dueUnqueuedSources, orphanedPollJobs, tryTransactionLock, withSessionLock } from '../store/pg/cluster-tick.js';
+import { dueUnqueuedSources, orphanedPollJobs, trySessionLock, tryTransactionLock, withSessionLock } from '../store/pg/cluster-tick.js';
 import { withTransaction } from '../store/pg/sql.js';
 
 /** pg-boss loads when a node joins a cluster: SQLite deployments never load it. */
@@ -154,7 +154,7 @@ export class Cluster {
     this.boss = boss;
 
     for (let i = 0; i < (this.options.concurrency ?? 4); i++) {
-      this.workerIds.push(await boss.work<{ sourceKey: string }>(POLL_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, (jobs) => this.onPollJobs(jobs)));
+      this.workerIds.push(await boss.work<{ sourceKey: string }>(POLL_QUEUE, { batchSize: 1, pollingIntervalSeconds: 1 }, (jobs) => this.onPollJobs(jobs)));
     }
     this.workerIds.push(await boss.work(MINUTE_QUEUE, { batchSize: 1, pollingIntervalSeconds: 2 }, () => this.onMinute()));
 
@@ -271,6 +271,11 @@ export class Cluster {
    */
   exclusive<T>(work: keyof typeof EXCLUSIVE_LOCKS, fn: () => Promise<T>): Promise<T> {
     return withSessionLock(this.options.store, EXCLUSIVE_LOCKS[work], fn);
+  }
+
+  /** Like `exclusive`, but when another node is doing that work now, returns `{ ran: false }` without waiting. */
+  tryExclusive<T>(work: keyof typeof EXCLUSIVE_LOCKS, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
+    return trySessionLock(this.options.store, EXCLUSIVE_LOCKS[work], fn);
   }
 
   /** Sources this node is polling now. */

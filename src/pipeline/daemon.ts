@@ -70,6 +70,8 @@ export interface DaemonClusterOptions {
 }
 
 const MAX_SLEEP_MS = 30_000;
+/** Cluster: another node held the rules lock; look again this soon. */
+const RULES_RETRY_MS = 150;
 const RELOAD_DEBOUNCE_MS = 250;
 /** After a failed pass (disk full, database locked), wait 1 s, 2 s, 4 s ... up to a minute: no tight error loop. */
 const FAILED_PASS_BASE_MS = 1_000;
@@ -82,6 +84,8 @@ export class Daemon {
   private readonly now: () => Date;
   private readonly deliverer: Deliverer;
   private readonly cluster: Cluster | null = null;
+  /** Cluster: when to try the rules pass again that another node's lock kept this one from. */
+  private rulesRetryAt: number | null = null;
   private readonly budget: PollBudget | undefined;
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly abort = new AbortController();
@@ -312,8 +316,15 @@ export class Daemon {
   private async afterNewMentions(): Promise<void> {
     const rules = () => runRules({ store: this.store, config: this.config, log: this.log, now: this.now, deliverer: this.deliverer });
     // One rules pass at a time across the cluster: two nodes evaluating the same new mentions or
-    // the same window would each see the other's group state too late.
-    await (this.cluster ? this.cluster.exclusive('rules', rules) : rules());
+    // the same window would each see the other's group state too late. While another node runs
+    // one, this node does not queue behind it (that made alerts wait under load): it looks again
+    // shortly, since that pass may have read the new mentions before this node stored them.
+    if (this.cluster) {
+      const pass = await this.cluster.tryExclusive('rules', rules);
+      this.rulesRetryAt = pass.ran ? null : this.now().getTime() + RULES_RETRY_MS;
+    } else {
+      await rules();
+    }
     if (this.delivering || this.stopped) return;
     this.delivering = this.deliverer
       .deliverDue(this.abort.signal)
@@ -355,6 +366,7 @@ export class Daemon {
       if (this.inFlight.has(s.key) || this.cluster) continue;
       next = Math.min(next, sources.get(s.key) ?? 0);
     }
+    if (this.rulesRetryAt !== null) next = Math.min(next, this.rulesRetryAt);
     if (release) next = Math.min(next, release.getTime());
     if (delivery) next = Math.min(next, Date.parse(delivery));
     if (digest) next = Math.min(next, digest.getTime());

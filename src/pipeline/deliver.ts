@@ -34,8 +34,8 @@ const GIVE_UP_AFTER_MS = 24 * 3_600_000;
 const MAX_ROUNDS = 500;
 /** Later alerts join a group's Slack thread only within a day of its first message. */
 const THREAD_WINDOW_MS = 24 * 3_600_000;
-/** With claims: a destination free again within this long is waited for inside the run; later, the daemon wakes for it. */
-const MAX_INLINE_WAIT_MS = 5_000;
+/** With claims: at most this many claimed at once, so a slow node does not sit on work others could send. */
+const CLAIM_BATCH = 10;
 
 /**
  * The service's Retry-After wins when it gave one; otherwise exponential back-off over the
@@ -176,14 +176,10 @@ export class Deliverer {
     const result: DeliverResult = { sent: 0, retried: 0, failed: 0 };
     const spacing = this.spacing();
     for (let round = 0; round < MAX_ROUNDS && !signal?.aborted; round++) {
-      const claimed = await claims.repo.claimDeliveries({ nodeId: claims.nodeId, leaseMs: claims.leaseMs, ...spacing, limit: 50 });
-      if (claimed.length === 0) {
-        const next = await claims.repo.nextClaimAt(spacing);
-        const wait = next === null ? Infinity : Date.parse(next) - Date.now();
-        if (wait > MAX_INLINE_WAIT_MS) break;
-        await sleep(Math.max(wait, 10), signal);
-        continue;
-      }
+      const claimed = await claims.repo.claimDeliveries({ nodeId: claims.nodeId, leaseMs: claims.leaseMs, ...spacing, limit: CLAIM_BATCH });
+      // Nothing claimable now (spacing, retry times, other nodes' claims): the daemon's timer
+      // (nextAttemptAt) wakes the next run; sleeping here would hold back alerts for other channels.
+      if (claimed.length === 0) break;
       for (const delivery of claimed) {
         // Stopping: what is claimed and not sent is handed back when the node leaves the cluster.
         if (signal?.aborted) break;

@@ -50,3 +50,22 @@ export async function withSessionLock<T>(store: PostgresStore, key: readonly [nu
     client.release();
   }
 }
+
+/**
+ * Runs fn holding a session-level advisory lock when it is free; resolves `{ ran: false }` at
+ * once when another session holds it (the caller tries again shortly instead of queueing).
+ */
+export async function trySessionLock<T>(store: PostgresStore, key: readonly [number, number], fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
+  const client = await store.pool.connect();
+  try {
+    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [...key]);
+    if (!rows[0]?.locked) return { ran: false };
+    try {
+      return { ran: true, value: await fn() };
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1, $2)', [...key]);
+    }
+  } finally {
+    client.release();
+  }
+}

@@ -163,6 +163,38 @@ describe.skipIf(!availability.ok)(withSkipReason('cluster coordination on Postgr
     }
   }, 30_000);
 
+  it('six claimers racing over 600 destinations send each delivery exactly once', async () => {
+    // Regression: a claim read the queue heads from its snapshot, and a head another node had just
+    // sent (clearing its claim) passed the row re-check; 3 of 1,000 alerts went out twice in the
+    // delivery benchmark with 2 nodes.
+    const url = await pg.createDatabase('race');
+    const stores = await Promise.all([1, 2, 3, 4, 5, 6].map(() => openPostgresStore(url, { max: 2 })));
+    try {
+      const t0 = Date.now() - 60_000;
+      for (let i = 0; i < 600; i++) await stores[0]!.outbox.insertAlert(alertTo([`#c${i}`], new Date(t0 + i).toISOString(), i));
+      const sends = new Map<number, number>();
+      await Promise.all(
+        stores.map(async (store, n) => {
+          for (;;) {
+            const claimed = await store.cluster.claimDeliveries({ nodeId: `n${n}`, leaseMs: 30_000, spacingMs: { slack: 0 }, limit: 1 });
+            if (claimed.length === 0) {
+              if ((await store.outbox.summary(new Date(0).toISOString())).pending === 0) return;
+              continue;
+            }
+            for (const d of claimed) {
+              sends.set(d.id, (sends.get(d.id) ?? 0) + 1);
+              expect(await store.cluster.markSent(d.id, d.token, new Date().toISOString(), null)).toBe(true);
+            }
+          }
+        }),
+      );
+      expect(sends.size).toBe(600);
+      expect([...sends.values()].filter((n) => n !== 1)).toEqual([]);
+    } finally {
+      for (const s of stores) await s.close();
+    }
+  }, 60_000);
+
   it('six processes sharing one bucket make at most burst + rate x T calls, and none between a 429 and its reset', async () => {
     const url = await pg.createDatabase('bucket');
     const service = await recordingServer();

@@ -214,6 +214,10 @@ export function clusterRepo(sql: Sql): ClusterRepo {
          candidates AS (
            SELECT d.id FROM deliveries d
            WHERE d.id IN (SELECT min(id) FROM deliveries WHERE status = 'pending' GROUP BY notifier, target)
+             -- Checked again on the row itself: when another node sent it (and cleared its claim)
+             -- after this statement's snapshot, the row lock re-reads it and this drops it; the
+             -- head list above, read from the snapshot, would not.
+             AND d.status = 'pending'
              AND d.next_attempt_at <= clock_timestamp()
              AND (d.claim_token IS NULL OR d.lease_until < clock_timestamp())
              AND NOT EXISTS (
@@ -223,7 +227,7 @@ export function clusterRepo(sql: Sql): ClusterRepo {
            ORDER BY d.id LIMIT $7 FOR UPDATE OF d SKIP LOCKED
          )
          UPDATE deliveries d SET claim_token = $1 || '-' || d.id, claimed_by = $2, lease_until = clock_timestamp() + $3::interval
-         FROM candidates c WHERE d.id = c.id
+         FROM candidates c WHERE d.id = c.id AND d.status = 'pending'
          RETURNING ${DELIVERY_COLUMNS}, d.claim_token, d.lease_until`,
         [
           randomUUID(),
