@@ -226,6 +226,17 @@ describe.skipIf(!hasChromium)(chromiumTitle('web UI in headless Chromium'), () =
     await until(async () => (await status(fresh)) === 'handled', 5_000, 'handle the new row');
   });
 
+  it('falls back to polling when a proxy refuses the event stream, and still shows new mentions', async () => {
+    seedRows(3);
+    await page.clock.install();
+    await page.route('**/events', (route) => route.fulfill({ status: 502, contentType: 'text/html', body: '<h1>Bad gateway</h1>' }));
+    await signIn();
+    await expect.poll(() => page.locator('body').getAttribute('data-live')).toBe('polling');
+    s.seed({ id: 'fresh', at: new Date().toISOString(), text: 'acme brand new mention' });
+    await page.clock.runFor(16_000);
+    await expect.poll(() => page.locator('#banner').textContent()).toBe('1 new — press .');
+  });
+
   it('updates a row when the mention changes elsewhere (API, Slack)', async () => {
     const [id] = seedRows(1);
     await signIn();

@@ -259,8 +259,9 @@
     });
     source.onerror = function () {
       failures += 1;
-      // Behind a proxy that buffers or cuts streams: stop retrying and poll instead.
-      if (failures >= 3) {
+      // Refused outright (a proxy's 502, a wrong content type: the browser gives up at once), or
+      // cut again and again (a proxy that buffers or times streams out): poll instead.
+      if (source.readyState === EventSource.CLOSED || failures >= 3) {
         source.close();
         startPolling();
       }
