@@ -11,7 +11,7 @@ import type { Config } from '../config/load.js';
 import { type Analyzer, type FetchedItem, type SourceType } from '../core/types.js';
 import { SOURCE_TYPES } from '../sources/registry.js';
 import { Deliverer } from '../pipeline/deliver.js';
-import { deliverPatiently, runRules } from '../pipeline/cycle.js';
+import { deliverPatiently, oneShotDelivery, runRulesInTurn } from '../pipeline/cycle.js';
 import { ingestItems } from '../pipeline/ingest.js';
 import type { PreparedItem } from '../pipeline/prepare.js';
 import { PrepareWorker } from '../pipeline/prepare-pool.js';
@@ -153,7 +153,7 @@ export async function importCommand(ctx: Context, file: string, options: ImportO
   const { config } = requireConfig(ctx);
   const store = await openStore(ctx);
   const now = () => new Date();
-  const deliverer = new Deliverer(store, config, ctx.log, now);
+  const deliverer = new Deliverer(store, config, ctx.log, now, oneShotDelivery(store));
   const analyzer = createAnalyzer();
   const quiet = options.alerts === false;
   let lineNo = 0;
@@ -218,7 +218,7 @@ export async function importCommand(ctx: Context, file: string, options: ImportO
     let failed = false;
     if (!quiet) {
       const deps = { store, config, log: ctx.log, now, deliverer };
-      alerts = (await runRules(deps, true)).length;
+      alerts = (await runRulesInTurn(deps, true)).length;
       const delivered = await deliverPatiently(deps, oneShotPatience(ctx));
       failed = delivered.failed > 0;
     }

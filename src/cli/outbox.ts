@@ -9,7 +9,7 @@
  * itself, waiting out short retries like `poll --once`, and says what is left.
  */
 import { Deliverer } from '../pipeline/deliver.js';
-import { deliverPatiently } from '../pipeline/cycle.js';
+import { deliverPatiently, oneShotDelivery } from '../pipeline/cycle.js';
 import type { DeliveryListing } from '../store/types.js';
 import { terminalSafe } from './mentions.js';
 import { openStore, requireConfig, UserError, type Context } from './context.js';
@@ -83,7 +83,7 @@ export async function outboxRetryCommand(ctx: Context, options: OutboxRetryOptio
   const { config } = requireConfig(ctx);
   const store = await openStore(ctx);
   const now = () => new Date();
-  const deliverer = new Deliverer(store, config, ctx.log, now);
+  const deliverer = new Deliverer(store, config, ctx.log, now, oneShotDelivery(store));
   try {
     checkRule(await store.outbox.rules(), options.rule);
     const queued = await store.outbox.requeue(

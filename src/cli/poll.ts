@@ -4,7 +4,7 @@
  */
 import { createAnalyzer } from '../analyze/index.js';
 import { Deliverer } from '../pipeline/deliver.js';
-import { deliverPatiently, runRules } from '../pipeline/cycle.js';
+import { deliverPatiently, oneShotDelivery, runRulesInTurn } from '../pipeline/cycle.js';
 import { pollSource, type PollOutcome, type PrepareAhead } from '../pipeline/poll.js';
 import { PrepareWorker } from '../pipeline/prepare-pool.js';
 import type { Config } from '../config/load.js';
@@ -67,7 +67,7 @@ export async function pollCommand(ctx: Context, options: PollOptions): Promise<n
   }
   const store = await openStore(ctx);
   const now = () => new Date();
-  const deliverer = new Deliverer(store, config, ctx.log, now);
+  const deliverer = new Deliverer(store, config, ctx.log, now, oneShotDelivery(store));
   const ahead = lazyPrepareWorker(config, ctx.log, options.workerAfterItems ?? 500, options.stats ?? { preparedAhead: 0 });
   try {
     const analyzer = createAnalyzer();
@@ -80,7 +80,7 @@ export async function pollCommand(ctx: Context, options: PollOptions): Promise<n
       }
     });
     await Promise.all(workers);
-    const alertIds = await runRules({ store, config, log: ctx.log, now, deliverer }, true);
+    const alertIds = await runRulesInTurn({ store, config, log: ctx.log, now, deliverer }, true);
     const patience = oneShotPatience(ctx);
     if (options.patienceMs !== undefined) patience.totalMs = options.patienceMs;
     const delivered = await deliverPatiently({ store, config, log: ctx.log, now, deliverer }, patience);

@@ -32,7 +32,7 @@ import { lazy } from '../core/lazy.js';
 import { parseDuration } from '../core/duration.js';
 import type { Logger } from '../core/log.js';
 import type { PostgresStore } from '../store/pg/store.js';
-import { dueUnqueuedSources, orphanedPollJobs, trySessionLock, tryTransactionLock, withSessionLock } from '../store/pg/cluster-tick.js';
+import { dueUnqueuedSources, orphanedPollJobs, RULES_LOCK, trySessionLock, tryTransactionLock, withSessionLock } from '../store/pg/cluster-tick.js';
 import { withTransaction } from '../store/pg/sql.js';
 
 /** pg-boss loads when a node joins a cluster: SQLite deployments never load it. */
@@ -46,7 +46,7 @@ const TICK_LOCK: readonly [number, number] = [0x65617273, 2];
 /** Advisory lock key for setting up pg-boss's schema and queues, one node at a time. */
 const SETUP_LOCK: readonly [number, number] = [0x65617273, 3];
 /** Advisory lock keys for work done by one node at a time across the cluster (`exclusive`). */
-const EXCLUSIVE_LOCKS: Readonly<Record<'rules', readonly [number, number]>> = { rules: [0x65617273, 4] };
+const EXCLUSIVE_LOCKS: Readonly<Record<'rules', readonly [number, number]>> = { rules: RULES_LOCK };
 
 export const DEFAULT_LEASE_MS = 30_000;
 

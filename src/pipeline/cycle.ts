@@ -6,7 +6,9 @@ import type { Config } from '../config/load.js';
 import type { Logger } from '../core/log.js';
 import { evaluateAggregates, evaluateNewMentions, releaseDueGroups } from '../rules/engine.js';
 import type { DeliveryListing, Store } from '../store/types.js';
-import { sleep, type Deliverer, type DeliverResult } from './deliver.js';
+import { hostname } from 'node:os';
+import type { PostgresStore } from '../store/pg/store.js';
+import { sleep, type Deliverer, type DelivererOptions, type DeliverResult } from './deliver.js';
 
 export interface CycleDeps {
   store: Store;
@@ -21,6 +23,25 @@ export async function runRules(deps: CycleDeps, flush = false): Promise<number[]
   await evaluateNewMentions(deps);
   const released = await releaseDueGroups(deps, { flush });
   return [...released, ...(await evaluateAggregates(deps))];
+}
+
+/**
+ * `runRules` for one-shot commands (`poll --once`, `import`): on PostgreSQL it waits for the
+ * cluster-wide rules lock, so a command run beside the daemons takes its turn with their passes.
+ */
+export async function runRulesInTurn(deps: CycleDeps, flush = false): Promise<number[]> {
+  if (deps.store.dialect !== 'postgres') return runRules(deps, flush);
+  const { withSessionLock, RULES_LOCK } = await import('../store/pg/cluster-tick.js');
+  return withSessionLock(deps.store as PostgresStore, RULES_LOCK, () => runRules(deps, flush));
+}
+
+/**
+ * Deliverer options for a one-shot command: on PostgreSQL it claims deliveries like the nodes
+ * do, so it never sends one a daemon is sending.
+ */
+export function oneShotDelivery(store: Store): DelivererOptions {
+  if (store.dialect !== 'postgres') return {};
+  return { claims: { repo: (store as PostgresStore).cluster, nodeId: `${hostname()}-${process.pid}-cli`, leaseMs: 60_000, inlineWaitMs: 5_000 } };
 }
 
 /** A Retry-After up to this long is waited out by one-shot commands. */

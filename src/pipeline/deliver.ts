@@ -69,6 +69,12 @@ export interface DeliveryClaims {
   repo: ClusterRepo;
   nodeId: string;
   leaseMs: number;
+  /**
+   * When nothing is claimable but something will be within this long (a channel's spacing),
+   * wait for it inside the run. One-shot commands do; the daemon does not (its timer wakes it,
+   * and waiting here would hold back alerts for other channels).
+   */
+  inlineWaitMs?: number;
 }
 
 /** Where an attempt's outcome is recorded: the outbox directly, or under a claim's token. */
@@ -179,7 +185,14 @@ export class Deliverer {
       const claimed = await claims.repo.claimDeliveries({ nodeId: claims.nodeId, leaseMs: claims.leaseMs, ...spacing, limit: CLAIM_BATCH });
       // Nothing claimable now (spacing, retry times, other nodes' claims): the daemon's timer
       // (nextAttemptAt) wakes the next run; sleeping here would hold back alerts for other channels.
-      if (claimed.length === 0) break;
+      if (claimed.length === 0) {
+        const limit = claims.inlineWaitMs ?? 0;
+        const next = limit > 0 ? await claims.repo.nextClaimAt(spacing) : null;
+        const wait = next === null ? Infinity : Date.parse(next) - Date.now();
+        if (wait > limit) break;
+        await sleep(Math.max(wait, 10), signal);
+        continue;
+      }
       for (const delivery of claimed) {
         // Stopping: what is claimed and not sent is handed back when the node leaves the cluster.
         if (signal?.aborted) break;

@@ -7,6 +7,9 @@ import type pg from 'pg';
 import type { PostgresStore } from './store.js';
 
 /** Takes a transaction-level advisory lock if free: true when this transaction holds it. */
+/** One rules pass at a time across every process on the database (daemons and one-shot commands). */
+export const RULES_LOCK: readonly [number, number] = [0x65617273, 4];
+
 export async function tryTransactionLock(client: pg.ClientBase, key: readonly [number, number]): Promise<boolean> {
   const lock = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1, $2) AS locked', [...key]);
   return lock.rows[0]?.locked === true;
