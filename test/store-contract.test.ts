@@ -680,6 +680,47 @@ describe.each(BACKENDS)('store contract: $name', (backend) => {
         expect(info.schemaVersion).toBe(info.knownSchemaVersion);
         expect(store.location).not.toMatch(/:\/\/[^/@]*:(?!\*\*\*@)[^/@]+@/);
       });
+
+      it('knows which brands have mentions, when their imported history starts, and whether anything happened before a time', async () => {
+        const store = await fresh();
+        expect(await store.reports.activityBefore(at(1000))).toBe(false);
+        expect(await store.mentions.brands()).toEqual([]);
+        await store.mentions.insert(mention({ brand: 'globex', sourceKey: 'globex/import', publishedAt: at(-30), fetchedAt: at(5) }));
+        await store.mentions.insert(mention({ brand: 'globex', sourceKey: 'globex/import', publishedAt: at(-50), fetchedAt: at(5) }));
+        await store.mentions.insert(mention({ brand: 'acme', sourceKey: 'acme/rss', publishedAt: at(-90), fetchedAt: at(6) }));
+        expect(await store.mentions.brands()).toEqual(['acme', 'globex']);
+        expect([await store.mentions.hasBrand('globex'), await store.mentions.hasBrand('initech')]).toEqual([true, false]);
+        // Only imported mentions count as imported history; a brand without any has none.
+        await store.mentions.noteImportedHistory('globex');
+        await store.mentions.noteImportedHistory('acme');
+        expect(await store.mentions.importedHistoryFrom('globex')).toBe(at(-50));
+        expect(await store.mentions.importedHistoryFrom('acme')).toBeNull();
+        // Stored mentions (fetched at 5) and polls both count as activity.
+        expect([await store.reports.activityBefore(at(5)), await store.reports.activityBefore(at(6))]).toEqual([false, true]);
+        await store.sources.ensure('acme/rss', 'acme', 'rss', 'h', at(0));
+        await store.sources.logPoll({ sourceKey: 'acme/rss', startedAt: at(2), durationMs: 1, outcome: 'ok', fetched: 0, stored: 0 });
+        expect(await store.reports.activityBefore(at(3))).toBe(true);
+      });
+
+      it('lists an alert\'s deliveries, and claims the database for one daemon', async () => {
+        const store = await fresh();
+        const m = (await store.mentions.insert(mention()))!;
+        const alertId = (await store.outbox.insertAlert(
+          alert([m], { deliveries: [{ notifier: 'slack', target: '#a' }, { notifier: 'email', target: 'e@x', status: 'held', notBefore: at(200), holdReason: 'quiet hours' }] }),
+        ))!;
+        const deliveries = await store.outbox.deliveriesOf(alertId);
+        expect(deliveries.map((d) => [d.notifier, d.target, d.status, d.nextAttemptAt, d.holdReason])).toEqual([
+          ['slack', '#a', 'pending', at(100), null],
+          ['email', 'e@x', 'held', at(200), 'quiet hours'],
+        ]);
+        expect(await store.outbox.deliveriesOf(alertId + 1000)).toEqual([]);
+        const lock = await store.lockDaemon({ pid: 4242, host: 'node-a', since: at(0) });
+        const state = await store.daemonState();
+        if (store.dialect === 'sqlite') expect(state).toEqual({ running: true, owner: { pid: 4242, host: 'node-a', since: at(0) } });
+        else expect(state.running).toBe(false);
+        lock.release();
+        expect((await store.daemonState()).running).toBe(false);
+      });
     });
   });
 });

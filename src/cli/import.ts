@@ -125,7 +125,7 @@ export class ImportBatches {
     if (groups.length) this.queue.push(groups);
     while (this.queue.length > keep) {
       const next = this.queue.shift()!;
-      await this.store(next, await Promise.all(next.map((g) => g.prepared)));
+      await this.store(next, await Promise.all(next.map((g) => g.prepared ?? Promise.resolve(null))));
     }
   }
 

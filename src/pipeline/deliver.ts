@@ -304,7 +304,7 @@ export class Deliverer {
   async close(): Promise<void> {
     const all = [...this.notifiers.values()];
     this.notifiers.clear();
-    await Promise.all(all.map((n) => n.close?.().catch(() => undefined)));
+    await Promise.all(all.map((n) => Promise.resolve(n.close?.()).catch(() => undefined)));
   }
 }
 

@@ -36,10 +36,15 @@ import { evaluateVolumeRule } from './volume.js';
 export { nextReleaseAt, type ReleaseOptions } from './mention.js';
 export type { EngineDeps, RuleStore } from './rule-store.js';
 
-async function ruleMatches(store: RuleStore, rule: RuleConfig, m: Mention, prepared: PreparedText | undefined): Promise<boolean> {
+/**
+ * Whether the rule selects the mention. Only first_from_author needs the store; every other
+ * condition is decided in memory, without a promise per mention and rule (the engine runs every
+ * rule over every new mention).
+ */
+function ruleMatches(store: RuleStore, rule: RuleConfig, m: Mention, prepared: PreparedText | undefined): boolean | Promise<boolean> {
   if (!matchesRule(rule.match, m, prepared)) return false;
-  if (rule.match.firstFromAuthor && !(m.author && (await store.mentions.isFirstFromAuthor(m.brand, m.author, m.id)))) return false;
-  return true;
+  if (!rule.match.firstFromAuthor) return true;
+  return m.author ? store.mentions.isFirstFromAuthor(m.brand, m.author, m.id) : false;
 }
 
 function textOf(m: Mention, rules: readonly RuleConfig[]): PreparedText | undefined {
@@ -57,7 +62,8 @@ async function refreshHits(deps: EngineDeps): Promise<void> {
       await tx.rules.clearHits(rule.name);
       const hits: RuleHit[] = [];
       for (const m of await tx.mentions.list({ since, order: 'asc' })) {
-        if (await ruleMatches(tx, rule, m, textOf(m, [rule]))) hits.push({ rule: rule.name, mentionId: m.id, groupKey: groupKeyFor(rule, m), at: hitTime(m) });
+        const matched = ruleMatches(tx, rule, m, textOf(m, [rule]));
+        if (matched === true || (matched !== false && (await matched))) hits.push({ rule: rule.name, mentionId: m.id, groupKey: groupKeyFor(rule, m), at: hitTime(m) });
       }
       await tx.rules.addHits(hits);
       await tx.meta.set(key, rule.hash);
@@ -81,7 +87,8 @@ export async function evaluateNewMentions(deps: EngineDeps): Promise<number> {
       for (const mention of await tx.mentions.get(ids)) {
         const prepared = textOf(mention, rules);
         for (const rule of rules) {
-          if (!(await ruleMatches(tx, rule, mention, prepared))) continue;
+          const matched = ruleMatches(tx, rule, mention, prepared);
+          if (matched === false || (matched !== true && !(await matched))) continue;
           const groupKey = groupKeyFor(rule, mention);
           if (rule.type === 'mention') pending.push({ rule: rule.name, hash: rule.hash, groupKey, mentionId: mention.id, at });
           else hits.push({ rule: rule.name, mentionId: mention.id, groupKey, at: hitTime(mention) });

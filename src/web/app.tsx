@@ -404,9 +404,11 @@ export function createWebApp(options: WebAppOptions): WebApp {
     return c.text('internal error; see the earshot log', 500);
   });
 
+  const requestListener = getRequestListener(app.fetch);
   return {
     app,
-    listener: getRequestListener(app.fetch),
+    // Hono's listener answers its own errors (onError above); nothing is left to await here.
+    listener: (req, res) => void requestListener(req, res),
     warnings,
     enabled: uiEnabled(settings),
     live,

@@ -296,7 +296,7 @@ export function mentionRepo(sql: Sql): MentionRepo {
       return (await sql.one('SELECT 1 AS n FROM mentions WHERE brand = $1 LIMIT 1', [brand])) !== undefined;
     },
     async brands() {
-      return (await sql.rows<{ brand: string }>('SELECT DISTINCT brand FROM mentions ORDER BY brand COLLATE "C"')).map((r) => r.brand);
+      return (await sql.rows<{ brand: string }>('SELECT brand FROM mentions GROUP BY brand ORDER BY brand COLLATE "C"')).map((r) => r.brand);
     },
     async noteImportedHistory(brand) {
       const row = await sql.one<{ at: string | null }>('SELECT min(published_at) AS at FROM mentions WHERE brand = $1 AND source_key = $2', [
