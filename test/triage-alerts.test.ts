@@ -30,7 +30,7 @@ describe('triage and waiting alerts', () => {
       'rules/alerts.yaml': 'rules:\n  - name: complaints\n    match: { brand: acme, sentiment: negative }\n    group_by: [brand]\n    group_wait: 10m\n    notify: [{ slack: "#c" }]\n',
     });
     const { config } = loadConfig(dir, { SLACK_BOT_TOKEN: 'xoxb-test' });
-    const s = (store = await openSqliteStore(join(dir, 'data/earshot.db')));
+    const s = (store = openSqliteStore(join(dir, 'data/earshot.db')));
     const triage = await triageStoreOf(s);
     const stop = watchTriageForAlerts(triage, s, () => config, silentLogger());
     const now = new Date('2026-11-23T12:00:00.000Z');
