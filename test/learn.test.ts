@@ -11,21 +11,58 @@ import { openDatabase } from '../src/store/sqlite/db.js';
 import { triageStore } from '../src/store/sqlite/triage.js';
 import { applyAction } from '../src/triage/actions.js';
 import { makeDeployment, runCli } from './helpers/cli.js';
+import { createAnalyzer } from '../src/analyze/index.js';
 
 const BRAND = `brand: sk8\nname: Sk8 Co\nhandles: [sk8co]\nquery: sk8co OR "sk8 co"\nsources:\n  - type: rss\n    url: http://127.0.0.1:9/never-polled.xml\n`;
 const actor = { kind: 'ui' as const, id: 'dana', name: 'Dana' };
 const PROBE = 'my new sk8co deck is so sick';
 
+/** Mentions the team handles without correcting them; stored with the analyzer's label, as the pipeline stores them. */
+const ORDINARY = [
+  'sk8co opens a new shop in Lisbon next month',
+  'the sk8co team video drops on friday',
+  'anyone tried the sk8co 8.25 deck yet?',
+  'sk8co shipped my order in two days, great service',
+  'sk8co customer support never answered my email, annoying',
+  'new sk8co wheels in stock at the local shop',
+  'sk8co sponsors the city skate jam this summer',
+  'love the colours on the sk8co spring collection',
+  'sk8co griptape arrived torn, really disappointed',
+  'sk8co posted the results of the contest',
+  'my sk8co bearings are still fine after a year',
+  'sk8co raised prices again, not happy',
+  'sk8co announces a collab with a local artist',
+  'the sk8co warehouse sale starts tomorrow',
+  'is the sk8co shop open on sundays?',
+  'sk8co deck snapped after a week, poor quality',
+];
+
 async function seedCorrections(dir: string): Promise<void> {
   mkdirSync(join(dir, 'data'), { recursive: true });
   const db = openDatabase(join(dir, 'data', 'earshot.db'));
   const store = triageStore(db);
-  const positive = ['that new sk8co deck is sick', 'the sk8co pro model is so sick', 'sick deck from sk8co, filthy graphics', 'filthy wheels on the new sk8co completes', 'sk8co trucks are sick, grinding all day'];
+  const analyzer = createAnalyzer();
+  const positive = [
+    'that new sk8co deck is sick',
+    'the sk8co pro model is so sick',
+    'sick deck from sk8co, filthy graphics',
+    'filthy wheels on the new sk8co completes',
+    'sk8co trucks are sick, grinding all day',
+    'got the sk8co street deck, so sick',
+    'sk8co just dropped a sick new graphic series',
+    'filthy pop on this sk8co deck, sick',
+  ];
   const irrelevant = ['snow report: Sk8 Co ski resort opens lifts on friday', 'Sk8 Co ski resort lift tickets went up again', 'skiing at Sk8 Co resort this weekend, fresh powder'];
   let n = 0;
   const seed = (text: string, sentiment: 'negative' | 'neutral' | 'positive' = 'negative') =>
     seedMention(db, { brand: 'sk8', id: `m${n++}`, at: `2026-12-01T10:${String(n).padStart(2, '0')}:00.000Z`, text, sentiment });
-  for (const text of positive) {
+  const handle = async (text: string) => {
+    const sentiment = analyzer.analyze({ text, brand: { name: 'Sk8 Co', handles: ['sk8co'] } }).sentiment.label as 'negative' | 'neutral' | 'positive';
+    await applyAction(store, { mentionId: seed(text, sentiment), action: 'handle', actor });
+  };
+  // The team works through the inbox: handles most mentions as they are, corrects some.
+  for (const [i, text] of positive.entries()) {
+    await handle(ORDINARY[i]!);
     const id = seed(text);
     // Corrected twice: the latest label counts.
     await applyAction(store, { mentionId: id, action: 'sentiment', value: 'neutral', actor });
@@ -33,6 +70,7 @@ async function seedCorrections(dir: string): Promise<void> {
   }
   for (const text of irrelevant) await applyAction(store, { mentionId: seed(text, 'neutral'), action: 'irrelevant', actor });
   await applyAction(store, { mentionId: seed('sk8co shipped my board with a cracked tail', 'neutral'), action: 'sentiment', value: 'negative', actor });
+  for (const text of ORDINARY.slice(positive.length)) await handle(text);
   // Another brand's corrections are not this brand's.
   await applyAction(store, { mentionId: seedMention(db, { brand: 'acme', id: 'other', at: '2026-12-01T11:00:00.000Z', text: 'acme is sick', sentiment: 'negative' }), action: 'sentiment', value: 'positive', actor });
   db.close();
@@ -50,12 +88,14 @@ describe('earshot learn', () => {
     expect(learned.code).toBe(0);
     const lines = learned.stdout.split('\n');
     expect(lines[0]).toBe(`sk8: wrote ${join(dir, 'learned', 'sk8.json')}`);
-    expect(lines[1]).toBe('learned from 9 corrections: 1 negative, 0 neutral, 5 positive, 3 not relevant');
+    expect(lines[1]).toBe('learned from 12 corrections: 1 negative, 0 neutral, 8 positive, 3 not relevant');
+    expect(lines[2]).toBe('and 16 mentions handled without a correction (their labels were right)');
+    expect(lines[3]).toMatch(/^checked on the brand's own examples: .*; applied/);
     expect(lines.some((l) => /^\+ "sick" -> positive/.test(l))).toBe(true);
     expect(await label(dir, PROBE)).toBe('positive');
 
     const again = await runCli(dir, ['learn', '--brand', 'sk8']);
-    expect(again.stdout).toContain('before: 9 corrections');
+    expect(again.stdout).toContain('before: 12 corrections');
     expect(again.stdout).not.toMatch(/^\+ /m);
 
     const forgot = await runCli(dir, ['learn', '--brand', 'sk8', '--forget']);

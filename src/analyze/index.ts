@@ -18,7 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AnalyzeInput, Analysis, Analyzer, BrandAdaptation, BrandContext, Flags, Sentiment, SentimentLabel } from '../core/types.js';
 import { adaptationFeatures, applyAdaptation, compileAdaptation, type CompiledAdaptation } from './adapt/apply.js';
-import { fitAdaptation, type Correction, type LearnSettings, type ScoredCorrection } from './adapt/index.js';
+import { adaptedClass, fitAdaptation, type Correction, type LearnSettings, type ScoredCorrection } from './adapt/index.js';
 import { brandNameOnly, brandWordsOf, writtenCues } from './brand/cues.js';
 import { createFeatureBuffer, extractFeatures, FEATURE_KIND, type FeatureBuffer } from './features/extract.js';
 import { normalizeText, tokenize, type Token } from './features/tokenize.js';
@@ -163,29 +163,42 @@ function analyze(models: LoadedModels, input: AnalyzeInput): Analysis {
   };
   const final = models.final;
   const towardBrand = input.brand !== undefined;
+  let complaint = sigmoid(complaintMargin);
+  const severe = crisis.some((c) => c.term.severe);
+  // A complaint, or bad news for the brand (a severe crisis term), that reads negative is
+  // negative toward the brand, even where the brand layer hesitates (Sanders, 10-fold CV:
+  // negative recall 0.69 -> 0.72, F1 0.67 -> 0.65).
+  const override = towardBrand && (complaint >= COMPLAINT_THRESHOLD || severe) && argmax(models.general) === 0;
   // Compiled once per adaptation object (a new adaptation is a new object).
   const adaptation: CompiledAdaptation | null = input.brand?.adaptation ? compileAdaptation(input.brand.adaptation) : null;
   let irrelevant: number | undefined;
   let adapted: string | null = null;
+  let score = probabilityScore(final);
+  let overridden = false;
   if (adaptation !== null) {
+    // The adaptation corrects the decision as the shared analyzer makes it, override included
+    // (learnAdaptation learns on the same logits).
+    if (override && argmax(final) === 1) {
+      liftOverride(final);
+      overridden = true;
+    }
     const before = argmax(final);
+    const shared = Float64Array.from(final);
     const result = applyAdaptation(adaptation, buf, models.dense, final);
     irrelevant = result.irrelevant ?? undefined;
+    // The alert class is kept unless the adaptation is fairly sure (LearnSettings.keepNegative).
+    if (adaptedClass(shared, final, adaptation.keepNegative) === 0 && argmax(final) !== 0) final[0] = Math.max(final[1]!, final[2]!) + 1e-6;
     if (argmax(final) !== before) adapted = `learned from ${adaptation.count} corrections`;
+    score = probabilityScore(final);
   }
 
-  let complaint = sigmoid(complaintMargin);
   const signals: string[] = [];
   let label = LABELS[argmax(final)]!;
-  let score = probabilityScore(final);
-  const severe = crisis.some((c) => c.term.severe);
-  if (towardBrand && label === 'neutral' && (complaint >= COMPLAINT_THRESHOLD || severe) && argmax(models.general) === 0) {
-    // A complaint, or bad news for the brand (a severe crisis term), that reads negative is
-    // negative toward the brand, even where the brand layer hesitates (Sanders, 10-fold CV:
-    // negative recall 0.69 -> 0.72, F1 0.67 -> 0.65).
+  if (override && adaptation === null && label === 'neutral') {
     label = 'negative';
-    score = Math.min(score, probabilityScore(models.general));
+    overridden = true;
   }
+  if (overridden && label === 'negative') score = Math.min(score, probabilityScore(models.general));
   const critical = crisis.find((c) => c.term.critical);
   const { resolved, sarcasm } = writtenCues(text, lower);
   if (critical !== undefined && resolved === null) {
@@ -312,8 +325,11 @@ export function learnAdaptation(brand: BrandContext, corrections: readonly Corre
     const input: AnalyzeInput = { text: c.text, ...(c.title !== undefined ? { title: c.title } : {}), brand: context, ...(c.reply !== undefined ? { reply: c.reply } : {}) };
     const text = normalizeText(joinTitle(input));
     const tokens = tokenize(text, true);
-    sharedLogits(models, input, text, tokens, terms, findCrisisTerms(text, terms.neutralWords));
-    return { label: c.label, logits: Array.from(models.final), dense: Array.from(models.dense), ids: adaptationFeatures(models.buf), words: featureWords(models.buf, tokens) };
+    const crisis = findCrisisTerms(text, terms.neutralWords);
+    const { complaintMargin } = sharedLogits(models, input, text, tokens, terms, crisis);
+    const override = (sigmoid(complaintMargin) >= COMPLAINT_THRESHOLD || crisis.some((c) => c.term.severe)) && argmax(models.general) === 0;
+    if (override && argmax(models.final) === 1) liftOverride(models.final);
+    return { label: c.label, confirmed: c.confirmed === true, logits: Array.from(models.final), dense: Array.from(models.dense), ids: adaptationFeatures(models.buf), words: featureWords(models.buf, tokens) };
   });
   return fitAdaptation(scored, options.now ?? new Date().toISOString(), options.settings);
 }
@@ -329,6 +345,14 @@ function featureWords(buf: FeatureBuffer, tokens: readonly Token[]): Map<number,
     words.set(buf.ids[f]!, parts.join(' '));
   }
   return words;
+}
+
+/** How far the override puts negative above neutral in the logits an adaptation learns on and corrects. */
+const OVERRIDE_MARGIN = 0.5;
+
+/** The override (a complaint or severe crisis term reading negative is negative) as logits: negative just above neutral. */
+function liftOverride(logits: Float64Array): void {
+  logits[0] = logits[1]! + OVERRIDE_MARGIN;
 }
 
 function argmax(logits: Float64Array): number {

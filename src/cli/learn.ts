@@ -1,8 +1,9 @@
 /**
  * `earshot learn --brand B [--forget]`: learns the brand's adaptation from its team's
  * corrections now and prints what changed. Every sentiment correction (UI, API, Slack: the
- * triage store's sentiment_corrections, the latest per mention) and every mention marked "not
- * relevant" is a labelled example; the analyzer learns a small per-brand correction on top of
+ * triage store's sentiment_corrections, the latest per mention), every mention marked "not
+ * relevant" and every mention handled without a correction (its label was right) is a labelled
+ * example; the analyzer learns a small per-brand correction on top of
  * the shared models (src/analyze/adapt) and this command writes it to `learned/<brand>.json` in
  * the config directory, where the config loader attaches it to the brand (the daemon picks it up
  * at its next config reload or restart). `--forget` deletes it: the shared models again.
@@ -13,7 +14,7 @@ import { describeAdaptation, learnAdaptation, type Correction } from '../analyze
 import { learnedFile, readLearned } from '../config/learned.js';
 import type { BrandAdaptation } from '../core/types.js';
 import { triageStoreOf } from '../store/index.js';
-import type { InboxPage } from '../store/triage-types.js';
+import type { InboxPage, TriagedMention, TriageStore } from '../store/triage-types.js';
 import { openStore, requireConfig, UserError, type Context } from './context.js';
 
 export interface LearnOptions {
@@ -37,7 +38,7 @@ export async function learnCommand(ctx: Context, options: LearnOptions): Promise
     return 0;
   }
   const corrections = await correctionsOf(ctx, brand.id);
-  if (corrections.length === 0) {
+  if (!corrections.some((c) => !c.confirmed)) {
     ctx.io.out(`${brand.id}: no corrections yet; correct a mention's sentiment or mark it not relevant (UI, API or Slack), then run this again`);
     return 0;
   }
@@ -59,27 +60,47 @@ function safeRead(file: string): BrandAdaptation | null {
   }
 }
 
-/** The brand's labelled examples: its latest sentiment correction per mention, and its mentions marked not relevant. */
+/**
+ * The brand's labelled examples, oldest first (the learner checks itself on the most recent):
+ * its latest sentiment correction per mention, its mentions marked not relevant, and the
+ * mentions the team handled without correcting them (confirmations: the label was right).
+ */
 async function correctionsOf(ctx: Context, brand: string): Promise<Correction[]> {
   const data = await openStore(ctx, { readonly: true });
   try {
     const store = await triageStoreOf(data);
-    const latest = new Map<number, Correction>();
+    const latest = new Map<number, Dated>();
     for (const c of await store.listCorrections()) {
       if (c.brand !== brand || c.label === 'unknown') continue;
-      latest.set(c.mentionId, { text: c.text, ...(c.title ? { title: c.title } : {}), label: c.label });
+      latest.set(c.mentionId, { at: c.at, correction: { text: c.text, ...(c.title ? { title: c.title } : {}), label: c.label } });
     }
-    const irrelevant = new Map<number, Correction>();
-    let cursor: string | null = null;
-    do {
-      const page: InboxPage = await store.listInbox({ brand: [brand], status: ['irrelevant'] }, { cursor, limit: PAGE });
-      for (const m of page.mentions) irrelevant.set(m.id, { text: m.text, ...(m.title ? { title: m.title } : {}), label: 'irrelevant' });
-      cursor = page.next;
-    } while (cursor !== null);
+    const irrelevant = new Map<number, Dated>();
+    await eachMention(store, brand, 'irrelevant', (m) => irrelevant.set(m.id, { at: m.statusAt ?? '', correction: { text: m.text, ...(m.title ? { title: m.title } : {}), label: 'irrelevant' } }));
     // A mention marked not relevant is that, whatever its sentiment was corrected to before.
     for (const id of irrelevant.keys()) latest.delete(id);
-    return [...latest.values(), ...irrelevant.values()];
+    const confirmed: Dated[] = [];
+    await eachMention(store, brand, 'handled', (m) => {
+      const label = m.sentiment.label;
+      if (latest.has(m.id) || m.sentimentCorrectedFrom !== null || label === 'unknown') return;
+      confirmed.push({ at: m.statusAt ?? '', correction: { text: m.text, ...(m.title ? { title: m.title } : {}), label, confirmed: true } });
+    });
+    const all = [...latest.values(), ...irrelevant.values(), ...confirmed];
+    return all.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)).map((d) => d.correction);
   } finally {
     await data.close();
   }
+}
+
+interface Dated {
+  at: string;
+  correction: Correction;
+}
+
+async function eachMention(store: TriageStore, brand: string, status: 'irrelevant' | 'handled', visit: (m: TriagedMention) => void): Promise<void> {
+  let cursor: string | null = null;
+  do {
+    const page: InboxPage = await store.listInbox({ brand: [brand], status: [status] }, { cursor, limit: PAGE });
+    for (const m of page.mentions) visit(m);
+    cursor = page.next;
+  } while (cursor !== null);
 }

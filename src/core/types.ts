@@ -94,12 +94,16 @@ export interface Analysis {
 export interface BrandAdaptation {
   format: 'earshot-adaptation';
   version: 1;
-  /** Examples it was learned from, per corrected label. */
+  /** Corrections it was learned from, per corrected label. */
   examples: { negative: number; neutral: number; positive: number; irrelevant: number };
+  /** Mentions the team read and left as they were (confirmations), also learned from; absent when none. */
+  confirmed?: number;
   /** ISO time it was learned. */
   learnedAt: string;
   /** Added to the sentiment logits (negative, neutral, positive). */
   bias: [number, number, number];
+  /** A text the shared analyzer calls negative stays negative unless the adaptation brings P(negative) below this (absent: 0). */
+  keepNegative?: number;
   /**
    * Per-brand recalibration of the shared models' signals: input name (the general sentiment's
    * logits, the complaint and irony margins, "addressed to the brand"...) -> logit corrections
@@ -112,6 +116,12 @@ export interface BrandAdaptation {
   relevance: { bias: number; weights: Record<string, number> } | null;
   /** The words it learned most about, strongest first, for people (`earshot learn` prints them). */
   top: { words: string; label: 'negative' | 'neutral' | 'positive' | 'irrelevant'; weight: number }[];
+  /**
+   * The check on the brand's own examples before applying (held out in time order): how many,
+   * how many the shared model and the adaptation got right, and the strength applied (1 = all
+   * of it, 0 = none: it did not help). Absent when there was nothing to check against.
+   */
+  check?: { heldOut: number; sharedRight: number; adaptedRight: number; strength: number };
 }
 
 /** What a brand tells the analyzer about itself. */

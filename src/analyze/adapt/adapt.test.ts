@@ -1,9 +1,35 @@
 import { describe, expect, it } from 'vitest';
 import { createAnalyzer, describeAdaptation, learnAdaptation, type Correction } from '../index.js';
-import type { BrandContext } from '../../core/types.js';
+import { adaptedClass, LEARN_SETTINGS } from './index.js';
+import type { BrandContext, SentimentLabel } from '../../core/types.js';
 
 const analyzer = createAnalyzer();
 const brand: BrandContext = { name: 'Sk8 Co', handles: ['sk8co'] };
+
+/** A mention the team handled without correcting it: its label is the analyzer's. */
+function confirmed(text: string): Correction {
+  const label = analyzer.analyze({ text, brand }).sentiment.label as Exclude<SentimentLabel, 'unknown'>;
+  return { text, label, confirmed: true };
+}
+
+const ORDINARY = [
+  'sk8co opens a new shop in Lisbon next month',
+  'the sk8co team video drops on friday',
+  'anyone tried the sk8co 8.25 deck yet?',
+  'sk8co shipped my order in two days, great service',
+  'sk8co customer support never answered my email, annoying',
+  'new sk8co wheels in stock at the local shop',
+  'sk8co sponsors the city skate jam this summer',
+  'love the colours on the sk8co spring collection',
+  'sk8co griptape arrived torn, really disappointed',
+  'sk8co posted the results of the contest',
+  'my sk8co bearings are still fine after a year',
+  'sk8co raised prices again, not happy',
+  'sk8co announces a collab with a local artist',
+  'the sk8co warehouse sale starts tomorrow',
+  'is the sk8co shop open on sundays?',
+  'sk8co deck snapped after a week, poor quality',
+];
 
 // A skateboard brand whose fans call good decks "sick" and "filthy", and whose name is also a
 // ski resort's that the team keeps marking as not relevant.
@@ -13,15 +39,27 @@ const corrections: Correction[] = [
   { text: 'sick deck from sk8co, filthy graphics', label: 'positive' },
   { text: 'filthy wheels on the new sk8co completes', label: 'positive' },
   { text: 'sk8co trucks are sick, grinding all day', label: 'positive' },
+  { text: 'got the sk8co street deck, so sick', label: 'positive' },
+  { text: 'sk8co just dropped a sick new graphic series', label: 'positive' },
+  { text: 'filthy pop on this sk8co deck, sick', label: 'positive' },
   { text: 'snow report: Sk8 Co ski resort opens lifts on friday', label: 'irrelevant' },
   { text: 'Sk8 Co ski resort lift tickets went up again', label: 'irrelevant' },
   { text: 'skiing at Sk8 Co resort this weekend, fresh powder', label: 'irrelevant' },
   { text: 'sk8co shipped my board with a cracked tail', label: 'negative' },
 ];
 const NOW = '2026-12-04T12:00:00.000Z';
+const PROBE_SICK = 'my new sk8co deck is so sick';
+
+// What `earshot learn` passes: corrections and confirmations, oldest first.
+const stream: Correction[] = [];
+ORDINARY.forEach((text, i) => {
+  stream.push(confirmed(text));
+  if (i < corrections.length) stream.push(corrections[i]!);
+});
+stream.push(...corrections.slice(ORDINARY.length));
 
 describe('learnAdaptation', () => {
-  const adaptation = learnAdaptation(brand, corrections, { now: NOW });
+  const adaptation = learnAdaptation(brand, stream, { now: NOW });
   const adapted: BrandContext = { ...brand, adaptation };
 
   it('reads texts like the corrected ones the way the team does', () => {
@@ -29,7 +67,7 @@ describe('learnAdaptation', () => {
     expect(analyzer.analyze({ text, brand }).sentiment.label).not.toBe('positive');
     const after = analyzer.analyze({ text, brand: adapted }).sentiment;
     expect(after.label).toBe('positive');
-    expect(after.reasons).toContain('learned from 9 corrections');
+    expect(after.reasons).toContain('learned from 12 corrections');
   });
 
   it('is reversible: without it the shared model answers, unchanged', () => {
@@ -54,18 +92,21 @@ describe('learnAdaptation', () => {
   });
 
   it('is plain JSON, deterministic, and survives a round trip', () => {
-    expect(learnAdaptation(brand, corrections, { now: NOW })).toEqual(adaptation);
+    expect(learnAdaptation(brand, stream, { now: NOW })).toEqual(adaptation);
     const copy = JSON.parse(JSON.stringify(adaptation)) as typeof adaptation;
     const text = 'sick new wheels from sk8co';
     expect(analyzer.analyze({ text, brand: { ...brand, adaptation: copy } })).toEqual(analyzer.analyze({ text, brand: adapted }));
-    expect(adaptation.examples).toEqual({ negative: 1, neutral: 0, positive: 5, irrelevant: 3 });
+    expect(adaptation.examples).toEqual({ negative: 1, neutral: 0, positive: 8, irrelevant: 3 });
+    expect(adaptation.confirmed).toBe(16);
     expect(adaptation.learnedAt).toBe(NOW);
   });
 
   it('names what it learned, and what changed since the last time', () => {
     expect(adaptation.top.some((t) => t.words === 'sick' && t.label === 'positive')).toBe(true);
     const lines = describeAdaptation(null, adaptation);
-    expect(lines[0]).toBe('learned from 9 corrections: 1 negative, 0 neutral, 5 positive, 3 not relevant');
+    expect(lines[0]).toBe('learned from 12 corrections: 1 negative, 0 neutral, 8 positive, 3 not relevant');
+    expect(lines[1]).toBe('and 16 mentions handled without a correction (their labels were right)');
+    expect(lines[2]).toMatch(/^checked on the brand's own examples: learned from the earlier ones, it got \d+ of the \d+ more recent ones right, the shared model \d+; applied/);
     expect(lines.some((l) => /^\+ "sick" -> positive/.test(l))).toBe(true);
     const again = describeAdaptation(adaptation, adaptation);
     expect(again.some((l) => /^\+ /.test(l))).toBe(false);
@@ -77,6 +118,40 @@ describe('learnAdaptation', () => {
     expect(empty.relevance).toBeNull();
     const text = 'that new sk8co deck is sick';
     expect(analyzer.analyze({ text, brand: { ...brand, adaptation: empty } }).sentiment).toEqual(analyzer.analyze({ text, brand }).sentiment);
+  });
+
+  it('checks itself on the most recent examples, and applies nothing that does not hold up there', () => {
+    expect(adaptation.check?.strength).toBeGreaterThan(0);
+    expect(adaptation.check!.adaptedRight).toBeGreaterThan(adaptation.check!.sharedRight);
+    // The team flips a coin: the same kind of text corrected both ways.
+    const noisy: Correction[] = [];
+    ORDINARY.forEach((text, i) => {
+      noisy.push(confirmed(text));
+      noisy.push({ text: `${['great', 'fine', 'ok', 'meh'][i % 4]} sk8co deck number ${i}`, label: (['negative', 'positive'] as const)[Math.floor(i / 4) % 2]! });
+    });
+    const coin = learnAdaptation(brand, noisy, { now: NOW });
+    expect(coin.check?.strength).toBe(0);
+    for (const text of [...ORDINARY, 'sk8co deck number 99 is fine', PROBE_SICK]) {
+      expect(analyzer.analyze({ text, brand: { ...brand, adaptation: coin } }).sentiment).toEqual(analyzer.analyze({ text, brand }).sentiment);
+    }
+    expect(describeAdaptation(null, coin)).toContain(
+      `not applied: learned from the earlier examples, it did no better than the shared model on the ${coin.check!.heldOut} more recent ones (the shared model got ${coin.check!.sharedRight} right); the shared model answers`,
+    );
+  });
+
+  it('applies corrections alone at reduced strength, and says it could not check them', () => {
+    const alone = learnAdaptation(brand, corrections, { now: NOW });
+    expect(alone.check).toBeUndefined();
+    expect(describeAdaptation(null, alone)).toContain('not checked (no mention was handled without a correction, so there is nothing to check it against): applied at reduced strength');
+    const full = learnAdaptation(brand, corrections, { now: NOW, settings: { ...LEARN_SETTINGS, unchecked: 1 } });
+    expect(Math.abs(alone.bias[2])).toBeCloseTo(Math.abs(full.bias[2]) / 2, 3);
+  });
+
+  it('keeps a negative the shared model found unless the adaptation is fairly sure it is not', () => {
+    // P(negative) after the adaptation: 0.31 (kept), 0.035 (changed); a shared non-negative is free to move.
+    expect(adaptedClass([2, 0, 0], [0.5, 1, 0], LEARN_SETTINGS.keepNegative)).toBe(0);
+    expect(adaptedClass([2, 0, 0], [-2, 1, 0], LEARN_SETTINGS.keepNegative)).toBe(1);
+    expect(adaptedClass([0, 2, 0], [0.5, 1, 0], LEARN_SETTINGS.keepNegative)).toBe(1);
   });
 
   it('refuses an adaptation of an unknown format, saying what to do', () => {

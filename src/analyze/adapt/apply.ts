@@ -10,6 +10,7 @@ import { DENSE_INPUTS } from '../heads/model.js';
 export interface CompiledAdaptation {
   count: number;
   bias: Float64Array;
+  keepNegative: number;
   /** DENSE_INPUTS.length x 3 corrections per unit of each dense input. */
   inputs: Float64Array;
   weights: Map<number, Float64Array>;
@@ -36,7 +37,7 @@ export function compileAdaptation(adaptation: BrandAdaptation): CompiledAdaptati
     for (let c = 0; c < 3; c++) inputs[k * 3 + c] = w[c]!;
   }
   const e = adaptation.examples;
-  const compiled: CompiledAdaptation = { count: e.negative + e.neutral + e.positive + e.irrelevant, bias: Float64Array.from(adaptation.bias), inputs, weights, relevance };
+  const compiled: CompiledAdaptation = { count: e.negative + e.neutral + e.positive + e.irrelevant, bias: Float64Array.from(adaptation.bias), keepNegative: adaptation.keepNegative ?? 0, inputs, weights, relevance };
   cache.set(adaptation, compiled);
   return compiled;
 }
