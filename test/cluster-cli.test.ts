@@ -41,4 +41,17 @@ describe.skipIf(!availability.ok)(withSkipReason('one-shot commands on PostgreSQ
     const [row] = await pgQuery<{ sent: string; claimed: string }>(pg.url, "SELECT count(*) FILTER (WHERE status = 'sent') AS sent, count(*) FILTER (WHERE claim_token IS NOT NULL) AS claimed FROM deliveries");
     expect(row).toEqual({ sent: '3', claimed: '0' });
   }, 60_000);
+
+  it('earshot backup on PostgreSQL says to use pg_dump and exits 1, without a stack trace or the password', async () => {
+    const dir = makeDeployment({
+      'sources/acme.yaml': `brand: acme\nname: Acme Cloud\nquery: '"acme cloud"'\nsources:\n  - type: rss\n    url: http://127.0.0.1:9/never.xml\n`,
+      '.env': `EARSHOT_DATABASE_URL=${pg.url}\n`,
+    });
+    writeFileSync(join(dir, 'exists.db'), 'not overwritten, and not the point on PostgreSQL');
+    const r = await runCli(dir, ['backup', join(dir, 'exists.db')]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain('pg_dump');
+    expect(r.stderr).not.toContain('internal error');
+    expect(r.stderr).not.toContain(new URL(pg.url).password);
+  }, 60_000);
 });

@@ -97,6 +97,8 @@ describe.skipIf(!availability.ok)(withSkipReason('earshot migrate-db', availabil
     const refused = await runCli(dir, ['migrate-db', '--to', wrong.toString()]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('password authentication failed');
+    expect(refused.stderr).toContain('Check --to:');
+    expect(refused.stderr).not.toContain('EARSHOT_DATABASE_URL');
     expect(refused.stderr).not.toContain('wrong-password-123');
     const noDb = await runCli(makeDeployment({ 'sources/.keep': '' }), ['migrate-db', '--to', pg.url]);
     expect(noDb.code).toBe(1);

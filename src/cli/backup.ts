@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createProgress, type ProgressStream } from '../ops/progress.js';
-import { BackupIntegrityError } from '../store/errors.js';
+import { BackupIntegrityError, BackupUnsupportedError } from '../store/errors.js';
 import { openStore, UserError, type Context } from './context.js';
 
 export interface BackupOptions {
@@ -16,9 +16,12 @@ export interface BackupOptions {
 
 export async function backupCommand(ctx: Context, file: string, options: BackupOptions): Promise<number> {
   const target = resolve(file);
-  if (target === resolve(ctx.dbPath)) throw new UserError(`${file} is the database itself: give another file`);
-  if (!existsSync(dirname(target))) throw new UserError(`${file}: the directory ${dirname(target)} does not exist`);
-  if (existsSync(target) && !options.force) throw new UserError(`${file} already exists: not overwritten (use --force)`);
+  // On PostgreSQL the store itself says to use pg_dump: no point judging FILE first.
+  if (!ctx.databaseUrl) {
+    if (target === resolve(ctx.dbPath)) throw new UserError(`${file} is the database itself: give another file`);
+    if (!existsSync(dirname(target))) throw new UserError(`${file}: the directory ${dirname(target)} does not exist`);
+    if (existsSync(target) && !options.force) throw new UserError(`${file} already exists: not overwritten (use --force)`);
+  }
 
   const store = await openStore(ctx, { readonly: true });
   const progress = createProgress('backup', { unit: 'pages', ...(options.progressStream ? { stream: options.progressStream } : {}) });
@@ -31,6 +34,7 @@ export async function backupCommand(ctx: Context, file: string, options: BackupO
   } catch (err) {
     progress.done();
     if (err instanceof BackupIntegrityError) throw new UserError(`${err.message}; ${file} was not written: try again`);
+    if (err instanceof BackupUnsupportedError) throw new UserError(err.message);
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'ENOSPC' || e.code === 'EACCES' || e.code === 'EROFS' || /SQLITE_(FULL|CANTOPEN|READONLY|IOERR)/.test(e.code ?? '')) {
       throw new UserError(`cannot write ${file}: ${e.message}`);

@@ -31,7 +31,7 @@ export async function migrateDbCommand(ctx: Context, options: MigrateDbOptions):
   const sqlite = openDatabase(ctx.dbPath, { readonly: true });
   let target;
   try {
-    target = await openPostgres(url, { applicationName: 'earshot migrate-db' });
+    target = await openPostgres(url, { applicationName: 'earshot migrate-db', urlSetting: '--to' });
   } catch (err) {
     sqlite.close();
     if (err instanceof PostgresConnectError || err instanceof PostgresVersionError) throw new UserError(err.message);

@@ -33,3 +33,11 @@ export class BackupIntegrityError extends Error {
     this.name = 'BackupIntegrityError';
   }
 }
+
+/** The backend has no `earshot backup` (PostgreSQL: pg_dump does it); the message says what to use. */
+export class BackupUnsupportedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BackupUnsupportedError';
+  }
+}

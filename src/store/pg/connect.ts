@@ -28,11 +28,14 @@ const MIGRATION_LOCK: readonly [number, number] = [0x65617273, 1];
 
 const OID = { int8: 20, numeric: 1700, timestamptz: 1184, timestamp: 1114 } as const;
 
+/** Where a deployment's URL comes from; migrate-db's target comes from `--to` instead. */
+const URL_SETTING = 'EARSHOT_DATABASE_URL (or --database-url)';
+
 export class PostgresConnectError extends Error {
-  constructor(url: string, cause: unknown) {
+  constructor(url: string, cause: unknown, setting = URL_SETTING) {
     super(
       `could not connect to PostgreSQL at ${redactUrl(url)}: ${describePgError(cause)}. ` +
-        'Check EARSHOT_DATABASE_URL (or --database-url): host, port, user, password and database name.',
+        `Check ${setting}: host, port, user, password and database name.`,
     );
     this.name = 'PostgresConnectError';
   }
@@ -72,6 +75,8 @@ function typeTable(): pg.CustomTypesConfig {
 export interface OpenPostgresOptions {
   /** Shown in pg_stat_activity; default `earshot`. */
   applicationName?: string;
+  /** The option or variable the URL came from, named in connection errors; default EARSHOT_DATABASE_URL. */
+  urlSetting?: string;
   /** Pool size; default 10. */
   max?: number;
   /** Apply pending migrations (default true). */
@@ -106,7 +111,7 @@ export async function openPostgres(url: string, options: OpenPostgresOptions = {
   let applied: string[] = [];
   try {
     const client = await pool.connect().catch((err: unknown) => {
-      throw new PostgresConnectError(url, err);
+      throw new PostgresConnectError(url, err, options.urlSetting);
     });
     try {
       if (options.migrate !== false) applied = await migrate(client, url, PG_MIGRATIONS);

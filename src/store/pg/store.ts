@@ -8,6 +8,7 @@
  * another node's is a single conditional statement (ON CONFLICT, UPDATE … WHERE, FOR UPDATE SKIP
  * LOCKED) or takes a transaction-scoped advisory lock, so no caller retries serialization failures.
  */
+import { BackupUnsupportedError } from '../errors.js';
 import { PG_MIGRATIONS } from './migrations.js';
 import { openPostgres, type OpenPostgresOptions, type PgDatabase } from './connect.js';
 import { clusterRepo, type ClusterRepo } from './cluster.js';
@@ -142,7 +143,7 @@ export class PostgresStore extends PgRepositories implements Store {
 
   backup(): Promise<BackupCheck> {
     return Promise.reject(
-      new Error(
+      new BackupUnsupportedError(
         `earshot backup copies a SQLite file; this deployment keeps its data in PostgreSQL (${this.location}). ` +
           'Back it up with pg_dump, e.g. pg_dump --format=custom --file=earshot.dump "$EARSHOT_DATABASE_URL" (see README, "Running several nodes").',
       ),
