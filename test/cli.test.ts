@@ -86,7 +86,7 @@ describe('earshot import', () => {
     expect(r.stdout).toContain('1 stored');
     expect(slack.messages.length).toBe(before);
     const rt = await runCli(dir, ['rules', 'test', '--since', '7d']);
-    expect(rt.stdout).toContain('negative: would have sent 1 alert (1 mentions)');
+    expect(rt.stdout).toContain('negative: would have sent 1 alert (1 mention)');
   });
 });
 
@@ -112,7 +112,7 @@ describe('earshot rules test', () => {
     expect(gap).toBe(3_600_000); // b waited for the throttle to end
     expect(slack.messages.length).toBe(before);
     const since = await runCli(dir, ['rules', 'test', '--since', '2h', '--rule', 'negative']);
-    expect(since.stdout).toContain('negative: would have sent 1 alert (1 mentions)');
+    expect(since.stdout).toContain('negative: would have sent 1 alert (1 mention)');
     const bad = await runCli(dir, ['rules', 'test', '--rule', 'nope']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('--rule nope: no such rule; rules are negative, each');

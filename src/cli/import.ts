@@ -18,7 +18,8 @@ import { PrepareWorker } from '../pipeline/prepare-pool.js';
 import { createProgress } from '../ops/progress.js';
 import type { Store } from '../store/types.js';
 import { openStore, requireConfig, UserError, type Context } from './context.js';
-import { oneShotPatience, plural, reportPending } from './pending.js';
+import { plural } from '../core/text.js';
+import { oneShotPatience, reportPending } from './pending.js';
 
 const lineSchema = z.object({
   brand: z.string().min(1),

@@ -10,6 +10,7 @@ import { checkDatabaseUrl, openPostgres, PostgresConnectError, PostgresUrlError,
 import { copySqliteToPostgres, CopyError } from '../store/pg/copy.js';
 import { registerUrlSecret } from '../store/pg/url.js';
 import { openDatabase } from '../store/sqlite/db.js';
+import { plural } from '../core/text.js';
 import { UserError, type Context } from './context.js';
 
 export interface MigrateDbOptions {
@@ -44,7 +45,7 @@ export async function migrateDbCommand(ctx: Context, options: MigrateDbOptions):
       onProgress: (table, done, total) => {
         if (done !== total || table === shown) return;
         shown = table;
-        ctx.io.err(`  ${table}: ${total} rows`);
+        ctx.io.err(`  ${table}: ${plural(total, 'row')}`);
       },
     });
     const width = Math.max(...report.tables.map((t) => t.table.length));

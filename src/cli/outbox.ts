@@ -13,7 +13,8 @@ import { deliverPatiently, oneShotDelivery } from '../pipeline/cycle.js';
 import type { DeliveryListing } from '../store/types.js';
 import { terminalSafe } from './mentions.js';
 import { openStore, requireConfig, UserError, type Context } from './context.js';
-import { oneShotPatience, plural, reportPending, utcSeconds } from './pending.js';
+import { plural } from '../core/text.js';
+import { oneShotPatience, reportPending, utcSeconds } from './pending.js';
 import { formatTable } from './status.js';
 
 export interface OutboxListOptions {

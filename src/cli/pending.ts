@@ -3,6 +3,7 @@
  * many, why (each last error), and when the next try is. They wait out only short retries (see
  * deliverPatiently), so the rest is the daemon's, or the next one-shot command's.
  */
+import { plural } from '../core/text.js';
 import type { Patience } from '../pipeline/cycle.js';
 import { pendingReport } from '../store/outbox-report.js';
 import type { Store } from '../store/types.js';
@@ -10,10 +11,6 @@ import type { Context } from './context.js';
 
 /** One-shot commands wait at most this long in all for retries. */
 const ONE_SHOT_PATIENCE_MS = 30_000;
-
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
 
 /** UTC, to the second, as the CLI prints times: 2026-11-23 08:00:05 UTC. */
 export function utcSeconds(iso: string): string {

@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import type { Config } from '../config/load.js';
 import { formatProblem } from '../config/problems.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
+import { plural } from '../core/text.js';
 import { replayRules, spikeHistoryShortfall } from '../rules/replay.js';
 import { RuleTestFileError, runRuleTests, type RuleTestResult } from '../config/rule-tests.js';
 import { openStore, parseSince, requireConfig, UserError, type Context } from './context.js';
@@ -139,7 +140,7 @@ async function replayHistory(ctx: Context, config: Config, options: RulesTestOpt
         ? `; needs ${hours(short.needsMs)} of history (${rule.baseline} baseline windows of ${formatDuration(rule.windowMs)} and the current one), has ${hours(short.hasMs)}: replay more with --since, or lower baseline`
         : '';
       ctx.io.out(
-        `\n${rule.name}: would have sent ${mine.length} alert${mine.length === 1 ? '' : 's'} (${covered} mentions)` +
+        `\n${rule.name}: would have sent ${plural(mine.length, 'alert')} (${plural(covered, 'mention')})` +
           `${held ? `, ${held} held back by quiet hours or budgets` : ''}${rule.enabled ? '' : ' [disabled]'}${why}`,
       );
       for (const a of mine.slice(0, show)) {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { collapseWhitespace, decodeEntities, htmlToText, truncate } from './text.js';
+import { collapseWhitespace, decodeEntities, htmlToText, plural, truncate } from './text.js';
 
 describe('htmlToText', () => {
   it.each([
@@ -81,5 +81,17 @@ describe('truncate', () => {
         else if (max > 0) expect(out.endsWith('…')).toBe(true);
       }),
     );
+  });
+});
+
+describe('plural', () => {
+  it.each([
+    [0, 'mention', undefined, '0 mentions'],
+    [1, 'mention', undefined, '1 mention'],
+    [2, 'row', undefined, '2 rows'],
+    [1, 'alert delivery', 'alert deliveries', '1 alert delivery'],
+    [3, 'alert delivery', 'alert deliveries', '3 alert deliveries'],
+  ])('%i %s', (n, one, many, expected) => {
+    expect(plural(n, one, many)).toBe(expected);
   });
 });

@@ -88,3 +88,8 @@ export function truncate(text: string, max: number): string {
 function isLowSurrogate(code: number): boolean {
   return code >= 0xdc00 && code <= 0xdfff;
 }
+
+/** `1 mention`, `2 mentions`: a count with its noun, for every message that counts something. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}

@@ -1,7 +1,8 @@
 /** Turns a digest model into a mail message: subject, plain text, HTML and headers. */
 import type { DigestConfig } from '../config/load.js';
 import type { MailMessage } from '../notifiers/email/index.js';
-import { digestDay, periodNoun, plural } from './format.js';
+import { digestDay, periodNoun } from './format.js';
+import { plural } from '../core/text.js';
 import { healthProblems, type DigestModel } from './model.js';
 import { renderDigestHtml } from './render-html.js';
 import { renderDigestText } from './render-text.js';

@@ -61,10 +61,6 @@ export function percent(part: number, total: number): number {
   return total === 0 ? 0 : Math.round((part / total) * 100);
 }
 
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
-
 /** Control characters (other than newline) removed: mention text can never rewrite a terminal or break a mail. */
 export function clean(text: string): string {
   // eslint-disable-next-line no-control-regex

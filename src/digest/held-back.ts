@@ -15,6 +15,7 @@
  */
 import type { Config } from '../config/load.js';
 import { formatDuration } from '../core/duration.js';
+import { plural } from '../core/text.js';
 import type { Store } from '../store/types.js';
 import type { HeldBack } from './model.js';
 import type { Period } from './period.js';
@@ -30,10 +31,6 @@ export type HeldBackCollector = (ctx: HeldBackContext) => Promise<HeldBack[]>;
 
 /** A mention counts as delayed when its alert left more than this after it was fetched. */
 const DELAY_THRESHOLD_MS = 60_000;
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
 
 function range(ctx: HeldBackContext): [string, string, string] {
   return [ctx.brand, ctx.period.start.toISOString(), ctx.period.end.toISOString()];

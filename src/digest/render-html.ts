@@ -8,7 +8,8 @@ import { escapeHtml } from '../notifiers/email/render.js';
 import { formatReach, safeHttpUrl } from '../notifiers/format.js';
 import { reachUnit } from '../sources/registry.js';
 import { BEFORE_FIRST_POLL } from './render-text.js';
-import { byline, clean, digestDay, excerpt, localDay, localTime, percent, periodLabel, periodNoun, plural } from './format.js';
+import { byline, clean, digestDay, excerpt, localDay, localTime, percent, periodLabel, periodNoun } from './format.js';
+import { plural } from '../core/text.js';
 import { healthProblems, SENTIMENT_ORDER, type BrandDigest, type DigestMention, type DigestModel, type SentimentMix } from './model.js';
 
 export interface HtmlOptions {

@@ -4,7 +4,8 @@
  */
 import { formatReach, safeHttpUrl } from '../notifiers/format.js';
 import { reachUnit } from '../sources/registry.js';
-import { byline, clean, excerpt, formatChange, localDay, localTime, percent, periodLabel, periodNoun, plural } from './format.js';
+import { byline, clean, excerpt, formatChange, localDay, localTime, percent, periodLabel, periodNoun } from './format.js';
+import { plural } from '../core/text.js';
 import { healthProblems, SENTIMENT_ORDER, type BrandDigest, type DigestMention, type DigestModel } from './model.js';
 
 const BLOCKS = '▁▂▃▄▅▆▇█';
