@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyBackup } from '../src/store/sqlite/backup.js';
-import { collect, makeDeployment, rssFeed, runCli, spawnCli, type FeedItem } from './helpers/cli.js';
+import { collect, listeningUrl, makeDeployment, rssFeed, runCli, spawnCli, type FeedItem } from './helpers/cli.js';
 import { startFeedServer, type FeedServer } from './helpers/feed-server.js';
 import { startSlackServer, type SlackServer } from './helpers/slack-server.js';
 
@@ -45,18 +45,7 @@ describe('earshot run --http', () => {
     const out = collect(child);
     try {
       // The bound address is in the log (JSON lines on stderr when not a terminal).
-      const url = await until(
-        () => {
-          for (const line of out.stderr().split('\n')) {
-            if (!line.startsWith('{')) continue;
-            const entry = JSON.parse(line) as { msg?: string; url?: string };
-            if (entry.msg === 'http server listening') return entry.url;
-          }
-          return undefined;
-        },
-        30_000,
-        'the listening address in the log',
-      );
+      const url = await listeningUrl(out.stderr);
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const metrics = async () => (await fetch(`${url}/metrics`)).text();
 

@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { slackSignature } from '../src/notifiers/slack/signature.js';
-import { collect, makeDeployment, runCli, spawnCli } from './helpers/cli.js';
+import { collect, listeningUrl, makeDeployment, runCli, spawnCli } from './helpers/cli.js';
 import { startSlackServer, type SlackServer } from './helpers/slack-server.js';
 import { until } from './helpers/wait.js';
 
@@ -63,18 +63,7 @@ describe('Slack buttons with `earshot run`', () => {
     const child = spawnCli(dir, ['run', '--http', '127.0.0.1:0']);
     const out = collect(child);
     try {
-      const url = await until(
-        () => {
-          for (const line of out.stderr().split('\n')) {
-            if (!line.startsWith('{')) continue;
-            const entry = JSON.parse(line) as { msg?: string; url?: string };
-            if (entry.msg === 'http server listening') return entry.url;
-          }
-          return undefined;
-        },
-        30_000,
-        'the listening address in the log',
-      );
+      const url = await listeningUrl(out.stderr);
       await slack.socketMode.waitForAccepted(1, 15_000);
 
       // HTTP: a signed click, answered at once; the work follows.

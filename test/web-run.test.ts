@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parsePasswordHash, verifyPassword } from '../src/web/password.js';
-import { collect, makeDeployment, repoRoot, rssFeed, runCli, spawnCli } from './helpers/cli.js';
+import { collect, listeningUrl, makeDeployment, repoRoot, rssFeed, runCli, spawnCli } from './helpers/cli.js';
 import { startFeedServer, type FeedServer } from './helpers/feed-server.js';
 import { until } from './helpers/wait.js';
 import { signIn, TEST_API_TOKEN } from './helpers/web.js';
@@ -55,18 +55,7 @@ describe('earshot password and earshot run --http', () => {
     const child = spawnCli(dir, ['run', '--http', '127.0.0.1:0']);
     const out = collect(child);
     try {
-      const url = await until(
-        () => {
-          for (const l of out.stderr().split('\n')) {
-            if (!l.startsWith('{')) continue;
-            const entry = JSON.parse(l) as { msg?: string; url?: string };
-            if (entry.msg === 'http server listening') return entry.url;
-          }
-          return undefined;
-        },
-        30_000,
-        'the listening address in the log',
-      );
+      const url = await listeningUrl(out.stderr);
       const api = async (path: string, init: RequestInit = {}) => fetch(`${url}${path}`, { ...init, headers: { authorization: `Bearer ${TEST_API_TOKEN}`, 'content-type': 'application/json' } });
       const listed = await until(async () => {
         const body = (await (await api('/api/mentions')).json()) as { mentions: Array<{ id: number; text: string; status: string }> };

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/index.js';
+import { until } from './wait.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -44,6 +45,25 @@ export function collect(child: ChildProcess): { stdout: () => string; stderr: ()
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
   return { stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+/**
+ * The address `earshot run --http 127.0.0.1:0` bound, read from its log (JSON lines on stderr when
+ * not a terminal). Generous by default: a child process starting under load is slow.
+ */
+export function listeningUrl(stderr: () => string, timeoutMs = 30_000): Promise<string> {
+  return until(
+    () => {
+      for (const line of stderr().split('\n')) {
+        if (!line.startsWith('{')) continue;
+        const entry = JSON.parse(line) as { msg?: string; url?: string };
+        if (entry.msg === 'http server listening') return entry.url;
+      }
+      return undefined;
+    },
+    timeoutMs,
+    'the listening address in the log',
+  );
 }
 
 /** A temporary deployment directory with the given files (paths relative to it). */

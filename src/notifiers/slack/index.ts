@@ -145,7 +145,7 @@ function describeRequestError(e: SlackSdkError): string {
 }
 
 // The SDK logs retries and warnings on its own; earshot reports through outcomes instead.
-export const quietLogger: SlackLogger = {
+const quietLogger: SlackLogger = {
   debug() {},
   info() {},
   warn() {},
@@ -156,6 +156,15 @@ export const quietLogger: SlackLogger = {
   },
   setName() {},
 };
+
+/**
+ * A Web API client as earshot uses one: the outbox retries, so the SDK never does (and a 429 is
+ * an outcome, not a wait); the SDK's own logging is off. Loaded on first use (startup cost).
+ */
+export async function slackClient(token: string, apiUrl: string, timeoutMs = SLACK_TIMEOUT_MS): Promise<WebClient> {
+  const sdk = await import('@slack/web-api');
+  return new sdk.WebClient(token, { slackApiUrl: apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: timeoutMs, logger: quietLogger });
+}
 
 function urlCredentials(url: string): string[] {
   try {
@@ -206,16 +215,7 @@ export function createSlackNotifier(env: Record<string, string | undefined>, opt
   let client: WebClient | undefined;
 
   async function getClient(): Promise<WebClient> {
-    if (client) return client;
-    const sdk = await import('@slack/web-api');
-    client = new sdk.WebClient(token, {
-      slackApiUrl: apiUrl,
-      retryConfig: { retries: 0 },
-      rejectRateLimitedCalls: true,
-      timeout: options.timeoutMs ?? SLACK_TIMEOUT_MS,
-      logger: quietLogger,
-    });
-    return client;
+    return (client ??= await slackClient(token, apiUrl, options.timeoutMs));
   }
 
   async function post(target: string, alert: AlertContent, sendOptions: SendOptions): Promise<DeliveryOutcome> {
@@ -271,8 +271,7 @@ export function createSlackNotifier(env: Record<string, string | undefined>, opt
     const results: VerifyResult[] = [];
     const appToken = env.SLACK_APP_TOKEN?.trim();
     if (appToken) {
-      const sdk = await import('@slack/web-api');
-      const app = new sdk.WebClient(appToken, { slackApiUrl: apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: options.timeoutMs ?? SLACK_TIMEOUT_MS, logger: quietLogger });
+      const app = await slackClient(appToken, apiUrl, options.timeoutMs);
       try {
         await app.apps.connections.open();
         results.push({ subject: 'slack app token', status: 'ok', message: 'accepted (apps.connections.open): Socket Mode can connect' });

@@ -9,7 +9,7 @@
  */
 import type { KnownBlock, WebClient } from '@slack/web-api';
 import type { DeliveryOutcome } from '../types.js';
-import { classifySlackError, DEFAULT_SLACK_API_URL, quietLogger, SLACK_TIMEOUT_MS } from './index.js';
+import { classifySlackError, DEFAULT_SLACK_API_URL, slackClient } from './index.js';
 import type { SlackMessage } from './render.js';
 
 export interface SlackMessageUpdater {
@@ -37,16 +37,7 @@ export function createSlackMessageUpdater(env: Record<string, string | undefined
   let client: WebClient | undefined;
 
   async function getClient(): Promise<WebClient> {
-    if (client) return client;
-    const sdk = await import('@slack/web-api');
-    client = new sdk.WebClient(token, {
-      slackApiUrl: apiUrl,
-      retryConfig: { retries: 0 },
-      rejectRateLimitedCalls: true,
-      timeout: options.timeoutMs ?? SLACK_TIMEOUT_MS,
-      logger: quietLogger,
-    });
-    return client;
+    return (client ??= await slackClient(token, apiUrl, options.timeoutMs));
   }
 
   return {
