@@ -56,7 +56,7 @@ describe('neutral texts', () => {
 
 describe('sarcasm toward the brand', () => {
   it.each([
-    ['Oh great, my e-bike broke down again', /./],
+    ['Oh great, my e-bike broke down again', /^sarcasm: "Oh great"$/],
     ['Three weeks waiting for a reply from @zephyrbikes. Truly world-class service', /./],
     ['Best purchase ever /s', /^sarcasm: "\/s"$/],
     ['thank you @zephyrbikes for leaving my bike in Houston!', /^sarcasm: "thank you @zephyrbikes for leaving"$/],

@@ -201,6 +201,7 @@ function analyze(models: LoadedModels, input: AnalyzeInput): Analysis {
   if (overridden && label === 'negative') score = Math.min(score, probabilityScore(models.general));
   const critical = crisis.find((c) => c.term.critical);
   const { resolved, sarcasm } = writtenCues(text, lower);
+  let ironic = false;
   if (critical !== undefined && resolved === null) {
     if (label !== 'negative') score = -Math.max(0.6, Math.abs(score));
     label = 'negative';
@@ -209,11 +210,15 @@ function analyze(models: LoadedModels, input: AnalyzeInput): Analysis {
     label = 'negative';
     score = -Math.max(0.5, Math.abs(score));
     signals.push(`sarcasm: "${sarcasm}"`);
+  } else if (sarcasm !== null) {
+    // Already negative: the reason still says it is sarcasm ("Oh great, it broke down again").
+    signals.push(`sarcasm: "${sarcasm}"`);
   } else if (label === 'positive' && flags.irony >= 0.5 && (complaint >= COMPLAINT_THRESHOLD || crisis.length > 0)) {
     // Praise around a complaint, and the irony head agrees: sarcasm.
     label = 'negative';
     score = -Math.max(0.5, Math.abs(score));
     signals.push(`sarcasm (irony ${flags.irony.toFixed(2)})`);
+    ironic = true;
   } else if (resolved !== null && label === 'negative') {
     label = final[2]! > final[1]! - 1 ? 'positive' : 'neutral';
     score = label === 'positive' ? Math.max(0.3, Math.abs(score)) : 0;
@@ -221,8 +226,9 @@ function analyze(models: LoadedModels, input: AnalyzeInput): Analysis {
   }
   if (resolved !== null) complaint = Math.min(complaint, 0.2);
   const quote = complaint >= COMPLAINT_THRESHOLD ? complaintQuote(models, tokens) : null;
-  if (label === 'negative' && complaint >= COMPLAINT_THRESHOLD && signals.length === 0) {
-    signals.push(quote ? `complaint: "${quote}"` : 'complaint');
+  // The complaint is the first reason, before a sarcasm the irony head inferred from it.
+  if (label === 'negative' && complaint >= COMPLAINT_THRESHOLD && (signals.length === 0 || ironic)) {
+    signals.unshift(quote ? `complaint: "${quote}"` : 'complaint');
   }
   if (adapted !== null) signals.push(adapted);
 

@@ -122,12 +122,14 @@ describe('learnAdaptation', () => {
 
   it('checks itself on the most recent examples, and applies nothing that does not hold up there', () => {
     expect(adaptation.check?.strength).toBeGreaterThan(0);
-    expect(adaptation.check!.adaptedRight).toBeGreaterThan(adaptation.check!.sharedRight);
-    // The team flips a coin: the same kind of text corrected both ways.
+    // Applied because it does better on macro-F1; it may get as many right as the shared model.
+    expect(adaptation.check!.adaptedRight).toBeGreaterThanOrEqual(adaptation.check!.sharedRight);
+    // The team flips a coin: the same kind of text (which the shared model reads as positive, so
+    // it is right half the time) corrected both ways.
     const noisy: Correction[] = [];
     ORDINARY.forEach((text, i) => {
       noisy.push(confirmed(text));
-      noisy.push({ text: `${['great', 'fine', 'ok', 'meh'][i % 4]} sk8co deck number ${i}`, label: (['negative', 'positive'] as const)[Math.floor(i / 4) % 2]! });
+      noisy.push({ text: `${['great', 'fine', 'ok', 'nice'][i % 4]} sk8co deck number ${i}`, label: (['negative', 'positive'] as const)[Math.floor(i / 4) % 2]! });
     });
     const coin = learnAdaptation(brand, noisy, { now: NOW });
     expect(coin.check?.strength).toBe(0);
