@@ -50,3 +50,30 @@ export function silenceStatus(silence: Silence, at: string): SilenceStatus {
   if (now < silence.startsAt) return 'pending';
   return now < silence.endsAt ? 'active' : 'ended';
 }
+
+/** A silences row as both backends return it (pg converts timestamptz to the same ISO text). */
+export interface SilenceRow {
+  id: number;
+  rule: string;
+  brand: string | null;
+  starts_at: string;
+  ends_at: string;
+  reason: string;
+  created_at: string;
+  removed_at: string | null;
+}
+
+export const SILENCE_COLUMNS = 'id, rule, brand, starts_at, ends_at, reason, created_at, removed_at';
+
+export function silenceFromRow(row: SilenceRow): Silence {
+  return {
+    id: row.id,
+    rule: row.rule,
+    brand: row.brand,
+    startsAt: row.starts_at,
+    endsAt: row.ends_at,
+    reason: row.reason,
+    createdAt: row.created_at,
+    removedAt: row.removed_at,
+  };
+}

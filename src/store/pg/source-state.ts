@@ -1,67 +1,17 @@
 /** Per-source poll state and the poll log on PostgreSQL (semantics: src/store/types.ts SourceStateRepo). */
 import type { PollSummary, SourceState, SourceStateRepo, SuccessUpdate } from '../types.js';
+import { sourceStateFromRow, type SourceStateRow } from '../source-state.js';
 import type { Sql } from './sql.js';
-
-interface Row {
-  source_key: string;
-  brand: string;
-  type: string;
-  settings_hash: string | null;
-  etag: string | null;
-  last_modified: string | null;
-  cursor: string | null;
-  first_success_at: string | null;
-  last_attempt_at: string | null;
-  last_success_at: string | null;
-  last_error_at: string | null;
-  last_error: string | null;
-  last_error_kind: string | null;
-  consecutive_failures: number;
-  next_poll_at: string | null;
-  paused_reason: string | null;
-  rate_remaining: number | null;
-  rate_limit: number | null;
-  rate_reset_at: string | null;
-  last_gap: string | null;
-  last_gap_at: string | null;
-  created_at: string | null;
-}
 
 const COLUMNS =
   'source_key, brand, type, settings_hash, etag, last_modified, cursor, first_success_at, last_attempt_at, last_success_at, ' +
   'last_error_at, last_error, last_error_kind, consecutive_failures, next_poll_at, paused_reason, rate_remaining, rate_limit, ' +
   'rate_reset_at, last_gap, last_gap_at, created_at';
 
-function fromRow(r: Row): SourceState {
-  return {
-    sourceKey: r.source_key,
-    brand: r.brand,
-    type: r.type,
-    settingsHash: r.settings_hash,
-    etag: r.etag,
-    lastModified: r.last_modified,
-    cursor: r.cursor,
-    firstSuccessAt: r.first_success_at,
-    lastAttemptAt: r.last_attempt_at,
-    lastSuccessAt: r.last_success_at,
-    lastErrorAt: r.last_error_at,
-    lastError: r.last_error,
-    lastErrorKind: r.last_error_kind,
-    consecutiveFailures: r.consecutive_failures,
-    nextPollAt: r.next_poll_at,
-    pausedReason: r.paused_reason,
-    rateRemaining: r.rate_remaining,
-    rateLimit: r.rate_limit,
-    rateResetAt: r.rate_reset_at,
-    lastGap: r.last_gap,
-    lastGapAt: r.last_gap_at,
-    createdAt: r.created_at,
-  };
-}
 
 async function get(sql: Sql, key: string): Promise<SourceState | null> {
-  const row = await sql.one<Row>(`SELECT ${COLUMNS} FROM source_state WHERE source_key = $1`, [key]);
-  return row ? fromRow(row) : null;
+  const row = await sql.one<SourceStateRow>(`SELECT ${COLUMNS} FROM source_state WHERE source_key = $1`, [key]);
+  return row ? sourceStateFromRow(row) : null;
 }
 
 async function recordSuccess(sql: Sql, key: string, u: SuccessUpdate): Promise<void> {
@@ -103,7 +53,7 @@ export function sourceStateRepo(sql: Sql): SourceStateRepo {
   return {
     get: (key) => get(sql, key),
     async list() {
-      return (await sql.rows<Row>(`SELECT ${COLUMNS} FROM source_state ORDER BY source_key COLLATE "C"`)).map(fromRow);
+      return (await sql.rows<SourceStateRow>(`SELECT ${COLUMNS} FROM source_state ORDER BY source_key COLLATE "C"`)).map(sourceStateFromRow);
     },
     ensure: (key, brand, type, settingsHash, now = new Date().toISOString()) =>
       sql.atomic(async (tx) => {

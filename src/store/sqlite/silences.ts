@@ -1,56 +1,30 @@
 /** Silences on SQLite (what they mean: ../silences.ts). */
-import { ALL_RULES, isoTime, validSilence } from '../silences.js';
+import { ALL_RULES, isoTime, SILENCE_COLUMNS, silenceFromRow, validSilence, type SilenceRow } from '../silences.js';
 import type { ActiveSilence, NewSilence, Silence } from '../types.js';
 import { stmt, type Db } from './db.js';
 
-interface Row {
-  id: number;
-  rule: string;
-  brand: string | null;
-  starts_at: string;
-  ends_at: string;
-  reason: string;
-  created_at: string;
-  removed_at: string | null;
-}
-
-const COLUMNS = 'id, rule, brand, starts_at, ends_at, reason, created_at, removed_at';
-
-function fromRow(row: Row): Silence {
-  return {
-    id: row.id,
-    rule: row.rule,
-    brand: row.brand,
-    startsAt: row.starts_at,
-    endsAt: row.ends_at,
-    reason: row.reason,
-    createdAt: row.created_at,
-    removedAt: row.removed_at,
-  };
-}
-
 export function addSilence(db: Db, silence: NewSilence): Silence {
   const { rule, brand, startsAt, endsAt, reason, createdAt } = validSilence(silence);
-  const row = stmt<[string, string | null, string, string, string, string], Row>(
+  const row = stmt<[string, string | null, string, string, string, string], SilenceRow>(
     db,
-    `INSERT INTO silences (rule, brand, starts_at, ends_at, reason, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING ${COLUMNS}`,
+    `INSERT INTO silences (rule, brand, starts_at, ends_at, reason, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING ${SILENCE_COLUMNS}`,
   ).get(rule, brand, startsAt, endsAt, reason, createdAt);
-  return fromRow(row!);
+  return silenceFromRow(row!);
 }
 
 export function getSilence(db: Db, id: number): Silence | null {
-  const row = stmt<[number], Row>(db, `SELECT ${COLUMNS} FROM silences WHERE id = ?`).get(id);
-  return row ? fromRow(row) : null;
+  const row = stmt<[number], SilenceRow>(db, `SELECT ${SILENCE_COLUMNS} FROM silences WHERE id = ?`).get(id);
+  return row ? silenceFromRow(row) : null;
 }
 
 /** Silences by start time (newest first when `all`, else soonest ending first). */
 export function listSilences(db: Db, options: { at: string; all?: boolean }): Silence[] {
   if (options.all) {
-    return stmt<[], Row>(db, `SELECT ${COLUMNS} FROM silences ORDER BY starts_at DESC, id DESC`).all().map(fromRow);
+    return stmt<[], SilenceRow>(db, `SELECT ${SILENCE_COLUMNS} FROM silences ORDER BY starts_at DESC, id DESC`).all().map(silenceFromRow);
   }
-  return stmt<[string], Row>(db, `SELECT ${COLUMNS} FROM silences WHERE removed_at IS NULL AND ends_at > ? ORDER BY ends_at, id`)
+  return stmt<[string], SilenceRow>(db, `SELECT ${SILENCE_COLUMNS} FROM silences WHERE removed_at IS NULL AND ends_at > ? ORDER BY ends_at, id`)
     .all(isoTime(options.at, 'time'))
-    .map(fromRow);
+    .map(silenceFromRow);
 }
 
 /**

@@ -1,66 +1,16 @@
 /** Per-source poll state (validators, cursor, health, rate-limit budget) and the poll log. */
 import type { FailureUpdate, PollLogEntry, PollSummary, SourceState, SuccessUpdate } from '../types.js';
+import { sourceStateFromRow, type SourceStateRow } from '../source-state.js';
 import { stmt, type Db } from './db.js';
 
-interface Row {
-  source_key: string;
-  brand: string;
-  type: string;
-  settings_hash: string | null;
-  etag: string | null;
-  last_modified: string | null;
-  cursor: string | null;
-  first_success_at: string | null;
-  last_attempt_at: string | null;
-  last_success_at: string | null;
-  last_error_at: string | null;
-  last_error: string | null;
-  last_error_kind: string | null;
-  consecutive_failures: number;
-  next_poll_at: string | null;
-  paused_reason: string | null;
-  rate_remaining: number | null;
-  rate_limit: number | null;
-  rate_reset_at: string | null;
-  last_gap: string | null;
-  last_gap_at: string | null;
-  created_at: string | null;
-}
-
-function fromRow(r: Row): SourceState {
-  return {
-    sourceKey: r.source_key,
-    brand: r.brand,
-    type: r.type,
-    settingsHash: r.settings_hash,
-    etag: r.etag,
-    lastModified: r.last_modified,
-    cursor: r.cursor,
-    firstSuccessAt: r.first_success_at,
-    lastAttemptAt: r.last_attempt_at,
-    lastSuccessAt: r.last_success_at,
-    lastErrorAt: r.last_error_at,
-    lastError: r.last_error,
-    lastErrorKind: r.last_error_kind,
-    consecutiveFailures: r.consecutive_failures,
-    nextPollAt: r.next_poll_at,
-    pausedReason: r.paused_reason,
-    rateRemaining: r.rate_remaining,
-    rateLimit: r.rate_limit,
-    rateResetAt: r.rate_reset_at,
-    lastGap: r.last_gap,
-    lastGapAt: r.last_gap_at,
-    createdAt: r.created_at,
-  };
-}
 
 export function getSourceState(db: Db, key: string): SourceState | null {
-  const row = stmt<[string], Row>(db, 'SELECT * FROM source_state WHERE source_key = ?').get(key);
-  return row ? fromRow(row) : null;
+  const row = stmt<[string], SourceStateRow>(db, 'SELECT * FROM source_state WHERE source_key = ?').get(key);
+  return row ? sourceStateFromRow(row) : null;
 }
 
 export function listSourceStates(db: Db): SourceState[] {
-  return stmt<[], Row>(db, 'SELECT * FROM source_state ORDER BY source_key').all().map(fromRow);
+  return stmt<[], SourceStateRow>(db, 'SELECT * FROM source_state ORDER BY source_key').all().map(sourceStateFromRow);
 }
 
 /**
