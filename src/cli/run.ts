@@ -126,16 +126,22 @@ export async function runCommand(ctx: Context, options: RunOptions): Promise<num
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  try {
-    await daemon.start();
-  } catch (err) {
-    // Nothing may keep the process alive after a failed start (a supervisor restarts it).
+  // Stops everything, the daemon before what it uses; after a failed start too: nothing may keep
+  // the process alive then (a supervisor restarts it).
+  const stopAll = async () => {
+    stopWatching();
+    await retention?.stop();
     await daemon.stop();
     web?.close();
     await server?.close();
     await slack?.stop();
     lock.release();
     await store.close();
+  };
+  try {
+    await daemon.start();
+  } catch (err) {
+    await stopAll();
     throw err;
   }
   retention = startRetention({ store, log: ctx.log, retentionMs, onRun: observeRetention, manual: ctx.databaseUrl !== null });
@@ -145,14 +151,7 @@ export async function runCommand(ctx: Context, options: RunOptions): Promise<num
   }, 30_000);
   await stopped;
   clearInterval(wake);
-  stopWatching();
-  await retention.stop();
-  await daemon.stop();
-  web?.close();
-  await server?.close();
-  await slack?.stop();
-  lock.release();
-  await store.close();
+  await stopAll();
   return 0;
 }
 
