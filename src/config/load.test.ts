@@ -63,12 +63,12 @@ describe('loadConfig', () => {
     [
       'query syntax error points into the query',
       { 'sources/acme.yaml': BRAND.replace(`'"acme cloud" OR acmecloud'`, `'"acme cloud OR acmecloud'`) },
-      'sources/acme.yaml:3:9: query: query: unterminated quote',
+      'sources/acme.yaml:3:9: query: unterminated quote',
     ],
     [
       'rule text query error',
       { 'rules/alerts.yaml': 'rules:\n  - name: r\n    match:\n      text: "(outage OR down"\n    notify: [{ slack: "#a" }]\n' },
-      'rules/alerts.yaml:4:14: rules[0].match.text: query: unclosed (: add a closing )',
+      'rules/alerts.yaml:4:14: rules[0].match.text: unclosed (: add a closing )',
     ],
     [
       'unknown brand in a rule',
@@ -182,6 +182,13 @@ describe('loadConfig', () => {
     expect(edited).not.toBe(a);
   });
 
+  it('says a missing or empty value is required or empty, in words', () => {
+    const rules = 'rules:\n  - name: r\n    notify: [{ slack: "#a" }]\ndigests:\n';
+    expect(problemsFor({ 'sources/acme.yaml': BRAND, 'rules/alerts.yaml': rules })).toEqual([
+      'rules/alerts.yaml:4:9: digests: empty: give it a list, or remove the key',
+    ]);
+  });
+
   it('reports a missing sources/ folder', () => {
     const problems = problemsFor({ 'rules/alerts.yaml': 'rules: []\n' });
     expect(problems[0]).toMatch(/^sources: no sources\/\*\.yaml found/);
@@ -218,6 +225,17 @@ digests:
       expect.stringMatching(/^rules\/alerts\.yaml:11:17: rules\[2\]\.group_wait: /),
       'rules/alerts.yaml:16:5: digests[0].timezon: unknown key "timezon": did you mean "timezone"?',
       'sources/acme.yaml:3:1: querry: unknown key "querry": did you mean "query"?',
+    ]);
+  });
+
+  it("a brand's broken query does not hide its sources' problems, nor a bad common field the type's own", () => {
+    const brand = `brand: acme\nname: Acme\nquery: '"acme cloud'\nsources:\n  - type: rss\n    every: 5x\n  - type: hackernews\n    every: 1m\n    querry: acme\n`;
+    expect(problemsFor({ 'sources/acme.yaml': brand, 'rules/alerts.yaml': 'rules: []\n' })).toEqual([
+      'sources/acme.yaml:3:9: query: unterminated quote: add a closing "',
+      'sources/acme.yaml:5:5: sources[0].url: url is required: the feed\'s address, e.g. https://example.com/feed.xml',
+      'sources/acme.yaml:6:12: sources[0].every: "5x" is not a duration: write it like 30s, 15m, 2h or 7d',
+      'sources/acme.yaml:7:5: sources[1].query: missing: this key is required; give it a value',
+      expect.stringMatching(/^sources\/acme\.yaml:9:5: sources\[1\]\.querry: unknown key "querry": did you mean "query"\?/),
     ]);
   });
 });

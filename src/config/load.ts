@@ -243,8 +243,20 @@ function issueProblems(yaml: YamlFile, base: PropertyKey[], error: { issues: z.c
       continue;
     }
     const pos = positionOf(yaml, path);
-    problems.push({ file: yaml.file, line: pos.line, col: pos.col, path: formatPath(path), message: issue.message, severity: 'error' });
+    problems.push({ file: yaml.file, line: pos.line, col: pos.col, path: formatPath(path), message: presenceMessage(issue) ?? issue.message, severity: 'error' });
   }
+}
+
+/**
+ * zod's own words for a missing or empty value ("Invalid input: expected string, received
+ * undefined") in the user's terms. Schemas with a message of their own for it keep theirs.
+ */
+function presenceMessage(issue: z.core.$ZodIssue): string | null {
+  if (issue.code !== 'invalid_type') return null;
+  const what = { array: 'a list', object: 'keys and values', string: 'a value', boolean: 'true or false' }[issue.expected as string] ?? `a ${issue.expected}`;
+  if (/received undefined$/.test(issue.message)) return `missing: this key is required; give it ${what}`;
+  if (/received null$/.test(issue.message)) return `empty: give it ${what}, or remove the key`;
+  return null;
 }
 
 function compileAt(yaml: YamlFile, path: PropertyKey[], query: string, problems: ConfigProblem[]): CompiledQuery | null {
@@ -259,7 +271,7 @@ function compileAt(yaml: YamlFile, path: PropertyKey[], query: string, problems:
       line: pos.line,
       col: pos.col,
       path: formatPath(path),
-      message: `query: ${err.message}`,
+      message: err.message,
       severity: 'error',
     });
     return null;
@@ -326,6 +338,9 @@ function loadBrandFile(yaml: YamlFile, config: Config, taken: TakenNames, proble
   }
   taken.brands.set(data.brand, yaml.file);
   const matcher = compileAt(yaml, ['query'], data.query, problems);
+  // The sources are checked even when the query is broken: one run reports every problem.
+  const keys = new SourceKeys(data.brand);
+  const sources = data.sources.map((entry, index) => loadSource(yaml, entry, ['sources', index], data.brand, keys, config.env, report, problems));
   if (!matcher) return;
 
   const handles = (data.handles ?? []).map((h) => h.replace(/^@/, '').toLowerCase());
@@ -356,11 +371,7 @@ function loadBrandFile(yaml: YamlFile, config: Config, taken: TakenNames, proble
     file: yaml.file,
   });
 
-  const keys = new SourceKeys(data.brand);
-  data.sources.forEach((entry, index) => {
-    const source = loadSource(yaml, entry, ['sources', index], data.brand, keys, config.env, report, problems);
-    if (source) config.sources.push(source);
-  });
+  for (const source of sources) if (source) config.sources.push(source);
 }
 
 /** Keys of a brand's sources: '<brand>/<type>', then '#2', '#3'... for repeats, or '<brand>/<id>'. */
@@ -395,14 +406,15 @@ function loadSource(
   const rest: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(entry)) (COMMON_SOURCE_KEYS.includes(k) ? common : rest)[k] = v;
   const c = parseReporting(yaml, commonSourceSchema, common, path, problems);
-  if (c === null) return null;
-  const plugin = sourcePlugin(c.type);
-  if (!plugin) {
+  // A bad common field (`every: 5x`) must not hide the type's own problems (a missing url).
+  const type = c?.type ?? (typeof common.type === 'string' ? common.type : null);
+  const plugin = type === null ? undefined : sourcePlugin(type);
+  if (c !== null && !plugin) {
     report([...path, 'type'], `source type "${c.type}" is not available in this version of earshot`, { at: path });
     return null;
   }
-  const settings = parseReporting(yaml, plugin.schema as z.ZodType<Record<string, unknown>>, rest, path, problems);
-  if (settings === null) return null;
+  const settings = plugin ? parseReporting(yaml, plugin.schema as z.ZodType<Record<string, unknown>>, rest, path, problems) : null;
+  if (c === null || !plugin || settings === null) return null;
   const { key, unique } = keys.take(c.type, c.id);
   if (!unique) {
     report([...path, 'id'], `two sources of brand ${brand} have the id ${key}; give each an \`id:\``, { at: path });
