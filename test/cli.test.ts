@@ -53,7 +53,7 @@ describe('earshot import', () => {
       jsonl([
         negative('1', 1),
         '{not json',
-        { brand: 'acme', source: 'myspace', id: 'x' },
+        { brand: 'acme', source: 'myspace', published: 'yesterday' },
         { brand: 'nobody', source: 'rss', id: 'y', text: 'acme cloud' },
         { brand: 'acme', source: 'rss', id: 'z', text: 'nothing about the brand' },
         negative('2', 0.5),
@@ -63,7 +63,9 @@ describe('earshot import', () => {
     const r = await runCli(dir, ['import', file]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${file}:2: not valid JSON`);
-    expect(r.stderr).toContain(`${file}:3: source:`);
+    // Every problem of the line at once: the missing field, then each wrong one.
+    expect(r.stderr).toContain(`${file}:3: missing id; source: `);
+    expect(r.stderr).toContain('; published: published must be an ISO 8601 time');
     expect(r.stderr).toContain(`${file}:4: brand: unknown brand "nobody"`);
     expect(r.stdout).toContain('6 lines: 2 stored (0 duplicates), 0 already stored, 1 did not match the brand query, 3 skipped as invalid; 1 alert');
     // Both negative mentions, one throttled group: one message listing both.

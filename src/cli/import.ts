@@ -37,6 +37,20 @@ const lineSchema = z.object({
   language: z.string().nullable().optional(),
 });
 
+/** Every problem of a line at once (fixing one to meet the next is slow): missing fields together, then each wrong one. */
+function lineProblems(json: unknown, issues: readonly z.core.$ZodIssue[]): string {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return 'expected a JSON object (one mention per line)';
+  const record = json as Record<string, unknown>;
+  const missing: string[] = [];
+  const wrong: string[] = [];
+  for (const issue of issues) {
+    const field = issue.path.join('.');
+    if (issue.path.length === 1 && record[field] === undefined) missing.push(field);
+    else wrong.push(`${field || 'line'}: ${issue.message}`);
+  }
+  return [...(missing.length > 0 ? [`missing ${missing.join(', ')}`] : []), ...wrong].join('; ');
+}
+
 export interface ImportOptions {
   alerts?: boolean;
   /** Files at least this large are prepared in a worker thread (default 1 MB); tests lower it. */
@@ -190,8 +204,7 @@ export async function importCommand(ctx: Context, file: string, options: ImportO
       const parsed = lineSchema.safeParse(json);
       if (!parsed.success) {
         bad++;
-        const issue = parsed.error.issues[0]!;
-        ctx.io.err(`${file}:${lineNo}: ${issue.path.join('.') || 'line'}: ${issue.message}; line skipped`);
+        ctx.io.err(`${file}:${lineNo}: ${lineProblems(json, parsed.error.issues)}; line skipped`);
         continue;
       }
       const d = parsed.data;
