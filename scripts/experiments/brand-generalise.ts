@@ -35,6 +35,8 @@ interface Variant {
   offsets?: [number, number, number];
   /** A text the general model calls negative with score <= -t is negative toward the brand. */
   generalNeg?: number;
+  /** heads.bin's addressedWhenUnknown. */
+  unknown?: number;
 }
 
 const VARIANTS: Record<string, Variant> = {
@@ -61,6 +63,10 @@ const VARIANTS: Record<string, Variant> = {
   l2s1e2_blend05: { opts: { l2Sparse: 1e-2 }, blend: 0.5 },
   blend05_neg03: { blend: 0.5, offsets: [0.3, 0, 0] },
   blend075: { blend: 0.75 },
+  b075_u0: { blend: 0.75, unknown: 0 },
+  b075_u03: { blend: 0.75, unknown: 0.294 },
+  b075_u056: { blend: 0.75, unknown: 0.559 },
+  b075_u1: { blend: 0.75, unknown: 1 },
   gn09: { generalNeg: 0.9 },
   gn08: { generalNeg: 0.8 },
   gn07: { generalNeg: 0.7 },
@@ -152,6 +158,12 @@ interface Row {
   lotoNoHandle: Figures;
 }
 
+function headsFor(v: Variant, build: HeadsBuild, head: FloatHead, sentiment: LinearModel) {
+  const heads = withBrandHead(build, head, sentiment);
+  heads.header.settings = { ...heads.header.settings, addressedWhenUnknown: v.unknown ?? 0 };
+  return heads;
+}
+
 function brandOf(name: string, handles: readonly string[]): BrandContext {
   return { name, handles: [...handles] };
 }
@@ -165,13 +177,13 @@ function evaluate(v: Variant, build: HeadsBuild, sentiment: LinearModel): Row {
   const cvPred = new Array<number>(n).fill(1);
   for (let k = 0; k < 10; k++) {
     const test = new Set(order.filter((_i, j) => j % 10 === k));
-    const analyzer = createAnalyzer({ heads: withBrandHead(build, train(v, build.brand, sentiment, (i) => !test.has(i)), sentiment) });
+    const analyzer = createAnalyzer({ heads: headsFor(v, build, train(v, build.brand, sentiment, (i) => !test.has(i)), sentiment) });
     for (const i of test) cvPred[i] = labelOf(v, analyzer, sanders.texts[i]!.text, brandOf(sanders.topics[i]!, sanders.texts[i]!.handles ?? []));
   }
   const loto = new Array<number>(n).fill(1);
   const lotoNo = new Array<number>(n).fill(1);
   for (const topic of [...new Set(sanders.topics)]) {
-    const analyzer = createAnalyzer({ heads: withBrandHead(build, train(v, build.brand, sentiment, (i) => sanders.topics[i] !== topic), sentiment) });
+    const analyzer = createAnalyzer({ heads: headsFor(v, build, train(v, build.brand, sentiment, (i) => sanders.topics[i] !== topic), sentiment) });
     sanders.texts.forEach((t, i) => {
       if (sanders.topics[i] !== topic) return;
       loto[i] = labelOf(v, analyzer, t.text, brandOf(topic, t.handles ?? []));
@@ -197,7 +209,7 @@ function main(): void {
     const set = sxswSet();
     for (const name of chosen) {
       const v = VARIANTS[name]!;
-      const analyzer = createAnalyzer({ heads: withBrandHead(build, train(v, build.brand, sentiment, () => true), sentiment) });
+      const analyzer = createAnalyzer({ heads: headsFor(v, build, train(v, build.brand, sentiment, () => true), sentiment) });
       const pred = set.texts.map((t) => labelOf(v, analyzer, t.text, { name: 'SXSW brands', handles: [] }));
       console.log(`SXSW ${name}: neg F1 / macro-F1 ${cell(computeFigures(set.labels, pred, 3))}`);
     }

@@ -138,6 +138,16 @@ describe('context', () => {
     expect(to).toBeLessThanOrEqual(about);
   });
 
+  it('treats "addressed" as unknown, not "no", for a brand with no handles', () => {
+    // The same text: with handles configured it is known not to address the brand (a sign against
+    // negative the brand layer learned); without handles that is unknown.
+    for (const text of ['my Zephyr order still has not shipped, two weeks now', 'the Zephyr Trail 2 battery lasts about 40 km']) {
+      const noHandles = analyze(text, { brand: { name: 'Zephyr Bikes', handles: [] } }).sentiment.score;
+      const notAddressed = analyze(text, { brand: { name: 'Zephyr Bikes', handles: ['zephyrbikes'] } }).sentiment.score;
+      expect(noHandles).toBeLessThan(notAddressed);
+    }
+  });
+
   it('reads general sentiment without a brand context', () => {
     const general = analyzer.analyze({ text: '@zephyrbikes does the Trail 2 fit riders under 160cm?' });
     expect(general.sentiment.label).toBeDefined();
