@@ -18,6 +18,9 @@ import { openDatabase, type Db } from '../src/store/sqlite/db.js';
 import { insertMention, listMentions } from '../src/store/sqlite/mentions.js';
 import type { NewMention } from '../src/store/types.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
+import { triageStoreOf } from '../src/store/index.js';
+import { openSqliteStore } from '../src/store/sqlite/store.js';
+import { applyAction } from '../src/triage/actions.js';
 import { makeDeployment, runCli } from './helpers/cli.js';
 
 const SOURCES = `brand: acme\nname: Acme Cloud\nquery: '"acme cloud"'\nsources:\n  - type: rss\n    url: https://feeds.example.com/acme.xml\n`;
@@ -174,14 +177,28 @@ describe('earshot export', () => {
   function seeded(): { dir: string; ids: number[] } {
     const { dir, dbPath } = deployment();
     const db = openDatabase(dbPath);
-    const ids = TRICKY.map((text, i) => insertMention(db, mention({ text: `Acme Cloud ${text}`, title: i === 5 ? '-5 stars' : `title ${i}`, author: i === 6 ? '=cmd' : null, reach: i === 0 ? null : i }))!);
+    const ids = TRICKY.map((text, i) =>
+      insertMention(db, mention({ text: `Acme Cloud ${text}`, title: i === 5 ? '-5 stars' : `title ${i}`, author: i === 6 ? '=cmd' : null, reach: i === 0 ? null : i, ...(i === 1 ? { flags: { offensive: 0.91, hate: 0.04, irony: 0.12 } } : {}) }))!,
+    );
     insertMention(db, mention({ brand: 'other', text: 'Acme Cloud other brand', publishedAt: '2026-11-20T00:00:00.000Z' }));
     db.close();
     return { dir, ids };
   }
 
+  /** The team worked on the second mention: handled, assigned, tagged, sentiment corrected. */
+  async function triaged(dir: string, id: number): Promise<void> {
+    const store = openSqliteStore(join(dir, 'data/earshot.db'));
+    const triage = await triageStoreOf(store);
+    const actor = { kind: 'api' as const, id: 'qa', name: 'qa' };
+    for (const [action, value] of [['handle', undefined], ['assign', 'maria'], ['tag', 'refund'], ['sentiment', 'neutral']] as const) {
+      await applyAction(triage, { mentionId: id, action, ...(value ? { value } : {}), actor });
+    }
+    await store.close();
+  }
+
   it('writes RFC 4180 CSV that a CSV parser reads back to the stored values, with formula cells guarded', async () => {
     const { dir, ids } = seeded();
+    await triaged(dir, ids[1]!);
     const r = await runCli(dir, ['export', '--format', 'csv', '--brand', 'acme']);
     expect(r.code).toBe(0);
     expect(r.stdout.endsWith('\r')).toBe(true);
@@ -212,9 +229,9 @@ describe('earshot export', () => {
         language: 'en',
         title: guard(m.title),
         text: guard(m.text),
-        sentiment: 'negative',
-        sentiment_score: '-0.75',
-        sentiment_reasons: 'worst; negation: "not good"',
+        sentiment: i === 1 ? 'neutral' : 'negative',
+        sentiment_score: i === 1 ? row.sentiment_score : '-0.75',
+        sentiment_reasons: i === 1 ? row.sentiment_reasons : 'worst; negation: "not good"',
         urgency: 'high',
         urgency_score: '0.8',
         urgency_reasons: 'outage',
@@ -222,6 +239,12 @@ describe('earshot export', () => {
         link_url: '',
         story_key: '',
         duplicate_of: '',
+        status: i === 1 ? 'handled' : 'open',
+        assignee: i === 1 ? 'maria' : '',
+        tags: i === 1 ? 'refund' : '',
+        flag_offensive: i === 1 ? '0.91' : '',
+        flag_hate: i === 1 ? '0.04' : '',
+        flag_irony: i === 1 ? '0.12' : '',
       });
     }
     expect(rows[3]!.text).toBe('Acme Cloud two\nlines');
@@ -236,14 +259,25 @@ describe('earshot export', () => {
   });
 
   it('writes JSON lines that parse back to the stored mentions; --since, --source and --out filter and redirect', async () => {
-    const { dir } = seeded();
+    const { dir, ids } = seeded();
+    await triaged(dir, ids[1]!);
     const r = await runCli(dir, ['export', '--format', 'jsonl']);
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n').map((l) => JSON.parse(l) as { id: number; brand: string; publishedAt: string; text: string });
     const db = new Database(join(dir, 'data/earshot.db'), { readonly: true });
     const stored = listMentions(db, { order: 'asc' });
     db.close();
-    expect(lines).toEqual(stored);
+    // The stored mentions with their triage fields, as `earshot mentions --json` writes them.
+    const open = { status: 'open', statusAt: null, snoozedUntil: null, assignee: null, tags: [], sentimentCorrectedFrom: null };
+    expect(lines).toEqual(
+      stored.map((m) =>
+        m.id === ids[1]
+          ? { ...m, ...open, status: 'handled', statusAt: expect.any(String), assignee: 'maria', tags: ['refund'], sentiment: expect.objectContaining({ label: 'neutral' }), sentimentCorrectedFrom: 'negative' }
+          : { ...m, ...open },
+      ),
+    );
+    const viaMentions = await runCli(dir, ['mentions', '--json', '--since', '2026-01-01', '--brand', 'acme']);
+    expect(viaMentions.stdout.split('\n').map((l) => JSON.parse(l) as unknown).reverse()).toEqual(lines.filter((m) => m.brand === 'acme'));
 
     const cut = lines[4]!.publishedAt;
     const since = await runCli(dir, ['export', '--format', 'jsonl', '--since', cut]);

@@ -7,13 +7,17 @@
  * are joined with "; ". Text from the internet can start with = + - @ and would run as a formula
  * when a spreadsheet opens the file, so such text cells get a leading ' (OWASP's advice);
  * `--raw` turns that off for tools that are not spreadsheets. Numeric cells are never changed.
- * JSON lines: one mention per line, the same objects as `earshot mentions --json`.
+ * JSON lines: one mention per line, the same objects as `earshot mentions --json`. Both carry
+ * the triage fields (status, assignee, tags; a corrected sentiment replaces the analyzer's, as
+ * everywhere) and CSV the analysis flags; new CSV columns are added at the end only, so that
+ * existing sheets keep reading theirs.
  *
  * Rows are streamed from the store in pages, so memory stays flat however large the history.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { parseDuration } from '../core/duration.js';
-import { type Mention } from '../core/types.js';
+import { triageStoreOf } from '../store/index.js';
+import type { TriagedMention } from '../store/triage-types.js';
 import { SOURCE_TYPES } from '../sources/registry.js';
 import { createProgress, type ProgressStream } from '../ops/progress.js';
 import type { MentionFilter } from '../store/types.js';
@@ -56,11 +60,20 @@ export const CSV_COLUMNS = [
   'link_url',
   'story_key',
   'duplicate_of',
+  'status',
+  'assignee',
+  'tags',
+  'flag_offensive',
+  'flag_hate',
+  'flag_irony',
 ] as const;
+
+/** Mentions read from the stream before their triage fields are looked up together. */
+const PAGE = 500;
 
 type Cell = string | number | null;
 
-function mentionCells(m: Mention): Cell[] {
+function mentionCells(m: TriagedMention): Cell[] {
   return [
     m.id,
     m.brand,
@@ -86,6 +99,12 @@ function mentionCells(m: Mention): Cell[] {
     m.linkUrl,
     m.storyKey,
     m.duplicateOf,
+    m.status,
+    m.assignee,
+    m.tags.join('; '),
+    m.flags?.offensive ?? null,
+    m.flags?.hate ?? null,
+    m.flags?.irony ?? null,
   ];
 }
 
@@ -143,12 +162,22 @@ export async function exportCommand(ctx: Context, options: ExportOptions): Promi
     const total = await store.mentions.count(filter);
     const progress = createProgress('export', { total, unit: 'mentions', ...(options.progressStream ? { stream: options.progressStream } : {}) });
     if (format === 'csv') write(csvRecord(CSV_COLUMNS));
+    const triage = await triageStoreOf(store);
     let count = 0;
+    let page: number[] = [];
+    const flush = async () => {
+      for (const mention of await triage.getMentions(page)) {
+        write(format === 'csv' ? csvRecord(mentionCells(mention), options.raw) : JSON.stringify(mention));
+        count++;
+        progress.tick();
+      }
+      page = [];
+    };
     for await (const mention of store.mentions.stream(filter)) {
-      write(format === 'csv' ? csvRecord(mentionCells(mention), options.raw) : JSON.stringify(mention));
-      count++;
-      progress.tick();
+      page.push(mention.id);
+      if (page.length === PAGE) await flush();
     }
+    await flush();
     progress.done(`${count} mentions${options.out ? ` written to ${options.out}` : ''}`);
     return 0;
   } finally {
