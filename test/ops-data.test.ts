@@ -7,8 +7,8 @@
  */
 import Database from 'better-sqlite3';
 import { parse } from 'csv-parse/sync';
-import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backupCommand } from '../src/cli/backup.js';
 import { verifyBackup } from '../src/store/sqlite/backup.js';
@@ -325,4 +325,25 @@ describe('schema version', () => {
       after.close();
     },
   );
+});
+
+describe('a --db that is not a database', () => {
+  it.each([['status'], ['mentions'], ['poll', '--once']])('`earshot %s` names the file and what to do, exit 1, and leaves it alone', async (...args) => {
+    const { dir, dbPath } = deployment();
+    mkdirSync(dirname(dbPath), { recursive: true });
+    writeFileSync(dbPath, 'a spreadsheet someone saved here, not SQLite at all '.repeat(100));
+    const r = await runCli(dir, args);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`earshot: ${dbPath} is not an earshot database (SQLite: file is not a database): point --db`);
+    expect(r.stderr).not.toContain('internal error');
+    expect(readFileSync(dbPath, 'utf8')).toMatch(/^a spreadsheet/);
+  });
+
+  it('a directory is named as one', async () => {
+    const { dir, dbPath } = deployment();
+    mkdirSync(dbPath, { recursive: true });
+    const r = await runCli(dir, ['status']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`earshot: ${dbPath} is a directory: --db (or EARSHOT_DB) names the database file, e.g. ${join(dbPath, 'earshot.db')}`);
+  });
 });

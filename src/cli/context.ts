@@ -1,5 +1,5 @@
 /** What every command needs: where the config and database are, the environment, a logger. */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { LevelWithSilent } from 'pino';
 import { loadConfig, loadEnv, type Config, type Env } from '../config/load.js';
@@ -164,7 +164,21 @@ export async function openStore(ctx: Context, options: { readonly?: boolean } = 
   if (options.readonly && !existsSync(ctx.dbPath)) {
     throw new UserError(`no database at ${ctx.dbPath}: run \`earshot poll --once\` or \`earshot run\` first, or pass --db`);
   }
-  return openStoreAt({ path: ctx.dbPath, readonly: options.readonly ?? false });
+  if (existsSync(ctx.dbPath) && statSync(ctx.dbPath).isDirectory()) {
+    throw new UserError(`${ctx.dbPath} is a directory: --db (or EARSHOT_DB) names the database file, e.g. ${join(ctx.dbPath, 'earshot.db')}`);
+  }
+  try {
+    return await openStoreAt({ path: ctx.dbPath, readonly: options.readonly ?? false });
+  } catch (err) {
+    const code = (err as { code?: unknown } | null)?.code;
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+      throw new UserError(
+        `${ctx.dbPath} is not an earshot database (SQLite: ${(err as Error).message}): point --db (or EARSHOT_DB) at the right file, ` +
+          'or move this one away and restore a backup (`earshot backup` makes them)',
+      );
+    }
+    throw err;
+  }
 }
 
 /** Parses `--since 24h` / `--since 2026-11-01` into an ISO time. */
