@@ -8,6 +8,8 @@
  *   or tuned on);
  * - the Sanders brand set by 10-fold cross-validation (the brand layer retrained per fold with the
  *   training recipe, scored through the analyzer);
+ * - the Sanders brand set leave-one-brand-out (a brand the layer never saw), with and without
+ *   the brand's handle;
  * - the complaint detector by 10-fold cross-validation, v1's recipe and today's;
  * - the flags on the TweetEval validation splits, how often they fire on brand sets, and the
  *   offensive flag's false alarms on African-American English spellings;
@@ -154,6 +156,33 @@ function evaluateSanders(build: HeadsBuild, s: Systems, sentiment: ReturnType<ty
     needsReply: replyFigures(replies, sanders.labels),
     v1NeedsReply: replyFigures(v1.map(needsReply), sanders.labels),
   };
+}
+
+interface BrandOutResult {
+  /** With the topic's handle as the brand's. */
+  withHandle: Figures;
+  /** A brand configured without handles. */
+  noHandle: Figures;
+}
+
+/**
+ * Sanders leave-one-brand-out: each topic scored by a brand layer trained on the other three (a
+ * brand earshot never saw, as every brand it is set up for is), with and without the handle.
+ * Random 10-fold CV shares each brand's words between training and test; this does not.
+ */
+function evaluateBrandOut(build: HeadsBuild, headsFor: (topic: string) => ReturnType<typeof withBrandHead>): BrandOutResult {
+  const { sanders } = build.brand;
+  const withHandle = new Array<number>(sanders.labels.length).fill(1);
+  const noHandle = new Array<number>(sanders.labels.length).fill(1);
+  for (const topic of [...new Set(sanders.topics)].sort()) {
+    const analyzer = createAnalyzer({ heads: headsFor(topic) });
+    sanders.texts.forEach((t, i) => {
+      if (sanders.topics[i] !== topic) return;
+      withHandle[i] = LABEL_INDEX[analyzer.analyze({ text: t.text, brand: brandOf(t.handles) }).sentiment.label]!;
+      noHandle[i] = LABEL_INDEX[analyzer.analyze({ text: t.text, brand: { name: topic, handles: [] } }).sentiment.label]!;
+    });
+  }
+  return { withHandle: computeFigures(sanders.labels, withHandle, 3), noHandle: computeFigures(sanders.labels, noHandle, 3) };
 }
 
 function brandOf(handles: readonly string[] | undefined): BrandContext {
@@ -400,6 +429,7 @@ function main(): void {
     if (!headsByTopic.has(topic)) headsByTopic.set(topic, withBrandHead(build, trainBrandHead(build.brand, (i) => build.brand.sanders.topics[i] !== topic), sentiment));
     return headsByTopic.get(topic)!;
   };
+  const brandOut = evaluateBrandOut(build, headsFor);
   const curve = simulateLearning(build.brand.sanders, headsFor);
   const curveAlone = simulateLearning(build.brand.sanders, headsFor, { confirmations: false });
   const urgency = urgencyOnComplaints(build, systems);
@@ -415,6 +445,8 @@ function main(): void {
     { measure: 'SXSW brand set, macro-F1', v1: f3(sx.v1.macroF1), baseline: f3(sx.afinn.macroF1), earshot: f3(sx.earshot.macroF1), target: '≥ 0.62', met: verdict(sx.earshot.macroF1, 0.62) },
     { measure: 'Sanders (10-fold CV), negative F1', v1: f3(negF1(sanders.v1)), baseline: f3(negF1(sanders.afinn)), earshot: f3(negF1(sanders.earshot)), target: '≥ 0.65', met: verdict(negF1(sanders.earshot), 0.65) },
     { measure: 'Sanders (10-fold CV), macro-F1', v1: f3(sanders.v1.macroF1), baseline: f3(sanders.afinn.macroF1), earshot: f3(sanders.earshot.macroF1), target: '≥ 0.62', met: verdict(sanders.earshot.macroF1, 0.62) },
+    // v1 and AFINN never trained on Sanders: every brand is one they never saw.
+    { measure: 'Sanders leave-one-brand-out, negative F1 / macro-F1 (with the handle; without)', v1: `${f3(negF1(sanders.v1))} / ${f3(sanders.v1.macroF1)}`, baseline: `${f3(negF1(sanders.afinn))} / ${f3(sanders.afinn.macroF1)}`, earshot: `${f3(negF1(brandOut.withHandle))} / ${f3(brandOut.withHandle.macroF1)}; ${f3(negF1(brandOut.noHandle))} / ${f3(brandOut.noHandle.macroF1)}`, target: '—', met: '—' },
     { measure: 'SemEval-2017 4A test, macro-recall', v1: f3(semeval.v1.macroRecall), baseline: f3(semeval.afinn.macroRecall), earshot: f3(semeval.earshot.macroRecall), target: '≥ 0.66', met: verdict(semeval.earshot.macroRecall, 0.66) },
     { measure: 'complaint F1 (10-fold CV)', v1: f3(v1Complaint.f1), baseline: '—', earshot: f3(complaint.f1), target: '≥ 0.78', met: verdict(complaint.f1, 0.78) },
     { measure: 'TweetEval offensive val, macro-F1 (offset tuned on it)', v1: '—', baseline: f3(offensive.baseline.macroF1), earshot: f3(offensive.earshot.macroF1), target: '≥ 0.78', met: verdict(offensive.earshot.macroF1, 0.78) },
@@ -426,7 +458,7 @@ function main(): void {
   ];
 
   if (json) {
-    console.log(JSON.stringify({ facts, stale, targets, sets, sanders, sxswReplies, sxswRepliesV1, complaint: { earshot: complaint, v1: { f1: v1Complaint.f1, accuracy: v1Complaint.accuracy } }, flags, bias, curve, curveAlone, urgency, speed }, null, 2));
+    console.log(JSON.stringify({ facts, stale, targets, sets, sanders, brandOut, sxswReplies, sxswRepliesV1, complaint: { earshot: complaint, v1: { f1: v1Complaint.f1, accuracy: v1Complaint.accuracy } }, flags, bias, curve, curveAlone, urgency, speed }, null, 2));
     return;
   }
   if (stale) console.log('WARNING: models/heads.bin is not what the training recipe builds now; run `ONLY=heads npm run train`.\n');
