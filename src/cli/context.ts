@@ -153,7 +153,7 @@ export function requireConfig(ctx: Context): { config: Config; problems: ConfigP
 export async function openStore(ctx: Context, options: { readonly?: boolean } = {}): Promise<Store> {
   if (ctx.databaseUrl) {
     try {
-      return await openStoreAt({ url: ctx.databaseUrl });
+      return await openStoreAt({ url: ctx.databaseUrl, onConnectionError: connectionErrorLogger(ctx) });
     } catch (err) {
       // Cannot connect, or written by a newer earshot: the message says what to check (never the password).
       const name = (err as Error)?.name;
@@ -179,6 +179,21 @@ export async function openStore(ctx: Context, options: { readonly?: boolean } = 
     }
     throw err;
   }
+}
+
+/**
+ * Logs a broken PostgreSQL connection (a server restart breaks every idle one at once: one line
+ * per 10 s is enough). The pool reconnects on the next query; work that failed meanwhile is
+ * retried by its own loop (polls, deliveries, the rules pass).
+ */
+function connectionErrorLogger(ctx: Context): (err: Error) => void {
+  let lastAt = 0;
+  return (err) => {
+    const now = Date.now();
+    if (now - lastAt < 10_000) return;
+    lastAt = now;
+    ctx.log.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'PostgreSQL connection lost; reconnecting on the next query');
+  };
 }
 
 /** Parses `--since 24h` / `--since 2026-11-01` into an ISO time. */

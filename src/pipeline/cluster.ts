@@ -315,13 +315,17 @@ async function ensureQueue(boss: PgBoss, name: string, options: Omit<PgBoss.Queu
   await boss.updateQueue(name, { name, ...options });
 }
 
-/** An error without the connection URL's password in its message (pg-boss may include the URL). */
+/**
+ * What to log of an error: its message (without the connection URL's password; pg-boss may
+ * include the URL) and code. pg-boss's errors carry the whole pg client, connection settings and
+ * all: never logged.
+ */
 function scrub(err: unknown, url: string): unknown {
+  if (!(err instanceof Error)) return err;
   const password = safePassword(url);
-  if (!password || !(err instanceof Error) || !err.message.includes(password)) return err;
-  const copy = new Error(err.message.split(password).join('***'));
-  copy.name = err.name;
-  return copy;
+  const message = password ? err.message.split(password).join('***') : err.message;
+  const code = (err as { code?: unknown }).code;
+  return { type: err.name, message, ...(typeof code === 'string' ? { code } : {}) };
 }
 
 function safePassword(url: string): string | null {

@@ -25,6 +25,7 @@ import type { AlertContent, Notifier } from '../notifiers/types.js';
 import { observeDelivery } from '../core/metrics.js';
 import { shownMentionIds, toAlertContent } from './alert-content.js';
 import type { ClaimedDelivery, ClusterRepo } from '../store/pg/cluster.js';
+import { isConnectionLoss } from '../store/errors.js';
 import type { AlertRow, DeliveryRow, RetryKind, RetryMark, Store } from '../store/types.js';
 
 const BASE_BACKOFF_MS = 5_000;
@@ -236,10 +237,29 @@ export class Deliverer {
       return held;
     };
     return {
-      sent: (at, ref) => claims.repo.markSent(d.id, d.token, at, ref).then(lost),
+      // The message is out: if the database went away meanwhile (a restart, a failover), keep
+      // trying to record it while the claim could still be ours, instead of letting the claim
+      // expire and another node send it again.
+      sent: (at, ref) => this.untilReconnected(() => claims.repo.markSent(d.id, d.token, at, ref), claims.leaseMs, d).then(lost),
       retry: (mark) => claims.repo.markRetry(d.id, d.token, mark).then(lost),
       failed: (at, error, settings) => claims.repo.markFailed(d.id, d.token, at, error, settings).then(lost),
     };
+  }
+
+  /** Runs `mark`, again every 250 ms for up to `forMs` while it fails with a lost connection. */
+  private async untilReconnected(mark: () => Promise<boolean>, forMs: number, d: ClaimedDelivery): Promise<boolean> {
+    const deadline = Date.now() + forMs;
+    for (let tries = 1; ; tries++) {
+      try {
+        const held = await mark();
+        if (tries > 1) this.log.info({ delivery: d.id, tries }, 'delivery recorded after the database connection came back');
+        return held;
+      } catch (err) {
+        if (!isConnectionLoss(err) || Date.now() >= deadline) throw err;
+        if (tries === 1) this.log.warn({ delivery: d.id, error: (err as Error).message }, 'could not record a sent delivery: database connection lost; trying again');
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
   }
 
   /** When a delivery can next be attempted (retry time, spacing, another node's claim), for the daemon's timer. */

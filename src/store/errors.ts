@@ -41,3 +41,19 @@ export class BackupUnsupportedError extends Error {
     this.name = 'BackupUnsupportedError';
   }
 }
+
+/**
+ * Whether an error says the database connection broke (PostgreSQL restarting or unreachable, the
+ * network dropped) rather than that the statement was wrong: worth trying again once the pool
+ * has reconnected. SQLite has no connection to lose; its errors never match.
+ */
+export function isConnectionLoss(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    // 57P01-57P03: admin/crash shutdown, cannot connect now; class 08: connection exceptions.
+    if (/^57P0[123]$/.test(code) || code.startsWith('08')) return true;
+    if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)) return true;
+  }
+  return /Connection terminated|connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect/i.test(err.message);
+}

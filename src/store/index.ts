@@ -27,7 +27,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   if (options.url) {
     // Loaded only when asked for: SQLite deployments never load pg.
     const { openPostgresStore } = await import('./pg/store.js');
-    return openPostgresStore(options.url);
+    return openPostgresStore(options.url, options.onConnectionError ? { onIdleError: options.onConnectionError } : {});
   }
   if (!options.path) throw new Error('openStore: give a SQLite path or a database URL');
   return openSqliteStore(options.path, { readonly: options.readonly ?? false });

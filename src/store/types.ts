@@ -106,6 +106,11 @@ export interface OpenStoreOptions {
   url?: string;
   /** Read-only (status, export, mentions): never writes; an old schema is migrated first. */
   readonly?: boolean;
+  /**
+   * PostgreSQL: told when a pooled connection breaks (the server restarted, the network dropped).
+   * Nothing else is needed: the next query opens a new connection.
+   */
+  onConnectionError?: (err: Error) => void;
 }
 
 export interface StoreInfo {

@@ -40,6 +40,12 @@ export interface TestPostgres {
   readonly adminUrl: string;
   /** Creates another empty database on the same server and returns its URL (dropped at stop()). */
   createDatabase(prefix?: string): Promise<string>;
+  /**
+   * Stops the server (fast shutdown: sessions are terminated with 57P01, as in a real restart)
+   * and starts it again on the same port and data; `whileDown` runs in between (the server is
+   * stopped until it resolves). Only for a server this handle started.
+   */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
   /** Drops the databases this handle created; stops the server if this handle started it. */
   stop(): Promise<void>;
 }
@@ -97,6 +103,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     database: created[0]!,
     adminUrl: server.adminUrl,
     createDatabase,
+    restart: (whileDown) => server.restart(whileDown),
     async stop() {
       if (server.owned) return server.stop();
       for (const name of created.splice(0)) await adminQuery(server.adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -107,6 +114,9 @@ export async function startTestPostgres(): Promise<TestPostgres> {
 /** Runs one statement on a URL with a short-lived client. */
 export async function pgQuery<R extends pg.QueryResultRow = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<R[]> {
   const client = new pg.Client({ connectionString: url });
+  // A server stopping while this client is connected (a test that stops or restarts it) makes
+  // the client emit 'error' besides rejecting the query; unheard, it fails the whole test run.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     return (await client.query<R>(sql, params)).rows;
@@ -118,11 +128,17 @@ export async function pgQuery<R extends pg.QueryResultRow = Record<string, unkno
 interface Server {
   adminUrl: string;
   owned: boolean;
+  restart(whileDown?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
 function sharedServer(url: string): Server {
-  return { adminUrl: url, owned: false, stop: async () => {} };
+  return {
+    adminUrl: url,
+    owned: false,
+    restart: () => Promise.reject(new Error('cannot restart a server given by EARSHOT_TEST_PG_URL; skip the test in that case')),
+    stop: async () => {},
+  };
 }
 
 async function adminQuery(url: string, sql: string): Promise<void> {
@@ -240,12 +256,20 @@ async function startServer(binDir: string): Promise<Server> {
   for (let attempt = 0; attempt < 4; attempt++) {
     const port = await freePort();
     try {
-      const pid = await launch(binDir, dir, data, port);
+      let pid = await launch(binDir, dir, data, port);
       const adminUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
-      const watchdog = startWatchdog(pid, dir);
+      const watchdog = startWatchdog(data, dir);
       return {
         adminUrl,
         owned: true,
+        restart: async (whileDown) => {
+          await stopPostmaster(pid);
+          try {
+            await whileDown?.();
+          } finally {
+            pid = await launch(binDir, dir, data, port);
+          }
+        },
         stop: async () => {
           if (watchdog.pid) killQuietly(watchdog.pid, 'SIGKILL');
           await stopPostmaster(pid);
@@ -344,6 +368,7 @@ function accepts(port: number): Promise<boolean> {
   // Trust holds only for local sockets, so this probe fails with a password error once the
   // server is up: that answer is enough to know it accepts connections.
   const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres', password: 'probe', connectionTimeoutMillis: 1000 });
+  client.on('error', () => undefined);
   return client.connect().then(
     () => client.end().then(() => true),
     (err: { code?: string }) => err.code === '28P01',
@@ -388,13 +413,19 @@ function killQuietly(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** A detached shell that stops the server and removes its directory once this process is gone. */
-function startWatchdog(pgPid: number, dir: string): ChildProcess {
+/**
+ * A detached shell that stops the server and removes its directory once this process is gone.
+ * It reads the postmaster's pid from its pid file then, so a restarted server is stopped too.
+ */
+function startWatchdog(data: string, dir: string): ChildProcess {
   const script = `
     while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done
-    kill -INT ${pgPid} 2>/dev/null
-    i=0; while kill -0 ${pgPid} 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
-    kill -QUIT ${pgPid} 2>/dev/null
+    pg=$(head -n 1 '${join(data, 'postmaster.pid')}' 2>/dev/null)
+    if [ -n "$pg" ]; then
+      kill -INT "$pg" 2>/dev/null
+      i=0; while kill -0 "$pg" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+      kill -QUIT "$pg" 2>/dev/null
+    fi
     rm -rf '${dir}'`;
   const child = spawn('sh', ['-c', script], { stdio: 'ignore', detached: true });
   child.unref();

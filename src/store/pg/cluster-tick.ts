@@ -4,6 +4,7 @@
  * are read and queued atomically.
  */
 import type pg from 'pg';
+import { withClient } from './sql.js';
 import type { PostgresStore } from './store.js';
 
 /** Takes a transaction-level advisory lock if free: true when this transaction holds it. */
@@ -41,17 +42,16 @@ export async function dueUnqueuedSources(client: pg.ClientBase, candidates: read
 
 /** Runs fn holding a session-level advisory lock on one pooled connection. */
 export async function withSessionLock<T>(store: PostgresStore, key: readonly [number, number], fn: () => Promise<T>): Promise<T> {
-  const client = await store.pool.connect();
-  try {
+  // withClient: the lock's connection is held for the whole of fn; if the server restarts
+  // meanwhile, its error must not be unhandled (and the lock went with the session anyway).
+  return withClient(store.pool, async (client) => {
     await client.query('SELECT pg_advisory_lock($1, $2)', [...key]);
     try {
       return await fn();
     } finally {
       await client.query('SELECT pg_advisory_unlock($1, $2)', [...key]);
     }
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /**
@@ -59,8 +59,7 @@ export async function withSessionLock<T>(store: PostgresStore, key: readonly [nu
  * once when another session holds it (the caller tries again shortly instead of queueing).
  */
 export async function trySessionLock<T>(store: PostgresStore, key: readonly [number, number], fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
-  const client = await store.pool.connect();
-  try {
+  return withClient(store.pool, async (client) => {
     const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [...key]);
     if (!rows[0]?.locked) return { ran: false };
     try {
@@ -68,7 +67,5 @@ export async function trySessionLock<T>(store: PostgresStore, key: readonly [num
     } finally {
       await client.query('SELECT pg_advisory_unlock($1, $2)', [...key]);
     }
-  } finally {
-    client.release();
-  }
+  });
 }

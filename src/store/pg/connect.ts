@@ -113,10 +113,18 @@ export async function openPostgres(url: string, options: OpenPostgresOptions = {
     const client = await pool.connect().catch((err: unknown) => {
       throw new PostgresConnectError(url, err, options.urlSetting);
     });
+    // Checked out, the client has no pool listener: a server stopping mid-migration must reject
+    // the open, not end the process with an unhandled 'error' (see withClient in sql.ts).
+    let broken = false;
+    const onError = (): void => {
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       if (options.migrate !== false) applied = await migrate(client, url, PG_MIGRATIONS);
     } finally {
-      client.release();
+      client.removeListener('error', onError);
+      client.release(broken ? true : undefined);
     }
   } catch (err) {
     await pool.end().catch(() => undefined);

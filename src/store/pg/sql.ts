@@ -38,26 +38,41 @@ async function query<R extends pg.QueryResultRow>(on: pg.Pool | pg.ClientBase, t
   return on.query<R>(config(text, params));
 }
 
-/** Runs fn in a transaction on one client from the pool: BEGIN, fn, COMMIT (ROLLBACK when it rejects). */
-export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Runs fn on one client checked out of the pool. A checked-out client has no 'error' listener
+ * (the pool listens only while it is idle): a server restart or a dropped connection while it is
+ * held would be an unhandled 'error' event and end the process. Here it is caught; the query in
+ * flight rejects on its own, and the broken connection is discarded on release instead of reused.
+ */
+export async function withClient<T>(pool: pg.Pool, fn: (client: pg.PoolClient, discard: () => void) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken = false;
+  const onError = (): void => {
+    broken = true;
+  };
+  client.on('error', onError);
   try {
+    return await fn(client, onError);
+  } finally {
+    client.removeListener('error', onError);
+    client.release(broken ? true : undefined);
+  }
+}
+
+/** Runs fn in a transaction on one client from the pool: BEGIN, fn, COMMIT (ROLLBACK when it rejects). */
+export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return withClient(pool, async (client, discard) => {
     await client.query('BEGIN');
     try {
       const result = await fn(client);
       await client.query('COMMIT');
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
+      // A client whose ROLLBACK failed is in an unknown state: drop it rather than reuse it.
+      await client.query('ROLLBACK').catch(discard);
       throw err;
     }
-  } finally {
-    // A client whose ROLLBACK failed is in an unknown state: drop it rather than reuse it.
-    client.release(broken ? true : undefined);
-  }
+  });
 }
 
 export function poolSql(pool: pg.Pool): Sql {
