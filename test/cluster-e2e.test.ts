@@ -94,16 +94,16 @@ describe.skipIf(!availability.ok)(withSkipReason('three earshot nodes on one Pos
       const tail = logs.map((l, i) => `--- node ${i + 1}\n${l.split('\n').slice(-15).join('\n')}`).join('\n');
       throw new Error(`${what}: ${(err as Error).message}; slack ${slack.messages.length}/${negatives.length}\n${tail}`);
     };
-    await until(() => logs.every((l) => l.includes('joined the cluster')), 60_000, 'three nodes in the cluster').catch(dump('start'));
+    await until(() => logs.every((l) => l.includes('joined the cluster')), 120_000, 'three nodes in the cluster').catch(dump('start'));
 
     // Kill node 1 while the first alerts are going out.
-    await slack.waitForMessages(4, 60_000).catch(dump('first alerts'));
+    await slack.waitForMessages(4, 120_000).catch(dump('first alerts'));
     nodes[0]!.kill('SIGKILL');
     const killedAt = Date.now();
     for (let f = 0; f < FEEDS_PER_BRAND; f++) publish(`/alpha/${f}.xml`, 'alpha', true);
 
     const expected = negatives.length;
-    await slack.waitForMessages(expected, 90_000).catch(dump('all alerts'));
+    await slack.waitForMessages(expected, 180_000).catch(dump('all alerts'));
     // Long enough for a wrong extra copy to show up.
     await new Promise((r) => setTimeout(r, 2 * LEASE_MS));
     for (const n of nodes.slice(1)) n.kill('SIGTERM');
@@ -123,6 +123,13 @@ describe.skipIf(!availability.ok)(withSkipReason('three earshot nodes on one Pos
       for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(950);
     }
 
+    // How late an ordinary poll comes on this machine now (poll + tick + queue + fetch), from
+    // the pairs of fetches that do not span the kill: the takeover bound below adds it to the
+    // lease instead of assuming a fast machine.
+    const usualDelay = Math.max(
+      0,
+      ...[...fetches.values()].flatMap((times) => times.slice(1).map((t, i) => (times[i]! > killedAt || t <= killedAt ? t - times[i]! - EVERY_MS : 0))),
+    );
     const takeovers: number[] = [];
     // Each feed at most once per interval; and polled again within a lease of the kill.
     for (const [path, times] of fetches) {
@@ -136,11 +143,11 @@ describe.skipIf(!availability.ok)(withSkipReason('three earshot nodes on one Pos
       const before = times.filter((t) => t <= killedAt).at(-1) ?? killedAt;
       const late = after[0]! - Math.max(before + EVERY_MS, killedAt);
       takeovers.push(late);
-      expect(late, `${path}: first poll after the kill`).toBeLessThanOrEqual(LEASE_MS + 2_000);
+      expect(late, `${path}: first poll after the kill`).toBeLessThanOrEqual(LEASE_MS + usualDelay + 1_250);
     }
     console.info(
       `cluster e2e: ${expected} alerts, ${slack.messages.length} Slack messages (${copies.filter((c) => c === 2).length} repeated after the kill); ` +
-        `${[...fetches.values()].reduce((n, t) => n + t.length, 0)} feed fetches; latest first poll after the kill ${Math.max(...takeovers)} ms past due (lease ${LEASE_MS} ms)`,
+        `${[...fetches.values()].reduce((n, t) => n + t.length, 0)} feed fetches; latest first poll after the kill ${Math.max(...takeovers)} ms past due (lease ${LEASE_MS} ms; ordinary polls up to ${usualDelay} ms late)`,
     );
-  }, 180_000);
+  }, 420_000);
 });

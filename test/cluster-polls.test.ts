@@ -76,9 +76,18 @@ describe.skipIf(!availability.ok)(withSkipReason('three nodes sharing polls', av
     };
     try {
       const [n1, n2, n3] = ['n1', 'n2', 'n3'].map(start);
-      await until(() => events.filter((e) => e.event === 'ready').length === 3, 60_000, 'three nodes ready');
+      await until(() => events.filter((e) => e.event === 'ready').length === 3, 120_000, 'three nodes ready');
       const runFrom = Date.now();
-      await new Promise((r) => setTimeout(r, 3 * INTERVAL_MS));
+      const pollsSince = (from: number, node?: string) => events.filter((e) => e.event === 'start' && e.at >= from && (!node || e.node === node));
+      // Sharing under way: every source polled since the nodes were ready, by each of the nodes.
+      await until(
+        () => {
+          const polls = pollsSince(runFrom);
+          return new Set(polls.map((p) => p.source)).size === SOURCES && ['n1', 'n2', 'n3'].every((n) => polls.some((p) => p.node === n));
+        },
+        120_000,
+        'every source polled and every node polling',
+      );
 
       // Kill n1 in the middle of a poll.
       const victim = await until(
@@ -86,7 +95,7 @@ describe.skipIf(!availability.ok)(withSkipReason('three nodes sharing polls', av
           const started = events.filter((e) => e.node === 'n1' && e.event === 'start');
           return started.find((s) => !events.some((e) => e.event === 'end' && e.node === 'n1' && e.source === s.source && e.at >= s.at));
         },
-        20_000,
+        60_000,
         'n1 to be mid-poll',
         5,
       );
@@ -94,11 +103,12 @@ describe.skipIf(!availability.ok)(withSkipReason('three nodes sharing polls', av
       const killedAt = Date.now();
       const takeover = await until(
         () => events.find((e) => e.event === 'start' && e.source === victim.source && e.node !== 'n1' && e.at > victim.at),
-        LEASE_MS * 4,
+        120_000,
         `${victim.source} to be polled by another node`,
       );
       const takeoverMs = takeover.at - killedAt;
-      await new Promise((r) => setTimeout(r, 2 * INTERVAL_MS));
+      // The two left carry on: every source polled again after the takeover.
+      await until(() => new Set(pollsSince(takeover.at).map((p) => p.source)).size === SOURCES, 120_000, 'every source polled after the takeover');
       const runUntil = Date.now();
       for (const c of [n2!, n3!]) c.kill('SIGTERM');
       await Promise.all([n2!, n3!].map((c) => new Promise((r) => (c.exitCode !== null ? r(undefined) : c.on('exit', r)))));
@@ -116,17 +126,33 @@ describe.skipIf(!availability.ok)(withSkipReason('three nodes sharing polls', av
           if (killed) continue; // n1 died in this poll (it may have had several in flight): its retry may come sooner
           expect(previousEnd, `${key}: poll ${j} started before poll ${j - 1} ended`).toBeDefined();
           expect(ends.filter((e) => e.at > prev.at && e.at <= starts[j]!.at).length, `${key}: ends between polls ${j - 1} and ${j}`).toBe(1);
-          expect(starts[j]!.at - previousEnd!.at).toBeGreaterThanOrEqual(INTERVAL_MS - 100);
+          // 'end' is the time the interval counts from (cluster-node.ts): exact, whatever the load.
+          expect(starts[j]!.at - previousEnd!.at).toBeGreaterThanOrEqual(INTERVAL_MS - 5);
         }
         expect(polls.filter((p) => p.source === key).length, `${key} polled in the run`).toBeGreaterThanOrEqual(2);
       }
       // Shared: each node polled.
       for (const node of ['n1', 'n2', 'n3']) expect(polls.some((p) => p.node === node)).toBe(true);
-      // Taken over within one lease (the tick fails the dead node's job once its lease ran out), plus a tick and a fetch.
-      expect(takeoverMs).toBeLessThanOrEqual(LEASE_MS + 1_000);
-      console.info(`cluster polls: ${polls.length} polls of ${SOURCES} sources in ${((runUntil - runFrom) / 1000).toFixed(1)} s; takeover after SIGKILL ${takeoverMs} ms (lease ${LEASE_MS} ms)`);
+      // Taken over within one lease: the tick fails the dead node's job once its lease ran out and
+      // pg-boss hands it to another node, which takes what a due poll normally takes on this
+      // machine (tick, queue, fetch). That delay is measured in the same run (before the kill) rather than
+      // assumed, so a loaded machine does not fail the test and a fast one does not hide a
+      // missed lease: the takeover may not exceed the lease plus the slowest ordinary poll
+      // start (plus one tick and one pg-boss fetch interval for the extra step of failing the job).
+      const lateness: number[] = [];
+      // Ordinary polls: those before the kill (after it, the sources n1 held wait for the lease).
+      for (const start of polls.filter((p) => p.at < killedAt)) {
+        const end = events.filter((e) => e.event === 'end' && e.source === start.source && e.at < start.at).at(-1);
+        if (end) lateness.push(start.at - (end.at + INTERVAL_MS));
+      }
+      const usualDelay = Math.max(0, ...lateness);
+      expect(takeoverMs).toBeLessThanOrEqual(LEASE_MS + usualDelay + 250 + 1_000);
+      console.info(
+        `cluster polls: ${polls.length} polls of ${SOURCES} sources in ${((runUntil - runFrom) / 1000).toFixed(1)} s; takeover after SIGKILL ${takeoverMs} ms ` +
+          `(lease ${LEASE_MS} ms; due polls started up to ${usualDelay} ms late)`,
+      );
     } finally {
       await new Promise((r) => server.close(r));
     }
-  }, 120_000);
+  }, 420_000);
 });

@@ -36,7 +36,7 @@ describe.skipIf(!availability.ok)(withSkipReason('cluster status, metrics and he
     const dir = makeDeployment({
       'sources/acme.yaml': `brand: acme\nname: Acme\nquery: '"acme cloud"'\nsources:\n  - type: rss\n    url: ${feeds.url('/feed.xml')}\n    every: 2s\n`,
       'rules/alerts.yaml': 'rules: []\n',
-      '.env': `EARSHOT_DATABASE_URL=${pg.url}\nEARSHOT_CLUSTER_LEASE=2s\n`,
+      '.env': `EARSHOT_DATABASE_URL=${pg.url}\nEARSHOT_CLUSTER_LEASE=6s\n`,
     });
     const launcher = compiledCli();
     const logs: string[] = [];
@@ -47,7 +47,7 @@ describe.skipIf(!availability.ok)(withSkipReason('cluster status, metrics and he
       child.stdout!.resume();
       nodes.push(child);
     }
-    await until(() => logs.every((l) => l.includes('joined the cluster') && l.includes('http server listening')), 60_000, 'two nodes up');
+    await until(() => logs.every((l) => l.includes('joined the cluster') && l.includes('http server listening')), 120_000, 'two nodes up');
     const urls = logs.map((l) => /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(l)![1]!);
 
     const status = async (): Promise<StatusJson> => {
@@ -61,7 +61,7 @@ describe.skipIf(!availability.ok)(withSkipReason('cluster status, metrics and he
     expect(first.database.path).toContain(':***@127.0.0.1');
     expect(first.database.path).not.toContain(new URL(pg.url).password);
     // Someone polls the source now and then.
-    await until(async () => (await status()).nodes.some((n) => n.polling.includes('acme/rss')) || feeds.requests.length >= 3, 30_000, 'polls');
+    await until(async () => (await status()).nodes.some((n) => n.polling.includes('acme/rss')) || feeds.requests.length >= 3, 60_000, 'polls');
 
     const text = await runCli(dir, ['status']);
     expect(text.stdout).toMatch(/^NODES\s+2 alive$/m);
@@ -77,7 +77,7 @@ describe.skipIf(!availability.ok)(withSkipReason('cluster status, metrics and he
         const s = await status();
         return s.nodes.find((n) => n.pid === nodes[0]!.pid && !n.alive && n.stoppedAt === null) ? s : null;
       },
-      20_000,
+      60_000,
       'the killed node to show as dead',
     );
     expect(dead.nodes.filter((n) => n.alive)).toHaveLength(1);
@@ -88,5 +88,5 @@ describe.skipIf(!availability.ok)(withSkipReason('cluster status, metrics and he
     await new Promise((r) => nodes[1]!.on('exit', r));
     const after = await status();
     expect(after.nodes.find((n) => n.pid === nodes[1]!.pid)).toMatchObject({ alive: false, stoppedAt: expect.any(String), polling: [], sending: 0 });
-  }, 120_000);
+  }, 300_000);
 });

@@ -24,7 +24,7 @@ const intervalMs = Number(env('INTERVAL_MS', '2000'));
 const pollMs = Number(env('POLL_MS', '200'));
 
 const report = (body: Record<string, unknown>): Promise<unknown> =>
-  fetch(service, { method: 'POST', body: JSON.stringify({ ...body, node, at: Date.now() }) }).catch(() => undefined);
+  fetch(service, { method: 'POST', body: JSON.stringify({ node, at: Date.now(), ...body }) }).catch(() => undefined);
 
 const store = await openPostgresStore(url, { max: 4 });
 const log = createLogger({ level: 'warn' });
@@ -52,7 +52,9 @@ const cluster = new Cluster({
       });
       const at = new Date();
       await store.sources.recordSuccess(source, { at: at.toISOString(), cursor: {}, nextPollAt: new Date(at.getTime() + intervalMs).toISOString() });
-      await report({ event: 'end', source });
+      // 'end' carries the time the next poll is counted from, so a test can check the interval
+      // exactly, whatever time the report takes to arrive on a loaded machine.
+      await report({ event: 'end', source, at: at.getTime() });
     },
     async minute() {
       await report({ event: 'minute' });

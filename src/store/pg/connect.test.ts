@@ -184,7 +184,8 @@ describe.skipIf(!availability.ok)(withSkipReason('PostgreSQL schema and migratio
     expect(applied.filter((a) => a.length === 0)).toHaveLength(4);
     const rows = await pgQuery<{ n: number }>(url, 'SELECT count(*)::int AS n FROM earshot_migrations');
     expect(rows[0]!.n).toBe(all.length);
-  }, 60_000);
+    // Five tsx processes start at once: on a loaded 2-core machine that alone can take a minute.
+  }, 240_000);
 
   it('refuses a database migrated by a newer earshot, without showing the password', async () => {
     const url = await pg.createDatabase('newer');
