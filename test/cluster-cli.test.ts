@@ -40,7 +40,7 @@ describe.skipIf(!availability.ok)(withSkipReason('one-shot commands on PostgreSQ
     for (let i = 1; i < sent.length; i++) expect(sent[i]!.receivedAt.getTime() - sent[i - 1]!.receivedAt.getTime()).toBeGreaterThanOrEqual(950);
     const [row] = await pgQuery<{ sent: string; claimed: string }>(pg.url, "SELECT count(*) FILTER (WHERE status = 'sent') AS sent, count(*) FILTER (WHERE claim_token IS NOT NULL) AS claimed FROM deliveries");
     expect(row).toEqual({ sent: '3', claimed: '0' });
-  }, 60_000);
+  }, 120_000);
 
   it('earshot backup on PostgreSQL says to use pg_dump and exits 1, without a stack trace or the password', async () => {
     const dir = makeDeployment({
@@ -53,5 +53,5 @@ describe.skipIf(!availability.ok)(withSkipReason('one-shot commands on PostgreSQ
     expect(r.stderr).toContain('pg_dump');
     expect(r.stderr).not.toContain('internal error');
     expect(r.stderr).not.toContain(new URL(pg.url).password);
-  }, 60_000);
+  }, 120_000);
 });

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compiledCli, spawnCompiled } from '../scripts/soak.js';
 import { slackSignature } from '../src/notifiers/slack/signature.js';
-import { makeDeployment, runCli } from './helpers/cli.js';
+import { listeningUrl, makeDeployment, runCli } from './helpers/cli.js';
 import { pgQuery, postgresAvailability, startTestPostgres, withSkipReason, type TestPostgres } from './helpers/postgres.js';
 import { startSlackServer, type SlackServer } from './helpers/slack-server.js';
 import { until } from './helpers/wait.js';
@@ -103,18 +103,7 @@ describe.skipIf(!availability.ok)(withSkipReason('Slack buttons with two nodes o
       throw new Error(`${what}: ${(err as Error).message}\n${nodes.map((n, i) => `--- node ${i + 1}\n${n.log().split('\n').slice(-15).join('\n')}`).join('\n')}`);
     };
     for (const node of nodes) {
-      node.url = await until(
-        () => {
-          for (const line of node.log().split('\n')) {
-            if (!line.startsWith('{')) continue;
-            const entry = JSON.parse(line) as { msg?: string; url?: string };
-            if (entry.msg === 'http server listening') return entry.url;
-          }
-          return undefined;
-        },
-        120_000,
-        'the listening address in the log',
-      ).catch(dump('start'));
+      node.url = await listeningUrl(node.log, 120_000).catch(dump('start'));
     }
     await slack.socketMode.waitForAccepted(2, 60_000).catch(dump('socket mode'));
     const [n1, n2] = nodes as [Node, Node];
