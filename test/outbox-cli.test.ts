@@ -46,6 +46,9 @@ describe('earshot outbox', () => {
     expect(imported.code).toBe(1);
     expect(slack.messages).toHaveLength(0);
 
+    const typo = await runCli(dir, ['outbox', 'list', '--failed', '--notifier', 'slak']);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toBe('earshot: --notifier slak: no such notifier; notifiers are slack, email, webhook, discord, teams');
     const failed = await runCli(dir, ['outbox', 'list', '--failed']);
     expect(failed.code).toBe(0);
     expect(failed.stdout).toMatch(/^ID +STATUS +RULE +BRAND +TO +TRIES +FAILED AT +LAST ERROR$/m);

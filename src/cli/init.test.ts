@@ -79,6 +79,17 @@ describe('earshot init', () => {
     expect(readFileSync(join(dir, 'rules/alerts.yaml'), 'utf8')).toContain('negative-mention');
     expect(readFileSync(join(dir, 'rules/alerts.yaml'), 'utf8')).toMatch(/name: abusive-posts[\s\S]*flags: \[offensive, hate\]/);
   });
+
+  it('into a file, or a path under a file, says so (exit 1, not an internal error)', async () => {
+    const dir = fresh();
+    writeFileSync(join(dir, 'notes.txt'), 'x');
+    const onFile = await runCli(dir, ['init', join(dir, 'notes.txt')]);
+    expect(onFile.code).toBe(1);
+    expect(onFile.stderr).toBe(`earshot: ${join(dir, 'notes.txt')} is a file: give a directory (new or existing) to write the deployment into`);
+    const under = await runCli(dir, ['init', join(dir, 'notes.txt', 'deploy')]);
+    expect(under.code).toBe(1);
+    expect(under.stderr).toMatch(/^earshot: cannot write .*notes\.txt\/deploy\/sources\/example\.yaml \(ENOTDIR\): choose a directory you can write to$/);
+  });
 });
 
 describe('earshot init: the first hour', () => {

@@ -1,5 +1,5 @@
 /** `earshot init [DIR]`: writes a starter deployment that passes `earshot check` as written. */
-import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { envExampleLines } from '../core/plugin.js';
@@ -203,6 +203,7 @@ export function howToRun(where: { script?: string | undefined; path?: string | u
 
 export function initCommand(io: Io, dir: string, options: InitOptions): number {
   const root = resolve(dir);
+  if (existsSync(root) && !statSync(root).isDirectory()) throw new UserError(`${dir} is a file: give a directory (new or existing) to write the deployment into`);
   const existing = INIT_FILES.map(([name]) => join(root, name)).filter((p) => existsSync(p));
   if (existing.length > 0 && !options.force) {
     throw new UserError(`${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}: not overwritten (use --force)`);
@@ -210,8 +211,16 @@ export function initCommand(io: Io, dir: string, options: InitOptions): number {
   for (const [name, content] of INIT_FILES) {
     const path = join(root, name);
     // Owner-only like the files (folders that already exist are left as they are).
-    mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
-    writeFileSync(path, content, { mode: 0o600 });
+    try {
+      mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
+      writeFileSync(path, content, { mode: 0o600 });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENOTDIR' || code === 'ENOSPC') {
+        throw new UserError(`cannot write ${path} (${code}): choose a directory you can write to`);
+      }
+      throw err;
+    }
     io.out(`wrote ${path}`);
   }
   mkdirSync(join(root, 'data'), { recursive: true, mode: 0o700 });

@@ -8,6 +8,7 @@
  * database it sends them (within its next pass, at most 30 s); otherwise this command sends them
  * itself, waiting out short retries like `poll --once`, and says what is left.
  */
+import { NOTIFIER_TYPES } from '../notifiers/registry.js';
 import { Deliverer } from '../pipeline/deliver.js';
 import { deliverPatiently, oneShotDelivery } from '../pipeline/cycle.js';
 import type { DeliveryListing } from '../store/types.js';
@@ -30,6 +31,11 @@ export interface OutboxRetryOptions {
   notifier?: string;
 }
 
+function checkNotifier(notifier: string | undefined): void {
+  if (notifier === undefined || NOTIFIER_TYPES.includes(notifier)) return;
+  throw new UserError(`--notifier ${notifier}: no such notifier; notifiers are ${NOTIFIER_TYPES.join(', ')}`);
+}
+
 function checkRule(rules: readonly string[], rule: string | undefined): void {
   if (rule === undefined || rules.includes(rule)) return;
   throw new UserError(`--rule ${rule}: no such rule; rules are ${rules.length ? rules.join(', ') : '(none has alerted yet)'}`);
@@ -38,6 +44,7 @@ function checkRule(rules: readonly string[], rule: string | undefined): void {
 export async function outboxListCommand(ctx: Context, options: OutboxListOptions): Promise<number> {
   const store = await openStore(ctx, { readonly: true });
   try {
+    checkNotifier(options.notifier);
     checkRule(await store.outbox.rules(), options.rule);
     const statuses = options.failed ? (['failed'] as const) : (['pending', 'held'] as const);
     const deliveries = await store.outbox.list({
@@ -86,6 +93,7 @@ export async function outboxRetryCommand(ctx: Context, options: OutboxRetryOptio
   const now = () => new Date();
   const deliverer = new Deliverer(store, config, ctx.log, now, oneShotDelivery(store));
   try {
+    checkNotifier(options.notifier);
     checkRule(await store.outbox.rules(), options.rule);
     const queued = await store.outbox.requeue(
       {
