@@ -17,6 +17,7 @@ import { loadLinearModel, type LinearModel } from '../../src/analyze/sentiment/l
 import type { BrandContext } from '../../src/core/types.js';
 import { REPO_ROOT, TRAIN_DIR, readLabelled } from '../lib/data.js';
 import { buildHeads, withBrandHead, type BrandData, type HeadsBuild } from '../lib/heads-recipe.js';
+import type { DenseInput } from '../../src/analyze/heads/model.js';
 import { BRAND_INPUTS, HEAD_OPTS, prepareTexts, sxswSet, trainHead, type FloatHead, type HeadTrainOptions, type Prepared } from '../lib/heads-train.js';
 import { mulberry32, shuffleInPlace } from '../lib/linear-train.js';
 import { computeFigures, type Figures } from '../lib/metrics.js';
@@ -37,6 +38,8 @@ interface Variant {
   generalNeg?: number;
   /** heads.bin's addressedWhenUnknown. */
   unknown?: number;
+  /** Dense inputs left out of the layer. */
+  without?: DenseInput[];
 }
 
 const VARIANTS: Record<string, Variant> = {
@@ -64,6 +67,11 @@ const VARIANTS: Record<string, Variant> = {
   blend05_neg03: { blend: 0.5, offsets: [0.3, 0, 0] },
   blend075: { blend: 0.75 },
   b075_u0: { blend: 0.75, unknown: 0 },
+  shipped3: { blend: 0.75, unknown: 0.559 },
+  noreply: { blend: 0.75, unknown: 0.559, without: ['reply'] },
+  noreplyrt: { blend: 0.75, unknown: 0.559, without: ['reply', 'retweet'] },
+  nourl: { blend: 0.75, unknown: 0.559, without: ['url'] },
+  noquestion: { blend: 0.75, unknown: 0.559, without: ['question'] },
   b075_u03: { blend: 0.75, unknown: 0.294 },
   b075_u056: { blend: 0.75, unknown: 0.559 },
   b075_u1: { blend: 0.75, unknown: 1 },
@@ -142,7 +150,8 @@ function train(v: Variant, brand: BrandData, sentiment: LinearModel, keep: (i: n
       weights.push(v.general!);
     });
   }
-  const head = trainHead('brand', data, labels, 3, BRAND_INPUTS, { ...HEAD_OPTS, ...v.opts }, weights);
+  const inputs = BRAND_INPUTS.filter((x) => !(v.without ?? []).includes(x));
+  const head = trainHead('brand', data, labels, 3, inputs, { ...HEAD_OPTS, ...v.opts }, weights);
   if (v.blend) {
     const K = head.inputs.length;
     head.dense[0 * K + head.inputs.indexOf('general.negative')]! += v.blend;

@@ -5,11 +5,12 @@
  *   npx tsx scripts/experiments/heads-tune.ts complaint|irony
  */
 import path from 'node:path';
-import { loadLinearModel } from '../../src/analyze/sentiment/linear-model.js';
+import { loadLinearModel, type LinearModel } from '../../src/analyze/sentiment/linear-model.js';
+import { DENSE_INDEX } from '../../src/analyze/heads/dense.js';
 import type { DenseInput } from '../../src/analyze/heads/model.js';
 import { REPO_ROOT } from '../lib/data.js';
 import { FLAG_INPUTS } from '../lib/heads-recipe.js';
-import { COMPLAINT_INPUTS, complaintSet, figuresAt, flagSet, HEAD_OPTS, headValue, prepareTexts, trainHead, tuneOffset, type HeadTrainOptions, type Prepared } from '../lib/heads-train.js';
+import { COMPLAINT_INPUTS, complaintSet, sandersSet, figuresAt, flagSet, HEAD_OPTS, headValue, prepareTexts, trainHead, tuneOffset, type HeadTrainOptions, type Prepared } from '../lib/heads-train.js';
 import { mulberry32, shuffleInPlace } from '../lib/linear-train.js';
 
 interface Variant {
@@ -17,6 +18,10 @@ interface Variant {
   inputs?: DenseInput[];
   /** Average of heads trained with these seeds (margins averaged). */
   seeds?: number[];
+  /** Weak complaint labels from Sanders (negative = complaint, positive = not), at this weight, in every training fold. */
+  weak?: number;
+  /** ... only the Sanders tweets addressed to the topic's handle. */
+  weakAddressedOnly?: boolean;
 }
 
 const VARIANTS: Record<string, Variant> = {
@@ -32,6 +37,10 @@ const VARIANTS: Record<string, Variant> = {
   bal075: { opts: { balance: 0.75 } },
   more: { inputs: [...COMPLAINT_INPUTS, 'crisis.severe', 'crisis.moderate', 'retweet'] },
   seeds3: { seeds: [HEAD_OPTS.seed, 7, 13] },
+  weak01: { weak: 0.1 },
+  weak03: { weak: 0.3 },
+  weak1: { weak: 1 },
+  weak03a: { weak: 0.3, weakAddressedOnly: true },
   s7: { opts: { seed: 7 } },
   s13: { opts: { seed: 13 } },
   s99: { opts: { seed: 99 } },
@@ -40,7 +49,27 @@ const VARIANTS: Record<string, Variant> = {
   l2s3e4s99: { opts: { l2Sparse: 3e-4, seed: 99 } },
 };
 
-function cvComplaint(v: Variant, data: Prepared[], labels: number[]): number {
+let weakCache: { data: Prepared[]; labels: number[] } | null = null;
+function weakSet(sentiment: LinearModel, addressedOnly: boolean): { data: Prepared[]; labels: number[] } {
+  if (!weakCache) {
+    const s = sandersSet();
+    const data = prepareTexts(s.texts, sentiment);
+    weakCache = { data, labels: s.labels };
+  }
+  const data: Prepared[] = [];
+  const labels: number[] = [];
+  weakCache.data.forEach((d, i) => {
+    const y = weakCache!.labels[i]!;
+    if (y === 1) return;
+    if (addressedOnly && d.dense[DENSE_INDEX.addressed] !== 1) return;
+    data.push(d);
+    labels.push(y === 0 ? 1 : 0);
+  });
+  return { data, labels };
+}
+
+function cvComplaint(v: Variant, data: Prepared[], labels: number[], sentiment: LinearModel): number {
+  const weak = v.weak ? weakSet(sentiment, v.weakAddressedOnly === true) : null;
   const order = data.map((_d, i) => i);
   shuffleInPlace(order, mulberry32(20261123));
   const margins = new Array<number>(data.length).fill(0);
@@ -49,7 +78,15 @@ function cvComplaint(v: Variant, data: Prepared[], labels: number[]): number {
     const held = new Set(order.filter((_i, j) => j % 10 === k));
     const trainIdx = order.filter((i) => !held.has(i));
     for (const seed of seeds) {
-      const head = trainHead('complaint', trainIdx.map((i) => data[i]!), trainIdx.map((i) => labels[i]!), 2, v.inputs ?? COMPLAINT_INPUTS, { ...HEAD_OPTS, ...v.opts, ...(seed !== undefined ? { seed } : {}) });
+      const trainData = trainIdx.map((i) => data[i]!);
+      const trainLabels = trainIdx.map((i) => labels[i]!);
+      const weights = trainIdx.map(() => 1);
+      if (weak) {
+        trainData.push(...weak.data);
+        trainLabels.push(...weak.labels);
+        weights.push(...weak.labels.map(() => v.weak!));
+      }
+      const head = trainHead('complaint', trainData, trainLabels, 2, v.inputs ?? COMPLAINT_INPUTS, { ...HEAD_OPTS, ...v.opts, ...(seed !== undefined ? { seed } : {}) }, weights);
       for (const i of held) margins[i]! += headValue(head, data[i]!) / seeds.length;
     }
   }
@@ -63,7 +100,7 @@ function main(): void {
   if (what === 'complaint') {
     const set = complaintSet();
     const data = prepareTexts(set.texts, sentiment);
-    for (const name of names.length ? names : Object.keys(VARIANTS)) console.log(`complaint ${name}: CV F1 ${cvComplaint(VARIANTS[name]!, data, set.labels).toFixed(4)}`);
+    for (const name of names.length ? names : Object.keys(VARIANTS)) console.log(`complaint ${name}: CV F1 ${cvComplaint(VARIANTS[name]!, data, set.labels, sentiment).toFixed(4)}`);
     return;
   }
   const train = flagSet('irony', 'train');
