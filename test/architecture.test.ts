@@ -192,6 +192,7 @@ const FROZEN: Record<'sqlite' | 'postgres', Record<string, string>> = {
     '008-mention-flags': '15a9ed031649100988098590defdcbed9aee6e2d2c6819d41ede1d8f37388252',
     '009-triage-indexes': '577333cc4ad85125be2c9d02f20779ff3a48ea36d960b27c5815e0ad0c409a47',
     '010-fts-by-store': 'adb697f85640cd9737b401bedb23bb06f24b8029f9d3b336ece8d782d6a3b9d3',
+    '011-period-indexes': '048ff5f1595e04471f1d7aa885cb0e8f27f1711d6447e1518aa8be8afc77b7d6',
   },
   postgres: {
     '001-initial': 'e0770f60179b6ecb153fb3f0d88de22d1b3cbb11aa847978e88029593149115d',
@@ -205,6 +206,7 @@ const FROZEN: Record<'sqlite' | 'postgres', Record<string, string>> = {
     '008-mention-flags': '5c59138236eb44e3d9226f847925fc3756c66186cd4992f44da85a82b6872c6f',
     '009-triage-indexes': 'c22cb9817328dc01b8ba6bdbed5bdb58b3f2a53a315a2af4c9ed330d43167748',
     '010-fts-by-store': 'a31d1f06c9f758d9aabb1ccfa350dd2df3b875284998d1d7889b5745cc8e2a30',
+    '011-period-indexes': 'd3bffdd69944db1d8f4862e30f869f8e584f08b35c10ea943ddd8ccc522ded63',
   },
 };
 

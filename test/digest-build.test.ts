@@ -15,7 +15,7 @@ import { renderDigestHtml } from '../src/digest/render-html.js';
 import { renderDigestText, sparkline } from '../src/digest/render-text.js';
 import { digestSubject } from '../src/digest/compose.js';
 import { PERIOD_END, PERIOD_START, seedScenario, writeDeployment, type ScenarioIds } from './helpers/digest-fixture.js';
-import { seedAlert, seedMention } from './helpers/digest-seed.js';
+import { seedAlert, seedMention, seedMentionSync } from './helpers/digest-seed.js';
 import type { Db } from '../src/store/sqlite/db.js';
 import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/store.js';
 
@@ -126,6 +126,52 @@ describe('digest content from a seeded day', () => {
       { phrase: 'doubled overnight', mentions: 2 },
       { phrase: 'frankfurt', mentions: 2 },
     ]);
+  });
+
+  it('a busy day: phrases come from a sample of the texts, and say so; counts and ranked lists still cover every mention', async () => {
+    const start = Date.parse(PERIOD_START);
+    const words = Array.from({ length: 200 }, (_, k) => `term${k}`);
+    let seed = 7;
+    const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
+    db.transaction(() => {
+      for (let i = 0; i < 5_000; i++) {
+        const filler = Array.from({ length: 8 }, () => words[Math.floor(next() * words.length)]).join(' ');
+        seedMentionSync(db, {
+          id: `busy-${i}`,
+          at: new Date(start + Math.floor(next() * 86_400_000)).toISOString(),
+          author: `busy${i % 700}`,
+          reach: 10 + (i % 50),
+          text: i % 10 < 3 ? `acme battery recall ${filler}` : `acme ${filler}`,
+        });
+      }
+      // One that outranks everything: found among 5,000 without reading them all into memory.
+      seedMentionSync(db, { id: 'busy-loud', at: new Date(start + 3_600_000).toISOString(), author: 'loud', reach: 9_000_000, urgency: 'critical', urgencyScore: 0.99, text: 'acme is on fire' });
+    })();
+    const [b] = (await build()).brands;
+    expect(b!.total).toBe(9 + 5_001);
+    expect(b!.volume.reduce((n, v) => n + v.count, 0)).toBe(b!.total);
+    expect(b!.needsReply[0]!.mention.sourceId).toBe('busy-loud');
+    expect(b!.topByReach[0]!.mention.sourceId).toBe('busy-loud');
+    // busy0..busy99 have 8 mentions each; busy49 and busy99 the highest reach (59), then by name.
+    expect(b!.topAuthors.slice(0, 2)).toEqual([
+      { name: 'busy49', source: 'twitter', mentions: 8, reach: 59 },
+      { name: 'busy99', source: 'twitter', mentions: 8, reach: 59 },
+    ]);
+    // About one mention in three (5,010 / 2,000 rounded up), chosen by id: a different sample would
+    // give other counts, so the property is asserted, not the list.
+    const sample = b!.phrasesSample!;
+    expect(sample.of).toBe(b!.total);
+    expect(sample.mentions).toBeGreaterThan(1_300);
+    expect(sample.mentions).toBeLessThanOrEqual(2_000);
+    const recall = b!.phrases.find((p) => p.phrase === 'battery recall');
+    expect(b!.phrases[0]).toEqual(recall);
+    expect(recall!.mentions / sample.mentions).toBeGreaterThan(0.24);
+    expect(recall!.mentions / sample.mentions).toBeLessThan(0.36);
+    expect(renderDigestText(await build())).toContain(`(counted in a sample of ${sample.mentions.toLocaleString('en-US')} of 5,010 mentions)`);
+  });
+
+  it('a quiet day reads every text for phrases (no sample)', async () => {
+    expect((await build()).brands[0]!.phrasesSample).toBeNull();
   });
 
   it('an author counts as new again after 90 days without a mention of the brand', async () => {

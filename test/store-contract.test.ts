@@ -55,6 +55,10 @@ function sqliteBackend(): Backend {
 }
 
 let databases = 0;
+
+function sortBy<T>(rows: T[], key: (row: T) => string): T[] {
+  return [...rows].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
 const BACKENDS: Backend[] = [sqliteBackend(), postgresBackend()];
 
 const T0 = '2026-03-01T10:00:00.000Z';
@@ -720,6 +724,76 @@ describe.each(BACKENDS)('store contract: $name', (backend) => {
         else expect(state.running).toBe(false);
         lock.release();
         expect((await store.daemonState()).running).toBe(false);
+      });
+
+      it('counts a brand\'s mentions of a period in the database: volume, sources, authors, replies, reach, samples, voices', async () => {
+        const store = await fresh();
+        const hour = (h: number, m = 0) => new Date(Date.parse(T0) + h * 3_600_000 + m * 60_000).toISOString();
+        const quiet = { level: 'low' as const, score: 0.1, reasons: [] as string[] };
+        const put = async (o: Partial<NewMention>) => (await store.mentions.insert(mention({ sentiment: { label: 'neutral', score: 0, reasons: [] }, urgency: quiet, reach: null, ...o })))!;
+        const ids = {
+          // hour 0: a complaint reason (needs a reply), and a reason that only quotes the word (does not)
+          complaint: await put({ publishedAt: hour(0, 5), author: ' Maria ', source: 'reddit', urgency: { level: 'low', score: 0.5, reasons: ['complaint: "where is my refund" (0.92)'] }, reach: 40 }),
+          quoted: await put({ publishedAt: hour(0, 30), author: 'maria', source: 'reddit', urgency: { level: 'low', score: 0.2, reasons: ['crisis: "complaint about fires" (safety)'] }, reach: 900 }),
+          // hour 1: negative, critical, a question to the brand, positive
+          negative: await put({ publishedAt: hour(1, 1), author: 'Bob', sentiment: { label: 'negative', score: -0.7, reasons: [] }, urgency: { level: 'low', score: 0.5, reasons: [] }, reach: 10 }),
+          critical: await put({ publishedAt: hour(1, 2), author: 'bob', urgency: { level: 'critical', score: 0.95, reasons: ['outage'] } }),
+          question: await put({ publishedAt: hour(1, 3), author: 'Cy', urgency: { level: 'low', score: 0.5, reasons: ['other', 'question to @acme'] }, reach: 10 }),
+          positive: await put({ publishedAt: hour(1, 4), author: 'Dee', sentiment: { label: 'positive', score: 0.8, reasons: [] }, reach: 0 }),
+          // hour 3: no author (a feed item), another language
+          feed: await put({ publishedAt: hour(3), author: null, url: 'https://www.news.example/a', sentiment: { label: 'unknown', score: 0, reasons: [] }, reach: 5 }),
+        };
+        // Left out: a repost, another brand, before and after the period.
+        await put({ publishedAt: hour(1, 10), author: 'Bob', duplicateOf: ids.negative, sentiment: { label: 'negative', score: -0.7, reasons: [] } });
+        await put({ publishedAt: hour(1, 11), brand: 'other', author: 'Bob' });
+        await put({ publishedAt: hour(-1), author: 'Bob' });
+        await put({ publishedAt: hour(4), author: 'Bob' });
+        const [since, until] = [hour(0), hour(4)];
+
+        expect(await store.reports.periodVolume('acme', since, until, 3_600_000)).toEqual([
+          { bucket: 0, count: 2, negative: 0, neutral: 2, positive: 0, needsReply: 1 },
+          { bucket: 1, count: 4, negative: 1, neutral: 2, positive: 1, needsReply: 3 },
+          { bucket: 3, count: 1, negative: 0, neutral: 0, positive: 0, needsReply: 0 },
+        ]);
+        // Buckets count from `since` (a period need not start on the hour).
+        expect((await store.reports.periodVolume('acme', hour(0, 30), until, 7_200_000)).map((r) => [r.bucket, r.count])).toEqual([[0, 5], [1, 1]]);
+        expect(sortBy(await store.reports.periodSources('acme', since, until), (r) => r.source)).toEqual([
+          { source: 'reddit', count: 2 },
+          { source: 'rss', count: 5 },
+        ]);
+        // Maria twice (named as her first mention spells it), Bob twice; Cy and Dee tie for the last place and both come.
+        expect(await store.reports.periodTopAuthors('acme', since, until, 3).then((rows) => sortBy(rows, (r) => `${9 - r.mentions}${r.name}`))).toEqual([
+          { source: 'rss', name: 'Bob', mentions: 2, reach: 10 },
+          { source: 'reddit', name: 'Maria', mentions: 2, reach: 900 },
+          { source: 'rss', name: 'Cy', mentions: 1, reach: 10 },
+        ]);
+        expect((await store.reports.periodTopAuthors('acme', since, until, 4)).map((r) => r.name).sort()).toEqual(['Bob', 'Cy', 'Dee', 'Maria']);
+        // Most urgent first, then reach, then newest (the question and the negative one tie on both).
+        expect((await store.reports.periodNeedingReply('acme', since, until, 10)).map((m) => m.id)).toEqual([ids.critical, ids.complaint, ids.question, ids.negative]);
+        expect((await store.reports.periodNeedingReply('acme', since, until, 2)).map((m) => m.id)).toEqual([ids.critical, ids.complaint]);
+        const [top] = await store.reports.periodTopReach('acme', since, until, 1);
+        expect(top).toMatchObject({ id: ids.quoted, author: 'maria', reach: 900, urgency: { reasons: ['crisis: "complaint about fires" (safety)'] } });
+        expect((await store.reports.periodTopReach('acme', since, until, 10)).map((m) => m.id)).toEqual([ids.quoted, ids.complaint, ids.negative, ids.question, ids.feed]);
+
+        const all = await store.reports.periodTextSample('acme', since, until, 1);
+        expect(all).toHaveLength(7);
+        expect(all[0]).toEqual({ title: expect.any(String), text: 'acme cloud is down again' });
+        // One in three by a hash of the id: the same on every backend, and the same each time.
+        const inSample = (id: number) => ((BigInt(id) % 4294967291n) * 1103515245n) % 4294967291n % 3n === 0n;
+        const stored = await store.mentions.get(Object.values(ids));
+        const sample = await store.reports.periodTextSample('acme', since, until, 3);
+        expect(sample.map((t) => t.title).sort()).toEqual(stored.filter((m) => inSample(m.id)).map((m) => m.title).sort());
+        expect(await store.reports.periodTextSample('acme', since, until, 3)).toEqual(sample);
+
+        const voices = await store.reports.periodVoices('acme', since, until);
+        expect(sortBy(voices.authors, (r) => r.name)).toEqual([
+          { source: 'rss', name: 'Bob', mentions: 2, reach: 10 },
+          { source: 'rss', name: 'Cy', mentions: 1, reach: 10 },
+          { source: 'rss', name: 'Dee', mentions: 1, reach: 0 },
+          { source: 'reddit', name: 'Maria', mentions: 2, reach: 900 },
+        ]);
+        expect(voices.unsigned).toEqual([{ url: 'https://www.news.example/a', source: 'rss', reach: 5 }]);
+        expect(await store.reports.periodVolume('nobody', since, until, 3_600_000)).toEqual([]);
       });
     });
   });

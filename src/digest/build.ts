@@ -1,20 +1,24 @@
 /**
  * Builds a digest's content from the store: per brand, the period's mentions (duplicates
  * excluded), the previous period's count, what needs a reply, top mentions by reach, new voices,
- * recurring phrases, alerts sent, what was held back and source health.
+ * recurring phrases, alerts sent, what was held back and source health. The web dashboard shows
+ * the same model. Counts come from the store's period aggregates (ReportRepo.period*), the few
+ * mentions listed from ranked queries, and phrases from a sample of at most PHRASE_SAMPLE texts:
+ * nothing reads every mention of the period, so a month of a busy brand costs what a day does.
  */
 import type { Config, DigestConfig } from '../config/load.js';
 import type { Mention } from '../core/types.js';
-import type { Store } from '../store/types.js';
+import type { PeriodAuthorRow, PeriodVolumeRow, Store } from '../store/types.js';
 import { collectHeldBack } from './held-back.js';
 import {
   emptyMix,
+  SENTIMENT_ORDER,
   type AlertSent,
   type BrandDigest,
-  type DigestMention,
   type DigestModel,
   type NewVoice,
   type Phrase,
+  type SentimentMix,
   type SourceHealth,
   type TopAuthor,
   type VolumeBucket,
@@ -65,32 +69,30 @@ function iso(period: Period): [string, string] {
 async function buildBrand(input: BuildInput, brand: string): Promise<BrandDigest> {
   const { store, config, period } = input;
   const [since, until] = iso(period);
-  const mentions = await store.mentions.list({ brand, since, until, order: 'asc' });
-  const sentiment = emptyMix();
-  const sources = new Map<string, number>();
-  for (const m of mentions) {
-    sentiment[m.sentiment.label] += 1;
-    sources.set(m.source, (sources.get(m.source) ?? 0) + 1);
-  }
-  const needsReply = rankNeedsReply(mentions);
-  const voices = input.skipNewVoices ? [] : await newVoices(store, brand, mentions, period);
   const bucketMs = bucketSize(period);
+  const counted = countVolume(await store.reports.periodVolume(brand, since, until, bucketMs), period, bucketMs);
+  const sources = await store.reports.periodSources(brand, since, until);
+  const needsReply = await store.reports.periodNeedingReply(brand, since, until, NEEDS_REPLY_LIMIT);
+  const topByReach = await store.reports.periodTopReach(brand, since, until, TOP_REACH_LIMIT);
+  const voices = input.skipNewVoices ? [] : await newVoices(store, brand, period);
+  const sample = await phraseSample(store, brand, period, counted.total);
   return {
     brand,
     name: config.brands.get(brand)?.name ?? brand,
-    total: mentions.length,
+    total: counted.total,
     previousTotal: await countMentions(store, brand, input.previous),
-    sentiment,
-    bySource: [...sources].map(([source, count]) => ({ source, count })).sort((a, b) => b.count - a.count || a.source.localeCompare(b.source)),
-    volume: volume(mentions, period, bucketMs),
+    sentiment: counted.sentiment,
+    bySource: sources.sort((a, b) => b.count - a.count || a.source.localeCompare(b.source)),
+    volume: counted.volume,
     bucketMs,
-    needsReply: needsReply.slice(0, NEEDS_REPLY_LIMIT),
-    needsReplyTotal: needsReply.length,
-    topByReach: topByReach(mentions),
+    needsReply: needsReply.map((mention) => ({ mention, why: needsReplyReasons(mention) })),
+    needsReplyTotal: counted.needsReply,
+    topByReach: topByReach.map((mention) => ({ mention, why: [] })),
     newVoices: voices.slice(0, NEW_VOICES_LIMIT),
     newVoicesTotal: voices.length,
-    topAuthors: topAuthors(mentions),
-    phrases: notablePhrases(mentions, brandWords(config, brand)),
+    topAuthors: rankAuthors(await store.reports.periodTopAuthors(brand, since, until, TOP_AUTHORS_LIMIT)),
+    phrases: notablePhrases(sample.texts, brandWords(config, brand)),
+    phrasesSample: sample.texts.length < counted.total ? { mentions: sample.texts.length, of: counted.total } : null,
     alerts: await alertsSent(store, brand, period),
     heldBack: await collectHeldBack({ store, config, brand, period }),
     health: await sourceHealth(store, config, brand, period, await store.reports.activityBefore(period.end.toISOString())),
@@ -109,35 +111,39 @@ export function bucketSize(period: Period): number {
   return length <= 2 * 86_400_000 ? 3_600_000 : 86_400_000;
 }
 
-function volume(mentions: Mention[], period: Period, bucketMs: number): VolumeBucket[] {
+interface CountedVolume {
+  total: number;
+  sentiment: SentimentMix;
+  volume: VolumeBucket[];
+  needsReply: number;
+}
+
+/** Every bucket of the period (empty ones too) from the store's counts per bucket. */
+function countVolume(rows: PeriodVolumeRow[], period: Period, bucketMs: number): CountedVolume {
   const start = period.start.getTime();
   const count = Math.max(1, Math.ceil((period.end.getTime() - start) / bucketMs));
-  const buckets: VolumeBucket[] = Array.from({ length: count }, (_, i) => ({ start: new Date(start + i * bucketMs), count: 0, sentiment: emptyMix() }));
-  for (const m of mentions) {
-    const index = Math.floor((Date.parse(m.publishedAt) - start) / bucketMs);
-    const bucket = buckets[Math.min(Math.max(index, 0), count - 1)];
-    if (!bucket) continue;
-    bucket.count += 1;
-    bucket.sentiment[m.sentiment.label] += 1;
+  const volume: VolumeBucket[] = Array.from({ length: count }, (_, i) => ({ start: new Date(start + i * bucketMs), count: 0, sentiment: emptyMix() }));
+  const counted: CountedVolume = { total: 0, sentiment: emptyMix(), volume, needsReply: 0 };
+  for (const row of rows) {
+    const bucket = volume[Math.min(Math.max(row.bucket, 0), count - 1)]!;
+    const mix: SentimentMix = { negative: row.negative, neutral: row.neutral, positive: row.positive, unknown: row.count - row.negative - row.neutral - row.positive };
+    bucket.count += row.count;
+    counted.total += row.count;
+    counted.needsReply += row.needsReply;
+    for (const key of SENTIMENT_ORDER) {
+      bucket.sentiment[key] += mix[key];
+      counted.sentiment[key] += mix[key];
+    }
   }
-  return buckets;
+  return counted;
 }
 
 export const TOP_AUTHORS_LIMIT = 6;
 
-/** Authors by number of mentions (then reach), per source: the same handle on two networks may be two people. */
-export function topAuthors(mentions: Mention[], limit = TOP_AUTHORS_LIMIT): TopAuthor[] {
-  const byKey = new Map<string, TopAuthor>();
-  for (const m of mentions) {
-    const name = m.author?.trim();
-    if (!name) continue;
-    const key = `${m.source}\u0000${name.toLowerCase()}`;
-    const entry = byKey.get(key) ?? { name, source: m.source, mentions: 0, reach: null };
-    entry.mentions += 1;
-    if ((m.reach ?? -1) > (entry.reach ?? -1)) entry.reach = m.reach;
-    byKey.set(key, entry);
-  }
-  return [...byKey.values()]
+/** Authors by number of mentions, then reach, then name (the store ranks them; ties at the limit are ordered here). */
+export function rankAuthors(rows: readonly PeriodAuthorRow[], limit = TOP_AUTHORS_LIMIT): TopAuthor[] {
+  return rows
+    .map((r) => ({ name: r.name, source: r.source, mentions: r.mentions, reach: r.reach }))
     .sort((a, b) => b.mentions - a.mentions || (b.reach ?? -1) - (a.reach ?? -1) || a.name.localeCompare(b.name))
     .slice(0, limit);
 }
@@ -152,28 +158,6 @@ export function needsReplyReasons(m: Mention): string[] {
   if (!why.some((w) => ADDRESSED.test(w)) && m.urgency.reasons.some((r) => r.startsWith('complaint'))) why.push('complaint');
   if (m.urgency.level === 'high' || m.urgency.level === 'critical') why.push(`${m.urgency.level} urgency`);
   return why;
-}
-
-/** Negative, urgent, and questions/complaints to the brand: most urgent first, then by reach. */
-export function rankNeedsReply(mentions: Mention[]): DigestMention[] {
-  return mentions
-    .map((mention) => ({ mention, why: needsReplyReasons(mention) }))
-    .filter((d) => d.why.length > 0)
-    .sort(
-      (a, b) =>
-        b.mention.urgency.score - a.mention.urgency.score ||
-        (b.mention.reach ?? -1) - (a.mention.reach ?? -1) ||
-        b.mention.publishedAt.localeCompare(a.mention.publishedAt) ||
-        a.mention.id - b.mention.id,
-    );
-}
-
-function topByReach(mentions: Mention[]): DigestMention[] {
-  return mentions
-    .filter((m) => m.reach !== null && m.reach > 0)
-    .sort((a, b) => (b.reach ?? 0) - (a.reach ?? 0) || a.id - b.id)
-    .slice(0, TOP_REACH_LIMIT)
-    .map((mention) => ({ mention, why: [] }));
 }
 
 function hostOf(url: string | null): string | null {
@@ -191,23 +175,22 @@ export const NEW_VOICE_LOOKBACK_MS = 90 * 86_400_000;
 
 /**
  * Authors (or, for feeds without authors, sites) with no mention of the brand in the 90 days
- * before the period: two range scans of the brand's recent history, however many voices there are.
+ * before the period: the period's voices as the store groups them, and two range scans of the
+ * brand's recent history, however many voices there are.
  */
-async function newVoices(store: Store, brand: string, mentions: Mention[], period: Period): Promise<NewVoice[]> {
+async function newVoices(store: Store, brand: string, period: Period): Promise<NewVoice[]> {
   const seen = new Map<string, NewVoice>();
-  for (const m of mentions) {
-    const author = m.author?.trim();
-    const site = author ? null : hostOf(m.url);
-    const name = author ?? site;
-    if (!name) continue;
-    const key = author ? `a\u0000${m.source}\u0000${name.toLowerCase()}` : `s\u0000${name}`;
-    const voice = seen.get(key);
-    if (voice) {
-      voice.mentions += 1;
-      if ((m.reach ?? -1) > (voice.reach ?? -1)) voice.reach = m.reach;
-      continue;
-    }
-    seen.set(key, { name, kind: author ? 'author' : 'site', source: m.source, reach: m.reach, mentions: 1 });
+  const add = (key: string, voice: NewVoice) => {
+    const known = seen.get(key);
+    if (!known) return void seen.set(key, voice);
+    known.mentions += voice.mentions;
+    if ((voice.reach ?? -1) > (known.reach ?? -1)) known.reach = voice.reach;
+  };
+  const period_ = await store.reports.periodVoices(brand, ...iso(period));
+  for (const a of period_.authors) add(`a\u0000${a.source}\u0000${a.name.toLowerCase()}`, { name: a.name, kind: 'author', source: a.source, reach: a.reach, mentions: a.mentions });
+  for (const u of period_.unsigned) {
+    const host = hostOf(u.url);
+    if (host) add(`s\u0000${host}`, { name: host, kind: 'site', source: u.source, reach: u.reach, mentions: 1 });
   }
   const since = new Date(period.start.getTime() - NEW_VOICE_LOOKBACK_MS).toISOString();
   const until = period.start.toISOString();
@@ -253,8 +236,21 @@ function isContentWord(word: string, exclude: Set<string>): boolean {
   return word.length >= 3 && !STOPWORDS.has(word) && !exclude.has(word) && !/^\d+$/.test(word);
 }
 
+/**
+ * How many mentions' texts are read for notable phrases at most: recurring phrases stand out in
+ * a sample of this size, and reading every text of a busy month took seconds (BENCHMARKS.md).
+ */
+export const PHRASE_SAMPLE = 2_000;
+
+/** The texts phrases are found in: every mention of the period, or a sample of about PHRASE_SAMPLE. */
+async function phraseSample(store: Store, brand: string, period: Period, total: number): Promise<{ texts: Array<{ title: string; text: string }> }> {
+  if (total === 0) return { texts: [] };
+  const every = Math.max(1, Math.ceil(total / PHRASE_SAMPLE));
+  return { texts: await store.reports.periodTextSample(brand, ...iso(period), every) };
+}
+
 /** Words and two-word phrases that recur across mentions (in at least two), longest first when tied. */
-export function notablePhrases(mentions: Mention[], exclude: Set<string>, limit = PHRASES_LIMIT): Phrase[] {
+export function notablePhrases(mentions: ReadonlyArray<Pick<Mention, 'title' | 'text'>>, exclude: Set<string>, limit = PHRASES_LIMIT): Phrase[] {
   const counts = new Map<string, number>();
   for (const m of mentions) {
     const words = tokens(`${m.title}\n${m.text}`);

@@ -2,7 +2,7 @@
 import { FLAG_NAMES, FLAG_THRESHOLD, type Mention } from '../core/types.js';
 import { formatAuthor, oneLine, truncate } from '../notifiers/format.js';
 import { reachUnit } from '../sources/registry.js';
-import type { DigestModel } from './model.js';
+import type { BrandDigest, DigestModel } from './model.js';
 import type { Period } from './period.js';
 
 export const EXCERPT_LIMIT = 160;
@@ -87,4 +87,10 @@ export function raisedFlags(m: Mention): string[] {
   const flags = m.flags;
   if (!flags) return [];
   return FLAG_NAMES.filter((name) => flags[name] >= FLAG_THRESHOLD);
+}
+
+/** "counted in a sample of 2,000 of 51,478 mentions" when phrases came from a sample, else ''. */
+export function phraseSampleNote(b: Pick<BrandDigest, 'phrasesSample'>): string {
+  const s = b.phrasesSample;
+  return s ? `counted in a sample of ${s.mentions.toLocaleString('en-US')} of ${s.of.toLocaleString('en-US')} mentions` : '';
 }

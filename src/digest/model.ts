@@ -111,6 +111,11 @@ export interface BrandDigest {
   /** Authors with the most mentions in the period. */
   topAuthors: TopAuthor[];
   phrases: Phrase[];
+  /**
+   * When phrases were found in a sample of the period's mentions (a busy period), its size and
+   * the period's total: Phrase.mentions then counts within the sample. Null when every mention was read.
+   */
+  phrasesSample: { mentions: number; of: number } | null;
   alerts: AlertSent[];
   heldBack: HeldBack[];
   health: SourceHealth[];

@@ -8,7 +8,7 @@ import { escapeHtml } from '../notifiers/email/render.js';
 import { formatReach, safeHttpUrl } from '../notifiers/format.js';
 import { reachUnit } from '../sources/registry.js';
 import { BEFORE_FIRST_POLL } from './render-text.js';
-import { byline, clean, digestDay, excerpt, localDay, localTime, percent, periodLabel, periodNoun } from './format.js';
+import { byline, clean, digestDay, excerpt, localDay, localTime, percent, periodLabel, periodNoun, phraseSampleNote } from './format.js';
 import { plural } from '../core/text.js';
 import { healthProblems, SENTIMENT_ORDER, type BrandDigest, type DigestMention, type DigestModel, type SentimentMix } from './model.js';
 
@@ -204,7 +204,8 @@ function brandHtml(model: DigestModel, b: BrandDigest): string {
     const chips = b.phrases
       .map((p) => `<span style="display:inline-block;background:#edf2ff;color:${ACCENT};border-radius:12px;padding:3px 10px;margin:0 6px 6px 0;font-size:13px;">${e(p.phrase)} <span style="color:${MUTED};">${p.mentions}</span></span>`)
       .join('');
-    out += section('Notable phrases', chips);
+    const note = b.phrasesSample ? `<div style="color:${MUTED};font-size:12px;">${e(phraseSampleNote(b))}</div>` : '';
+    out += section('Notable phrases', chips + note);
   }
   out += alertsAndHeldBack(model, b);
   out += section('Source health', healthBox(b));

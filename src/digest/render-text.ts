@@ -4,7 +4,7 @@
  */
 import { formatReach, safeHttpUrl } from '../notifiers/format.js';
 import { reachUnit } from '../sources/registry.js';
-import { byline, clean, excerpt, formatChange, localDay, localTime, percent, periodLabel, periodNoun } from './format.js';
+import { byline, clean, excerpt, formatChange, localDay, localTime, percent, periodLabel, periodNoun, phraseSampleNote } from './format.js';
 import { plural } from '../core/text.js';
 import { healthProblems, SENTIMENT_ORDER, type BrandDigest, type DigestMention, type DigestModel } from './model.js';
 
@@ -92,6 +92,7 @@ function brandText(model: DigestModel, b: BrandDigest): string[] {
   if (b.phrases.length > 0) {
     lines.push(heading('Notable phrases'));
     lines.push(b.phrases.map((p) => `"${clean(p.phrase)}" (${p.mentions})`).join(' · '));
+    if (b.phrasesSample) lines.push(`(${phraseSampleNote(b)})`);
   }
   lines.push(...alertsAndHeldBack(model, b));
   lines.push(heading('Source health'));

@@ -665,6 +665,41 @@ export interface SourceHealthRow {
   lastGap: string | null;
 }
 
+/**
+ * A brand's mentions published in [since, until), duplicates excluded: what a digest and a dashboard
+ * count (the `period*` methods of ReportRepo). Each is answered in the database, from an index
+ * where it can be (migration 011), never by reading every mention of the period into memory.
+ *
+ * "Needs a reply" (NEEDS_REPLY): negative sentiment, high or critical urgency, or an urgency reason
+ * that starts with "complaint" or "question to @" (digest/build.ts needsReplyReasons says why).
+ */
+export interface PeriodVolumeRow {
+  /** floor((published_at - since) / bucketMs); only buckets with mentions. */
+  bucket: number;
+  count: number;
+  negative: number;
+  neutral: number;
+  positive: number;
+  /** Mentions that need a reply. */
+  needsReply: number;
+}
+
+export interface PeriodAuthorRow {
+  source: string;
+  /** The author as the earliest of their mentions in the period spells it (trimmed). */
+  name: string;
+  mentions: number;
+  /** Their highest reach, or null when no mention gave one. */
+  reach: number | null;
+}
+
+export interface PeriodVoices {
+  /** Every author (per source, case-insensitive) of the period's mentions. */
+  authors: PeriodAuthorRow[];
+  /** The URL, source and reach of each mention without an author, oldest first (a feed's items: their site is the voice). */
+  unsigned: Array<{ url: string; source: string; reach: number | null }>;
+}
+
 export interface ReportRepo {
   /** Alerts of the brand created in [since, until) that reached at least one destination, oldest first. */
   alertsSent(brand: string, since: string, until: string): Promise<AlertSentRow[]>;
@@ -691,4 +726,26 @@ export interface ReportRepo {
   mentionsByBrand(): Promise<Map<string, number>>;
   /** Whether any source had been polled, or any mention stored (imports too), before `at`. */
   activityBefore(at: string): Promise<boolean>;
+
+  // A brand's mentions of a period (see PeriodVolumeRow): the digest's and the dashboard's figures.
+  /** Counts per time bucket of `bucketMs`, by sentiment, with how many need a reply. */
+  periodVolume(brand: string, since: string, until: string, bucketMs: number): Promise<PeriodVolumeRow[]>;
+  /** Counts per source type, unordered. */
+  periodSources(brand: string, since: string, until: string): Promise<Array<{ source: string; count: number }>>;
+  /**
+   * Authors (per source, case-insensitive, blank ones left out) with the most mentions, then the
+   * highest reach: the first `limit`, and any tied with the last of them (the caller orders ties).
+   */
+  periodTopAuthors(brand: string, since: string, until: string, limit: number): Promise<PeriodAuthorRow[]>;
+  /** The first `limit` that need a reply, by urgency score, then reach, then newest, then id. */
+  periodNeedingReply(brand: string, since: string, until: string, limit: number): Promise<Mention[]>;
+  /** The first `limit` with a reach above 0, by reach, then id. */
+  periodTopReach(brand: string, since: string, until: string, limit: number): Promise<Mention[]>;
+  /**
+   * Title and text of about one mention in `every` (1: all of them), chosen by a hash of the id:
+   * the same sample every time, spread over the period and its sources.
+   */
+  periodTextSample(brand: string, since: string, until: string, every: number): Promise<Array<{ title: string; text: string }>>;
+  /** Who wrote the period's mentions: authors, and the URLs of author-less ones (digest "new voices"). */
+  periodVoices(brand: string, since: string, until: string): Promise<PeriodVoices>;
 }

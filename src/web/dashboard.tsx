@@ -6,6 +6,7 @@
  * source's live state as `earshot status` reads it (source_state). Zoom: the range links, and
  * each bar of the volume chart opens that bar's period.
  */
+import { phraseSampleNote } from '../digest/format.js';
 import type { BrandDigest, HeldBack } from '../digest/model.js';
 import type { SourceState } from '../store/types.js';
 import type { ResponseStats } from '../store/triage-types.js';
@@ -237,6 +238,7 @@ export function DashboardPage(props: DashboardProps) {
         <section aria-labelledby="terms-h">
           <h2 id="terms-h">Top terms</h2>
           <BarList caption="Recurring words and phrases (mentions they appear in)" items={d.phrases.map((p) => ({ label: p.phrase, value: p.mentions, href: inboxLink(brand.id, { q: `"${p.phrase}"` }) }))} />
+          {d.phrasesSample ? <p class="period">Phrases {phraseSampleNote(d)}.</p> : null}
         </section>
         <section aria-labelledby="response-h">
           <h2 id="response-h">Response</h2>

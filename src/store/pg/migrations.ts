@@ -398,4 +398,16 @@ CREATE INDEX alert_mentions_mention ON alert_mentions (mention_id);
 SELECT 1;
 `,
   },
+  {
+    name: '011-period-indexes',
+    sql: `
+-- SQLite's 011: a brand's mentions of a period (store/pg/reports.ts, period*) counted from the
+-- index, and the period's handled and not-relevant marks (responseStats).
+CREATE INDEX mentions_period ON mentions (brand, published_at)
+  INCLUDE (duplicate_of, source, sentiment_label, urgency_level, urgency_score, reach, alert_state, author);
+DROP INDEX mentions_brand_published;
+CREATE INDEX mention_events_handled ON mention_events (at) INCLUDE (mention_id, action)
+  WHERE action IN ('handle', 'irrelevant') AND undone_by IS NULL;
+`,
+  },
 ];

@@ -1,8 +1,34 @@
 /** Read-only aggregates on PostgreSQL for status, digests and /metrics (semantics: src/store/types.ts ReportRepo). */
-import type { AlertState, DeliveryStatus, ReportRepo } from '../types.js';
+import type { Mention } from '../../core/types.js';
+import type { AlertState, DeliveryStatus, PeriodAuthorRow, ReportRepo } from '../types.js';
+import { MENTION_COLUMNS, rowToMention, type MentionRow } from './mentions.js';
 import type { Sql } from './sql.js';
 
 const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 'sent', 'failed', 'skipped', 'held', 'suppressed'];
+
+/** "Needs a reply" (see PeriodVolumeRow in ../types.ts); the SQLite store's NEEDS_REPLY. */
+const NEEDS_REPLY = `(sentiment_label = 'negative' OR urgency_level IN ('high', 'critical') OR EXISTS (
+  SELECT 1 FROM jsonb_array_elements_text(urgency_reasons) AS r (reason) WHERE r.reason LIKE 'complaint%' OR r.reason LIKE 'question to @%'))`;
+/** A brand's mentions of a period, duplicates excluded ($1 brand, $2 since, $3 until). */
+const PERIOD = 'FROM mentions WHERE brand = $1 AND published_at >= $2 AND published_at < $3 AND duplicate_of IS NULL';
+/** Authors per (source, lower(btrim(author))), named as their earliest mention of the period spells it. */
+const AUTHOR_GROUPS = `SELECT source, count(*) AS n, max(reach) AS reach, (array_agg(btrim(author) ORDER BY published_at, id))[1] AS name
+  ${PERIOD} AND btrim(author) <> '' GROUP BY source, lower(btrim(author))`;
+/** The SQLite store's SAMPLE_HASH: a multiplicative hash of the id modulo a prime, within 64 bits. */
+const SAMPLE_HASH = '((id % 4294967291) * 1103515245) % 4294967291';
+
+/** The mentions whose ids `text` selects, in its order. */
+async function mentionsByIds(sql: Sql, text: string, params: unknown[]): Promise<Mention[]> {
+  const ids = (await sql.rows<{ id: number }>(text, params)).map((r) => r.id);
+  if (ids.length === 0) return [];
+  const rows = await sql.rows<MentionRow>(`SELECT ${MENTION_COLUMNS} FROM mentions WHERE id = ANY($1::bigint[])`, [ids]);
+  const byId = new Map(rows.map((r) => [r.id, rowToMention(r)]));
+  return ids.map((id) => byId.get(id)).filter((m): m is Mention => m !== undefined);
+}
+
+function authorRows(rows: Array<{ source: string; name: string; n: number; reach: number | null }>): PeriodAuthorRow[] {
+  return rows.map((r) => ({ source: r.source, name: r.name, mentions: r.n, reach: r.reach }));
+}
 
 export function reportRepo(sql: Sql): ReportRepo {
   return {
@@ -118,6 +144,55 @@ export function reportRepo(sql: Sql): ReportRepo {
         [at],
       );
       return row !== undefined;
+    },
+    async periodVolume(brand, since, until, bucketMs) {
+      const rows = await sql.rows<{ bucket: number; n: number; neg: number; neu: number; pos: number; needs: number }>(
+        `SELECT floor((extract(epoch FROM published_at) * 1000 - $4::numeric) / $5::numeric)::int AS bucket, count(*) AS n,
+           count(*) FILTER (WHERE sentiment_label = 'negative') AS neg, count(*) FILTER (WHERE sentiment_label = 'neutral') AS neu,
+           count(*) FILTER (WHERE sentiment_label = 'positive') AS pos, count(*) FILTER (WHERE ${NEEDS_REPLY}) AS needs
+         ${PERIOD} GROUP BY 1 ORDER BY 1`,
+        [brand, since, until, Date.parse(since), Math.max(1, Math.round(bucketMs))],
+      );
+      return rows.map((r) => ({ bucket: r.bucket, count: r.n, negative: r.neg, neutral: r.neu, positive: r.pos, needsReply: r.needs }));
+    },
+    async periodSources(brand, since, until) {
+      const rows = await sql.rows<{ source: string; n: number }>(`SELECT source, count(*) AS n ${PERIOD} GROUP BY source`, [brand, since, until]);
+      return rows.map((r) => ({ source: r.source, count: r.n }));
+    },
+    async periodTopAuthors(brand, since, until, limit) {
+      const rows = await sql.rows<{ source: string; name: string; n: number; reach: number | null }>(
+        `SELECT source, name, n, reach FROM (
+           SELECT g.*, rank() OVER (ORDER BY n DESC, coalesce(reach, -1) DESC) AS rk FROM (${AUTHOR_GROUPS}) g
+         ) ranked WHERE rk <= $4`,
+        [brand, since, until, limit],
+      );
+      return authorRows(rows);
+    },
+    periodNeedingReply(brand, since, until, limit) {
+      return mentionsByIds(
+        sql,
+        `SELECT id ${PERIOD} AND ${NEEDS_REPLY} ORDER BY urgency_score DESC, coalesce(reach, -1) DESC, published_at DESC, id LIMIT $4`,
+        [brand, since, until, limit],
+      );
+    },
+    periodTopReach(brand, since, until, limit) {
+      return mentionsByIds(sql, `SELECT id ${PERIOD} AND reach > 0 ORDER BY reach DESC, id LIMIT $4`, [brand, since, until, limit]);
+    },
+    periodTextSample(brand, since, until, every) {
+      return sql.rows<{ title: string; text: string }>(`SELECT title, text ${PERIOD} AND ${SAMPLE_HASH} % $4 = 0`, [
+        brand,
+        since,
+        until,
+        Math.max(1, Math.floor(every)),
+      ]);
+    },
+    async periodVoices(brand, since, until) {
+      const authors = authorRows(await sql.rows<{ source: string; name: string; n: number; reach: number | null }>(AUTHOR_GROUPS, [brand, since, until]));
+      const unsigned = await sql.rows<{ url: string; source: string; reach: number | null }>(
+        `SELECT url, source, reach ${PERIOD} AND author IS NULL AND url IS NOT NULL ORDER BY published_at, id`,
+        [brand, since, until],
+      );
+      return { authors, unsigned };
     },
   };
 }

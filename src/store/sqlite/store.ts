@@ -226,6 +226,13 @@ function reportRepo(run: Runner): ReportRepo {
     oldestPendingAt: () => run((db) => reports.oldestPendingAt(db)),
     mentionsByBrand: () => run((db) => reports.mentionsByBrand(db)),
     activityBefore: (at) => run((db) => reports.activityBefore(db, at)),
+    periodVolume: (brand, since, until, bucketMs) => run((db) => reports.periodVolume(db, brand, since, until, bucketMs)),
+    periodSources: (brand, since, until) => run((db) => reports.periodSources(db, brand, since, until)),
+    periodTopAuthors: (brand, since, until, limit) => run((db) => reports.periodTopAuthors(db, brand, since, until, limit)),
+    periodNeedingReply: (brand, since, until, limit) => run((db) => reports.periodNeedingReply(db, brand, since, until, limit)),
+    periodTopReach: (brand, since, until, limit) => run((db) => reports.periodTopReach(db, brand, since, until, limit)),
+    periodTextSample: (brand, since, until, every) => run((db) => reports.periodTextSample(db, brand, since, until, every)),
+    periodVoices: (brand, since, until) => run((db) => reports.periodVoices(db, brand, since, until)),
   };
 }
 
