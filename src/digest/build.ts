@@ -3,7 +3,7 @@
  * excluded), the previous period's count, what needs a reply, top mentions by reach, new voices,
  * recurring phrases, alerts sent, what was held back and source health. The web dashboard shows
  * the same model. Counts come from the store's period aggregates (ReportRepo.period*), the few
- * mentions listed from ranked queries, and phrases from a sample of at most PHRASE_SAMPLE texts:
+ * mentions listed from ranked queries, and phrases from a sample of about PHRASE_SAMPLE texts:
  * nothing reads every mention of the period, so a month of a busy brand costs what a day does.
  */
 import type { Config, DigestConfig } from '../config/load.js';
@@ -237,10 +237,11 @@ function isContentWord(word: string, exclude: Set<string>): boolean {
 }
 
 /**
- * How many mentions' texts are read for notable phrases at most: recurring phrases stand out in
- * a sample of this size, and reading every text of a busy month took seconds (BENCHMARKS.md).
+ * About how many mentions' texts are read for notable phrases: a phrase in 2% of a period's
+ * mentions still shows about 20 times in a sample of this size, and reading every text of a busy
+ * month took seconds (BENCHMARKS.md). 2,000 cost the 30-day dashboard 15 ms more CPU at 1 M.
  */
-export const PHRASE_SAMPLE = 2_000;
+export const PHRASE_SAMPLE = 1_000;
 
 /** The texts phrases are found in: every mention of the period, or a sample of about PHRASE_SAMPLE. */
 async function phraseSample(store: Store, brand: string, period: Period, total: number): Promise<{ texts: Array<{ title: string; text: string }> }> {

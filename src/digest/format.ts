@@ -89,7 +89,7 @@ export function raisedFlags(m: Mention): string[] {
   return FLAG_NAMES.filter((name) => flags[name] >= FLAG_THRESHOLD);
 }
 
-/** "counted in a sample of 2,000 of 51,478 mentions" when phrases came from a sample, else ''. */
+/** "counted in a sample of 1,000 of 51,478 mentions" when phrases came from a sample, else ''. */
 export function phraseSampleNote(b: Pick<BrandDigest, 'phrasesSample'>): string {
   const s = b.phrasesSample;
   return s ? `counted in a sample of ${s.mentions.toLocaleString('en-US')} of ${s.of.toLocaleString('en-US')} mentions` : '';
