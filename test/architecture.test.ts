@@ -214,6 +214,25 @@ function checksums(migrations: readonly { name: string; sql: string }[]): Record
   return Object.fromEntries(migrations.map((m) => [m.name, createHash('sha256').update(m.sql).digest('hex')]));
 }
 
+describe('the SQLite triage store runs each call to completion at once', () => {
+  // SqliteStore.triage() holds the connection only while a call runs synchronously: an await inside
+  // a method would let the rest of it land inside another caller's transaction (see the contract
+  // test "a triage action made while a transaction is open is not part of it").
+  it('src/store/sqlite/triage.ts never awaits or yields', () => {
+    const file = join(SRC, 'store', 'sqlite', 'triage.ts');
+    const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
+    const found: string[] = [];
+    const visit = (node: ts.Node): void => {
+      if (ts.isAwaitExpression(node) || ts.isYieldExpression(node) || (ts.isForOfStatement(node) && node.awaitModifier)) {
+        found.push(`${source.getLineAndCharacterOfPosition(node.getStart()).line + 1}: ${node.getText().slice(0, 60)}`);
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+    expect(found).toEqual([]);
+  });
+});
+
 describe('migrations are append-only', () => {
   it.each([
     ['sqlite', MIGRATIONS],

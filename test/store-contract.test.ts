@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/store.js';
-import { triageStore } from '../src/store/sqlite/triage.js';
 import { openPostgresStore, type PostgresStore } from '../src/store/pg/store.js';
 import { pgTriageStore } from '../src/store/pg/triage.js';
 import type { Actor, TriageStore } from '../src/store/triage-types.js';
@@ -49,7 +48,8 @@ function sqliteBackend(): Backend {
       dir = mkdtempSync(join(tmpdir(), 'earshot-contract-'));
     },
     open: async () => openSqliteStore(join(dir, `contract-${++databases}.db`)),
-    triage: (store) => triageStore((store as SqliteStore).db),
+    // The store's own (gated) triage store, as triageStoreOf gives the daemon, the UI and Slack.
+    triage: (store) => (store as SqliteStore).triage(),
     teardown: async () => rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -647,6 +647,30 @@ describe.each(BACKENDS)('store contract: $name', (backend) => {
             .catch(() => undefined);
         });
         expect([await store.meta.get('b'), await store.meta.get('c'), await store.meta.get('d')]).toEqual(['1', '1', null]);
+      });
+
+      it('a triage action made while a transaction is open is not part of it: it survives the rollback', async () => {
+        const store = await fresh();
+        const triage = backend.triage(store);
+        const id = (await store.mentions.insert(mention({ sourceId: 'before' })))!;
+        let action: Promise<unknown> | undefined;
+        await expect(
+          store.transaction(async (tx) => {
+            await tx.mentions.insert(mention({ sourceId: 'inside' }));
+            // A Slack click arrives mid-transaction (not awaited here: on SQLite it waits for the connection).
+            action = applyAction(triage, { mentionId: id, action: 'handle', actor: { kind: 'slack', id: 'U1', name: '@jo' } });
+            for (let turn = 0; turn < 20; turn++) {
+              await new Promise((resolve) => setImmediate(resolve));
+              await tx.meta.set('turn', String(turn));
+            }
+            throw new Error('roll back');
+          }),
+        ).rejects.toThrow('roll back');
+        await action;
+        expect((await triage.getMention(id))!.status).toBe('handled');
+        expect((await triage.listEvents(id)).map((e) => e.action)).toEqual(['handle']);
+        expect(await store.meta.get('turn')).toBeNull();
+        expect((await store.mentions.list({})).map((m) => m.sourceId)).toEqual(['before']);
       });
 
       it('reports what digests and status need', async () => {

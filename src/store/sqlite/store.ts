@@ -353,7 +353,8 @@ export class SqliteStore extends SqliteRepositories implements Store {
   /**
    * The triage store on this connection, one per store (its change listeners are keyed on it).
    * Each call waits while a transaction holds the connection, like the repositories' calls, so a
-   * click in Slack never writes into the rule engine's open transaction.
+   * click in Slack never writes into the rule engine's open transaction. The gate covers a call's
+   * synchronous run only, so the triage store's methods never await (test/architecture.test.ts).
    */
   triage(): TriageStore {
     this.gatedTriage ??= this.gated(triageStore(this.db));
