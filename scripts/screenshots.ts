@@ -2,13 +2,27 @@
  * README screenshots of the real web UI: a week of mentions for two brands (complaints, praise,
  * a story cross-posted to Reddit and Hacker News, alerts, polls, some of it triaged), served by
  * earshot's web app and drawn by headless Chromium into docs/inbox.png, docs/mention.png and
- * docs/dashboard.png.
+ * docs/dashboard.png. And docs/slack.png: Slack cannot be reached from here, so the real Slack
+ * notifier posts an alert to the local fake Slack, a signed "Handled" click goes through earshot's
+ * own /slack/actions handler, and the blocks of the chat.update Slack receives are drawn as an
+ * HTML preview (scripts/lib/block-kit-preview.ts; the picture says it is a rendering).
  *
  *   npm run screenshots            (needs /usr/bin/chromium)
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { BrandConfig, Config } from '../src/config/load.js';
+import { silentLogger } from '../src/core/log.js';
+import { slackSignature } from '../src/notifiers/slack/signature.js';
+import { Deliverer } from '../src/pipeline/deliver.js';
 import { stmt } from '../src/store/sqlite/db.js';
+import { insertMention } from '../src/store/sqlite/mentions.js';
+import { getAlert, insertAlert } from '../src/store/sqlite/outbox.js';
+import { openSqliteStore } from '../src/store/sqlite/store.js';
+import { startSlackActions } from '../src/web/slack-actions.js';
+import { startSlackServer } from '../test/helpers/slack-server.js';
+import { blockKitPreviewHtml } from './lib/block-kit-preview.js';
 import { seedAlert, seedPolls } from '../test/helpers/digest-seed.js';
 import { applyAction } from '../src/triage/actions.js';
 import { launchChromium } from '../test/helpers/browser.js';
@@ -36,6 +50,66 @@ const NEUTRAL = [
   ['mastodon', 'devrel@fosstodon.org', 300, 'Notes from the Acme Cloud meetup in Berlin: IPv6-only networking is coming'],
   ['reddit', 'u/kube_curious', 150, 'Migrating a small Kubernetes cluster to Acme Cloud: what should I watch out for?'],
 ] as const;
+
+/**
+ * The Block Kit blocks Slack receives in chat.update after a click on "Handled": a mention alert
+ * posted by the real notifier to the fake Slack, the click signed and handled by earshot's own
+ * Slack actions handler, exactly as in test/slack-actions.test.ts.
+ */
+async function slackMessageAfterClick(): Promise<{ blocks: unknown[]; postedAt: Date }> {
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-screenshot-slack-'));
+  const store = openSqliteStore(join(dir, 'earshot.db'));
+  const slack = await startSlackServer();
+  const secret = 'screenshot-signing-secret';
+  const env: Record<string, string> = { SLACK_BOT_TOKEN: slack.token, SLACK_API_URL: slack.url, SLACK_SIGNING_SECRET: secret };
+  const postedAt = new Date('2026-11-23T09:41:00.000Z');
+  const clickedAt = new Date('2026-11-23T09:47:00.000Z');
+  const clock = { now: postedAt };
+  const log = silentLogger();
+  try {
+    const mentionId = insertMention(store.db, {
+      brand: 'acme', source: 'twitter', sourceKey: 'acme/twitter', sourceId: '1862', url: 'https://x.com/dana_ops/status/1862', author: 'dana_ops', reach: 5_400,
+      title: '', text: NEGATIVE[0][3], kind: 'post', linkUrl: null, language: 'en', publishedAt: '2026-11-23T09:38:00.000Z', fetchedAt: '2026-11-23T09:40:00.000Z',
+      matchedTerms: ['acme cloud'], sentiment: { label: 'negative', score: -0.74, reasons: ['locked out', 'no answer'] }, urgency: { level: 'critical', score: 0.91, reasons: [...NEGATIVE[0][4]] },
+      duplicateOf: null, storyKey: null, metrics: {}, canonicalUrl: null, fingerprint: null, alertState: 'evaluated',
+    })!;
+    const alertId = insertAlert(store.db, {
+      rule: 'negative-mention', ruleHash: 'h', ruleType: 'mention', groupKey: '*', brand: 'acme', summary: 'Negative mention of Acme Cloud on twitter', details: [],
+      mentionIds: [mentionId], totalMentions: 1, createdAt: postedAt.toISOString(), deliveries: [{ notifier: 'slack', target: '#brand-alerts' }],
+    })!;
+    const config = { dir, brands: new Map([['acme', { name: 'Acme Cloud' } as BrandConfig]]), sources: [], rules: [], digests: [], budgets: [], env, files: [] } as Config;
+    const deliverer = new Deliverer(store, config, log, () => clock.now, { spacingMs: 0 });
+    await deliverer.deliverDue();
+    await deliverer.close();
+    const [posted] = await slack.waitForMessages(1);
+    const actions = (await startSlackActions({ env, triage: store.triage(), getAlert: async (id) => getAlert(store.db, id), brandName: () => 'Acme Cloud', log, now: () => clock.now }))!;
+    try {
+      clock.now = clickedAt;
+      const payload = {
+        type: 'block_actions',
+        user: { id: 'U01NK1K9L68', username: 'maria', name: 'maria', team_id: 'T01ND2P8N91' },
+        container: { type: 'message', message_ts: posted!.ts, channel_id: posted!.channelId, is_ephemeral: false },
+        channel: { id: posted!.channelId, name: 'brand-alerts' },
+        response_url: slack.responseUrl,
+        actions: [{ type: 'button', action_id: 'earshot_handle', block_id: `earshot_triage:${alertId}:${mentionId}`, value: String(mentionId), text: { type: 'plain_text', text: 'Handled' }, action_ts: '1795427220.000100' }],
+      };
+      const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+      const timestamp = String(Math.floor(clickedAt.getTime() / 1000));
+      const headers = { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': timestamp, 'x-slack-signature': slackSignature(secret, timestamp, body) };
+      const answer = await actions.handleRequest(new Request('http://127.0.0.1/slack/actions', { method: 'POST', body, headers }));
+      if (answer.status !== 200) throw new Error(`screenshots: the click was refused: ${answer.status} ${await answer.text()}`);
+      const [update] = await slack.waitForUpdates(1);
+      await actions.idle();
+      return { blocks: update!.blocks ?? [], postedAt };
+    } finally {
+      await actions.stop();
+    }
+  } finally {
+    await slack.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 const s = await startWebServer({ liveIntervalMs: 60_000 });
 const random = mulberry32(7);
@@ -115,7 +189,11 @@ try {
     await page.screenshot({ path: join(out, 'mention.png'), fullPage: true });
     await page.goto(`${s.url}/brands/acme?range=7d`);
     await page.screenshot({ path: join(out, 'dashboard.png'), fullPage: true });
-    console.log(`wrote ${['inbox', 'mention', 'dashboard'].map((n) => join(out, `${n}.png`)).join(', ')}`);
+    const slackMessage = await slackMessageAfterClick();
+    const preview = await browser.newPage({ viewport: { width: 760, height: 400 }, deviceScaleFactor: 1 });
+    await preview.setContent(blockKitPreviewHtml({ appName: 'earshot', time: '9:41 AM', blocks: slackMessage.blocks }));
+    await preview.screenshot({ path: join(out, 'slack.png'), fullPage: true });
+    console.log(`wrote ${['inbox', 'mention', 'dashboard', 'slack'].map((n) => join(out, `${n}.png`)).join(', ')}`);
   } finally {
     await close();
   }
