@@ -2,7 +2,7 @@
  * What a digest says, independent of how it is rendered (plain text, HTML). Built from the store
  * by build.ts; rendered by render-text.ts and render-html.ts.
  */
-import type { Mention, SentimentLabel } from '../core/types.js';
+import type { Mention } from '../core/types.js';
 import type { Period } from './period.js';
 
 export interface SentimentMix {
@@ -139,10 +139,6 @@ export const SENTIMENT_ORDER: ReadonlyArray<keyof SentimentMix> = ['negative', '
 
 export function emptyMix(): SentimentMix {
   return { negative: 0, neutral: 0, positive: 0, unknown: 0 };
-}
-
-export function mixKey(label: SentimentLabel): keyof SentimentMix {
-  return label;
 }
 
 /** Source problems a reader must know about (a gap in coverage is never silent). */

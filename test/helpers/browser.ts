@@ -3,10 +3,8 @@
  * inside the page. axe is evaluated through the DevTools protocol, which the page's
  * Content-Security-Policy does not apply to: the policy under test stays exactly as served.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -45,7 +43,3 @@ export async function axeViolations(page: Page, minImpact: 'minor' | 'moderate' 
   return result.filter((v) => order.indexOf(v.impact ?? 'minor') >= order.indexOf(minImpact));
 }
 
-export function tempProfile(): { dir: string; remove: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'earshot-chromium-'));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}

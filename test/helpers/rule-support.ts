@@ -54,6 +54,3 @@ export function spikeRule(over: Partial<Omit<SpikeRule, 'type'>> = {}): SpikeRul
 export function silenceRule(over: Partial<Omit<SilenceRule, 'type'>> = {}): SilenceRule {
   return { ...base(), type: 'silence', forMs: 3_600_000, of: 'either', ...over };
 }
-
-/** A mention rule: the default type. */
-export const defaultRule = mentionRule;
