@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { formatProblem } from '../src/config/problems.js';
-import { makeDeployment, repoRoot } from './helpers/cli.js';
+import { makeDeployment, repoRoot, runCli } from './helpers/cli.js';
 
 function yamlBlockAfter(markdown: string, heading: string): string {
   const at = markdown.indexOf(heading);
@@ -41,5 +41,17 @@ describe('.env.example', () => {
       if (name === 'EARSHOT_HOME') continue; // where .env itself is found; set in the environment
       expect(example, `${name} in .env.example`).toContain(name);
     }
+  });
+});
+
+describe('README commands table', () => {
+  it('lists every command the CLI has, and no command it lacks', async () => {
+    const help = await runCli(makeDeployment({}), ['--help']);
+    const commands = [...help.stdout.matchAll(/^ {2}([a-z][a-z-]*)\b/gm)].map((m) => m[1]!).filter((c) => c !== 'help');
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('## Commands'), readme.indexOf('## Operating earshot'));
+    const listed = [...new Set([...table.matchAll(/^\| `earshot ([a-z][a-z-]*)/gm)].map((m) => m[1]!))];
+    expect(commands.length).toBeGreaterThan(10);
+    expect(listed.sort()).toEqual(commands.sort());
   });
 });
