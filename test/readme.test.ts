@@ -1,5 +1,5 @@
 /** The README's config examples must be valid: a user copies them first. */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
@@ -53,5 +53,24 @@ describe('README commands table', () => {
     const listed = [...new Set([...table.matchAll(/^\| `earshot ([a-z][a-z-]*)/gm)].map((m) => m[1]!))];
     expect(commands.length).toBeGreaterThan(10);
     expect(listed.sort()).toEqual(commands.sort());
+  });
+});
+
+describe('README environment table', () => {
+  function sources(dir: string): string[] {
+    return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? sources(join(dir, e.name)) : /\.tsx?$/.test(e.name) && !/\.test\.tsx?$/.test(e.name) ? [join(dir, e.name)] : [],
+    );
+  }
+
+  it('names every variable earshot reads from its environment', () => {
+    const read = new Set<string>();
+    for (const file of sources(join(repoRoot, 'src'))) {
+      for (const m of readFileSync(file, 'utf8').matchAll(/(?<!process\.)\benv\.([A-Z][A-Z0-9_]{2,})\b/g)) read.add(m[1]!);
+    }
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('### Environment (.env)'), readme.indexOf('## Commands'));
+    expect(read.size).toBeGreaterThan(20);
+    expect([...read].filter((name) => !table.includes(`\`${name}\``)).sort()).toEqual([]);
   });
 });
