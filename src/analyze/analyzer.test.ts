@@ -138,6 +138,15 @@ describe('urgency', () => {
     expect(analyze('the site is down again').urgency.reasons).toContain('crisis: "site is down" (down)');
   });
 
+  it('reads a product that broke down as not working, not as an outage', () => {
+    for (const text of ['my e-bike broke down again', 'the car was broken down by the road', 'it breaks down every week']) {
+      const reasons = analyze(text).urgency.reasons.join(' ');
+      expect(reasons).not.toMatch(/\(down\)/);
+      expect(reasons).toMatch(/\(not working\)/);
+    }
+    expect(analyze('the app went down again').urgency.reasons).toContain('crisis: "app went down" (down)');
+  });
+
   it.each([
     [0, 'low'],
     [URGENCY_THRESHOLDS.medium - 0.001, 'low'],

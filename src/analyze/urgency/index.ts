@@ -54,7 +54,8 @@ const term = (name: string, pattern: string, severe: boolean, hints: string[], c
 /** Crisis vocabulary: words and phrases that mean trouble for a brand whatever the tone. */
 export const CRISIS_TERMS: readonly CrisisTerm[] = [
   term('outage', 'outages?', true, ['outage']),
-  term('down', "(?:is|are|was|were|been|be|went|goes|going|still|it's|its|site|app|api|service|server|servers|website)\\s+(?:\\w+\\s+)?down(?!\\s+(?:to|with|the|on|for\\s+(?:it|that|this)))|down\\s+again|down\\s+for\\s+(?:hours|days|everyone|me|us)", true, ['down']),
+  // A bike or car that "broke down (again)" failed, it is not an outage: that is "not working".
+  term('down', "(?:is|are|was|were|been|be|went|goes|going|still|it's|its|site|app|api|service|server|servers|website)\\s+(?:\\w+\\s+)?(?<!\\bbr(?:oke|eaks?|eaking|oken)\\s+)down(?!\\s+(?:to|with|the|on|for\\s+(?:it|that|this)))|(?<!\\bbr(?:oke|eaks?|eaking|oken)\\s+)down\\s+again|down\\s+for\\s+(?:hours|days|everyone|me|us)", true, ['down']),
   term('data loss', 'data\\s+loss|lost\\s+(?:all\\s+)?(?:my|our)\\s+(?:data|files|photos|work)|deleted\\s+(?:all\\s+)?(?:my|our)', true, ['data', 'lost', 'deleted']),
   term('breach', '(?:data\\s+)?breach(?:ed|es)?', true, ['breach']),
   term('hacked', 'hack(?:ed|s)?|compromised', true, ['hack', 'compromised']),
@@ -67,7 +68,7 @@ export const CRISIS_TERMS: readonly CrisisTerm[] = [
   term('stolen', 'stolen|theft', true, ['stolen', 'theft']),
   term('boycott', 'boycott(?:ing)?', false, ['boycott']),
   term('refund', 'refunds?|chargeback|money\\s+back|charged\\s+twice|double\\s+charged|disput(?:e|ed|ing)\\s+the\\s+charges?', false, ['refund', 'chargeback', 'money back', 'charged', 'disput']),
-  term('not working', "not\\s+working|doesn't\\s+work|doesnt\\s+work|stopped\\s+working|broken|crash(?:es|ed|ing)", false, ['working', 't work', 'broken', 'crash']),
+  term('not working', "not\\s+working|doesn't\\s+work|doesnt\\s+work|stopped\\s+working|br(?:oke|eaks?|eaking|oken)\\s+down|broken|crash(?:es|ed|ing)", false, ['working', 't work', 'broke', 'break', 'crash']),
   term('cancel', 'cancel(?:l?ing|l?ed)?\\s+(?:my|our)\\s+(?:account|subscription|order|contract|plan)', false, ['cancel']),
   term('unsafe', 'unsafe|dangerous|toxic', false, ['unsafe', 'dangerous', 'toxic']),
 ];
