@@ -3,7 +3,8 @@
  * COLLATE "C" (byte order, as SQLite sorts), so lists come out in the same order on both
  * backends whatever the database's collation.
  */
-import type { GroupState, PendingGroup, RuleStateRepo } from '../types.js';
+import type { GroupState, RuleStateRepo } from '../types.js';
+import { groupPending, type PendingRow } from '../pending-groups.js';
 import type { Sql } from './sql.js';
 
 export function ruleStateRepo(sql: Sql): RuleStateRepo {
@@ -73,21 +74,10 @@ export function ruleStateRepo(sql: Sql): RuleStateRepo {
       );
     },
     async pendingGroups() {
-      const rows = await sql.rows<{ rule: string; rule_hash: string; group_key: string; mention_id: number; added_at: string }>(
+      const rows = await sql.rows<PendingRow>(
         'SELECT rule, rule_hash, group_key, mention_id, added_at FROM rule_pending ORDER BY rule COLLATE "C", group_key COLLATE "C", mention_id',
       );
-      const groups = new Map<string, PendingGroup>();
-      for (const r of rows) {
-        const key = `${r.rule}\u0000${r.rule_hash}\u0000${r.group_key}`;
-        let g = groups.get(key);
-        if (!g) {
-          g = { rule: r.rule, ruleHash: r.rule_hash, groupKey: r.group_key, firstAddedAt: r.added_at, mentionIds: [] };
-          groups.set(key, g);
-        }
-        if (r.added_at < g.firstAddedAt) g.firstAddedAt = r.added_at;
-        g.mentionIds.push(r.mention_id);
-      }
-      return [...groups.values()];
+      return groupPending(rows);
     },
     async clearPending(rule, mentionIds) {
       if (mentionIds.length === 0) return;

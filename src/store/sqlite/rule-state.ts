@@ -1,5 +1,6 @@
 /** Rule state: per (rule, definition checksum, group) the last alert, and mentions waiting for one. */
 import type { GroupState, PendingEntry, PendingGroup, RuleHit } from '../types.js';
+import { groupPending, type PendingRow } from '../pending-groups.js';
 import { stmt, type Db } from './db.js';
 
 export function getGroup(db: Db, rule: string, hash: string, groupKey: string): GroupState {
@@ -72,22 +73,11 @@ export function addPending(db: Db, entries: readonly PendingEntry[]): void {
 }
 
 export function pendingGroups(db: Db): PendingGroup[] {
-  const rows = stmt<[], { rule: string; rule_hash: string; group_key: string; mention_id: number; added_at: string }>(
+  const rows = stmt<[], PendingRow>(
     db,
     'SELECT rule, rule_hash, group_key, mention_id, added_at FROM rule_pending ORDER BY rule, group_key, mention_id',
   ).all();
-  const groups = new Map<string, PendingGroup>();
-  for (const r of rows) {
-    const key = `${r.rule}\u0000${r.rule_hash}\u0000${r.group_key}`;
-    let g = groups.get(key);
-    if (!g) {
-      g = { rule: r.rule, ruleHash: r.rule_hash, groupKey: r.group_key, firstAddedAt: r.added_at, mentionIds: [] };
-      groups.set(key, g);
-    }
-    if (r.added_at < g.firstAddedAt) g.firstAddedAt = r.added_at;
-    g.mentionIds.push(r.mention_id);
-  }
-  return [...groups.values()];
+  return groupPending(rows);
 }
 
 export function clearPending(db: Db, rule: string, mentionIds: readonly number[]): void {
