@@ -5,22 +5,13 @@
 import type { Mention } from '../core/types.js';
 import type { AlertContent, SourceDisplay } from '../notifiers/types.js';
 import { sourceManifest } from '../sources/registry.js';
+import type { AlertRow } from '../store/types.js';
 
 /** Mentions shown in one alert message; the total count is always given. */
 export const MAX_MENTIONS_SHOWN = 10;
 
-export interface AlertRecord {
-  id: number;
-  rule: string;
-  ruleType: string;
-  brand: string;
-  summary: string;
-  details: string[];
-  totalMentions: number;
-  createdAt: string;
-  mentionIds: number[];
-  sampleMentionIds: number[];
-}
+/** What a message is rendered from: the outbox's alert row, less its grouping keys. */
+export type AlertRecord = Omit<AlertRow, 'ruleHash' | 'groupKey'>;
 
 /** The ids of the mentions the message lists: the claimed ones, or an aggregate alert's examples. */
 export function shownMentionIds(alert: Pick<AlertRecord, 'mentionIds' | 'sampleMentionIds'>): number[] {
