@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compiledCli, spawnCompiled } from '../scripts/soak.js';
 import { rssFeed, type FeedItem } from './helpers/cli.js';
 import { startFeedServer, type FeedServer } from './helpers/feed-server.js';
-import { postgresAvailability, startTestPostgres, withSkipReason, type TestPostgres } from './helpers/postgres.js';
+import { pgQuery, postgresAvailability, startTestPostgres, withSkipReason, type TestPostgres } from './helpers/postgres.js';
 import { startSlackServer, type SlackServer } from './helpers/slack-server.js';
 import { until } from './helpers/wait.js';
 
@@ -104,8 +104,13 @@ describe.skipIf(!availability.ok)(withSkipReason('three earshot nodes on one Pos
 
     const expected = negatives.length;
     await slack.waitForMessages(expected, 180_000).catch(dump('all alerts'));
-    // Long enough for a wrong extra copy to show up.
-    await new Promise((r) => setTimeout(r, 2 * LEASE_MS));
+    // Nothing left that could go out again: no delivery pending or claimed (a message node 1 had
+    // sent but not recorded stays claimed until its lease runs out, then is sent once more).
+    await until(
+      async () => (await pgQuery<{ n: number }>(pg.url, "SELECT count(*)::int AS n FROM deliveries WHERE status = 'pending' OR claim_token IS NOT NULL"))[0]!.n === 0,
+      120_000,
+      'every delivery recorded and no claim left',
+    ).catch(dump('settling'));
     for (const n of nodes.slice(1)) n.kill('SIGTERM');
     await Promise.all(nodes.map((n) => (n.exitCode !== null || n.signalCode !== null ? Promise.resolve() : new Promise((r) => n.on('exit', r)))));
 

@@ -109,6 +109,7 @@ describe.skipIf(!ownServer)(withSkipReason('earshot nodes across a PostgreSQL re
     await slack.waitForMessages(1, 60_000).catch(dump('the first alert'));
     await until(() => restarted !== null, 10_000, 'the restart to begin');
     await restarted!.catch(dump('the restart'));
+    const [{ at: backAt }] = (await pgQuery<{ at: Date }>(pg.url, 'SELECT clock_timestamp() AS at')) as [{ at: Date }];
     await until(() => logs.join('').includes('delivery recorded after the database connection came back'), 60_000, 'the sent alert to be recorded').catch(dump('recording'));
     const after = publish();
     await until(() => slack.messages.some((m) => JSON.stringify(m.blocks ?? m.text).includes(after)), 120_000, 'the alert of a mention published after the restart').catch(
@@ -116,8 +117,8 @@ describe.skipIf(!ownServer)(withSkipReason('earshot nodes across a PostgreSQL re
     );
     // Both nodes are still up, and still in the cluster (their heartbeats resumed).
     expect(nodes.map((n) => n.exitCode)).toEqual([null, null]);
-    const heartbeat = async () => (await pgQuery<{ n: number }>(pg.url, "SELECT count(*)::int AS n FROM nodes WHERE heartbeat_at > clock_timestamp() - interval '5 seconds'"))[0]!.n;
-    await until(async () => (await heartbeat()) === 2, 60_000, 'both nodes to heartbeat after the restart').catch(dump('heartbeats'));
+    const heartbeats = async () => (await pgQuery<{ n: number }>(pg.url, 'SELECT count(*)::int AS n FROM nodes WHERE heartbeat_at > $1', [backAt]))[0]!.n;
+    await until(async () => (await heartbeats()) === 2, 60_000, 'both nodes to heartbeat after the restart').catch(dump('heartbeats'));
     // What the operator sees: the broken connections named, not a crash.
     expect(logs.join('\n')).toMatch(/PostgreSQL connection lost; reconnecting|job queue error; retrying/);
     expect(logs.join('\n')).not.toMatch(/uncaught|unhandled/i);

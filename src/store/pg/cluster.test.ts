@@ -265,8 +265,8 @@ describe.skipIf(!availability.ok)(withSkipReason('cluster coordination on Postgr
     const spanS = (Math.max(...grants.map((g) => g.granted)) - Math.min(...grants.map((g) => g.began)) + 1) / 1000;
     expect(grants.length).toBeLessThanOrEqual(burst + rate * spanS);
     // The block empties the bucket and stops its refill until the reset: from the moment block()
-    // returned to the reset, nothing accrues, so T is that much shorter.
-    const pausedS = Math.max(0, blockedUntil - blockedAt!) / 1000;
+    // returned (-1 ms: Date.now() truncates) to the reset, nothing accrues, so T is that much shorter.
+    const pausedS = Math.max(0, blockedUntil - blockedAt! - 1) / 1000;
     expect(grants.length).toBeLessThanOrEqual(burst + rate * (spanS - pausedS));
     // No take that began after the block was stored was granted before the reset.
     expect(grants.filter((g) => g.began > blockedAt! && g.granted < blockedUntil)).toEqual([]);
