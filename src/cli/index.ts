@@ -75,7 +75,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
 
   program
     .command('status')
-    .description('show sources (last success, errors, mentions in 24h, rate-limit budget, next poll), the outbox and config reloads')
+    .description('show sources (last success, errors, mentions in 24h, rate-limit budget, next poll), the outbox, config reloads, the daemon (or the cluster nodes) and the database')
     .option('--json', 'one JSON object')
     .action(async (opts) => setCode(await (await import('./status.js')).statusCommand(ctx(), opts)));
 
@@ -153,7 +153,7 @@ export function buildProgram(io: Io, setCode: (code: number) => void): Command {
 
   program
     .command('analyze')
-    .description('score text for sentiment and urgency; prints one JSON object per text')
+    .description('score text for sentiment, urgency, language and flags (offensive, hate, irony); prints one JSON object per text')
     .argument('[text...]', 'texts to score')
     .option('--input <file>', 'CSV with id,text columns, or JSON lines with id and text')
     .option('--brand <id>', 'score toward this brand of sources/*.yaml (its handles and vocabulary), as the pipeline does; default: general sentiment')
