@@ -117,6 +117,13 @@ describe('flags', () => {
     expect(fan.hate).toBeLessThan(0.5);
   });
 
+  it('keeps a harsh customer complaint below the 0.8 of earshot init\'s moderation rule, and abuse above it', () => {
+    const complaint = analyze('Zephyr Bikes lost my order again, support is useless and I want a refund').flags;
+    expect(complaint.offensive).toBeLessThan(0.8);
+    expect(complaint.hate).toBeLessThan(0.8);
+    expect(analyze('you are all idiots and your bikes are shit').flags.offensive).toBeGreaterThanOrEqual(0.8);
+  });
+
   it('keeps every flag in [0, 1]', () => {
     for (const text of ['', 'ok', 'I HATE THIS', 'a'.repeat(5000), 'fuck fuck fuck']) {
       for (const value of Object.values(analyze(text).flags)) {

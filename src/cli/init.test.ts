@@ -77,7 +77,7 @@ describe('earshot init', () => {
     expect(readFileSync(join(dir, 'rules/alerts.yaml'), 'utf8')).toBe('rules: []\n');
     expect((await runCli(dir, ['init', '--force', dir])).code).toBe(0);
     expect(readFileSync(join(dir, 'rules/alerts.yaml'), 'utf8')).toContain('negative-mention');
-    expect(readFileSync(join(dir, 'rules/alerts.yaml'), 'utf8')).toMatch(/name: abusive-posts[\s\S]*flags: \[offensive, hate\]/);
+    expect(readFileSync(join(dir, 'rules/alerts.yaml'), 'utf8')).toMatch(/name: abusive-posts[\s\S]*flags: \{ offensive: \{ atLeast: 0\.8 \}, hate: \{ atLeast: 0\.8 \} \}/);
   });
 
   it('into a file, or a path under a file, says so (exit 1, not an internal error)', async () => {
