@@ -163,7 +163,8 @@ describe('httpRequest', () => {
     const err = await failure(httpRequest({ url: `${base}/trickle`, timeoutMs: 300 }));
     expect(err.kind).toBe('timeout');
     expect(err.message).toContain(`${base}/trickle`);
-    expect(Date.now() - started).toBeLessThan(1500);
+    // Cut off near 300 ms (the trickle never ends); the bound is generous for a loaded CI machine.
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it("reports the caller's abort as network (stopping) and a deadline signal as timeout", async () => {
@@ -193,7 +194,7 @@ describe('httpRequest', () => {
     const err = await failure(httpRequest({ url: `${base}/bomb`, maxBytes: 64 * 1024 }));
     expect(err.kind).toBe('too_large');
     expect(err.message).toContain('64 KiB');
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(Date.now() - started).toBeLessThan(5000); // stops at the cap, does not inflate the bomb
   });
 
   it('reports a refused connection as network error naming the url', async () => {

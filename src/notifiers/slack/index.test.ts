@@ -141,7 +141,7 @@ describe('slack notifier against the fake Slack API', () => {
     const started = Date.now();
     const outcome = await notifier({}, 300).send('#brand-alerts', sampleAlert());
     expect(outcome).toEqual({ status: 'retry', error: 'Slack: request failed for #brand-alerts: timed out' });
-    expect(Date.now() - started).toBeLessThan(3000);
+    expect(Date.now() - started).toBeLessThan(5000); // the 300 ms timeout, not the hang (generous for a loaded machine)
   });
 
   it('returns retry promptly when the caller aborts', async () => {

@@ -106,7 +106,7 @@ describe('Slack Socket Mode against a local Socket Mode server', () => {
     await until(() => mode.state === 'waiting', 3000, 'a retry');
     const stopped = Date.now();
     await mode.stop();
-    expect(Date.now() - stopped).toBeLessThan(2000);
+    expect(Date.now() - stopped).toBeLessThan(5000); // the retry wait is cut short (generous for a loaded machine)
     expect(mode.state).toBe('stopped');
     await expect(mode.whenConnected()).rejects.toThrow('Slack Socket Mode was stopped');
   });
