@@ -135,7 +135,13 @@ describe('one-shot commands leave nothing behind silently', () => {
     const tookMs = Date.now() - started;
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^2 lines: 2 stored .*; 2 alerts$/m);
-    expect(r.stdout).toMatch(/^2 alert deliveries pending: Slack: HTTP 500 from the API for #alerts \(1\); queued behind an earlier alert to the same destination \(1\); next try at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(in 1[01] s\), by `earshot run` or the next one-shot command$/m);
+    const pending = /^2 alert deliveries pending: Slack: HTTP 500 from the API for #alerts \(1\); queued behind an earlier alert to the same destination \(1\); next try at (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC \(in \d+ s\), by `earshot run` or the next one-shot command$/m.exec(r.stdout);
+    expect(pending, r.stdout).not.toBeNull();
+    // The second back-off doubles the first: the next try is 10 s after the last 500 (to the
+    // second printed), however long the machine then took to print it.
+    const last500 = slack.requests.filter((q) => q.status === 500).at(-1)!.receivedAt.getTime();
+    expect(Date.parse(`${pending![1]!.replace(' ', 'T')}Z`) - last500).toBeGreaterThan(9_000);
+    expect(Date.parse(`${pending![1]!.replace(' ', 'T')}Z`) - last500).toBeLessThanOrEqual(11_000);
     // It said each wait before waiting, and waited no longer than it said.
     const waits = [...r.stderr.matchAll(/waiting (\d+) s to retry/g)].map((m) => Number(m[1]));
     expect(waits).toEqual([1, 1, 1, 5]);

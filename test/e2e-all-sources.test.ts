@@ -405,7 +405,7 @@ describe.skipIf(!haveFixtures)('earshot poll --once with every source type', () 
     expect(budget.hackernews).toBeNull();
     expect(budget.rss).toBeNull();
     for (const secret of [TWITTER_TOKEN, BLUESKY_PASSWORD, s.reddit.clientSecret, s.slack.token]) expect(status.stdout).not.toContain(secret);
-  });
+  }, 60_000); // ~6 s on an idle machine: seven fake services, two polls and a delivery pass
 
   it('keeps polling the other sources when Reddit answers 500, names it, and exits 1', async () => {
     s.reddit.failNext('api', 'server', 10);
@@ -429,5 +429,5 @@ describe.skipIf(!haveFixtures)('earshot poll --once with every source type', () 
     expect(reddit.lastSuccess).toBeNull();
     expect(reddit.lastError).toMatch(/500/);
     for (const row of json.sources.filter((x) => x.type !== 'reddit')) expect(row.state).toBe('ok');
-  });
+  }, 60_000);
 });
