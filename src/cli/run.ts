@@ -59,9 +59,17 @@ function earshotVersion(): string {
  * (peak ~138 MB in `npm run bench -- --only memory`, for more GC time). Set here, not in bin/:
  * one-shot commands (poll --once, import) want throughput. (`--max-semi-space-size` cannot be
  * changed once the heap exists, and alone it made the peak worse.)
+ *
+ * The web UI made the young generation itself grow: rendering an inbox page (~140 KB of HTML in
+ * ~10,000 string pieces, alive until the page is done) leaves many survivors when a scavenge
+ * comes mid-render, and V8 answers by doubling the semi-spaces, up to 16 MB each. With a person
+ * browsing the UI the peak was 165–169 MB (target 150). A growth factor of 1 keeps the young
+ * generation at its starting size; unlike the maximum, the factor is read at each resize, so it
+ * works set here: 134–139 MB with the UI, and no worse without it (`--only memory`, BENCHMARKS.md).
  */
 function favourMemoryOverThroughput(): void {
   setFlagsFromString('--optimize-for-size');
+  setFlagsFromString('--semi-space-growth-factor=1');
 }
 
 /** Slack buttons (HTTP and/or Socket Mode) and message updates after triage actions; null without SLACK_BOT_TOKEN. */
