@@ -21,7 +21,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DeliveryRow, RetryMark } from '../types.js';
-import { DELIVERY_COLUMNS, deliveryFromRow, type DeliveryDbRow } from './outbox.js';
+import { deliveryFromRow, type DeliveryDbRow } from '../delivery-rows.js';
+import { DELIVERY_COLUMNS } from './outbox.js';
 import type { Sql } from './sql.js';
 
 export interface NodeInfo {

@@ -6,47 +6,12 @@
  * and its alert is dropped.
  */
 import type { FailedSettings } from '../outbox-report.js';
-import type { AlertRow, DeliveryFilter, DeliveryListing, DeliveryRow, DeliveryStatus, NewAlert, OutboxRepo, OutboxSummary, RetryKind } from '../types.js';
+import { deliveryFromRow, type DeliveryDbRow } from '../delivery-rows.js';
+import type { AlertRow, DeliveryFilter, DeliveryListing, NewAlert, OutboxRepo, OutboxSummary } from '../types.js';
 import type { Sql } from './sql.js';
-
-export interface DeliveryDbRow {
-  id: number;
-  alert_id: number;
-  notifier: string;
-  target: string;
-  status: DeliveryStatus;
-  attempts: number;
-  next_attempt_at: string;
-  last_attempt_at: string | null;
-  last_error: string | null;
-  sent_at: string | null;
-  ref: string | null;
-  hold_reason: string | null;
-  retry_kind: RetryKind | null;
-  retry_streak: number;
-}
 
 export const DELIVERY_COLUMNS =
   'd.id, d.alert_id, d.notifier, d.target, d.status, d.attempts, d.next_attempt_at, d.last_attempt_at, d.last_error, d.sent_at, d.ref, d.hold_reason, d.retry_kind, d.retry_streak';
-
-export function deliveryFromRow(r: DeliveryDbRow): DeliveryRow {
-  return {
-    id: r.id,
-    alertId: r.alert_id,
-    notifier: r.notifier,
-    target: r.target,
-    status: r.status,
-    attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at,
-    lastAttemptAt: r.last_attempt_at,
-    lastError: r.last_error,
-    sentAt: r.sent_at,
-    ref: r.ref,
-    holdReason: r.hold_reason,
-    retryKind: r.retry_kind,
-    retryStreak: r.retry_streak,
-  };
-}
 
 async function insertAlert(sql: Sql, a: NewAlert): Promise<number | null> {
   if (a.mentionIds.length > 0) {

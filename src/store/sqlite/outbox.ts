@@ -5,6 +5,7 @@
  * pending delivery that the next run sends. `alert_mentions` has (rule, mention_id) as its primary
  * key, so the same mention can never produce two alerts for one rule.
  */
+import { deliveryFromRow, type DeliveryDbRow } from '../delivery-rows.js';
 import type { FailedSettings } from '../outbox-report.js';
 import type {
   AlertRow,
@@ -14,7 +15,6 @@ import type {
   NewAlert,
   OutboxSummary,
   RequeueFilter,
-  RetryKind,
   RetryMark,
 } from '../types.js';
 import { stmt, type Db } from './db.js';
@@ -96,42 +96,6 @@ export function getAlert(db: Db, id: number): AlertRow | null {
     createdAt: row.created_at,
     mentionIds,
     sampleMentionIds: JSON.parse(row.sample_mention_ids) as number[],
-  };
-}
-
-interface DeliveryDbRow {
-  id: number;
-  alert_id: number;
-  notifier: string;
-  target: string;
-  status: DeliveryRow['status'];
-  attempts: number;
-  next_attempt_at: string;
-  last_attempt_at: string | null;
-  last_error: string | null;
-  sent_at: string | null;
-  ref: string | null;
-  hold_reason: string | null;
-  retry_kind: RetryKind | null;
-  retry_streak: number;
-}
-
-function deliveryFromRow(r: DeliveryDbRow): DeliveryRow {
-  return {
-    id: r.id,
-    alertId: r.alert_id,
-    notifier: r.notifier,
-    target: r.target,
-    status: r.status,
-    attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at,
-    lastAttemptAt: r.last_attempt_at,
-    lastError: r.last_error,
-    sentAt: r.sent_at,
-    ref: r.ref,
-    holdReason: r.hold_reason,
-    retryKind: r.retry_kind,
-    retryStreak: r.retry_streak,
   };
 }
 
