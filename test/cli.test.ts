@@ -233,11 +233,13 @@ describe('earshot analyze', () => {
     ]);
 
     const lines = join(dir, 'in.jsonl');
-    writeFileSync(lines, '{"id":"j1","text":"outage again, nothing works"}\n{"id":"j2"}\n');
+    writeFileSync(lines, '{"id":"j1","text":"outage again, nothing works"}\n{"id":"j2"}\n{"id":"j3", text: unquoted}\nnull\n');
     const fromJsonl = await runCli(dir, ['analyze', '--input', lines]);
     expect(fromJsonl.code).toBe(1);
     expect(fromJsonl.stdout.split('\n')).toHaveLength(1);
     expect(fromJsonl.stderr).toContain(`${lines}:2: no "text" string`);
+    expect(fromJsonl.stderr).toMatch(new RegExp(`${lines.replace(/[.*+?^$()|[\]\\]/g, '\\$&')}:3: not valid JSON \\(.*\\); line skipped`));
+    expect(fromJsonl.stderr).toContain(`${lines}:4: expected a JSON object with "text" (and usually "id"); line skipped`);
 
     const none = await runCli(dir, ['analyze']);
     expect(none.code).toBe(1);

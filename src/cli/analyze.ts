@@ -35,10 +35,11 @@ function score(analyzer: Analyzer, id: string | number, text: string, brand: Bra
 function parseTextLine(raw: string): { id: string | number | undefined; text: string } | string {
   try {
     const obj = JSON.parse(raw) as { id?: unknown; text?: unknown };
+    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return 'expected a JSON object with "text" (and usually "id")';
     if (typeof obj.text !== 'string') return 'no "text" string';
     return { id: obj.id as string | number | undefined, text: obj.text };
   } catch (err) {
-    return (err as Error).message;
+    return `not valid JSON (${(err as Error).message})`;
   }
 }
 
