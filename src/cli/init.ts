@@ -160,6 +160,14 @@ tests:
     mentions:
       - { at: 0s, text: "example inc migration went smoothly, thanks team", sentiment: positive }
     expect: []
+
+  - name: abuse goes to moderation, a harsh complaint does not (the analyzer scores both)
+    rules: [abusive-posts]
+    mentions:
+      - { at: 0s, text: "Example Inc lost my data again, support is useless and I want a refund" }
+      - { at: 1m, id: abuse, text: "example inc you are all idiots and your product is shit" }
+    expect:
+      - { rule: abusive-posts, at: 1m, with: [abuse] }
 `;
 
 /** Where this earshot's JSON Schemas are, for editors (yaml-language-server); null when not shipped. */

@@ -346,6 +346,9 @@ function toMention(config: Config, spec: TestSpec['mentions'][number], n: number
     duplicateOf: null,
     storyKey: canonicalUrl(link ?? url),
     metrics: {},
+    // The analyzer's flags when it scored the text, so moderation rules (match.flags) can be tested;
+    // unknown (never matching) when the test sets sentiment, urgency and language itself.
+    flags: analysis?.flags ?? null,
   };
 }
 
