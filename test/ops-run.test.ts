@@ -64,7 +64,7 @@ describe('earshot run --http', () => {
       slack.failNext(1, 'ratelimited', { retryAfter: 1 });
       items.unshift({ guid: 'bad-1', title: 'Acme Cloud data loss', description: NEGATIVE });
       feed.route('/feed.xml', { body: rssFeed(items) });
-      await slack.waitForMessages(1, 15_000);
+      await slack.waitForMessages(1, 30_000);
       const m2 = await until(async () => {
         const t = await metrics();
         return sample(t, 'earshot_alerts_sent_total', 'notifier="slack"') === 1 && t;

@@ -64,7 +64,7 @@ describe('Slack buttons with `earshot run`', () => {
     const out = collect(child);
     try {
       const url = await listeningUrl(out.stderr);
-      await slack.socketMode.waitForAccepted(1, 15_000);
+      await slack.socketMode.waitForAccepted(1, 30_000);
 
       // HTTP: a signed click, answered at once; the work follows.
       const body = click(target, message, { action_id: 'earshot_handle', type: 'button', value: String(target.mention) });
@@ -81,7 +81,7 @@ describe('Slack buttons with `earshot run`', () => {
         headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': timestamp, 'x-slack-signature': slackSignature(SECRET, timestamp, body) },
       });
       expect(answer.status).toBe(200);
-      const [handled] = await slack.waitForUpdates(1, 10_000);
+      const [handled] = await slack.waitForUpdates(1, 30_000);
       expect(handled).toMatchObject({ channel: message.channel, ts: message.ts });
       expect(JSON.stringify(handled!.blocks)).toMatch(/✓ Handled by @maria at <!date\^\d+\^\{time\}\|\d\d:\d\d UTC>/);
 
@@ -97,8 +97,8 @@ describe('Slack buttons with `earshot run`', () => {
           ),
         ),
       );
-      await slack.socketMode.waitForAck(envelope, 5_000);
-      const updates = await slack.waitForUpdates(2, 10_000);
+      await slack.socketMode.waitForAck(envelope, 30_000);
+      const updates = await slack.waitForUpdates(2, 30_000);
       expect(JSON.stringify(updates[1]!.blocks)).toContain('Sentiment set to neutral by @maria');
 
       // The JSON API (the web UI's way in): the message follows too.
@@ -108,7 +108,7 @@ describe('Slack buttons with `earshot run`', () => {
         body: JSON.stringify({ action: 'reopen' }),
       });
       expect(reopened.status).toBe(200);
-      const [, , viaApi] = await slack.waitForUpdates(3, 10_000);
+      const [, , viaApi] = await slack.waitForUpdates(3, 30_000);
       expect(JSON.stringify(viaApi!.blocks)).toMatch(/↺ Reopened by the earshot API at <!date\^\d+\^\{time\}\|\d\d:\d\d UTC>/);
       expect(JSON.stringify(viaApi!.blocks)).toContain('"action_id":"earshot_handle"');
 
@@ -147,5 +147,5 @@ describe('Slack buttons with `earshot run`', () => {
     const log = out.stderr();
     expect(log).toContain('"msg":"slack socket mode connected"');
     for (const secret of [SECRET, slack.appToken, slack.token, API_TOKEN]) expect(log).not.toContain(secret);
-  }, 60_000);
+  }, 120_000);
 });
