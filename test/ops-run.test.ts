@@ -49,7 +49,7 @@ describe('earshot run --http', () => {
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const metrics = async () => (await fetch(`${url}/metrics`)).text();
 
-      await until(async () => (await fetch(`${url}/healthz`)).status === 200, 10_000, 'healthy');
+      await until(async () => (await fetch(`${url}/healthz`)).status === 200, 30_000, 'healthy');
       // First poll: the calm mention is stored (first poll, no backfill: no alert).
       const m1 = await until(async () => {
         const t = await metrics();

@@ -77,7 +77,7 @@ describe('crash and restart', () => {
     const child = spawnCli(dir, ['run']);
     const out = collect(child);
     await slack.waitForMessages(1, 30_000);
-    await smtp.waitForMessages(1, 10_000);
+    await smtp.waitForMessages(1, 30_000);
     child.kill('SIGTERM');
     const code = await out.exited;
     expect(code).toBe(0);

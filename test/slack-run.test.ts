@@ -143,7 +143,7 @@ describe('Slack buttons with `earshot run`', () => {
       child.kill('SIGTERM');
     }
     expect(await out.exited).toBe(0);
-    await until(() => slack.socketMode.connections === 0, 5_000, 'the Socket Mode connection to close');
+    await until(() => slack.socketMode.connections === 0, 30_000, 'the Socket Mode connection to close');
     const log = out.stderr();
     expect(log).toContain('"msg":"slack socket mode connected"');
     for (const secret of [SECRET, slack.appToken, slack.token, API_TOKEN]) expect(log).not.toContain(secret);
