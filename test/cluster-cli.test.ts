@@ -16,11 +16,11 @@ describe.skipIf(!availability.ok)(withSkipReason('one-shot commands on PostgreSQ
   let slack: SlackServer;
   beforeAll(async () => {
     [pg, slack] = await Promise.all([startTestPostgres(), startSlackServer()]);
-  });
+  }, 120_000);
   afterAll(async () => {
     await slack?.close();
     await pg?.stop();
-  });
+  }, 60_000);
 
   it('earshot import alerts through claims, one message per second to a channel, and leaves no claim behind', async () => {
     const dir = makeDeployment({

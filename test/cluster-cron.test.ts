@@ -26,11 +26,11 @@ describe.skipIf(!availability.ok)(withSkipReason('the minute job across three no
   const children = new Map<string, ChildProcess>();
   beforeAll(async () => {
     pg = await startTestPostgres();
-  });
+  }, 120_000);
   afterAll(async () => {
     for (const c of children.values()) if (c.exitCode === null) c.kill('SIGKILL');
     await pg?.stop();
-  });
+  }, 60_000);
 
   it('runs once per minute, also after the node that ran it was SIGKILLed', async () => {
     await (await openPostgresStore(pg.url)).close();

@@ -20,12 +20,12 @@ describe.skipIf(!availability.ok)(withSkipReason('a digest across three nodes on
   const nodes: ChildProcess[] = [];
   beforeAll(async () => {
     [pg, smtp] = await Promise.all([startTestPostgres(), startSmtpServer()]);
-  });
+  }, 120_000);
   afterAll(async () => {
     for (const n of nodes) if (n.exitCode === null) n.kill('SIGKILL');
     await smtp?.close();
     await pg?.stop();
-  });
+  }, 60_000);
 
   it('sends the due period once, whichever node claims it', async () => {
     const dir = makeDeployment({

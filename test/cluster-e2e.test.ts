@@ -30,12 +30,12 @@ describe.skipIf(!availability.ok)(withSkipReason('three earshot nodes on one Pos
   const nodes: ChildProcess[] = [];
   beforeAll(async () => {
     [pg, feeds, slack] = await Promise.all([startTestPostgres(), startFeedServer(), startSlackServer()]);
-  });
+  }, 120_000);
   afterAll(async () => {
     for (const n of nodes) if (n.exitCode === null) n.kill('SIGKILL');
     await Promise.all([feeds?.close(), slack?.close()]);
     await pg?.stop();
-  });
+  }, 60_000);
 
   it('alerts every mention once, fetches each feed once per interval, and survives a SIGKILL during sends', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'earshot-cluster-'));

@@ -32,11 +32,11 @@ describe.skipIf(!availability.ok)(withSkipReason('three nodes sharing polls', av
   const children: ChildProcess[] = [];
   beforeAll(async () => {
     pg = await startTestPostgres();
-  });
+  }, 120_000);
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
     await pg?.stop();
-  });
+  }, 60_000);
 
   it('polls each source once per interval, never twice at once, and moves a killed node’s source within a lease', async () => {
     const url = pg.url;

@@ -32,12 +32,12 @@ describe.skipIf(!ownServer)(withSkipReason('earshot nodes across a PostgreSQL re
   const nodes: ChildProcess[] = [];
   beforeAll(async () => {
     [pg, feeds, slack] = await Promise.all([startTestPostgres(), startFeedServer(), startSlackServer()]);
-  });
+  }, 120_000);
   afterAll(async () => {
     for (const n of nodes) if (n.exitCode === null) n.kill('SIGKILL');
     await Promise.all([feeds?.close(), slack?.close(), new Promise((r) => (proxy ? proxy.close(r) : r(undefined)))]);
     await pg?.stop();
-  });
+  }, 60_000);
 
   it('keeps polling and alerting after the server restarted, without crashing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'earshot-pg-restart-'));

@@ -63,12 +63,12 @@ describe.skipIf(!availability.ok)(withSkipReason('Slack buttons with two nodes o
   const nodes: Node[] = [];
   beforeAll(async () => {
     [pg, slack] = await Promise.all([startTestPostgres(), startSlackServer()]);
-  });
+  }, 120_000);
   afterAll(async () => {
     for (const n of nodes) if (n.child.exitCode === null) n.child.kill('SIGKILL');
     await slack?.close();
     await pg?.stop();
-  });
+  }, 60_000);
 
   it('applies HTTP, Socket Mode and API actions on either node and edits the message once per change', async () => {
     const dir = makeDeployment({

@@ -24,12 +24,12 @@ describe.skipIf(!availability.ok)(withSkipReason('cluster status, metrics and he
   const nodes: ChildProcess[] = [];
   beforeAll(async () => {
     [pg, feeds] = await Promise.all([startTestPostgres(), startFeedServer()]);
-  });
+  }, 120_000);
   afterAll(async () => {
     for (const n of nodes) if (n.exitCode === null && n.signalCode === null) n.kill('SIGKILL');
     await feeds?.close();
     await pg?.stop();
-  });
+  }, 60_000);
 
   it('lists the nodes and what they hold; a killed node turns dead after its lease, a stopped one stopped', async () => {
     feeds.route('/feed.xml', { body: rssFeed([{ guid: 'g1', title: 'acme cloud news', description: 'acme cloud opens a region', link: 'https://n/1' }]), headers: { 'content-type': 'application/rss+xml' } });

@@ -18,11 +18,11 @@ describe.skipIf(!availability.ok)(withSkipReason('earshot migrate-db', availabil
   beforeAll(async () => {
     pg = await startTestPostgres();
     slack = await startSlackServer();
-  });
+  }, 120_000);
   afterAll(async () => {
     await slack?.close();
     await pg?.stop();
-  });
+  }, 60_000);
 
   function deployment(): string {
     return makeDeployment({

@@ -122,7 +122,7 @@ describe.each(BACKENDS)('store contract: $name', (backend) => {
   const title = backend.skip ? `runs (SKIPPED${backend.skip})` : 'runs';
   describe.skipIf(backend.skip !== null)(title, () => {
     const stores: Store[] = [];
-    beforeAll(() => backend.setup());
+    beforeAll(() => backend.setup(), 120_000);
     afterAll(async () => {
       for (const s of stores) await s.close();
       await backend.teardown();

@@ -34,11 +34,11 @@ describe.skipIf(!availability.ok)(withSkipReason('shared budgets on PostgreSQL',
   beforeAll(async () => {
     pg = await startTestPostgres();
     store = await openPostgresStore(pg.url);
-  });
+  }, 120_000);
   afterAll(async () => {
     await store?.close();
     await pg?.stop();
-  });
+  }, 60_000);
 
   it('grants the burst, then asks to wait; a 429 blocks everyone until its reset; unlimited types pass', async () => {
     const budgets = sharedBudgets(store.cluster, rateLimits({ EARSHOT_RATE_LIMIT_TWITTER: '20/1h' }));

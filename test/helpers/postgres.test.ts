@@ -12,8 +12,8 @@ describe.skipIf(!availability.ok)(withSkipReason('test PostgreSQL harness', avai
   let pg: TestPostgres;
   beforeAll(async () => {
     pg = await startTestPostgres();
-  });
-  afterAll(() => pg?.stop());
+  }, 120_000);
+  afterAll(() => pg?.stop(), 60_000);
 
   it('gives a fresh, empty database reachable over TCP on 127.0.0.1 with a password', async () => {
     const url = new URL(pg.url);

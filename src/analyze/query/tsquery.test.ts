@@ -60,8 +60,8 @@ describe.skipIf(!availability.ok)(withSkipReason('tsquery on PostgreSQL agrees w
   let pg: TestPostgres;
   beforeAll(async () => {
     pg = await startTestPostgres();
-  });
-  afterAll(() => pg?.stop());
+  }, 120_000);
+  afterAll(() => pg?.stop(), 60_000);
 
   /** PostgreSQL's verdict for many (title, text, query) cases in one round trip. */
   async function verdicts(cases: ReadonlyArray<{ title: string; text: string; tsquery: string }>): Promise<boolean[]> {

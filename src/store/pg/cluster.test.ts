@@ -52,8 +52,8 @@ describe.skipIf(!availability.ok)(withSkipReason('cluster coordination on Postgr
   let pg: TestPostgres;
   beforeAll(async () => {
     pg = await startTestPostgres();
-  });
-  afterAll(() => pg?.stop());
+  }, 120_000);
+  afterAll(() => pg?.stop(), 60_000);
 
   it('lists nodes with their heartbeat and what they hold; a stopped node releases its leases', async () => {
     const url = await pg.createDatabase('nodes');

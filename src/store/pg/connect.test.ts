@@ -41,8 +41,8 @@ describe.skipIf(!availability.ok)(withSkipReason('PostgreSQL schema and migratio
   let pg: TestPostgres;
   beforeAll(async () => {
     pg = await startTestPostgres();
-  });
-  afterAll(() => pg?.stop());
+  }, 120_000);
+  afterAll(() => pg?.stop(), 60_000);
 
   it('migrates a fresh database, then finds nothing to do', async () => {
     const url = await pg.createDatabase('fresh');

@@ -69,11 +69,11 @@ describe.skipIf(!availability.ok)(withSkipReason('earshot migrate-db: SQLite to 
   beforeAll(async () => {
     pg = await startTestPostgres();
     dir = mkdtempSync(join(tmpdir(), 'earshot-copy-'));
-  });
+  }, 120_000);
   afterAll(async () => {
     await pg?.stop();
     rmSync(dir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   it('copies every table with its ids and links, verified by counts; the copy then works as a store', async () => {
     const sqlite = sqliteDeployment(join(dir, 'full.db'));
