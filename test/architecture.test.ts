@@ -207,6 +207,7 @@ const FROZEN: Record<'sqlite' | 'postgres', Record<string, string>> = {
     '009-triage-indexes': 'c22cb9817328dc01b8ba6bdbed5bdb58b3f2a53a315a2af4c9ed330d43167748',
     '010-fts-by-store': 'a31d1f06c9f758d9aabb1ccfa350dd2df3b875284998d1d7889b5745cc8e2a30',
     '011-period-indexes': 'd3bffdd69944db1d8f4862e30f869f8e584f08b35c10ea943ddd8ccc522ded63',
+    'pg-002-slack-requests': 'c91be17303fdc73caffe74f4fd18879036e229d0982459b62d1c8ae924b7b954',
   },
 };
 

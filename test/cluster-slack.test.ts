@@ -4,8 +4,9 @@
  * then take a signed HTTP click (on node 1), a Socket Mode click (Slack gives an envelope to one
  * connection) and an action through the JSON API (on node 2). Each changes the mention's status
  * in PostgreSQL with the clicker as actor and edits the Slack message once: the node that applied
- * the change edits it, the other does not. The same click delivered to both nodes at once (a
- * retried payload behind a load balancer) records one change and edits the message once.
+ * the change edits it, the other does not. The same signed click delivered to both nodes at once
+ * (a retried payload behind a load balancer) is applied by one and refused as a replay by the
+ * other: one change, one edit.
  */
 import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -152,20 +153,21 @@ describe.skipIf(!availability.ok)(withSkipReason('Slack buttons with two nodes o
     expect(await edits()).toBe(3);
     expect(slack.updates).toHaveLength(3);
 
-    // The same click reaching both nodes at once (a retried payload behind a load balancer): one
-    // change. The node that finds it already applied refreshes the clicked message (as on one node
-    // for a repeat click: it repairs a stale message), so the message gets at most one more edit.
+    // The same signed click reaching both nodes at once (a retry behind a load balancer): one
+    // node applies it, the other refuses it as a replay (the signatures seen are shared in the
+    // database, as one node's guard refuses a replay), so one change and one edit.
     const again = clickBody(target, message, { action_id: 'earshot_handle', type: 'button', value: String(target.mention) });
     const answers = await Promise.all([signedPost(n1.url, again), signedPost(n2.url, again)]);
-    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 401]);
     const clicks = async (outcome: string) =>
       (await metric(n1, `earshot_slack_clicks_total{via="http",outcome="${outcome}"}`)) + (await metric(n2, `earshot_slack_clicks_total{via="http",outcome="${outcome}"}`));
-    await until(async () => (await clicks('applied')) + (await clicks('repeat')) === 3, 30_000, 'both copies of the click to be handled');
-    expect(await clicks('applied')).toBe(2);
-    expect(await clicks('repeat')).toBe(1);
-    await until(async () => (await edits()) >= 5, 30_000, 'the edit of the change and the refresh of the repeat');
-    expect(slack.updates).toHaveLength(5);
-    for (const update of slack.updates.slice(3)) expect(JSON.stringify(update.blocks)).toMatch(/✓ Handled by @maria/);
+    await until(async () => (await clicks('applied')) === 2, 30_000, 'the click to be applied');
+    await until(async () => (await edits()) >= 4, 30_000, 'the edit of the change');
+    expect(await clicks('repeat')).toBe(0);
+    expect((await metric(n1, 'earshot_slack_requests_refused_total{reason="replayed"}')) + (await metric(n2, 'earshot_slack_requests_refused_total{reason="replayed"}'))).toBe(1);
+    expect(await edits()).toBe(4);
+    expect(slack.updates).toHaveLength(4);
+    expect(JSON.stringify(slack.updates[3]!.blocks)).toMatch(/✓ Handled by @maria/);
 
     const events = await pgQuery<{ action: string; actor_kind: string; actor_id: string }>(
       pg.url,

@@ -10,6 +10,7 @@ import { Daemon, type DaemonClusterOptions } from '../pipeline/daemon.js';
 import { observeRetention, slackMetrics } from '../core/metrics.js';
 import { HttpAddressError, parseHttpAddress, startOpsServer, type OpsServer } from '../ops/server.js';
 import { DaemonLockedError } from '../store/errors.js';
+import type { PostgresStore } from '../store/pg/store.js';
 import type { TriageStore } from '../store/triage-types.js';
 import type { DaemonLock, Store } from '../store/types.js';
 import { parseRetention, RetentionSettingError, startRetention, type RetentionSchedule } from '../store/retention.js';
@@ -80,6 +81,8 @@ async function startSlack(ctx: Context, store: Store, triage: TriageStore, daemo
     getAlert: (id) => store.outbox.getAlert(id),
     brandName: (brand) => daemon.currentConfig.brands.get(brand)?.name ?? brand,
     log: ctx.log,
+    // Several nodes behind one URL: a request one node took is a replay for the others too.
+    ...(store.dialect === 'postgres' ? { sharedReplayGuard: (signature: string) => (store as PostgresStore).cluster.firstSlackRequest(signature, 10 * 60_000) } : {}),
     observe: slackMetrics,
   });
   if (slack?.http && !http) {

@@ -42,6 +42,12 @@ export interface SlackActionsOptions {
   socketRetryDelayMs?: number;
   /** Counts for /metrics (`slackMetrics` in src/ops/metrics.ts); none by default. */
   observe?: SlackObserver;
+  /**
+   * Replays seen by any node of a cluster (PostgreSQL): resolves true the first time a verified
+   * signature is seen anywhere. Asked after this process's own guard; an error lets the request
+   * through (the click then fails or applies on its own, as without a cluster).
+   */
+  sharedReplayGuard?: (signature: string) => Promise<boolean>;
 }
 
 /** What happened, for metrics: clicks, refused requests, message edits, the Socket Mode connection. */
@@ -204,7 +210,9 @@ export async function startSlackActions(options: SlackActionsOptions): Promise<S
       observe?.refused(check.problem);
       return text(401, `Slack request refused: ${check.reason}\n`);
     }
-    if (!replay.firstSeen(signature!, check.timestampMs, nowMs)) {
+    const firstHere = replay.firstSeen(signature!, check.timestampMs, nowMs);
+    const first = firstHere && (!options.sharedReplayGuard || (await options.sharedReplayGuard(signature!).catch(() => true)));
+    if (!first) {
       log.warn({ problem: 'replayed' }, 'slack request refused');
       observe?.refused('replayed');
       return text(401, 'Slack request refused: this signed request was already received (a replay)\n');

@@ -105,6 +105,11 @@ export interface ClusterRepo {
    */
   nextClaimAt(spacing: Pick<ClaimOptions, 'spacingMs' | 'defaultSpacingMs'>): Promise<string | null>;
 
+  /**
+   * Records a signed Slack request's signature for `keepMs`: true the first time any node sees
+   * it, false for a replay (expired ones are forgotten on the way).
+   */
+  firstSlackRequest(signature: string, keepMs: number): Promise<boolean>;
   /** Defines (or redefines) a bucket; a new bucket starts full. */
   defineBucket(key: string, spec: BucketSpec): Promise<void>;
   /** Takes `n` tokens when they are there and the bucket is not blocked. */
@@ -294,6 +299,15 @@ export function clusterRepo(sql: Sql): ClusterRepo {
       return row?.at ?? null;
     },
 
+    async firstSlackRequest(signature, keepMs) {
+      const rows = await sql.rows(
+        `WITH forgotten AS (DELETE FROM slack_requests WHERE expires_at < clock_timestamp())
+         INSERT INTO slack_requests (signature, expires_at) VALUES ($1, clock_timestamp() + $2::interval)
+         ON CONFLICT (signature) DO NOTHING RETURNING 1`,
+        [signature, lease(keepMs)],
+      );
+      return rows.length === 1;
+    },
     async defineBucket(key, spec) {
       await sql.run(
         `INSERT INTO rate_buckets (key, capacity, refill_per_second, tokens, updated_at) VALUES ($1, $2, $3, $2, clock_timestamp())

@@ -86,7 +86,7 @@ describe.skipIf(!availability.ok)(withSkipReason('PostgreSQL schema and migratio
       ).rows;
       await db.close();
 
-      const pgOnlyTables = new Set(['nodes', 'destinations', 'rate_buckets']);
+      const pgOnlyTables = new Set(['nodes', 'destinations', 'rate_buckets', 'slack_requests']);
       const pgOnlyColumns = new Set([
         'mentions.search',
         'source_state.poll_owner',

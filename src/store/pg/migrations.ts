@@ -410,4 +410,16 @@ CREATE INDEX mention_events_handled ON mention_events (at) INCLUDE (mention_id, 
   WHERE action IN ('handle', 'irrelevant') AND undone_by IS NULL;
 `,
   },
+  {
+    name: 'pg-002-slack-requests',
+    sql: `
+-- Signed Slack requests already received by some node (their signature), kept a little longer
+-- than Slack's 5-minute signature window: one request reaching two nodes (a retry behind a load
+-- balancer) is applied by one and refused as a replay by the other, as on a single node.
+CREATE TABLE slack_requests (
+  signature text PRIMARY KEY,
+  expires_at timestamptz NOT NULL
+);
+`,
+  },
 ];
