@@ -155,6 +155,19 @@ describe('earshot mentions', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('--sentiment angry');
   });
+
+  it('says when the window is empty but older mentions match (imported history is outside the default 24 h)', async () => {
+    const dir = deployment();
+    const file = join(dir, 'old.jsonl');
+    writeFileSync(file, jsonl([{ brand: 'acme', source: 'rss', id: 'old', title: '', text: 'acme cloud last month', published: '2026-11-02T10:00:00Z' }]));
+    expect((await runCli(dir, ['import', file, '--no-alerts'])).code).toBe(0);
+    const r = await runCli(dir, ['mentions']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^0 mentions\n\(none published since \d{4}-\d\d-\d\d \d\d:\d\d UTC; the newest that matches is from 2026-11-02: try --since 30d, or a date\)$/);
+    // Nothing older matches a search for something else: no hint.
+    expect((await runCli(dir, ['mentions', '--search', 'refund'])).stdout).toBe('0 mentions');
+    expect((await runCli(dir, ['mentions', '--json'])).stdout).toBe('');
+  });
 });
 
 describe('earshot mentions --search', () => {

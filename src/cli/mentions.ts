@@ -6,7 +6,7 @@ import { planMentionSearch, type MentionSearchPlan } from '../analyze/query/fts.
 import { QuerySyntaxError } from '../analyze/query/index.js';
 import { loadConfig } from '../config/load.js';
 import { triageStoreOf } from '../store/index.js';
-import type { Store } from '../store/types.js';
+import type { MentionFilter, Store } from '../store/types.js';
 import { openStore, parseSince, UserError, type Context } from './context.js';
 
 export interface MentionsOptions {
@@ -41,7 +41,7 @@ export async function mentionsCommand(ctx: Context, options: MentionsOptions): P
   try {
     if (options.brand !== undefined) await checkBrand(ctx, store, options.brand);
     const since = parseSince(options.since ?? '24h', new Date(), parseDuration);
-    const mentions: Mention[] = await store.mentions.list({
+    const filter: MentionFilter = {
       ...(options.brand ? { brand: options.brand } : {}),
       ...(options.source ? { source: options.source } : {}),
       ...(options.sentiment ? { sentiment: options.sentiment } : {}),
@@ -49,7 +49,8 @@ export async function mentionsCommand(ctx: Context, options: MentionsOptions): P
       since,
       limit,
       includeDuplicates: options.duplicates ?? false,
-    });
+    };
+    const mentions: Mention[] = await store.mentions.list(filter);
     if (options.json) {
       // With the triage fields (status, assignee, tags...), as the web UI and API show them.
       const triaged = await (await triageStoreOf(store)).getMentions(mentions.map((m) => m.id));
@@ -62,6 +63,14 @@ export async function mentionsCommand(ctx: Context, options: MentionsOptions): P
       ctx.io.out(`${head}  ${terminalSafe(m.author ?? '-')}\n    ${body}\n    ${terminalSafe(m.url ?? '')}`);
     }
     if (!options.json) ctx.io.out(`${mentions.length} mention${mentions.length === 1 ? '' : 's'}`);
+    // Imported history, or a first poll of older items, is stored but outside the default 24 h.
+    if (!options.json && mentions.length === 0) {
+      const { since: _since, ...anyTime } = filter;
+      const [newest] = await store.mentions.list({ ...anyTime, limit: 1 });
+      if (newest) {
+        ctx.io.out(`(none published since ${since.slice(0, 16).replace('T', ' ')} UTC; the newest that matches is from ${newest.publishedAt.slice(0, 10)}: try --since 30d, or a date)`);
+      }
+    }
     return 0;
   } finally {
     await store.close();
