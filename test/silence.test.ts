@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/store/sqlite/db.js';
 import { activeSilence, addSilence } from '../src/store/sqlite/silences.js';
-import { makeDeployment, runCli } from './helpers/cli.js';
+import { collect, makeDeployment, runCli, spawnCli } from './helpers/cli.js';
 import { startSlackServer, type SlackServer } from './helpers/slack-server.js';
 
 const RULES = `rules:
@@ -207,4 +207,18 @@ describe('a silence in the pipeline', () => {
     expect(slack.messages.length).toBe(before + 1);
     expect(JSON.stringify(slack.messages.at(-1)!.blocks)).toContain('x.com/u/status/2');
   });
+
+  it('does not log warnings about credentials it has no use for (a slack rule without a token)', async () => {
+    const dir = deployment();
+    const child = spawnCli(dir, ['silence', 'add', '--rule', '*', '--for', '1h', '--reason', 'maintenance']);
+    const out = collect(child);
+    expect(await out.exited, out.stderr()).toBe(0);
+    expect(out.stdout()).toContain('silence 1 added');
+    expect(out.stderr()).not.toContain('not configured');
+    // The commands that send still say it.
+    const poll = spawnCli(dir, ['poll', '--once', '--source', 'acme']);
+    const polled = collect(poll);
+    await polled.exited;
+    expect(polled.stderr()).toContain('slack is not configured');
+  }, 60_000);
 });

@@ -138,14 +138,17 @@ function databaseUrlOf(opts: GlobalOptions, env: Env): string | null {
   return url;
 }
 
-/** Loads the config or throws a UserError listing every error (warnings are logged). */
-export function requireConfig(ctx: Context): { config: Config; problems: ConfigProblem[] } {
+/**
+ * Loads the config or throws a UserError listing every error. Warnings (missing credentials) are
+ * logged, unless `quiet`: commands that neither poll nor send (silence, learn) have no use for them.
+ */
+export function requireConfig(ctx: Context, options: { quiet?: boolean } = {}): { config: Config; problems: ConfigProblem[] } {
   const { config, problems } = loadConfig(ctx.dir, ctx.env);
   if (hasErrors(problems)) {
     const lines = problems.map(formatProblem).join('\n');
     throw new UserError(`${lines}\nthe config in ${ctx.dir} has errors: fix them (run \`earshot check\`)`);
   }
-  for (const p of problems) ctx.log.warn({ file: p.file, line: p.line }, formatProblem(p));
+  if (!options.quiet) for (const p of problems) ctx.log.warn({ file: p.file, line: p.line }, formatProblem(p));
   return { config, problems };
 }
 

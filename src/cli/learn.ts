@@ -25,7 +25,7 @@ export interface LearnOptions {
 const PAGE = 500;
 
 export async function learnCommand(ctx: Context, options: LearnOptions): Promise<number> {
-  const { config } = requireConfig(ctx);
+  const { config } = requireConfig(ctx, { quiet: true });
   const brand = config.brands.get(options.brand);
   if (!brand) {
     const known = [...config.brands.keys()].sort();

@@ -34,7 +34,7 @@ function when(iso: string): string {
 }
 
 export async function silenceAddCommand(ctx: Context, options: SilenceAddOptions, now = new Date()): Promise<number> {
-  const { config } = requireConfig(ctx);
+  const { config } = requireConfig(ctx, { quiet: true });
   const ruleNames = config.rules.map((r) => r.name);
   if (options.rule !== ALL_RULES && !ruleNames.includes(options.rule)) {
     throw new UserError(`--rule ${options.rule}: no such rule; rules are ${ruleNames.join(', ') || '(none)'} (or '*' for every rule)`);
