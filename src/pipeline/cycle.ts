@@ -8,7 +8,8 @@ import { evaluateAggregates, evaluateNewMentions, releaseDueGroups } from '../ru
 import type { DeliveryListing, Store } from '../store/types.js';
 import { hostname } from 'node:os';
 import type { PostgresStore } from '../store/pg/store.js';
-import { sleep, type Deliverer, type DelivererOptions, type DeliverResult } from './deliver.js';
+import { sleep } from '../core/sleep.js';
+import type { Deliverer, DelivererOptions, DeliverResult } from './deliver.js';
 
 export interface CycleDeps {
   store: Store;

@@ -27,6 +27,7 @@ import { shownMentionIds, toAlertContent } from './alert-content.js';
 import type { ClaimedDelivery, ClusterRepo } from '../store/pg/cluster.js';
 import { isConnectionLoss } from '../store/errors.js';
 import type { AlertRow, DeliveryRow, RetryKind, RetryMark, Store } from '../store/types.js';
+import { sleep } from '../core/sleep.js';
 
 const BASE_BACKOFF_MS = 5_000;
 const MAX_BACKOFF_MS = 15 * 60_000;
@@ -328,15 +329,3 @@ export class Deliverer {
   }
 }
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}

@@ -17,6 +17,7 @@ import type { SlackActorView, SlackTriageView } from '../notifiers/slack/triage-
 import type { SlackMessageUpdater } from '../notifiers/slack/update.js';
 import { shownMentionIds, toAlertContent, type AlertRecord } from '../pipeline/alert-content.js';
 import type { Actor, TriagedMention, TriageEvent, TriageStore } from '../store/triage-types.js';
+import { sleep } from '../core/sleep.js';
 
 export interface SlackMessageTarget {
   alertId: number;
@@ -193,15 +194,3 @@ export function createSlackRefresher(options: SlackRefresherOptions): SlackRefre
   };
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}

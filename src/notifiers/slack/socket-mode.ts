@@ -19,6 +19,7 @@
 import type { LogLevel, Logger as SdkLogger, SocketModeClient } from '@slack/socket-mode';
 import type { Logger } from '../../core/log.js';
 import { DEFAULT_SLACK_API_URL, SLACK_TIMEOUT_MS } from './index.js';
+import { sleep } from '../../core/sleep.js';
 
 export type SocketModeState = 'connecting' | 'connected' | 'waiting' | 'failed' | 'stopped';
 
@@ -104,19 +105,6 @@ function sdkLogger(log: Logger, info: LogLevel): SdkLogger {
     getLevel: () => info,
     setName() {},
   };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 export async function startSlackSocketMode(options: SlackSocketModeOptions): Promise<SlackSocketMode> {
