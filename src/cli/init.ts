@@ -131,6 +131,7 @@ const ENV = [
 
 # earshot itself
 # EARSHOT_RETENTION=90d         # keep mentions and alerts this long (at least 1d), or off
+# EARSHOT_LEARN_EVERY=20       # earshot run learns a brand again after this many new corrections (at most hourly), 0 = off
 # EARSHOT_LOG_LEVEL=info        # trace, debug, info, warn, error, silent
 # EARSHOT_DB=data/earshot.db
 

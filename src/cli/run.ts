@@ -7,6 +7,7 @@ import { watchTriageForAlerts } from '../pipeline/corrections.js';
 import { RateLimitSettingError, rateLimits } from '../pipeline/budgets.js';
 import { ClusterSettingError, parseLease } from '../pipeline/cluster.js';
 import { Daemon, type DaemonClusterOptions } from '../pipeline/daemon.js';
+import { LearnSettingError, parseLearnEvery } from '../pipeline/learn.js';
 import { observeRetention, slackMetrics } from '../core/metrics.js';
 import { HttpAddressError, parseHttpAddress, startOpsServer, type OpsServer } from '../ops/server.js';
 import { DaemonLockedError } from '../store/errors.js';
@@ -29,13 +30,14 @@ export interface RunOptions {
 function settings(ctx: Context, options: RunOptions) {
   try {
     if (ctx.databaseUrl) rateLimits(ctx.env); // EARSHOT_RATE_LIMIT_* checked before anything starts
+    parseLearnEvery(ctx.env.EARSHOT_LEARN_EVERY); // the daemon reads it again at each check (reloads)
     return {
       retentionMs: parseRetention(ctx.env.EARSHOT_RETENTION),
       http: options.http === undefined ? null : parseHttpAddress(options.http),
       leaseMs: parseLease(ctx.env.EARSHOT_CLUSTER_LEASE),
     };
   } catch (err) {
-    if (err instanceof RetentionSettingError || err instanceof HttpAddressError || err instanceof RateLimitSettingError || err instanceof ClusterSettingError) {
+    if (err instanceof RetentionSettingError || err instanceof HttpAddressError || err instanceof RateLimitSettingError || err instanceof ClusterSettingError || err instanceof LearnSettingError) {
       throw new UserError(err.message);
     }
     throw err;

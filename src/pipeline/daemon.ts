@@ -22,7 +22,7 @@
  * each mention once; deliveries are claimed (src/pipeline/deliver.ts); API budgets are shared
  * (src/pipeline/budgets.ts).
  */
-import { watch, type FSWatcher } from 'node:fs';
+import { statSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, loadEnv, type Config, type SourceConfig } from '../config/load.js';
 import { formatProblem, hasErrors } from '../config/problems.js';
@@ -39,6 +39,8 @@ import { rateLimits, sharedBudgets, type PollBudget } from './budgets.js';
 import { Cluster } from './cluster.js';
 import { Deliverer } from './deliver.js';
 import { runRules } from './cycle.js';
+import { learnedFile } from '../config/learned.js';
+import { autoLearnBrand, parseLearnEvery, type AutoLearnCheck } from './learn.js';
 import { pollSource } from './poll.js';
 
 export interface DaemonOptions {
@@ -47,6 +49,13 @@ export interface DaemonOptions {
   analyzer: Analyzer;
   log: Logger;
   now?: () => Date;
+  /**
+   * How often to look for brands with enough new corrections to learn again (EARSHOT_LEARN_EVERY);
+   * default a minute. Each look reads the brands' correction counts.
+   */
+  learnCheckMs?: number;
+  /** Called after each look for brands to learn (tests wait on it). */
+  onLearnCheck?: (checks: AutoLearnCheck[]) => void;
   /** Watch the config dir and reload on change; default true. */
   watch?: boolean;
   maxConcurrentPolls?: number;
@@ -73,6 +82,8 @@ const MAX_SLEEP_MS = 30_000;
 /** Cluster: another node held the rules lock; look again this soon. */
 const RULES_RETRY_MS = 150;
 const RELOAD_DEBOUNCE_MS = 250;
+/** How often the daemon counts the brands' new corrections (automatic learning). */
+const LEARN_CHECK_MS = 60_000;
 /** After a failed pass (disk full, database locked), wait 1 s, 2 s, 4 s ... up to a minute: no tight error loop. */
 const FAILED_PASS_BASE_MS = 1_000;
 const FAILED_PASS_MAX_MS = 60_000;
@@ -94,6 +105,10 @@ export class Daemon {
   private reloadTimer: NodeJS.Timeout | null = null;
   private delivering: Promise<void> | null = null;
   private digesting: Promise<void> | null = null;
+  private learning: Promise<void> | null = null;
+  private learnCheckedAt: number | null = null;
+  /** The brands' learned/ files as last seen (mtimes): a change means reload. */
+  private learnedSeen: string | null = null;
   private stopped = false;
   private passRunning = false;
   private passRequested = false;
@@ -253,6 +268,7 @@ export class Daemon {
       }
       await this.afterNewMentions();
       this.runDigests();
+      this.autoLearn();
       this.lastPassError = null;
       this.failedPasses = 0;
     } catch (err) {
@@ -351,6 +367,63 @@ export class Daemon {
       });
   }
 
+  /**
+   * Brands whose team made EARSHOT_LEARN_EVERY new corrections since the last learn are learned
+   * again (src/pipeline/learn.ts, what `earshot learn` runs), in the background, one run at a
+   * time, and the config is reloaded so the new adaptation scores the next mentions. Not in a
+   * cluster: the other nodes would not load the file (README says so).
+   */
+  private autoLearn(): void {
+    if (this.cluster || this.learning || this.stopped) return;
+    const now = this.now();
+    if (this.learnCheckedAt !== null && now.getTime() - this.learnCheckedAt < (this.options.learnCheckMs ?? LEARN_CHECK_MS)) return;
+    this.learnCheckedAt = now.getTime();
+    this.learning = this.learnBrands(now)
+      .catch((err: unknown) => this.log.error({ err }, 'automatic learning failed'))
+      .finally(() => {
+        this.learning = null;
+      });
+  }
+
+  private async learnBrands(now: Date): Promise<void> {
+    let every: number;
+    try {
+      every = parseLearnEvery(this.config.env.EARSHOT_LEARN_EVERY);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'automatic learning is off until EARSHOT_LEARN_EVERY is fixed');
+      every = 0;
+    }
+    const checks: AutoLearnCheck[] = [];
+    for (const brand of every > 0 ? this.config.brands.values() : []) {
+      if (this.stopped) return;
+      const check = await autoLearnBrand(this.store, this.config.dir, brand, every, now);
+      checks.push(check);
+      if (!check.learned) continue;
+      // One line: what `earshot learn` prints, without the per-word changes.
+      const lines = check.learned.lines.filter((l) => !/^[+-] /.test(l));
+      this.log.info({ brand: brand.id, newCorrections: check.fresh, file: check.learned.file, changes: check.learned.lines.length - lines.length }, `learned automatically: ${lines.join('; ')}`);
+    }
+    // Written here, by `earshot learn`, or removed by `earshot learn --forget`: the config
+    // loader attaches learned/ files, so a reload puts the change in force without a restart.
+    const seen = this.learnedFiles();
+    const changed = this.learnedSeen !== null && seen !== this.learnedSeen;
+    this.learnedSeen = seen;
+    if (changed && !this.stopped) await this.reload();
+    this.options.onLearnCheck?.(checks);
+  }
+
+  private learnedFiles(): string {
+    return [...this.config.brands.keys()]
+      .map((id) => {
+        try {
+          return `${id}:${statSync(learnedFile(this.config.dir, id)).mtimeMs}`;
+        } catch {
+          return `${id}:-`;
+        }
+      })
+      .join(',');
+  }
+
   /** Sets the timer for the next pass; `dueAt` is this pass's reading of the sources' next poll times. */
   private async schedule(dueAt?: Map<string, number>): Promise<void> {
     if (this.stopped) return;
@@ -447,6 +520,7 @@ export class Daemon {
     await Promise.allSettled([...this.inFlight.values()]);
     if (this.delivering) await this.delivering;
     if (this.digesting) await this.digesting;
+    if (this.learning) await this.learning;
     await this.deliverer.close();
     await leaving;
     this.log.info('earshot stopped');

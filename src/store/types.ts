@@ -600,7 +600,7 @@ export interface DigestRunRepo {
 /**
  * Keys in use: config.last_reload_at, config.last_reload_error, daemon.heartbeat_at,
  * health.checked_at, retention.horizon, retention.last_run_at, retention.last_result,
- * rule_hits.<rule>, digest.first_seen.<name>.
+ * rule_hits.<rule>, digest.first_seen.<name>, learn.seen.<brand>, learn.auto_at.<brand>.
  */
 export interface MetaRepo {
   get(key: string): Promise<string | null>;
