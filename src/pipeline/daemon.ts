@@ -108,7 +108,7 @@ export class Daemon {
   private learning: Promise<void> | null = null;
   private learnCheckedAt: number | null = null;
   /** The brands' learned/ files as last seen (mtimes): a change means reload. */
-  private learnedSeen: string | null = null;
+  private learnedSeen: string;
   private stopped = false;
   private passRunning = false;
   private passRequested = false;
@@ -121,6 +121,8 @@ export class Daemon {
     this.config = options.config;
     this.store = options.store;
     this.log = options.log;
+    // The learned/ files the config was loaded with; a later change means reload.
+    this.learnedSeen = this.learnedFiles();
     this.now = options.now ?? (() => new Date());
     const shared = options.cluster && this.store.dialect === 'postgres' ? (this.store as PostgresStore) : null;
     if (shared && options.cluster) {
@@ -406,19 +408,20 @@ export class Daemon {
     // Written here, by `earshot learn`, or removed by `earshot learn --forget`: the config
     // loader attaches learned/ files, so a reload puts the change in force without a restart.
     const seen = this.learnedFiles();
-    const changed = this.learnedSeen !== null && seen !== this.learnedSeen;
+    const changed = seen !== this.learnedSeen;
     this.learnedSeen = seen;
     if (changed && !this.stopped) await this.reload();
     this.options.onLearnCheck?.(checks);
   }
 
+  /** The brands' learned files that exist, with their mtimes (a brand without one adds nothing). */
   private learnedFiles(): string {
     return [...this.config.brands.keys()]
-      .map((id) => {
+      .flatMap((id) => {
         try {
-          return `${id}:${statSync(learnedFile(this.config.dir, id)).mtimeMs}`;
+          return [`${id}:${statSync(learnedFile(this.config.dir, id)).mtimeMs}`];
         } catch {
-          return `${id}:-`;
+          return [];
         }
       })
       .join(',');
