@@ -205,6 +205,11 @@ describe('automatic learning in the daemon', () => {
     const within = await nextCheck();
     expect(within.learned).toBeUndefined();
     expect(within.last.fresh).toBe(3);
+    // `earshot learn` run by hand while the daemon runs: the daemon sees the new file and reloads.
+    const reloaded = await store.meta.get('config.last_reload_at');
+    expect((await runCli(dir, ['learn', '--brand', 'sk8'])).code).toBe(0);
+    await nextCheck();
+    expect(await store.meta.get('config.last_reload_at')).not.toBe(reloaded);
 
     await daemon.stop();
     const off = loadConfig(dir, loadEnv(dir, { EARSHOT_LEARN_EVERY: '0' })).config;
