@@ -3,41 +3,16 @@
  * with one conditional UPDATE, so of several nodes reaching the same period at once exactly one
  * gets it; a claim older than `staleBefore` belongs to a node that died mid-send and is taken over.
  */
-import type { DigestRun, DigestRunRepo, DigestRunStatus } from '../types.js';
+import type { DigestRun, DigestRunRepo } from '../types.js';
+import { digestRunFromRow, type DigestRunColumns } from '../digest-run-rows.js';
 import type { Sql } from './sql.js';
 
-interface Row {
-  digest: string;
-  period_end: string;
-  period_start: string;
-  status: DigestRunStatus;
-  attempts: number;
-  next_attempt_at: string;
-  claimed_at: string | null;
-  last_error: string | null;
-  sent_at: string | null;
-  message_id: string | null;
-  recipients: string[];
-  created_at: string;
-}
+type Row = DigestRunColumns<string[]>;
 
 const COLUMNS = 'digest, period_end, period_start, status, attempts, next_attempt_at, claimed_at, last_error, sent_at, message_id, recipients, created_at';
 
 function fromRow(r: Row): DigestRun {
-  return {
-    digest: r.digest,
-    periodEnd: r.period_end,
-    periodStart: r.period_start,
-    status: r.status,
-    attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at,
-    claimedAt: r.claimed_at,
-    lastError: r.last_error,
-    sentAt: r.sent_at,
-    messageId: r.message_id,
-    recipients: r.recipients,
-    createdAt: r.created_at,
-  };
+  return digestRunFromRow(r, (list) => list);
 }
 
 export function digestRunRepo(sql: Sql): DigestRunRepo {

@@ -1,41 +1,14 @@
 /** The mentions table on PostgreSQL: insert and dedup, look up, list, count, stream. */
-import type { Mention, SentimentLabel, SourceType, UrgencyLevel } from '../../core/types.js';
+import type { Mention, SourceType } from '../../core/types.js';
 import { searchDocument, toTsquery } from '../../analyze/query/tsquery.js';
 import type { AlertState, IngestedMention, MentionCandidate, MentionFilter, MentionRepo, NewMention } from '../types.js';
-import { flagsOf } from '../mention-flags.js';
+import { mentionFromRow, type JsonDecoders, type MentionColumns } from '../mention-rows.js';
 import { importedFromKey, importSourceKey } from '../history.js';
 import type { Sql } from './sql.js';
 
-export interface MentionRow {
-  id: number;
-  brand: string;
-  source: string;
-  source_key: string;
-  source_id: string;
-  url: string | null;
-  author: string | null;
-  reach: number | null;
-  title: string;
-  text: string;
-  kind: string | null;
-  link_url: string | null;
-  language: string | null;
-  published_at: string;
-  fetched_at: string;
-  matched_terms: string[];
-  sentiment_label: string;
-  sentiment_score: number;
-  sentiment_reasons: string[];
-  urgency_level: string;
-  urgency_score: number;
-  urgency_reasons: string[];
-  duplicate_of: number | null;
-  story_key: string | null;
-  metrics: Record<string, number>;
-  flag_offensive: number | null;
-  flag_hate: number | null;
-  flag_irony: number | null;
-}
+export type MentionRow = MentionColumns<string[], Record<string, number>>;
+
+const PG_JSON: JsonDecoders<string[], Record<string, number>> = { list: (v) => v, metrics: (v) => v };
 
 /** Every column but the search vector (large, and nobody reads it back). */
 export const MENTION_COLUMNS =
@@ -44,30 +17,7 @@ export const MENTION_COLUMNS =
   'urgency_reasons, duplicate_of, story_key, metrics, flag_offensive, flag_hate, flag_irony';
 
 export function rowToMention(row: MentionRow): Mention {
-  return {
-    id: row.id,
-    brand: row.brand,
-    source: row.source as SourceType,
-    sourceKey: row.source_key,
-    sourceId: row.source_id,
-    url: row.url,
-    author: row.author,
-    reach: row.reach,
-    title: row.title,
-    text: row.text,
-    kind: row.kind,
-    linkUrl: row.link_url,
-    language: row.language,
-    publishedAt: row.published_at,
-    fetchedAt: row.fetched_at,
-    matchedTerms: row.matched_terms,
-    sentiment: { label: row.sentiment_label as SentimentLabel, score: row.sentiment_score, reasons: row.sentiment_reasons },
-    urgency: { level: row.urgency_level as UrgencyLevel, score: row.urgency_score, reasons: row.urgency_reasons },
-    duplicateOf: row.duplicate_of,
-    storyKey: row.story_key,
-    metrics: row.metrics,
-    flags: flagsOf(row),
-  };
+  return mentionFromRow(row, PG_JSON);
 }
 
 const INSERT = `INSERT INTO mentions (brand, source, source_key, source_id, url, canonical_url, author, reach, title, text, kind,

@@ -4,39 +4,14 @@
  * processes (or a restart) never both send it and a failed send is retried. A claim older than
  * the caller's `staleBefore` belongs to a process that died mid-send and may be taken over.
  */
-import type { DigestRun, DigestRunStatus } from '../types.js';
+import type { DigestRun } from '../types.js';
+import { digestRunFromRow, type DigestRunColumns } from '../digest-run-rows.js';
 import { stmt, type Db } from './db.js';
 
-interface Row {
-  digest: string;
-  period_end: string;
-  period_start: string;
-  status: DigestRunStatus;
-  attempts: number;
-  next_attempt_at: string;
-  claimed_at: string | null;
-  last_error: string | null;
-  sent_at: string | null;
-  message_id: string | null;
-  recipients: string;
-  created_at: string;
-}
+type Row = DigestRunColumns<string>;
 
 function fromRow(r: Row): DigestRun {
-  return {
-    digest: r.digest,
-    periodEnd: r.period_end,
-    periodStart: r.period_start,
-    status: r.status,
-    attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at,
-    claimedAt: r.claimed_at,
-    lastError: r.last_error,
-    sentAt: r.sent_at,
-    messageId: r.message_id,
-    recipients: JSON.parse(r.recipients) as string[],
-    createdAt: r.created_at,
-  };
+  return digestRunFromRow(r, (text) => JSON.parse(text) as string[]);
 }
 
 export function getRun(db: Db, digest: string, periodEnd: string): DigestRun | null {

@@ -1,75 +1,20 @@
 /** The mentions table on SQLite: insert and dedup, look up, list, count, stream. */
-import type { Mention, SentimentLabel, SourceType, UrgencyLevel } from '../../core/types.js';
+import type { Mention } from '../../core/types.js';
 import { planMentionSearch, type MentionSearchPlan } from '../../analyze/query/fts.js';
 import { importedFromKey, importSourceKey } from '../history.js';
-import { flagsOf } from '../mention-flags.js';
+import { mentionFromRow, type JsonDecoders, type MentionColumns } from '../mention-rows.js';
 import type { AlertState, IngestedMention, MentionCandidate, MentionFilter, NewMention } from '../types.js';
 import { getMeta, setMeta, stmt, type Db } from './db.js';
 
-interface MentionRow {
-  id: number;
-  brand: string;
-  source: string;
-  source_key: string;
-  source_id: string;
-  url: string | null;
-  author: string | null;
-  reach: number | null;
-  title: string;
-  text: string;
-  kind: string | null;
-  link_url: string | null;
-  language: string | null;
-  published_at: string;
-  fetched_at: string;
-  matched_terms: string;
-  sentiment_label: string;
-  sentiment_score: number;
-  sentiment_reasons: string;
-  urgency_level: string;
-  urgency_score: number;
-  urgency_reasons: string;
-  duplicate_of: number | null;
-  story_key: string | null;
-  metrics: string;
-  flag_offensive: number | null;
-  flag_hate: number | null;
-  flag_irony: number | null;
-}
+type MentionRow = MentionColumns<string, string>;
+
+const SQLITE_JSON: JsonDecoders<string, string> = {
+  list: (text) => JSON.parse(text) as string[],
+  metrics: (text) => JSON.parse(text) as Record<string, number>,
+};
 
 export function rowToMention(row: MentionRow): Mention {
-  return {
-    id: row.id,
-    brand: row.brand,
-    source: row.source as SourceType,
-    sourceKey: row.source_key,
-    sourceId: row.source_id,
-    url: row.url,
-    author: row.author,
-    reach: row.reach,
-    title: row.title,
-    text: row.text,
-    kind: row.kind,
-    linkUrl: row.link_url,
-    language: row.language,
-    publishedAt: row.published_at,
-    fetchedAt: row.fetched_at,
-    matchedTerms: JSON.parse(row.matched_terms) as string[],
-    sentiment: {
-      label: row.sentiment_label as SentimentLabel,
-      score: row.sentiment_score,
-      reasons: JSON.parse(row.sentiment_reasons) as string[],
-    },
-    urgency: {
-      level: row.urgency_level as UrgencyLevel,
-      score: row.urgency_score,
-      reasons: JSON.parse(row.urgency_reasons) as string[],
-    },
-    duplicateOf: row.duplicate_of,
-    storyKey: row.story_key,
-    metrics: JSON.parse(row.metrics) as Record<string, number>,
-    flags: flagsOf(row),
-  };
+  return mentionFromRow(row, SQLITE_JSON);
 }
 
 /** The source-side ids among `sourceIds` already stored for the brand and source type. */
