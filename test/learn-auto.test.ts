@@ -21,6 +21,7 @@ import { makeDeployment, rssFeed, runCli, type FeedItem } from './helpers/cli.js
 import { seedMentionSync } from './helpers/digest-seed.js';
 import { startFeedServer, type FeedServer } from './helpers/feed-server.js';
 import { until } from './helpers/wait.js';
+import { SK8_ORDINARY } from './helpers/sk8-brand.js';
 
 const actor = { kind: 'ui' as const, id: 'dana', name: 'Dana' };
 const analyzer = createAnalyzer();
@@ -59,25 +60,7 @@ function seed(text: string, sentiment: 'negative' | 'neutral' | 'positive'): num
 
 /** The team handles ordinary mentions as labelled (confirmations: not counted as corrections). */
 async function handleOrdinary(triage: TriageStore): Promise<void> {
-  const ordinary = [
-    'sk8co opens a new shop in Lisbon next month',
-    'the sk8co team video drops on friday',
-    'sk8co shipped my order in two days, great service',
-    'sk8co customer support never answered my email, annoying',
-    'sk8co griptape arrived torn, really disappointed',
-    'sk8co raised prices again, not happy',
-    'sk8co announces a collab with a local artist',
-    'sk8co deck snapped after a week, poor quality',
-    'anyone tried the sk8co 8.25 deck yet?',
-    'new sk8co wheels in stock at the local shop',
-    'sk8co sponsors the city skate jam this summer',
-    'love the colours on the sk8co spring collection',
-    'sk8co posted the results of the contest',
-    'my sk8co bearings are still fine after a year',
-    'the sk8co warehouse sale starts tomorrow',
-    'is the sk8co shop open on sundays?',
-  ];
-  for (const text of ordinary) {
+  for (const text of SK8_ORDINARY) {
     const label = analyzer.analyze({ text, brand: { name: 'Sk8 Co', handles: ['sk8co'] } }).sentiment.label as 'negative' | 'neutral' | 'positive';
     await applyAction(triage, { mentionId: seed(text, label), action: 'handle', actor });
   }

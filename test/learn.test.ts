@@ -12,30 +12,14 @@ import { triageStore } from '../src/store/sqlite/triage.js';
 import { applyAction } from '../src/triage/actions.js';
 import { makeDeployment, runCli } from './helpers/cli.js';
 import { createAnalyzer } from '../src/analyze/index.js';
+import { SK8_ORDINARY } from './helpers/sk8-brand.js';
 
 const BRAND = `brand: sk8\nname: Sk8 Co\nhandles: [sk8co]\nquery: sk8co OR "sk8 co"\nsources:\n  - type: rss\n    url: http://127.0.0.1:9/never-polled.xml\n`;
 const actor = { kind: 'ui' as const, id: 'dana', name: 'Dana' };
 const PROBE = 'my new sk8co deck is so sick';
 
 /** Mentions the team handles without correcting them; stored with the analyzer's label, as the pipeline stores them. */
-const ORDINARY = [
-  'sk8co opens a new shop in Lisbon next month',
-  'the sk8co team video drops on friday',
-  'anyone tried the sk8co 8.25 deck yet?',
-  'sk8co shipped my order in two days, great service',
-  'sk8co customer support never answered my email, annoying',
-  'new sk8co wheels in stock at the local shop',
-  'sk8co sponsors the city skate jam this summer',
-  'love the colours on the sk8co spring collection',
-  'sk8co griptape arrived torn, really disappointed',
-  'sk8co posted the results of the contest',
-  'my sk8co bearings are still fine after a year',
-  'sk8co raised prices again, not happy',
-  'sk8co announces a collab with a local artist',
-  'the sk8co warehouse sale starts tomorrow',
-  'is the sk8co shop open on sundays?',
-  'sk8co deck snapped after a week, poor quality',
-];
+const ORDINARY = SK8_ORDINARY;
 
 async function seedCorrections(dir: string): Promise<void> {
   mkdirSync(join(dir, 'data'), { recursive: true });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createAnalyzer, describeAdaptation, learnAdaptation, type Correction } from '../index.js';
 import { adaptedClass, LEARN_SETTINGS } from './index.js';
 import type { BrandContext, SentimentLabel } from '../../core/types.js';
+import { SK8_ORDINARY } from '../../../test/helpers/sk8-brand.js';
 
 const analyzer = createAnalyzer();
 const brand: BrandContext = { name: 'Sk8 Co', handles: ['sk8co'] };
@@ -12,24 +13,7 @@ function confirmed(text: string): Correction {
   return { text, label, confirmed: true };
 }
 
-const ORDINARY = [
-  'sk8co opens a new shop in Lisbon next month',
-  'the sk8co team video drops on friday',
-  'anyone tried the sk8co 8.25 deck yet?',
-  'sk8co shipped my order in two days, great service',
-  'sk8co customer support never answered my email, annoying',
-  'new sk8co wheels in stock at the local shop',
-  'sk8co sponsors the city skate jam this summer',
-  'love the colours on the sk8co spring collection',
-  'sk8co griptape arrived torn, really disappointed',
-  'sk8co posted the results of the contest',
-  'my sk8co bearings are still fine after a year',
-  'sk8co raised prices again, not happy',
-  'sk8co announces a collab with a local artist',
-  'the sk8co warehouse sale starts tomorrow',
-  'is the sk8co shop open on sundays?',
-  'sk8co deck snapped after a week, poor quality',
-];
+const ORDINARY = SK8_ORDINARY;
 
 // A skateboard brand whose fans call good decks "sick" and "filthy", and whose name is also a
 // ski resort's that the team keeps marking as not relevant.
