@@ -6,7 +6,7 @@
  * and its alert is dropped.
  */
 import type { FailedSettings } from '../outbox-report.js';
-import { deliveryFromRow, type DeliveryDbRow } from '../delivery-rows.js';
+import { deliveryFromRow, outboxSummaryOf, type DeliveryDbRow, type FailureDbRow } from '../delivery-rows.js';
 import type { AlertRow, DeliveryFilter, DeliveryListing, NewAlert, OutboxRepo, OutboxSummary } from '../types.js';
 import type { Sql } from './sql.js';
 
@@ -98,25 +98,16 @@ async function summary(sql: Sql, since: string): Promise<OutboxSummary> {
      WHERE d.status IN ('pending', 'held') OR a.created_at >= $1 GROUP BY d.status`,
     [since],
   );
-  const by = new Map(counts.map((c) => [c.status, c.n]));
   const oldest = await sql.one<{ at: string | null }>(
     "SELECT min(a.created_at) AS at FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE d.status = 'pending'",
   );
-  const failures = await sql.rows<{ id: number; notifier: string; target: string; last_error: string | null; last_attempt_at: string | null }>(
+  const failures = await sql.rows<FailureDbRow>(
     `SELECT d.id, d.notifier, d.target, d.last_error, d.last_attempt_at FROM deliveries d JOIN alerts a ON a.id = d.alert_id
      WHERE d.status IN ('failed', 'skipped') AND a.created_at >= $1 ORDER BY d.id DESC LIMIT 5`,
     [since],
   );
-  return {
-    pending: by.get('pending') ?? 0,
-    failed: by.get('failed') ?? 0,
-    skipped: by.get('skipped') ?? 0,
-    sent: by.get('sent') ?? 0,
-    held: by.get('held') ?? 0,
-    suppressed: by.get('suppressed') ?? 0,
-    oldestPendingAt: oldest?.at ?? null,
-    recentFailures: failures.map((f) => ({ id: f.id, notifier: f.notifier, target: f.target, error: f.last_error, at: f.last_attempt_at })),
-  };
+  return outboxSummaryOf(counts, oldest?.at ?? null, failures);
+
 }
 
 async function listDeliveries(sql: Sql, filter: DeliveryFilter): Promise<DeliveryListing[]> {

@@ -5,7 +5,7 @@
  * pending delivery that the next run sends. `alert_mentions` has (rule, mention_id) as its primary
  * key, so the same mention can never produce two alerts for one rule.
  */
-import { deliveryFromRow, type DeliveryDbRow } from '../delivery-rows.js';
+import { deliveryFromRow, outboxSummaryOf, type DeliveryDbRow, type FailureDbRow } from '../delivery-rows.js';
 import type { FailedSettings } from '../outbox-report.js';
 import type {
   AlertRow,
@@ -262,24 +262,15 @@ export function outboxSummary(db: Db, since: string): OutboxSummary {
     `SELECT status, COUNT(*) AS n FROM deliveries d JOIN alerts a ON a.id = d.alert_id
      WHERE d.status IN ('pending', 'held') OR a.created_at >= ? GROUP BY status`,
   ).all(since);
-  const by = new Map(counts.map((c) => [c.status, c.n]));
   const oldest = stmt<[], { at: string | null }>(
     db,
     "SELECT MIN(a.created_at) AS at FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE d.status = 'pending'",
   ).get();
-  const failures = stmt<[string], { id: number; notifier: string; target: string; last_error: string | null; last_attempt_at: string | null }>(
+  const failures = stmt<[string], FailureDbRow>(
     db,
     `SELECT d.id, d.notifier, d.target, d.last_error, d.last_attempt_at FROM deliveries d JOIN alerts a ON a.id = d.alert_id
      WHERE d.status IN ('failed', 'skipped') AND a.created_at >= ? ORDER BY d.id DESC LIMIT 5`,
   ).all(since);
-  return {
-    pending: by.get('pending') ?? 0,
-    failed: by.get('failed') ?? 0,
-    skipped: by.get('skipped') ?? 0,
-    sent: by.get('sent') ?? 0,
-    held: by.get('held') ?? 0,
-    suppressed: by.get('suppressed') ?? 0,
-    oldestPendingAt: oldest?.at ?? null,
-    recentFailures: failures.map((f) => ({ id: f.id, notifier: f.notifier, target: f.target, error: f.last_error, at: f.last_attempt_at })),
-  };
+  return outboxSummaryOf(counts, oldest?.at ?? null, failures);
+
 }
