@@ -13,8 +13,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compiledCli, spawnCompiled } from '../scripts/soak.js';
-import { slackSignature } from '../src/notifiers/slack/signature.js';
 import { listeningUrl, makeDeployment, runCli } from './helpers/cli.js';
+import { blockActionsBody, postSignedAction } from './helpers/slack-click.js';
 import { pgQuery, postgresAvailability, startTestPostgres, withSkipReason, type TestPostgres } from './helpers/postgres.js';
 import { startSlackServer, type SlackServer } from './helpers/slack-server.js';
 import { until } from './helpers/wait.js';
@@ -29,26 +29,8 @@ interface Node {
   url: string;
 }
 
-function clickBody(ids: { alert: number; mention: number }, message: { channel: string; ts: string }, action: Record<string, unknown>): string {
-  const payload = {
-    type: 'block_actions',
-    user: { id: 'U024BE7LH', username: 'maria', name: 'maria', team_id: 'T0001' },
-    api_app_id: 'A0001',
-    container: { type: 'message', message_ts: message.ts, channel_id: message.channel, is_ephemeral: false },
-    channel: { id: message.channel, name: 'brand-alerts' },
-    response_url: 'https://hooks.slack.com/actions/T0001/1/x',
-    actions: [{ block_id: `earshot_triage:${ids.alert}:${ids.mention}`, action_ts: `${Date.now() / 1000}`, ...action }],
-  };
-  return `payload=${encodeURIComponent(JSON.stringify(payload))}`;
-}
-
 function signedPost(url: string, body: string): Promise<Response> {
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  return fetch(`${url}/slack/actions`, {
-    method: 'POST',
-    body,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': timestamp, 'x-slack-signature': slackSignature(SECRET, timestamp, body) },
-  });
+  return postSignedAction(url, body, SECRET);
 }
 
 /** One counter of a node's /metrics (0 when the series is not there yet). */
@@ -112,7 +94,7 @@ describe.skipIf(!availability.ok)(withSkipReason('Slack buttons with two nodes o
       (await pgQuery<{ status: string; sentiment_label: string }>(pg.url, 'SELECT status, sentiment_label FROM mentions WHERE id = $1', [target.mention]))[0];
 
     // HTTP click on node 1.
-    expect((await signedPost(n1.url, clickBody(target, message, { action_id: 'earshot_handle', type: 'button', value: String(target.mention) }))).status).toBe(200);
+    expect((await signedPost(n1.url, blockActionsBody(target, message, { action_id: 'earshot_handle', type: 'button', value: String(target.mention) }))).status).toBe(200);
     const [handled] = await slack.waitForUpdates(1, 30_000);
     expect(handled).toMatchObject({ channel: message.channel, ts: message.ts });
     expect(JSON.stringify(handled!.blocks)).toMatch(/✓ Handled by @maria at <!date\^\d+\^\{time\}\|\d\d:\d\d UTC>/);
@@ -122,7 +104,7 @@ describe.skipIf(!availability.ok)(withSkipReason('Slack buttons with two nodes o
     const envelope = slack.socketMode.sendEnvelope(
       JSON.parse(
         decodeURIComponent(
-          clickBody(target, message, {
+          blockActionsBody(target, message, {
             action_id: 'earshot_sentiment',
             type: 'static_select',
             selected_option: { text: { type: 'plain_text', text: 'Neutral' }, value: `${target.mention}:neutral` },
@@ -156,7 +138,7 @@ describe.skipIf(!availability.ok)(withSkipReason('Slack buttons with two nodes o
     // The same signed click reaching both nodes at once (a retry behind a load balancer): one
     // node applies it, the other refuses it as a replay (the signatures seen are shared in the
     // database, as one node's guard refuses a replay), so one change and one edit.
-    const again = clickBody(target, message, { action_id: 'earshot_handle', type: 'button', value: String(target.mention) });
+    const again = blockActionsBody(target, message, { action_id: 'earshot_handle', type: 'button', value: String(target.mention) });
     const answers = await Promise.all([signedPost(n1.url, again), signedPost(n2.url, again)]);
     expect(answers.map((a) => a.status).sort()).toEqual([200, 401]);
     const clicks = async (outcome: string) =>

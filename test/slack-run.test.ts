@@ -11,8 +11,8 @@ import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { slackSignature } from '../src/notifiers/slack/signature.js';
 import { collect, listeningUrl, makeDeployment, runCli, spawnCli } from './helpers/cli.js';
+import { blockActionsBody, postSignedAction } from './helpers/slack-click.js';
 import { startSlackServer, type SlackServer } from './helpers/slack-server.js';
 import { until } from './helpers/wait.js';
 
@@ -26,19 +26,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await slack.close();
 });
-
-function click(ids: { alert: number; mention: number }, message: { channel: string; ts: string }, action: Record<string, unknown>): string {
-  const payload = {
-    type: 'block_actions',
-    user: { id: 'U024BE7LH', username: 'maria', name: 'maria', team_id: 'T0001' },
-    api_app_id: 'A0001',
-    container: { type: 'message', message_ts: message.ts, channel_id: message.channel, is_ephemeral: false },
-    channel: { id: message.channel, name: 'brand-alerts' },
-    response_url: 'https://hooks.slack.com/actions/T0001/1/x',
-    actions: [{ block_id: `earshot_triage:${ids.alert}:${ids.mention}`, action_ts: `${Date.now() / 1000}`, ...action }],
-  };
-  return `payload=${encodeURIComponent(JSON.stringify(payload))}`;
-}
 
 describe('Slack buttons with `earshot run`', () => {
   it('applies a signed HTTP click, a Socket Mode click and an API action, and edits the message after each', async () => {
@@ -67,19 +54,10 @@ describe('Slack buttons with `earshot run`', () => {
       await slack.socketMode.waitForAccepted(1, 30_000);
 
       // HTTP: a signed click, answered at once; the work follows.
-      const body = click(target, message, { action_id: 'earshot_handle', type: 'button', value: String(target.mention) });
-      const timestamp = String(Math.floor(Date.now() / 1000));
-      const forged = await fetch(`${url}/slack/actions`, {
-        method: 'POST',
-        body,
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': timestamp, 'x-slack-signature': slackSignature('wrong', timestamp, body) },
-      });
+      const body = blockActionsBody(target, message, { action_id: 'earshot_handle', type: 'button', value: String(target.mention) });
+      const forged = await postSignedAction(url, body, 'wrong');
       expect(forged.status).toBe(401);
-      const answer = await fetch(`${url}/slack/actions`, {
-        method: 'POST',
-        body,
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': timestamp, 'x-slack-signature': slackSignature(SECRET, timestamp, body) },
-      });
+      const answer = await postSignedAction(url, body, SECRET);
       expect(answer.status).toBe(200);
       const [handled] = await slack.waitForUpdates(1, 30_000);
       expect(handled).toMatchObject({ channel: message.channel, ts: message.ts });
@@ -89,7 +67,7 @@ describe('Slack buttons with `earshot run`', () => {
       const envelope = slack.socketMode.sendEnvelope(
         JSON.parse(
           decodeURIComponent(
-            click(target, message, {
+            blockActionsBody(target, message, {
               action_id: 'earshot_sentiment',
               type: 'static_select',
               selected_option: { text: { type: 'plain_text', text: 'Neutral' }, value: `${target.mention}:neutral` },
