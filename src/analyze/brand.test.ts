@@ -156,8 +156,10 @@ describe('context', () => {
   });
 
   it('reads general sentiment without a brand context', () => {
+    // `earshot analyze` without --brand: the general model alone, which still reads plain praise and complaint.
+    expect(analyzer.analyze({ text: 'this is the worst service ever, I hate it' }).sentiment.label).toBe('negative');
+    expect(analyzer.analyze({ text: 'love it, best day ever, thank you so much' }).sentiment.label).toBe('positive');
     const general = analyzer.analyze({ text: '@zephyrbikes does the Trail 2 fit riders under 160cm?' });
-    expect(general.sentiment.label).toBeDefined();
     expect(general.flags.offensive).toBeLessThan(0.5);
   });
 });
